@@ -1,0 +1,67 @@
+# uxlab developer commands. `make demo` and `make test` work on a fresh machine
+# with Python 3.11+ and make.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+UXLAB := $(VENV)/bin/uxlab
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: help install demo serve test test-fast test-browser check fmt bench chromium clean
+
+help:
+	@echo "make demo    create the virtualenv, seed a demo study and serve it on http://127.0.0.1:5000"
+	@echo "make test    install test dependencies and Chromium, run the whole suite"
+	@echo "make check   ruff format --check, ruff check, mypy"
+	@echo "make bench   run the benchmarks in benchmarks/"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# A headless Chromium for browser tests, audits and PDF reports: Debian's package
+# when we are root on a Debian-like system, else Playwright's managed browser.
+chromium: $(STAMP)
+	@if [ -n "$$UXLAB_CHROMIUM" ] || command -v chromium >/dev/null 2>&1; then \
+	  echo "chromium: $${UXLAB_CHROMIUM:-$$(command -v chromium)}"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+	else \
+	  $(PY) -m playwright install chromium; \
+	fi
+
+demo: $(STAMP)
+	$(UXLAB) demo
+	$(UXLAB) serve --host 127.0.0.1 --port 5000
+
+serve: $(STAMP)
+	$(UXLAB) serve
+
+test: $(STAMP) chromium
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+
+test-browser: $(STAMP) chromium
+	$(PY) -m pytest -m browser $(PYTEST_ARGS)
+
+check: $(STAMP)
+	$(VENV)/bin/ruff format --check uxlab tests benchmarks
+	$(VENV)/bin/ruff check uxlab tests benchmarks
+	$(VENV)/bin/mypy
+
+fmt: $(STAMP)
+	$(VENV)/bin/ruff format uxlab tests benchmarks
+	$(VENV)/bin/ruff check --fix uxlab tests benchmarks
+
+bench: $(STAMP) chromium
+	@for b in benchmarks/*_bench.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

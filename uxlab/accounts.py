@@ -1,0 +1,49 @@
+"""Researcher accounts: creation and password checks (Werkzeug's scrypt hashing)."""
+
+from __future__ import annotations
+
+import re
+
+from sqlmodel import Session, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from uxlab.errors import UxlabError
+from uxlab.models import Researcher
+
+__all__ = ["MIN_PASSWORD_LENGTH", "authenticate", "create_researcher"]
+
+MIN_PASSWORD_LENGTH = 8
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+# Checked against when the email is unknown, so both paths take as long.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def create_researcher(session: Session, *, email: str, password: str, name: str = "") -> Researcher:
+    """Create a researcher; the email must be new and the password long enough."""
+    email = email.strip().lower()
+    if not _EMAIL.match(email):
+        raise UxlabError(f"email ({email!r}) is not an email address")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UxlabError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    if session.exec(select(Researcher).where(Researcher.email == email)).first():
+        raise UxlabError(f"a researcher with email {email!r} already exists")
+    researcher = Researcher(
+        email=email, name=name.strip(), password_hash=generate_password_hash(password)
+    )
+    session.add(researcher)
+    session.commit()
+    session.refresh(researcher)
+    return researcher
+
+
+def authenticate(session: Session, email: str, password: str) -> Researcher | None:
+    """The researcher with this email and password, or None."""
+    researcher = session.exec(
+        select(Researcher).where(Researcher.email == email.strip().lower())
+    ).first()
+    if researcher is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(researcher.password_hash, password):
+        return None
+    return researcher

@@ -1,0 +1,69 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response
+
+from uxlab import db
+from uxlab.config import DEFAULTS
+from uxlab.paths import STATIC_DIR, STUDY_TEMPLATES_DIR
+
+__all__ = ["create_app"]
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Create and configure a uxlab app."""
+    app = Flask(
+        __name__,
+        static_folder=str(STATIC_DIR),
+        instance_relative_config=True,
+    )
+    app.config.from_mapping(DEFAULTS)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("UXLAB")
+    else:
+        app.config.update(test_config)
+
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'uxlab.sqlite'}"
+    if not app.config["STUDY_TEMPLATES_DIR"]:
+        app.config["STUDY_TEMPLATES_DIR"] = str(STUDY_TEMPLATES_DIR)
+
+    db.init_app(app)
+
+    from uxlab.web import init_app as init_web
+
+    init_web(app)
+
+    from uxlab.cli import register_commands
+
+    register_commands(app)
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        return response
+
+    return app
+
+
+def _instance_secret(path: Path) -> str:
+    """Read the instance's secret key, creating it on first start."""
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

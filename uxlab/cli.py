@@ -1,0 +1,254 @@
+"""The ``uxlab`` command line.
+
+Every command is thin: it parses its arguments, calls one library function and
+prints the result. Domain errors become one line on stderr and exit status 1.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from uxlab.errors import UxlabError
+
+__all__ = ["cli", "register_commands"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def domain_errors(func: F) -> F:
+    """Turn a UxlabError into a one-line ClickException."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except UxlabError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _create_app() -> Flask:
+    from uxlab.app import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+@click.version_option(package_name="uxlab")
+def cli() -> None:
+    """uxlab: usability studies, UX statistics and automated UX audits."""
+
+
+# ---------------------------------------------------------------- database
+
+
+@click.group("db")
+def db_group() -> None:
+    """Manage the database schema."""
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="heads", show_default=True, help="Target revision.")
+@with_appcontext
+@domain_errors
+def db_upgrade(revision: str) -> None:
+    """Apply schema migrations; existing rows are kept."""
+    from uxlab.migrate import upgrade
+
+    applied = upgrade(revision=revision)
+    click.echo(f"Database is at {applied}.")
+
+
+@db_group.command("current")
+@with_appcontext
+def db_current() -> None:
+    """Show the database's schema revision."""
+    from uxlab.migrate import current_revisions
+
+    click.echo(", ".join(current_revisions()) or "empty (run `uxlab db upgrade`)")
+
+
+# --------------------------------------------------------------- researchers
+
+
+@click.group("researcher")
+def researcher_group() -> None:
+    """Manage researcher accounts."""
+
+
+@researcher_group.command("create")
+@click.argument("email")
+@click.option("--name", default="", help="Display name.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Password (prompted for when not given).",
+)
+@with_appcontext
+@domain_errors
+def researcher_create(email: str, name: str, password: str) -> None:
+    """Create a researcher who can log in and own studies."""
+    from uxlab.accounts import create_researcher
+    from uxlab.db import get_session
+
+    researcher = create_researcher(get_session(), email=email, name=name, password=password)
+    click.echo(f"Created researcher {researcher.email} (id {researcher.id}).")
+
+
+# ------------------------------------------------------------------- studies
+
+
+@click.group("study")
+def study_group() -> None:
+    """Validate, import and list studies."""
+
+
+@study_group.command("validate")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@domain_errors
+def study_validate(path: Path) -> None:
+    """Check a study file without importing it."""
+    from uxlab.studies import load_study_file
+
+    spec = load_study_file(path)
+    click.echo(f"{path}: valid {spec.mode} study '{spec.title}' with {len(spec.tasks)} task(s).")
+
+
+@study_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--owner", required=True, help="Email of the researcher who owns the study.")
+@click.option("--slug", default=None, help="URL name (default: from the title).")
+@click.option("--publish", is_flag=True, help="Make the study live right away.")
+@with_appcontext
+@domain_errors
+def study_import(path: Path, owner: str, slug: str | None, publish: bool) -> None:
+    """Import a study file as a new draft study."""
+    from uxlab.db import get_session
+    from uxlab.studies import import_study_file
+
+    study = import_study_file(get_session(), path, owner_email=owner, slug=slug, publish=publish)
+    click.echo(f"Imported '{study.title}' as {study.slug} ({study.status}).")
+
+
+@study_group.command("list")
+@click.option("--owner", default=None, help="Only this researcher's studies.")
+@with_appcontext
+def study_list(owner: str | None) -> None:
+    """List studies with their status and participants."""
+    from uxlab.db import get_session
+    from uxlab.studies import list_studies
+
+    rows = list_studies(get_session(), owner_email=owner)
+    if not rows:
+        click.echo("No studies.")
+        return
+    for row in rows:
+        click.echo(
+            f"{row.slug:30} {row.status:7} {row.mode:12} "
+            f"{row.finished:>4}/{row.started:<4} finished  {row.title}"
+        )
+
+
+# -------------------------------------------------------------------- export
+
+
+@click.command("export")
+@click.argument("study")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json"]),
+    default="csv",
+    show_default=True,
+    help="Tidy CSV files or one JSON bundle.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Folder to write into (created if missing).",
+)
+@with_appcontext
+@domain_errors
+def export_command(study: str, fmt: str, output: Path) -> None:
+    """Export a study's data (STUDY is its slug or id)."""
+    from uxlab.db import get_session
+    from uxlab.export import write_export
+    from uxlab.studies import get_study_by_ref
+
+    session = get_session()
+    found = get_study_by_ref(session, study)
+    for path in write_export(session, found, output, fmt=fmt):
+        click.echo(f"Wrote {path}")
+
+
+# ------------------------------------------------------------------ serving
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", default=5000, show_default=True, help="Port to listen on.")
+@click.option("--threads", default=8, show_default=True, help="Worker threads.")
+@with_appcontext
+def serve_command(host: str, port: int, threads: int) -> None:
+    """Serve uxlab with the production WSGI server (waitress)."""
+    from flask import current_app
+    from waitress import serve
+
+    from uxlab.migrate import upgrade
+
+    upgrade()
+    click.echo(f"uxlab is serving on http://{host}:{port}/ (Ctrl+C to stop)")
+    serve(current_app._get_current_object(), host=host, port=port, threads=threads)  # type: ignore[attr-defined]
+
+
+@click.command("demo")
+@click.option("--participants", default=30, show_default=True, help="Simulated participants.")
+@click.option("--seed", default=7, show_default=True, help="Random seed for the simulation.")
+@with_appcontext
+@domain_errors
+def demo_command(participants: int, seed: int) -> None:
+    """Create a demo researcher and studies with simulated participants."""
+    from uxlab.db import get_session
+    from uxlab.demo import seed_demo
+    from uxlab.migrate import upgrade
+
+    upgrade()
+    result = seed_demo(get_session(), participants=participants, seed=seed)
+    for line in result.lines():
+        click.echo(line)
+
+
+_COMMANDS: tuple[click.Command, ...] = (
+    db_group,
+    researcher_group,
+    study_group,
+    export_command,
+    serve_command,
+    demo_command,
+)
+
+for _command in _COMMANDS:
+    cli.add_command(_command)
+
+
+def register_commands(app: Flask) -> None:
+    """Make the commands available as ``flask --app uxlab ...`` too."""
+    for command in cli.commands.values():
+        if command.name not in app.cli.commands:
+            app.cli.add_command(command)
+
+
+# Commands of optional subsystems are registered below.

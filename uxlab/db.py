@@ -1,0 +1,119 @@
+"""Engine and request-scoped sessions.
+
+SQLite runs in WAL mode with a busy timeout, and every write transaction starts
+with ``BEGIN IMMEDIATE`` (see :func:`begin_write`): a deferred transaction that
+reads and then writes fails with "database is locked" under concurrent writers
+however long the busy timeout, while an immediate one waits its turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session, SQLModel, create_engine
+
+__all__ = [
+    "begin_write",
+    "get_engine",
+    "get_session",
+    "init_app",
+    "make_engine",
+    "session_scope",
+]
+
+_IMMEDIATE = "uxlab_immediate"
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine; SQLite gets WAL, a busy timeout and explicit BEGINs."""
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        pool_size=10,
+        max_overflow=20,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN itself (the pysqlite recipe).
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(_IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's next transaction as a write (``BEGIN IMMEDIATE``).
+
+    Call it before the first query of a unit of work that writes. A read
+    transaction already open is ended first, so its snapshot cannot go stale.
+    """
+    if session.in_transaction():
+        session.commit()
+    session.connection(execution_options={_IMMEDIATE: True})
+
+
+@contextmanager
+def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
+    """A session outside a request (CLI, benchmarks); commits on success."""
+    with Session(engine, expire_on_commit=False) as session:
+        if write:
+            begin_write(session)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def get_engine(app: Flask | None = None) -> Engine:
+    """The app's engine, kept in ``app.extensions["uxlab"]``."""
+    app = app or current_app
+    engine: Engine = app.extensions["uxlab"]["engine"]
+    return engine
+
+
+def get_session() -> Session:
+    """The request's session, created on first use and closed at teardown."""
+    if "db_session" not in g:
+        g.db_session = Session(get_engine(), expire_on_commit=False)
+    session: Session = g.db_session
+    return session
+
+
+def close_session(_exc: BaseException | None = None) -> None:
+    session: Session | None = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def create_schema(engine: Engine) -> None:
+    """Create every table directly from the models (tests and first runs)."""
+    from uxlab import models  # noqa: F401  (registers the tables)
+
+    SQLModel.metadata.create_all(engine)
+
+
+def init_app(app: Flask) -> None:
+    """Create the engine for ``app`` and register the session teardown."""
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions.setdefault("uxlab", {})["engine"] = engine
+    app.teardown_appcontext(close_session)

@@ -1,0 +1,218 @@
+"""Every table uxlab stores, and the payloads its JSON API takes and gives.
+
+Tables are ``X(table=True)``; timestamps are aware datetimes in UTC. Participant, invite and
+attempt tokens are never stored: only their SHA-256 hashes are.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+__all__ = [
+    "Event",
+    "Invite",
+    "InviteKind",
+    "JudgedBy",
+    "Outcome",
+    "Participant",
+    "Researcher",
+    "Response",
+    "Study",
+    "StudyMode",
+    "StudyStatus",
+    "Task",
+    "TaskAttempt",
+    "utcnow",
+]
+
+
+def utcnow() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class StudyMode(enum.StrEnum):
+    unmoderated = "unmoderated"
+    moderated = "moderated"
+
+
+class StudyStatus(enum.StrEnum):
+    draft = "draft"
+    live = "live"
+    closed = "closed"
+
+
+class Outcome(enum.StrEnum):
+    success = "success"
+    partial = "partial"
+    failure = "failure"
+    abandoned = "abandoned"
+    timed_out = "timed_out"
+    skipped = "skipped"
+
+
+class JudgedBy(enum.StrEnum):
+    self = "self"
+    auto = "auto"
+    moderator = "moderator"
+
+
+class InviteKind(enum.StrEnum):
+    open = "open"
+    single = "single"
+
+
+class Researcher(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(index=True, unique=True, max_length=254)
+    name: str = Field(default="", max_length=200)
+    password_hash: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Study(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    researcher_id: int = Field(foreign_key="researcher.id", index=True)
+    slug: str = Field(index=True, unique=True, max_length=80)
+    title: str = Field(max_length=200)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    mode: StudyMode = Field(default=StudyMode.unmoderated)
+    status: StudyStatus = Field(default=StudyStatus.draft)
+    consent: str = Field(default="", sa_column=Column(Text, nullable=False))
+    #: Bumped whenever the consent text changes; stored with each consent given.
+    consent_version: int = 1
+    #: Everything in the study file besides the columns above (questionnaires,
+    #: task order, variants, allowed origins, moderation tags ...).
+    settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    #: The study file as written, kept verbatim.
+    source_yaml: str = Field(default="", sa_column=Column(Text, nullable=False))
+    #: Participants who declined consent: a count, nothing else about them.
+    declined_count: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    published_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
+class Task(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("study_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(foreign_key="study.id", index=True, ondelete="CASCADE")
+    key: str = Field(max_length=80)
+    position: int
+    title: str = Field(max_length=200)
+    prompt: str = Field(default="", sa_column=Column(Text, nullable=False))
+    start_url: str | None = None
+    #: "url_matches", "element", "self_report" or "first_click".
+    success_kind: str = "self_report"
+    #: The regex, CSS selector, or (first_click) a JSON region; "" for self_report.
+    success_value: str = Field(default="", sa_column=Column(Text, nullable=False))
+    time_limit_s: int | None = None
+    settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Invite(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(foreign_key="study.id", index=True, ondelete="CASCADE")
+    kind: InviteKind = InviteKind.single
+    token_hash: str = Field(index=True, unique=True, max_length=64)
+    label: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime | None = None
+    used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class Participant(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(foreign_key="study.id", index=True, ondelete="CASCADE")
+    invite_id: int | None = Field(default=None, foreign_key="invite.id")
+    #: Hash of the participant's own token, held in their session cookie.
+    token_hash: str = Field(index=True, unique=True, max_length=64)
+    #: Public, non-secret reference used in exports and researcher pages.
+    code: str = Field(index=True, unique=True, max_length=16)
+    label: str = Field(default="", max_length=200)
+    variant: str | None = Field(default=None, max_length=40)
+    #: Task ids in the order this participant sees them.
+    task_order: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    consent_version: int | None = None
+    consented_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    #: Share of steps completed, 0-100.
+    progress: int = 0
+    #: Where the participant is: "consent", "task:<i>", "seq:<i>", "q:<name>", "done".
+    step: str = Field(default="consent", max_length=80)
+    user_agent: str = Field(default="", max_length=400)
+    excluded: bool = False
+    exclusion_reason: str = Field(default="", max_length=400)
+    #: Moderated studies: which step the moderator has set (None = self-paced).
+    moderator_step: str | None = Field(default=None, max_length=80)
+
+
+class TaskAttempt(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("participant_id", "task_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True, ondelete="CASCADE")
+    task_id: int = Field(foreign_key="task.id", index=True, ondelete="CASCADE")
+    position: int
+    #: Hash of the token the recorder carries onto the target site.
+    token_hash: str | None = Field(default=None, index=True, unique=True, max_length=64)
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    #: The participant's browser's own measurement of the attempt, in ms.
+    client_duration_ms: int | None = None
+    outcome: Outcome | None = None
+    judged_by: JudgedBy | None = None
+    outcome_reason: str = Field(default="", max_length=1000)
+    #: Client time of the event that ended the attempt (auto-judged success).
+    outcome_event_at: datetime | None = None
+
+    @property
+    def duration_s(self) -> float | None:
+        """Server-measured time on task in seconds."""
+        if self.started_at is None or self.ended_at is None:
+            return None
+        return (self.ended_at - self.started_at).total_seconds()
+
+
+class Response(SQLModel, table=True):
+    """One answer to one questionnaire item."""
+
+    __table_args__ = (UniqueConstraint("participant_id", "questionnaire", "scope", "item"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True, ondelete="CASCADE")
+    #: Questionnaire id from the study file ("sus", "seq", "nps", or a custom id).
+    questionnaire: str = Field(max_length=80)
+    #: "study" for end-of-study questionnaires, "task:<task id>" for per-task ones.
+    scope: str = Field(default="study", max_length=40)
+    task_id: int | None = Field(default=None, foreign_key="task.id")
+    item: str = Field(max_length=80)
+    value_num: float | None = None
+    value_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    answered_at: datetime = Field(default_factory=utcnow)
+
+
+class Event(SQLModel, table=True):
+    """One thing the recorder saw, stored exactly once by its client-made id."""
+
+    __table_args__ = (Index("ix_event_attempt_seq", "attempt_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(unique=True, max_length=64)
+    participant_id: int = Field(foreign_key="participant.id", index=True, ondelete="CASCADE")
+    attempt_id: int | None = Field(default=None, foreign_key="taskattempt.id", ondelete="CASCADE")
+    type: str = Field(max_length=40)
+    seq: int = 0
+    client_ts: datetime | None = None
+    received_at: datetime = Field(default_factory=utcnow)
+    url: str = Field(default="", max_length=2000)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -1,0 +1,37 @@
+"""Researcher-written Markdown rendered safely (markdown-it-py, then nh3).
+
+markdown-it-py's ``js-default`` preset leaves raw HTML out and refuses
+``javascript:``/``data:`` links; nh3 (Ammonia) then removes anything left that is
+not on its allow-list, so hostile study text cannot run script in a participant's
+browser. The Markdown source is stored untouched for editing.
+"""
+
+from __future__ import annotations
+
+import nh3
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+__all__ = ["render_markdown"]
+
+_md = MarkdownIt("js-default")
+_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "code", "em", "h1", "h2", "h3", "h4", "hr",
+    "i", "img", "li", "ol", "p", "pre", "s", "strong", "sub", "sup", "table", "tbody",
+    "td", "th", "thead", "tr", "ul",
+}  # fmt: skip
+
+
+def render_markdown(text: str | None) -> Markup:
+    """Markdown to HTML that is safe to put in a page."""
+    if not text:
+        return Markup("")
+    html = _md.render(text)
+    clean = nh3.clean(
+        html,
+        tags=_TAGS,
+        attributes={"a": {"href", "title"}, "img": {"src", "alt", "title"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+    return Markup(clean)  # noqa: S704 - sanitised by nh3 above

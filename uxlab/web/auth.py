@@ -1,0 +1,87 @@
+"""Researcher log in and log out (Flask-Login for the session, Flask-WTF for CSRF)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response as WerkzeugResponse
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired
+
+from uxlab.accounts import authenticate
+from uxlab.db import get_session
+from uxlab.models import Researcher
+
+__all__ = ["CurrentResearcher", "bp", "current_researcher_id", "init_app"]
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Log in to see your studies."
+
+
+@dataclass(slots=True)
+class CurrentResearcher(UserMixin):  # type: ignore[misc]
+    id: int
+    email: str
+    name: str
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+@login_manager.user_loader
+def _load_researcher(user_id: str) -> CurrentResearcher | None:
+    if not user_id.isdigit():
+        return None
+    researcher = get_session().get(Researcher, int(user_id))
+    if researcher is None or researcher.id is None:
+        return None
+    return CurrentResearcher(researcher.id, researcher.email, researcher.name)
+
+
+def current_researcher_id() -> int:
+    """The logged-in researcher's id (views are behind ``login_required``)."""
+    return int(current_user.id)
+
+
+class LoginForm(FlaskForm):  # type: ignore[misc]
+    email = EmailField("Email", validators=[DataRequired()])
+    password = PasswordField("Password", validators=[DataRequired()])
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("researcher.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | WerkzeugResponse:
+    """Log a researcher in."""
+    form = LoginForm()
+    if form.validate_on_submit():
+        researcher = authenticate(get_session(), form.email.data or "", form.password.data or "")
+        if researcher is not None and researcher.id is not None:
+            login_user(CurrentResearcher(researcher.id, researcher.email, researcher.name))
+            return redirect(_safe_next(request.args.get("next")))
+        flash("That email and password do not match an account.", "error")
+    elif request.method == "POST":
+        flash("Enter your email and password.", "error")
+    status = 401 if request.method == "POST" else 200
+    return render_template("auth/login.html", form=form), status  # type: ignore[return-value]
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> WerkzeugResponse:
+    """Log out."""
+    logout_user()
+    flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
