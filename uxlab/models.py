@@ -120,6 +120,8 @@ class Invite(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     study_id: int = Field(foreign_key="study.id", index=True, ondelete="CASCADE")
     kind: InviteKind = InviteKind.single
+    #: Random salt from which the link's token is derived (see uxlab.invites).
+    nonce: str = Field(max_length=64)
     token_hash: str = Field(index=True, unique=True, max_length=64)
     label: str = Field(default="", max_length=200)
     created_at: datetime = Field(default_factory=utcnow)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises:
-Create Date: 2026-11-23 09:05:12.944336
+Create Date: 2026-11-23 09:06:12.854918
 """
 
 from __future__ import annotations
@@ -80,6 +80,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("study_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.Enum("open", "single", name="invitekind"), nullable=False),
+        sa.Column("nonce", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column(
             "token_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False
         ),
