@@ -1,0 +1,320 @@
+"""A demo researcher and studies with simulated participants, for trying uxlab out."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+from flask import current_app
+from sqlmodel import Session, select
+
+from uxlab.accounts import create_researcher
+from uxlab.invites import create_invites, open_invite
+from uxlab.models import (
+    Event,
+    JudgedBy,
+    Outcome,
+    Participant,
+    Researcher,
+    Response,
+    Study,
+    StudyStatus,
+    Task,
+    TaskAttempt,
+    utcnow,
+)
+from uxlab.questionnaires import Questionnaire, build_questionnaire
+from uxlab.studies import balanced_latin_square, import_study, load_study_file
+from uxlab.tokens import hash_token, new_code, new_token
+
+__all__ = [
+    "DEMO_EMAIL",
+    "DEMO_PASSWORD",
+    "DemoResult",
+    "seed_demo",
+    "simulate_participants",
+]
+
+DEMO_EMAIL = "demo@uxlab.local"
+DEMO_PASSWORD = "uxlab-demo"
+
+_COMMENTS = (
+    "The search box was hard to find on my phone.",
+    "Checkout was quick, I liked that.",
+    "I wasn't sure whether the jacket was waterproof.",
+    "Returns information should be on the product page.",
+    "",
+)
+
+#: Templates seeded for the demo, with how many simulated participants each gets
+#: (as a share of the requested number) and whether they go live.
+_DEMO_TEMPLATES: tuple[tuple[str, float, bool], ...] = (
+    ("ecommerce-tasks.yaml", 1.0, True),
+    ("ab-checkout.json", 1.0, True),
+    ("first-click.yaml", 1.0, True),
+    ("touchpoint-survey.yaml", 1.3, True),
+    ("sus-benchmark.yaml", 0.0, False),
+    ("moderated-think-aloud.yaml", 0.0, True),
+)
+
+
+@dataclass(slots=True)
+class DemoResult:
+    created: bool
+    studies: list[tuple[str, str, int]] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        head = "Demo data created." if self.created else "Demo data already exists."
+        out = [head, f"Log in at /login as {DEMO_EMAIL} with password {DEMO_PASSWORD}"]
+        for slug, title, n in self.studies:
+            out.append(f"  {slug:32} {n:3} participants  {title}")
+        for slug, url in self.links:
+            out.append(f"  take {slug}: {url}")
+        return out
+
+
+def seed_demo(session: Session, *, participants: int = 30, seed: int = 7) -> DemoResult:
+    """Create the demo researcher and studies, unless they exist already."""
+    templates = Path(current_app.config["STUDY_TEMPLATES_DIR"])
+    secret = current_app.config["SECRET_KEY"]
+    existing = session.exec(
+        select(Researcher).where(Researcher.email == DEMO_EMAIL)
+    ).first()
+    result = DemoResult(created=existing is None)
+    if existing is None:
+        owner = create_researcher(
+            session, email=DEMO_EMAIL, password=DEMO_PASSWORD, name="Demo researcher"
+        )
+        rng = np.random.default_rng(seed)
+        for name, share, live in _DEMO_TEMPLATES:
+            path = templates / name
+            if not path.exists():
+                continue
+            spec = load_study_file(path)
+            study = import_study(
+                session, spec, owner=owner, source_text=path.read_text(), publish=live
+            )
+            simulate_participants(session, study, round(participants * share), rng)
+            open_invite(session, study, secret)
+            create_invites(session, study, 5, secret, label="demo invites")
+    owner = session.exec(select(Researcher).where(Researcher.email == DEMO_EMAIL)).one()
+    for study in session.exec(
+        select(Study).where(Study.researcher_id == owner.id)
+    ).all():
+        count = len(
+            session.exec(
+                select(Participant.id).where(Participant.study_id == study.id)
+            ).all()
+        )
+        result.studies.append((study.slug, study.title, count))
+        if study.status == StudyStatus.live:
+            from uxlab.invites import invite_token
+
+            token = invite_token(open_invite(session, study, secret), secret)
+            result.links.append((study.slug, f"http://127.0.0.1:5000/s/{token}"))
+    return result
+
+
+def simulate_participants(
+    session: Session, study: Study, count: int, rng: np.random.Generator
+) -> None:
+    """Add ``count`` plausible participants who took ``study`` over the last days."""
+    tasks = list(
+        session.exec(
+            select(Task).where(Task.study_id == study.id).order_by(Task.position)
+        ).all()
+    )  # type: ignore[arg-type]
+    settings = study.settings
+    product = settings.get("product", "this product")
+    after = [
+        build_questionnaire(q, product=product)
+        for q in settings.get("after_each_task", [])
+    ]
+    closing = [
+        build_questionnaire(q, product=product)
+        for q in settings.get("questionnaires", [])
+    ]
+    variants = [v["key"] for v in settings.get("variants", [])]
+    orders = balanced_latin_square(len(tasks)) if tasks else [[]]
+    difficulty = rng.uniform(0.55, 0.95, size=len(tasks))
+    typical_s = rng.uniform(35, 120, size=len(tasks))
+    now = utcnow()
+    for i in range(count):
+        variant = variants[i % len(variants)] if variants else None
+        # Design B is a little easier, so comparisons have something to find.
+        boost = 0.08 if variant == "B" else 0.0
+        skill = rng.normal(0, 1)
+        started = now - timedelta(
+            days=float(rng.uniform(0.2, 9)), minutes=float(rng.uniform(0, 600))
+        )
+        order = (
+            orders[i % len(orders)]
+            if settings.get("task_order") == "counterbalanced"
+            else list(range(len(tasks)))
+        )
+        finishes = rng.random() > 0.1
+        stop_after = (
+            len(tasks) if finishes else int(rng.integers(0, max(len(tasks), 1)))
+        )
+        p = Participant(
+            study_id=study.id,  # type: ignore[arg-type]
+            token_hash=hash_token(new_token()),
+            code=new_code(),
+            variant=variant,
+            task_order=[tasks[j].id for j in order],  # type: ignore[misc]
+            consent_version=study.consent_version,
+            consented_at=started,
+            started_at=started,
+            created_at=started,
+            user_agent="simulated",
+        )
+        session.add(p)
+        session.flush()
+        clock = started + timedelta(seconds=20)
+        steps_done = 0
+        for position, j in enumerate(order[:stop_after], start=1):
+            task = tasks[j]
+            p_success = min(0.98, difficulty[j] + boost + 0.05 * skill)
+            success = rng.random() < p_success
+            seconds = float(
+                rng.lognormal(np.log(typical_s[j] * (1.0 if success else 1.5)), 0.45)
+            )
+            auto = task.success_kind in ("url_matches", "element", "first_click")
+            attempt = TaskAttempt(
+                participant_id=p.id,  # type: ignore[arg-type]
+                task_id=task.id,  # type: ignore[arg-type]
+                position=position,
+                started_at=clock,
+                ended_at=clock + timedelta(seconds=seconds),
+                client_duration_ms=int(seconds * 1000 - rng.uniform(50, 400)),
+                outcome=Outcome.success
+                if success
+                else (
+                    Outcome.failure
+                    if task.success_kind == "first_click"
+                    else Outcome.abandoned
+                ),
+                judged_by=JudgedBy.auto
+                if auto and (success or task.success_kind == "first_click")
+                else JudgedBy.self,
+            )
+            session.add(attempt)
+            session.flush()
+            if task.success_kind == "first_click":
+                _first_click(session, p, attempt, task, success, rng, clock)
+            clock += timedelta(seconds=seconds + 10)
+            for q in after:
+                base = 5.8 if success else 3.4
+                value = int(
+                    np.clip(
+                        round(rng.normal(base + 0.4 * skill, 0.9)),
+                        q.scale_min,
+                        q.scale_max,
+                    )
+                )
+                session.add(
+                    Response(
+                        participant_id=p.id,  # type: ignore[arg-type]
+                        questionnaire=q.id,
+                        scope=f"task:{task.id}",
+                        task_id=task.id,
+                        item=q.items[0].id,
+                        value_num=float(value),
+                        answered_at=clock,
+                    )
+                )
+            steps_done += 1 + len(after)
+        if finishes:
+            for q in closing:
+                _answer(
+                    session, p, q, rng, skill + (1.0 if variant == "B" else 0.0), clock
+                )
+                clock += timedelta(seconds=30)
+                steps_done += 1
+            p.finished_at = clock
+            p.progress = 100
+            p.step = "done"
+        else:
+            total = len(tasks) * (1 + len(after)) + len(closing) + 1
+            p.progress = int(100 * (steps_done + 1) / total)
+            p.step = f"task:{stop_after}" if tasks else "consent"
+        session.add(p)
+    session.commit()
+
+
+def _answer(
+    session: Session,
+    p: Participant,
+    q: Questionnaire,
+    rng: np.random.Generator,
+    skill: float,
+    when: object,
+) -> None:
+    for n, item in enumerate(q.items, start=1):
+        value: float | None = None
+        text: str | None = None
+        if q.open_text:
+            text = _COMMENTS[int(rng.integers(0, len(_COMMENTS)))]
+            if not text:
+                continue
+        elif q.kind == "sus":
+            positive = n % 2 == 1
+            centre = 3.9 + 0.5 * skill if positive else 2.1 - 0.5 * skill
+            value = float(np.clip(round(rng.normal(centre, 0.8)), 1, 5))
+        elif q.kind == "nps":
+            value = float(np.clip(round(rng.normal(7.4 + 1.2 * skill, 1.8)), 0, 10))
+        else:
+            mid = (q.scale_min + q.scale_max) / 2
+            spread = (q.scale_max - q.scale_min) / 4
+            value = float(
+                np.clip(
+                    round(rng.normal(mid + spread * (0.8 + 0.6 * skill), spread)),
+                    q.scale_min,
+                    q.scale_max,
+                )
+            )
+        session.add(
+            Response(
+                participant_id=p.id,  # type: ignore[arg-type]
+                questionnaire=q.id,
+                scope="study",
+                item=item.id,
+                value_num=value,
+                value_text=text,
+                answered_at=when,  # type: ignore[arg-type]
+            )
+        )
+
+
+def _first_click(
+    session: Session,
+    p: Participant,
+    attempt: TaskAttempt,
+    task: Task,
+    success: bool,
+    rng: np.random.Generator,
+    when: object,
+) -> None:
+    import json
+
+    region = json.loads(task.success_value)
+    if success:
+        x = rng.uniform(region["x"], region["x"] + region["width"])
+        y = rng.uniform(region["y"], region["y"] + region["height"])
+    else:
+        x, y = rng.uniform(0.05, 0.95), rng.uniform(0.05, 0.6)
+    session.add(
+        Event(
+            event_id=str(uuid.uuid4()),
+            participant_id=p.id,  # type: ignore[arg-type]
+            attempt_id=attempt.id,
+            type="first_click",
+            seq=1,
+            client_ts=when,  # type: ignore[arg-type]
+            payload={"x": round(float(x), 4), "y": round(float(y), 4)},
+        )
+    )
