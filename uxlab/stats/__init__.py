@@ -1,0 +1,99 @@
+"""Statistics for usability testing, with the intervals UX research trusts.
+
+A pure library (numpy and scipy only) implementing the methods of Sauro & Lewis,
+*Quantifying the User Experience*, and the papers it builds on: completion rates
+with adjusted-Wald intervals, task times on the log scale, SUS and other
+questionnaires, NPS, comparisons of two designs, sample-size planning and
+lostness.  Every function validates its input and raises :class:`ValueError`
+naming the bad value and what is allowed; results are frozen dataclasses whose
+intervals are :class:`ConfidenceInterval` named tuples clipped to the possible
+range.
+
+>>> from uxlab import stats
+>>> stats.completion_rate(4, 5).ci  # doctest: +ELLIPSIS
+ConfidenceInterval(low=0.3596..., high=0.9796...)
+"""
+
+from __future__ import annotations
+
+from .compare import compare_completion, compare_means, compare_times
+from .navigation import lostness, lostness_category
+from .planning import (
+    problem_discovery,
+    sample_size_for_discovery,
+    sample_size_for_mean,
+    sample_size_for_proportion,
+)
+from .proportions import completion_rate, completion_rates
+from .questionnaires import (
+    csat,
+    nps,
+    nps_from_counts,
+    rating_summary,
+    sus_acceptability,
+    sus_adjective,
+    sus_grade,
+    sus_percentile,
+    sus_score,
+    sus_subscales,
+    sus_summary,
+    top_box,
+    umux_lite,
+)
+from .results import (
+    ComparisonResult,
+    CompletionRates,
+    ConfidenceInterval,
+    NPSResult,
+    ProportionResult,
+    RatingResult,
+    SUSResult,
+    SUSSubscales,
+    TaskTimes,
+    TimeResult,
+    TimesSummary,
+    UMUXLiteResult,
+)
+from .times import task_times, time_on_task, times_summary
+
+__all__ = [
+    "ComparisonResult",
+    "CompletionRates",
+    "ConfidenceInterval",
+    "NPSResult",
+    "ProportionResult",
+    "RatingResult",
+    "SUSResult",
+    "SUSSubscales",
+    "TaskTimes",
+    "TimeResult",
+    "TimesSummary",
+    "UMUXLiteResult",
+    "compare_completion",
+    "compare_means",
+    "compare_times",
+    "completion_rate",
+    "completion_rates",
+    "csat",
+    "lostness",
+    "lostness_category",
+    "nps",
+    "nps_from_counts",
+    "problem_discovery",
+    "rating_summary",
+    "sample_size_for_discovery",
+    "sample_size_for_mean",
+    "sample_size_for_proportion",
+    "sus_acceptability",
+    "sus_adjective",
+    "sus_grade",
+    "sus_percentile",
+    "sus_score",
+    "sus_subscales",
+    "sus_summary",
+    "task_times",
+    "time_on_task",
+    "times_summary",
+    "top_box",
+    "umux_lite",
+]

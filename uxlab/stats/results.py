@@ -1,0 +1,218 @@
+"""Result objects returned by :mod:`uxlab.stats`.
+
+Every result is a small frozen dataclass (or a named tuple for an interval) that
+carries its estimate, its confidence interval and the inputs that produced it,
+so a report can always say *how* a number was obtained.  ``None`` marks a value
+that is undefined for the data (for example a confidence interval from a single
+observation) rather than ``nan`` or ``inf``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "ComparisonResult",
+    "CompletionRates",
+    "ConfidenceInterval",
+    "NPSResult",
+    "ProportionResult",
+    "RatingResult",
+    "SUSResult",
+    "SUSSubscales",
+    "TaskTimes",
+    "TimeResult",
+    "TimesSummary",
+    "UMUXLiteResult",
+]
+
+
+class ConfidenceInterval(NamedTuple):
+    """Two-sided confidence interval, already clipped to the possible range."""
+
+    low: float
+    high: float
+
+
+@dataclass(frozen=True, slots=True)
+class ProportionResult:
+    """A proportion (completion rate, top-box share) with its interval.
+
+    ``observed`` is x/n; ``estimate`` is the Lewis & Sauro (2006) best point
+    estimate and ``estimate_method`` says which rule produced it ("wilson",
+    "laplace" or "mle").  ``ci`` was computed with ``method``.
+    """
+
+    successes: int
+    trials: int
+    observed: float
+    estimate: float
+    estimate_method: str
+    ci: ConfidenceInterval
+    confidence_level: float
+    method: str
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionRates:
+    """Many proportions at once: the vectorised form of :class:`ProportionResult`.
+
+    Every field except ``confidence_level`` and ``method`` is an array with one
+    entry per task; ``low`` and ``high`` are the interval bounds.
+    """
+
+    successes: npt.NDArray[np.int64]
+    trials: npt.NDArray[np.int64]
+    observed: npt.NDArray[np.float64]
+    estimate: npt.NDArray[np.float64]
+    estimate_method: npt.NDArray[np.str_]
+    low: npt.NDArray[np.float64]
+    high: npt.NDArray[np.float64]
+    confidence_level: float
+    method: str
+
+
+@dataclass(frozen=True, slots=True)
+class TimeResult:
+    """Summary of task times in seconds.
+
+    ``ci`` is the interval of the geometric mean (``None`` for a single time);
+    ``sd`` is the sample standard deviation of the raw times (``None`` for a
+    single time).  ``recommended`` names the centre to report ("geometric_mean"
+    below 25 values, "median" from 25) and ``center`` is its value.
+    """
+
+    n: int
+    geometric_mean: float
+    ci: ConfidenceInterval | None
+    median: float
+    mean: float
+    sd: float | None
+    recommended: str
+    center: float
+
+
+@dataclass(frozen=True, slots=True)
+class TimesSummary:
+    """Vectorised :class:`TimeResult`: one entry per task (column).
+
+    Undefined values (a task with no times, or an interval from one time) are
+    ``nan`` here, because arrays cannot hold ``None``.
+    """
+
+    n: npt.NDArray[np.int64]
+    geometric_mean: npt.NDArray[np.float64]
+    low: npt.NDArray[np.float64]
+    high: npt.NDArray[np.float64]
+    median: npt.NDArray[np.float64]
+    mean: npt.NDArray[np.float64]
+    sd: npt.NDArray[np.float64]
+    recommended: npt.NDArray[np.str_]
+    center: npt.NDArray[np.float64]
+    confidence_level: float
+
+
+@dataclass(frozen=True, slots=True)
+class TaskTimes:
+    """Times of one task split the three ways Sauro (2011) names.
+
+    ``completion``: successful attempts only (average task completion time);
+    ``failure``: failed attempts only (mean time to failure);
+    ``all``: every attempt (average time on task).  ``None`` when a group is
+    empty.
+    """
+
+    completion: TimeResult | None
+    failure: TimeResult | None
+    all: TimeResult | None
+
+
+@dataclass(frozen=True, slots=True)
+class SUSSubscales:
+    """SUS usability (8 items), learnability (items 4 and 10) and overall score."""
+
+    usability: float | npt.NDArray[np.float64]
+    learnability: float | npt.NDArray[np.float64]
+    overall: float | npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class SUSResult:
+    """Summary of a set of SUS scores and how the mean compares with norms.
+
+    ``t`` and ``p_value`` test the mean against the benchmark (one-sample t);
+    they, ``sd`` and ``ci`` are ``None`` when undefined (one score, or no
+    variability for ``t`` and ``p_value``).
+    """
+
+    n: int
+    mean: float
+    sd: float | None
+    ci: ConfidenceInterval | None
+    percentile: float
+    grade: str
+    adjective: str
+    acceptability: str
+    t: float | None
+    p_value: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class RatingResult:
+    """Summary of a rating item (SEQ, CES, CSAT, any Likert item).
+
+    ``top_box`` and ``top2_box`` are the shares of answers at the top point and
+    in the top two points; ``t`` and ``p_value`` compare the mean with the
+    benchmark, and are ``None`` when no benchmark was given or they are
+    undefined.
+    """
+
+    n: int
+    mean: float
+    sd: float | None
+    ci: ConfidenceInterval | None
+    top_box: float
+    top2_box: float
+    t: float | None
+    p_value: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class UMUXLiteResult:
+    """UMUX-Lite score (0-100) and its regression-based SUS equivalent."""
+
+    score: float | npt.NDArray[np.float64]
+    sus_equivalent: float | npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class NPSResult:
+    """Net Promoter Score (-100..100) with its interval, on the same scale."""
+
+    n: int
+    promoters: int
+    passives: int
+    detractors: int
+    score: float
+    ci: ConfidenceInterval
+    method: str
+
+
+@dataclass(frozen=True, slots=True)
+class ComparisonResult:
+    """Difference between two designs with its interval and test.
+
+    ``difference`` is on the scale named by ``method`` (difference of
+    proportions, ratio of geometric means, difference of means).  ``statistic``
+    and ``p_value`` are ``None`` when the test is undefined (no variability).
+    """
+
+    difference: float
+    ci: ConfidenceInterval
+    statistic: float | None
+    p_value: float | None
+    method: str
