@@ -18,7 +18,9 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
-def create_researcher(session: Session, *, email: str, password: str, name: str = "") -> Researcher:
+def create_researcher(
+    session: Session, *, email: str, password: str, name: str = ""
+) -> Researcher:
     """Create a researcher; the email must be new and the password long enough."""
     email = email.strip().lower()
     if not _EMAIL.match(email):

@@ -101,7 +101,9 @@ def researcher_create(email: str, name: str, password: str) -> None:
     from uxlab.accounts import create_researcher
     from uxlab.db import get_session
 
-    researcher = create_researcher(get_session(), email=email, name=name, password=password)
+    researcher = create_researcher(
+        get_session(), email=email, name=name, password=password
+    )
     click.echo(f"Created researcher {researcher.email} (id {researcher.id}).")
 
 
@@ -121,12 +123,17 @@ def study_validate(path: Path) -> None:
     from uxlab.studies import load_study_file
 
     spec = load_study_file(path)
-    click.echo(f"{path}: valid {spec.mode} study '{spec.title}' with {len(spec.tasks)} task(s).")
+    click.echo(
+        f"{path}: valid {spec.mode} study '{spec.title}' "
+        f"with {len(spec.tasks)} task(s)."
+    )
 
 
 @study_group.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--owner", required=True, help="Email of the researcher who owns the study.")
+@click.option(
+    "--owner", required=True, help="Email of the researcher who owns the study."
+)
 @click.option("--slug", default=None, help="URL name (default: from the title).")
 @click.option("--publish", is_flag=True, help="Make the study live right away.")
 @with_appcontext
@@ -136,7 +143,9 @@ def study_import(path: Path, owner: str, slug: str | None, publish: bool) -> Non
     from uxlab.db import get_session
     from uxlab.studies import import_study_file
 
-    study = import_study_file(get_session(), path, owner_email=owner, slug=slug, publish=publish)
+    study = import_study_file(
+        get_session(), path, owner_email=owner, slug=slug, publish=publish
+    )
     click.echo(f"Imported '{study.title}' as {study.slug} ({study.status}).")
 
 
@@ -198,7 +207,9 @@ def export_command(study: str, fmt: str, output: Path) -> None:
 
 
 @click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Interface to bind."
+)
 @click.option("--port", default=5000, show_default=True, help="Port to listen on.")
 @click.option("--threads", default=8, show_default=True, help="Worker threads.")
 @with_appcontext
@@ -215,8 +226,12 @@ def serve_command(host: str, port: int, threads: int) -> None:
 
 
 @click.command("demo")
-@click.option("--participants", default=30, show_default=True, help="Simulated participants.")
-@click.option("--seed", default=7, show_default=True, help="Random seed for the simulation.")
+@click.option(
+    "--participants", default=30, show_default=True, help="Simulated participants."
+)
+@click.option(
+    "--seed", default=7, show_default=True, help="Random seed for the simulation."
+)
 @with_appcontext
 @domain_errors
 def demo_command(participants: int, seed: int) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 from flask import current_app
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from uxlab.accounts import create_researcher
 from uxlab.invites import create_invites, open_invite
@@ -125,9 +125,9 @@ def simulate_participants(
     """Add ``count`` plausible participants who took ``study`` over the last days."""
     tasks = list(
         session.exec(
-            select(Task).where(Task.study_id == study.id).order_by(Task.position)
+            select(Task).where(Task.study_id == study.id).order_by(col(Task.position))
         ).all()
-    )  # type: ignore[arg-type]
+    )
     settings = study.settings
     product = settings.get("product", "this product")
     after = [

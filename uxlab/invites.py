@@ -37,10 +37,14 @@ def invite_token(invite: Invite, secret: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def _new_invite(study: Study, kind: InviteKind, secret: str, **fields: object) -> Invite:
+def _new_invite(
+    study: Study, kind: InviteKind, secret: str, **fields: object
+) -> Invite:
     if study.id is None:
         raise ValueError("the study must be saved first")
-    invite = Invite(study_id=study.id, kind=kind, nonce=secrets.token_hex(16), token_hash="")
+    invite = Invite(
+        study_id=study.id, kind=kind, nonce=secrets.token_hex(16), token_hash=""
+    )
     for name, value in fields.items():
         setattr(invite, name, value)
     invite.token_hash = hash_token(invite_token(invite, secret))
@@ -110,7 +114,9 @@ def single_invites(session: Session, study: Study) -> list[Invite]:
 
 def find_invite(session: Session, token: str) -> Invite | None:
     """The invite whose link carries this token, whatever its state."""
-    return session.exec(select(Invite).where(Invite.token_hash == hash_token(token))).first()
+    return session.exec(
+        select(Invite).where(Invite.token_hash == hash_token(token))
+    ).first()
 
 
 def revoke_invite(session: Session, invite: Invite) -> None:

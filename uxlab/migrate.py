@@ -16,6 +16,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import current_app
+from sqlalchemy import inspect
 from sqlalchemy.engine import Engine, make_url
 
 from uxlab.db import get_engine
@@ -49,7 +50,9 @@ def pending_revisions(engine: Engine | None = None) -> list[str]:
     for rev in current:
         applied.update(r.revision for r in script.iterate_revisions(rev, "base"))
     return [
-        r.revision for r in reversed(list(script.walk_revisions())) if r.revision not in applied
+        r.revision
+        for r in reversed(list(script.walk_revisions()))
+        if r.revision not in applied
     ]
 
 
@@ -63,7 +66,11 @@ def upgrade(revision: str = "heads", engine: Engine | None = None) -> str:
     config = alembic_config(url)
     with engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, revision)
+        if not current_revisions(engine) and inspect(conn).has_table("study"):
+            # Made from the models directly (uxlab.db.create_schema): already current.
+            command.stamp(config, "heads")
+        else:
+            command.upgrade(config, revision)
     return ", ".join(current_revisions(engine)) or "base"
 
 

@@ -1,6 +1,7 @@
 """Every table uxlab stores, and the payloads its JSON API takes and gives.
 
-Tables are ``X(table=True)``; timestamps are aware datetimes in UTC. Participant, invite and
+Tables are ``X(table=True)``; timestamps are aware datetimes in UTC.
+Participant, invite and
 attempt tokens are never stored: only their SHA-256 hashes are.
 """
 
@@ -88,7 +89,9 @@ class Study(SQLModel, table=True):
     consent_version: int = 1
     #: Everything in the study file besides the columns above (questionnaires,
     #: task order, variants, allowed origins, moderation tags ...).
-    settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    settings: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
     #: The study file as written, kept verbatim.
     source_yaml: str = Field(default="", sa_column=Column(Text, nullable=False))
     #: Participants who declined consent: a count, nothing else about them.
@@ -113,7 +116,9 @@ class Task(SQLModel, table=True):
     #: The regex, CSS selector, or (first_click) a JSON region; "" for self_report.
     success_value: str = Field(default="", sa_column=Column(Text, nullable=False))
     time_limit_s: int | None = None
-    settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    settings: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
 
 
 class Invite(SQLModel, table=True):
@@ -141,7 +146,9 @@ class Participant(SQLModel, table=True):
     label: str = Field(default="", max_length=200)
     variant: str | None = Field(default=None, max_length=40)
     #: Task ids in the order this participant sees them.
-    task_order: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    task_order: list[int] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
     consent_version: int | None = None
     consented_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
@@ -162,7 +169,9 @@ class TaskAttempt(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("participant_id", "task_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    participant_id: int = Field(foreign_key="participant.id", index=True, ondelete="CASCADE")
+    participant_id: int = Field(
+        foreign_key="participant.id", index=True, ondelete="CASCADE"
+    )
     task_id: int = Field(foreign_key="task.id", index=True, ondelete="CASCADE")
     position: int
     #: Hash of the token the recorder carries onto the target site.
@@ -188,10 +197,14 @@ class TaskAttempt(SQLModel, table=True):
 class Response(SQLModel, table=True):
     """One answer to one questionnaire item."""
 
-    __table_args__ = (UniqueConstraint("participant_id", "questionnaire", "scope", "item"),)
+    __table_args__ = (
+        UniqueConstraint("participant_id", "questionnaire", "scope", "item"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    participant_id: int = Field(foreign_key="participant.id", index=True, ondelete="CASCADE")
+    participant_id: int = Field(
+        foreign_key="participant.id", index=True, ondelete="CASCADE"
+    )
     #: Questionnaire id from the study file ("sus", "seq", "nps", or a custom id).
     questionnaire: str = Field(max_length=80)
     #: "study" for end-of-study questionnaires, "task:<task id>" for per-task ones.
@@ -210,11 +223,17 @@ class Event(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     event_id: str = Field(unique=True, max_length=64)
-    participant_id: int = Field(foreign_key="participant.id", index=True, ondelete="CASCADE")
-    attempt_id: int | None = Field(default=None, foreign_key="taskattempt.id", ondelete="CASCADE")
+    participant_id: int = Field(
+        foreign_key="participant.id", index=True, ondelete="CASCADE"
+    )
+    attempt_id: int | None = Field(
+        default=None, foreign_key="taskattempt.id", ondelete="CASCADE"
+    )
     type: str = Field(max_length=40)
     seq: int = 0
     client_ts: datetime | None = None
     received_at: datetime = Field(default_factory=utcnow)
     url: str = Field(default="", max_length=2000)
-    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    payload: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )

@@ -99,7 +99,10 @@ STANDARD: dict[str, Questionnaire] = {
         kind="nps",
         title="Recommendation",
         items=(
-            Item("q1", "How likely are you to recommend {product} to a friend or colleague?"),
+            Item(
+                "q1",
+                "How likely are you to recommend {product} to a friend or colleague?",
+            ),
         ),
         scale_min=0,
         scale_max=10,
@@ -143,7 +146,9 @@ STANDARD: dict[str, Questionnaire] = {
 }
 
 
-def build_questionnaire(spec: str | dict[str, Any], *, product: str = "this product") -> Questionnaire:
+def build_questionnaire(
+    spec: str | dict[str, Any], *, product: str = "this product"
+) -> Questionnaire:
     """A questionnaire from a study file entry: a standard name or a custom mapping.
 
     Custom entries are already validated by :mod:`uxlab.studies`.
@@ -169,7 +174,8 @@ def build_questionnaire(spec: str | dict[str, Any], *, product: str = "this prod
         return base
     items_spec = spec.get("items") or [{"id": "q1", "text": spec.get("text", "")}]
     items = tuple(
-        Item(str(i.get("id", f"q{n}")), str(i["text"])) for n, i in enumerate(items_spec, start=1)
+        Item(str(i.get("id", f"q{n}")), str(i["text"]))
+        for n, i in enumerate(items_spec, start=1)
     )
     if kind == "open_text":
         return Questionnaire(
@@ -236,7 +242,9 @@ def validate_answer(
             )
         return None, text
     if isinstance(raw, bool):
-        raise InvalidAnswerError(f"{questionnaire.id}.{item_id}: expected a whole number")
+        raise InvalidAnswerError(
+            f"{questionnaire.id}.{item_id}: expected a whole number"
+        )
     if isinstance(raw, str):
         raw = raw.strip()
         if not raw.lstrip("-").isdigit():
@@ -247,7 +255,9 @@ def validate_answer(
     elif isinstance(raw, int):
         value = raw
     else:
-        raise InvalidAnswerError(f"{questionnaire.id}.{item_id}: expected a whole number")
+        raise InvalidAnswerError(
+            f"{questionnaire.id}.{item_id}: expected a whole number"
+        )
     if value not in questionnaire.scale:
         raise InvalidAnswerError(
             f"{questionnaire.id}.{item_id}: {value} is outside the scale "

@@ -98,7 +98,9 @@ class SuccessSpec(_Strict):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> SuccessSpec:
-        given = [k for k in ("url_matches", "element", "first_click") if getattr(self, k)]
+        given = [
+            k for k in ("url_matches", "element", "first_click") if getattr(self, k)
+        ]
         if len(given) != 1:
             raise ValueError(
                 "give exactly one of url_matches, element, first_click "
@@ -126,9 +128,11 @@ class QuestionnaireItemSpec(_Strict):
 
 
 class QuestionnaireSpec(_Strict):
-    """A questionnaire entry: a standard one by type, or a custom Likert/open-text one."""
+    """A questionnaire entry: a standard one by type, or a custom Likert/text one."""
 
-    type: Literal["sus", "seq", "nps", "umux_lite", "csat", "ces", "likert", "open_text"]
+    type: Literal[
+        "sus", "seq", "nps", "umux_lite", "csat", "ces", "likert", "open_text"
+    ]
     id: Key | None = None
     title: str | None = None
     instructions: str | None = None
@@ -191,7 +195,9 @@ class TaskSpec(_Strict):
             raise ValueError("a first_click task needs an image (a path under static/)")
         if self.image and ".." in Path(self.image).parts:
             raise ValueError("image must be a path inside static/")
-        if self.start_url is not None and not re.match(r"^(https?://|/)", self.start_url):
+        if self.start_url is not None and not re.match(
+            r"^(https?://|/)", self.start_url
+        ):
             raise ValueError("start_url must start with http://, https:// or /")
         return self
 
@@ -235,7 +241,8 @@ class StudySpec(_Strict):
         for origin in value:
             if not re.match(r"^https?://[^/\s]+$", origin):
                 raise ValueError(
-                    f"{origin!r} is not an origin like https://shop.example.com (no path)"
+                    f"{origin!r} is not an origin like https://shop.example.com "
+                    "(no path)"
                 )
         return value
 
@@ -248,7 +255,9 @@ class StudySpec(_Strict):
             raise ValueError("task ids must be unique")
         ids = [q.id or q.type for q in self.questionnaires]
         if len(set(ids)) != len(ids):
-            raise ValueError("questionnaire ids must be unique (give repeated types an id)")
+            raise ValueError(
+                "questionnaire ids must be unique (give repeated types an id)"
+            )
         if len({v.key for v in self.variants}) != len(self.variants):
             raise ValueError("variant keys must be unique")
         if len(self.variants) == 1:
@@ -273,7 +282,9 @@ class StudySpec(_Strict):
 # ----------------------------------------------------------------- loading
 
 
-def _line_index(node: yaml.Node, path: tuple[str | int, ...] = ()) -> dict[tuple[Any, ...], int]:
+def _line_index(
+    node: yaml.Node, path: tuple[str | int, ...] = ()
+) -> dict[tuple[Any, ...], int]:
     """Map each field path in a composed YAML document to its 1-based line."""
     lines = {path: node.start_mark.line + 1}
     if isinstance(node, yaml.MappingNode):
@@ -307,7 +318,9 @@ def parse_study(text: str, source: str = "<study>") -> StudySpec:
         problem = getattr(exc, "problem", None) or str(exc)
         raise StudyFileError(source, [f"not valid YAML{where}: {problem}"]) from exc
     if not isinstance(data, dict):
-        raise StudyFileError(source, ["expected a mapping of fields (title:, tasks:, ...)"])
+        raise StudyFileError(
+            source, ["expected a mapping of fields (title:, tasks:, ...)"]
+        )
     lines = _line_index(node) if node is not None else {}
     try:
         return StudySpec.model_validate(data)
@@ -340,7 +353,9 @@ def _describe(err: Any) -> str:
     return msg
 
 
-def _nearest_line(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int | None:
+def _nearest_line(
+    lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]
+) -> int | None:
     for end in range(len(loc), -1, -1):
         if loc[:end] in lines:
             return lines[loc[:end]]
@@ -450,7 +465,9 @@ def import_study_file(
 ) -> Study:
     """Validate a study file and import it for the researcher with that email."""
     spec = load_study_file(path)
-    owner = session.exec(select(Researcher).where(Researcher.email == owner_email.lower())).first()
+    owner = session.exec(
+        select(Researcher).where(Researcher.email == owner_email.lower())
+    ).first()
     if owner is None:
         raise NotFoundError(f"no researcher with email {owner_email!r}")
     return import_study(
@@ -488,9 +505,9 @@ def list_studies(session: Session, *, owner_email: str | None = None) -> list[St
         .order_by(col(Study.id).desc())
     )
     if owner_email is not None:
-        query = query.join(Researcher, col(Researcher.id) == col(Study.researcher_id)).where(
-            Researcher.email == owner_email.lower()
-        )
+        query = query.join(
+            Researcher, col(Researcher.id) == col(Study.researcher_id)
+        ).where(Researcher.email == owner_email.lower())
     rows = []
     for study, n_started, n_finished in session.exec(query).all():
         assert study.id is not None
@@ -508,7 +525,9 @@ def list_studies(session: Session, *, owner_email: str | None = None) -> list[St
     return rows
 
 
-def get_study_by_ref(session: Session, ref: str, *, owner_id: int | None = None) -> Study:
+def get_study_by_ref(
+    session: Session, ref: str, *, owner_id: int | None = None
+) -> Study:
     """A study by slug or numeric id; another owner's study counts as not found."""
     study = session.exec(select(Study).where(Study.slug == ref)).first()
     if study is None and ref.isdigit():

@@ -54,6 +54,6 @@ def init_app(app: Flask) -> None:
     def _http_error(exc: HTTPException) -> tuple[Any, int] | Response:
         status = exc.code or 500
         if status in (301, 302, 303, 307, 308):
-            return exc.get_response()
+            return exc.get_response()  # type: ignore[return-value]
         code = (exc.name or "error").lower().replace(" ", "_")
         return _error_response(status, code, exc.description or exc.name or "Error")

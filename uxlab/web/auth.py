@@ -33,7 +33,7 @@ class CurrentResearcher(UserMixin):  # type: ignore[misc]
         return str(self.id)
 
 
-@login_manager.user_loader
+@login_manager.user_loader  # type: ignore[untyped-decorator]
 def _load_researcher(user_id: str) -> CurrentResearcher | None:
     if not user_id.isdigit():
         return None
@@ -64,9 +64,13 @@ def login() -> str | WerkzeugResponse:
     """Log a researcher in."""
     form = LoginForm()
     if form.validate_on_submit():
-        researcher = authenticate(get_session(), form.email.data or "", form.password.data or "")
+        researcher = authenticate(
+            get_session(), form.email.data or "", form.password.data or ""
+        )
         if researcher is not None and researcher.id is not None:
-            login_user(CurrentResearcher(researcher.id, researcher.email, researcher.name))
+            login_user(
+                CurrentResearcher(researcher.id, researcher.email, researcher.name)
+            )
             return redirect(_safe_next(request.args.get("next")))
         flash("That email and password do not match an account.", "error")
     elif request.method == "POST":

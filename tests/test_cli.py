@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlmodel import select
+
+from uxlab.cli import cli
+from uxlab.demo import DEMO_EMAIL, DEMO_PASSWORD
+from uxlab.models import Participant, Study
+
+DATA = Path(__file__).parent / "data"
+
+
+def _researcher(runner) -> None:
+    result = runner.invoke(
+        args=[
+            "researcher",
+            "create",
+            "r@example.org",
+            "--name",
+            "R",
+            "--password",
+            "long-enough",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_researcher_create_and_duplicate(runner) -> None:
+    _researcher(runner)
+    again = runner.invoke(
+        args=["researcher", "create", "r@example.org", "--password", "long-enough"]
+    )
+    assert again.exit_code == 1
+    assert (
+        again.output.strip()
+        == "Error: a researcher with email 'r@example.org' already exists"
+    )
+
+
+def test_short_password_is_refused(runner) -> None:
+    result = runner.invoke(
+        args=["researcher", "create", "x@example.org", "--password", "short"]
+    )
+    assert result.exit_code == 1
+    assert "at least 8 characters" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_study_validate_valid_and_invalid() -> None:
+    runner = CliRunner()
+    ok = runner.invoke(cli, ["study", "validate", str(DATA / "valid_study.yaml")])
+    assert ok.exit_code == 0, ok.output
+    assert "valid unmoderated study 'Test checkout study' with 2 task(s)" in ok.output
+    bad = runner.invoke(cli, ["study", "validate", str(DATA / "invalid_study.yaml")])
+    assert bad.exit_code == 1
+    assert (
+        "invalid_study.yaml" in bad.output
+        and "tasks[1].colour: unknown field" in bad.output
+    )
+    assert len(bad.output.strip().splitlines()) == 1
+    missing = runner.invoke(cli, ["study", "validate", "no-such-file.yaml"])
+    assert missing.exit_code == 2
+    assert "does not exist" in missing.output
+
+
+def test_study_import_list_and_export(runner, app, session, tmp_path: Path) -> None:
+    _researcher(runner)
+    result = runner.invoke(
+        args=[
+            "study",
+            "import",
+            str(DATA / "valid_study.yaml"),
+            "--owner",
+            "r@example.org",
+            "--publish",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "as test-checkout-study (live)" in result.output
+    listed = runner.invoke(args=["study", "list"])
+    assert "test-checkout-study" in listed.output and "live" in listed.output
+
+    out = tmp_path / "out"
+    exported = runner.invoke(args=["export", "test-checkout-study", "-o", str(out)])
+    assert exported.exit_code == 0, exported.output
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [
+        "test-checkout-study-attempts.csv",
+        "test-checkout-study-participants.csv",
+        "test-checkout-study-responses.csv",
+    ]
+    with (out / "test-checkout-study-attempts.csv").open(newline="") as fh:
+        assert next(csv.reader(fh))[:3] == ["participant", "variant", "task"]
+    as_json = runner.invoke(
+        args=["export", "test-checkout-study", "--format", "json", "-o", str(out)]
+    )
+    assert as_json.exit_code == 0, as_json.output
+    bundle = json.loads((out / "test-checkout-study.json").read_text())
+    assert [t["task"] for t in bundle["tasks"]] == ["find", "help"]
+
+
+def test_import_errors_are_one_line(runner) -> None:
+    result = runner.invoke(
+        args=[
+            "study",
+            "import",
+            str(DATA / "valid_study.yaml"),
+            "--owner",
+            "ghost@example.org",
+        ]
+    )
+    assert result.exit_code == 1
+    assert (
+        result.output.strip() == "Error: no researcher with email 'ghost@example.org'"
+    )
+    unknown = runner.invoke(args=["export", "nope"])
+    assert unknown.exit_code == 1
+    assert unknown.output.strip() == "Error: no study 'nope'"
+
+
+def test_demo_seeds_once(runner, session) -> None:
+    result = runner.invoke(args=["demo", "--participants", "12"])
+    assert result.exit_code == 0, result.output
+    assert f"as {DEMO_EMAIL} with password {DEMO_PASSWORD}" in result.output
+    shop = session.exec(
+        select(Study).where(Study.slug == "northwind-shop-usability-test")
+    ).one()
+    participants = session.exec(
+        select(Participant).where(Participant.study_id == shop.id)
+    ).all()
+    assert len(participants) == 12
+    assert any(p.finished_at for p in participants)
+    again = runner.invoke(args=["demo"])
+    assert again.exit_code == 0, again.output
+    assert "already exists" in again.output
+    assert (
+        len(
+            session.exec(
+                select(Participant).where(Participant.study_id == shop.id)
+            ).all()
+        )
+        == 12
+    )
+
+
+def test_help_lists_the_commands() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for name in ("serve", "demo", "db", "researcher", "study", "export"):
+        assert name in result.output
