@@ -88,6 +88,8 @@ def live_server_fixture(app: Flask) -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+def browser_type_launch_args(
+    browser_type_launch_args: dict[str, Any],
+) -> dict[str, Any]:
     """Launch Debian's Chromium (or UXLAB_CHROMIUM) with the project's flags."""
     return {**browser_type_launch_args, **launch_options()}

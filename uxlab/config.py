@@ -21,18 +21,50 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("SECRET_KEY", None, "Signs session cookies; generated into the instance folder when unset."),
-    Setting("DATABASE_URL", None, "SQLAlchemy URL; default is uxlab.sqlite in the instance folder."),
-    Setting("STUDY_TEMPLATES_DIR", None, "Folder of shipped study files; default is study_templates/."),
-    Setting("MAX_CONTENT_LENGTH", 2 * 1024 * 1024, "Largest request body accepted, in bytes."),
-    Setting("INGEST_MAX_BYTES", 256 * 1024, "Largest event batch the recorder may send, in bytes."),
+    Setting(
+        "SECRET_KEY",
+        None,
+        "Signs session cookies; generated into the instance folder when unset.",
+    ),
+    Setting(
+        "DATABASE_URL",
+        None,
+        "SQLAlchemy URL; default is uxlab.sqlite in the instance folder.",
+    ),
+    Setting(
+        "STUDY_TEMPLATES_DIR",
+        None,
+        "Folder of shipped study files; default is study_templates/.",
+    ),
+    Setting(
+        "MAX_CONTENT_LENGTH",
+        2 * 1024 * 1024,
+        "Largest request body accepted, in bytes.",
+    ),
+    Setting(
+        "INGEST_MAX_BYTES",
+        256 * 1024,
+        "Largest event batch the recorder may send, in bytes.",
+    ),
     Setting("MAX_TEXT_ANSWER", 10_000, "Longest free-text answer kept, in characters."),
     Setting("INVITE_TTL_DAYS", 60, "Days a single-use invite link stays valid."),
-    Setting("PUBLIC_URL", None, "Absolute base URL used in participant links; default is the request's."),
+    Setting(
+        "PUBLIC_URL",
+        None,
+        "Absolute base URL used in participant links; default is the request's.",
+    ),
     Setting("WTF_CSRF_TIME_LIMIT", None, "CSRF tokens live as long as the session."),
-    Setting("SESSION_COOKIE_SAMESITE", "Lax", "SameSite attribute of the session cookie."),
-    Setting("SESSION_COOKIE_HTTPONLY", True, "Keep the session cookie away from scripts."),
-    Setting("CHROMIUM", None, "Path to the Chromium binary used for screenshots, PDFs and audits."),
+    Setting(
+        "SESSION_COOKIE_SAMESITE", "Lax", "SameSite attribute of the session cookie."
+    ),
+    Setting(
+        "SESSION_COOKIE_HTTPONLY", True, "Keep the session cookie away from scripts."
+    ),
+    Setting(
+        "CHROMIUM",
+        None,
+        "Path to the Chromium binary used for screenshots, PDFs and audits.",
+    ),
 )
 
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
