@@ -61,6 +61,16 @@ SETTINGS: tuple[Setting, ...] = (
         "SESSION_COOKIE_HTTPONLY", True, "Keep the session cookie away from scripts."
     ),
     Setting(
+        "LOGIN_RATE_LIMIT",
+        "10 per minute",
+        "Failed-or-not login attempts allowed per client address.",
+    ),
+    Setting(
+        "RATELIMIT_STORAGE_URI",
+        "memory://",
+        "Where rate-limit counters live (memory:// for one process).",
+    ),
+    Setting(
         "CHROMIUM",
         None,
         "Path to the Chromium binary used for screenshots, PDFs and audits.",

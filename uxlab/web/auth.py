@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -21,6 +32,8 @@ bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Log in to see your studies."
+# Only the login form is limited: participants behind one address are never throttled.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 @dataclass(slots=True)
@@ -59,7 +72,12 @@ def _safe_next(target: str | None) -> str:
     return url_for("researcher.index")
 
 
+def _login_limit() -> str:
+    return str(current_app.config["LOGIN_RATE_LIMIT"])
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])  # type: ignore[untyped-decorator]
 def login() -> str | WerkzeugResponse:
     """Log a researcher in."""
     form = LoginForm()
@@ -89,3 +107,4 @@ def logout() -> WerkzeugResponse:
 
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
+    limiter.init_app(app)
