@@ -121,7 +121,7 @@ def compare_completion(
         expected = np.outer([n1, n2], [pooled, 1 - pooled]) if big_n else None
         method = "n-1" if expected is not None and expected.min() >= 1 else "fisher"
     if method == "fisher":
-        table = [[x1, n1 - x1], [x2, n2 - x2]]
+        table = np.array([[x1, n1 - x1], [x2, n2 - x2]])
         p = float(stats.fisher_exact(table, alternative="two-sided").pvalue)
         return ComparisonResult(p1 - p2, ci, None, min(p, 1.0), "fisher-irwin exact")
     if pooled in (0.0, 1.0):

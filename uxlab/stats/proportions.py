@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import numpy as np
 from scipy import special, stats
@@ -149,8 +149,11 @@ def completion_rate(
     x = np.float64(successes)
     n = np.float64(trials)
     if method in ("wilson", "exact"):
+        scipy_method: Literal["wilson", "exact"] = (
+            "wilson" if method == "wilson" else "exact"
+        )
         ci = stats.binomtest(successes, trials).proportion_ci(
-            confidence_level=confidence_level, method=method
+            confidence_level=confidence_level, method=scipy_method
         )
         low, high = min(max(ci.low, 0.0), 1.0), min(max(ci.high, 0.0), 1.0)
     else:
