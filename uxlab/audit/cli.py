@@ -1,0 +1,199 @@
+"""``uxlab audit``: replay an audit script, write the reports, gate CI.
+
+Exit status: 0 when every threshold holds, 1 when one fails (the summary says
+which), 2 for a bad script, an unknown study or a site that does not answer.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import click
+
+from uxlab.audit.findings import FAIL_ON_LEVELS, PageAudit, TaskRun
+from uxlab.audit.script import PRESETS, AuditScript, Viewport
+from uxlab.errors import AuditError, NotFoundError
+
+__all__ = ["audit_command"]
+
+#: Exit status for a bad script, an unknown study or an unreachable site.
+EXIT_BAD_INPUT = 2
+
+
+def _viewport(value: str) -> str | Viewport:
+    if value in PRESETS:
+        return value
+    size = re.fullmatch(r"(\d+)x(\d+)", value)
+    if size is None:
+        raise click.BadParameter(
+            f"{value!r} is not one of {sorted(PRESETS)} or WIDTHxHEIGHT",
+            param_hint="--viewport",
+        )
+    return Viewport(width=int(size[1]), height=int(size[2]))
+
+
+@click.command("audit")
+@click.argument(
+    "script_path",
+    metavar="SCRIPT",
+    required=False,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--from-study",
+    "study",
+    metavar="SLUG",
+    default=None,
+    help="Build the script from a study's tasks (audits their start URLs).",
+)
+@click.option(
+    "--base-url", default=None, metavar="URL", help="Override the script's base_url."
+)
+@click.option(
+    "--viewport",
+    "viewports",
+    multiple=True,
+    metavar="NAME",
+    help=f"Only these viewports ({', '.join(PRESETS)} or WIDTHxHEIGHT); repeatable.",
+)
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("audit-report"),
+    show_default=True,
+    help="Folder for report.html, report.json, junit.xml and screenshots.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Browsers run in parallel (task × viewport runs are split between them).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON_LEVELS),
+    default="none",
+    show_default=True,
+    help="Also fail when any finding is at least this severe.",
+)
+@click.pass_context
+def audit_command(
+    ctx: click.Context,
+    script_path: Path | None,
+    study: str | None,
+    base_url: str | None,
+    viewports: tuple[str, ...],
+    report_dir: Path,
+    workers: int,
+    fail_on: str,
+) -> None:
+    """Replay an audit script in Chromium and audit every page it reaches."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from uxlab.audit.checks import AXE_VERSION
+    from uxlab.audit.report import write_reports
+    from uxlab.audit.runner import run_audit
+    from uxlab.audit.script import load_script
+
+    if script_path is not None and study is not None:
+        raise click.UsageError("give either SCRIPT or --from-study SLUG, not both")
+    chosen = [_viewport(v) for v in viewports]
+    console = Console(highlight=False, soft_wrap=True)
+    try:
+        if study is not None:
+            script = _study_script(ctx, study, base_url)
+        elif script_path is not None:
+            script = load_script(script_path)
+        else:
+            raise click.UsageError("give an audit SCRIPT or --from-study SLUG")
+        script = script.with_overrides(base_url=base_url, viewports=chosen or None)
+    except (AuditError, NotFoundError) as exc:
+        click.echo(f"Error: {exc}", err=True)
+        ctx.exit(EXIT_BAD_INPUT)
+
+    console.print(
+        f"Auditing [bold]{escape(script.name)}[/] ({len(script.tasks)} task(s) × "
+        f"{len(script.viewports)} viewport(s), axe-core {AXE_VERSION})"
+    )
+    progress = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+    bar = progress.add_task("task runs", total=None)
+
+    def on_progress(kind: str, payload: Any) -> None:
+        if kind == "start":
+            progress.update(bar, total=payload)
+        elif kind == "task" and isinstance(payload, TaskRun):
+            progress.advance(bar)
+            mark = "[green]✓[/]" if payload.success else "[red]✗[/]"
+            console.print(
+                f"{mark} {escape(payload.task)} "
+                f"[dim]{escape(f'[{payload.viewport}]')}[/] "
+                f"{payload.step_count} steps, {payload.seconds:.2f} s"
+                + (f" — [red]{escape(payload.error)}[/]" if payload.error else "")
+            )
+        elif kind == "page" and isinstance(payload, PageAudit):
+            progress.update(
+                bar, description=f"audited {payload.url} [{payload.viewport}]"
+            )
+
+    try:
+        with progress:
+            report = run_audit(
+                script, workers=workers, fail_on=fail_on, progress=on_progress
+            )
+    except AuditError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        ctx.exit(EXIT_BAD_INPUT)
+    paths = write_reports(report, report_dir)
+
+    counts = report.severity_counts()
+    succeeded = sum(run.success for run in report.tasks)
+    console.print(
+        f"\nTasks: {succeeded}/{len(report.tasks)} runs succeeded · pages audited: "
+        f"{len(report.pages)} · findings: "
+        + ", ".join(f"{n} {sev}" for sev, n in counts.items())
+    )
+    for result in report.failed_thresholds:
+        console.print(
+            f"[red]✗ threshold {escape(result.name)}[/]: {result.actual} "
+            f"(limit {result.limit})"
+            + (f" — {escape(result.detail)}" if result.detail else "")
+        )
+    console.print(
+        escape(f"Report: {paths['html']}")
+        + f" (also {paths['json'].name}, {paths['junit'].name})"
+    )
+    verdict = "[green]PASSED[/]" if report.passed else "[red]FAILED[/]"
+    console.print(f"{verdict} in {report.seconds:.1f} s")
+    ctx.exit(report.exit_code)
+
+
+def _study_script(ctx: click.Context, slug: str, base_url: str | None) -> AuditScript:
+    """Load the app (as ``with_appcontext`` would) and read the study's tasks."""
+    from flask.cli import ScriptInfo
+    from sqlmodel import Session
+
+    from uxlab.audit.studies import script_from_study
+    from uxlab.db import make_engine
+
+    app = ctx.ensure_object(ScriptInfo).load_app()
+    with app.app_context():
+        engine = make_engine(app.config["DATABASE_URL"])
+        try:
+            with Session(engine) as session:
+                return script_from_study(session, slug, base_url=base_url)
+        finally:
+            engine.dispose()

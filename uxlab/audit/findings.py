@@ -1,0 +1,363 @@
+"""What an audit found: findings, task runs, page audits and the verdict.
+
+Everything here is a frozen dataclass built by :mod:`uxlab.audit.runner` and
+read by :mod:`uxlab.audit.report`; nothing here touches a browser.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from uxlab.audit.script import AuditScript
+
+__all__ = [
+    "FAIL_ON_LEVELS",
+    "AuditReport",
+    "Finding",
+    "PageAudit",
+    "PerfMetrics",
+    "Screenshot",
+    "Severity",
+    "StepResult",
+    "TaskRun",
+    "ThresholdResult",
+    "evaluate_thresholds",
+]
+
+
+class Severity(enum.StrEnum):
+    """How bad a finding is; the same four levels as axe-core's impact."""
+
+    critical = "critical"
+    serious = "serious"
+    moderate = "moderate"
+    minor = "minor"
+
+    @property
+    def rank(self) -> int:
+        """0 for critical up to 3 for minor, so sorting puts the worst first.
+
+        >>> sorted([Severity.minor, Severity.critical], key=lambda s: s.rank)
+        [<Severity.critical: 'critical'>, <Severity.minor: 'minor'>]
+        """
+        return _RANK[self]
+
+    def at_least(self, level: Severity) -> bool:
+        """True when this severity is ``level`` or worse."""
+        return self.rank <= level.rank
+
+
+_RANK = {
+    Severity.critical: 0,
+    Severity.serious: 1,
+    Severity.moderate: 2,
+    Severity.minor: 3,
+}
+#: Values ``--fail-on`` accepts.
+FAIL_ON_LEVELS: tuple[str, ...] = (*(s.value for s in Severity), "none")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem, where it is and how to fix it."""
+
+    #: Rule id: an axe-core rule (``image-alt``) or a uxlab one (``broken-link``).
+    rule: str
+    #: The check that found it (``accessibility``, ``links``, ...).
+    check: str
+    severity: Severity
+    url: str
+    viewport: str
+    #: CSS selector of the element, when the finding is about one.
+    selector: str | None
+    message: str
+    #: One line on how to fix it.
+    hint: str
+    help_url: str | None = None
+    tags: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "check": self.check,
+            "severity": self.severity.value,
+            "url": self.url,
+            "viewport": self.viewport,
+            "selector": self.selector,
+            "message": self.message,
+            "hint": self.hint,
+            "help_url": self.help_url,
+            "tags": list(self.tags),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Screenshot:
+    """An image the run took; ``name`` is unique within the run."""
+
+    name: str
+    data: bytes
+    mime: str = "image/jpeg"
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}.{'png' if self.mime == 'image/png' else 'jpg'}"
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """How one step of one task went at one viewport."""
+
+    index: int
+    kind: str
+    description: str
+    ok: bool
+    seconds: float
+    url: str
+    error: str | None = None
+    screenshot: Screenshot | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRun:
+    """One task replayed at one viewport."""
+
+    task: str
+    task_index: int
+    viewport: str
+    success: bool
+    steps: tuple[StepResult, ...]
+    seconds: float
+    #: The distinct URLs the task visited, in order.
+    pages: tuple[str, ...]
+    #: Index of the failed step, when the task failed.
+    failed_step: int | None = None
+    error: str | None = None
+    #: Budget overruns ("took 9.1 s > 8 s"); empty when within budget or none set.
+    over_budget: tuple[str, ...] = ()
+
+    @property
+    def step_count(self) -> int:
+        """Steps actually run (a failed task stops at its failed step)."""
+        return len(self.steps)
+
+    @property
+    def screenshots(self) -> tuple[Screenshot, ...]:
+        return tuple(s.screenshot for s in self.steps if s.screenshot is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class PerfMetrics:
+    """Timings of a page load in milliseconds, from the page's own timeline."""
+
+    ttfb_ms: float | None
+    fcp_ms: float | None
+    lcp_ms: float | None
+    cls: float | None
+    dom_content_loaded_ms: float | None
+    load_ms: float | None
+    requests: int
+    transfer_bytes: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ttfb_ms": self.ttfb_ms,
+            "fcp_ms": self.fcp_ms,
+            "lcp_ms": self.lcp_ms,
+            "cls": self.cls,
+            "dom_content_loaded_ms": self.dom_content_loaded_ms,
+            "load_ms": self.load_ms,
+            "requests": self.requests,
+            "transfer_bytes": self.transfer_bytes,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PageAudit:
+    """A page audited at one viewport (each URL × viewport once per run)."""
+
+    url: str
+    viewport: str
+    title: str
+    perf: PerfMetrics | None
+    screenshot: Screenshot | None
+    seconds: float
+    #: Where the page came first in the run: (task index, viewport index, step).
+    order: tuple[int, int, int] = (0, 0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdResult:
+    """One threshold of the script (or ``--fail-on``) and whether it held."""
+
+    name: str
+    limit: float | str
+    actual: float | str
+    passed: bool
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "limit": self.limit,
+            "actual": self.actual,
+            "passed": self.passed,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AuditReport:
+    """Everything one audit run produced, and its verdict."""
+
+    script: AuditScript
+    started_at: str
+    seconds: float
+    axe_version: str
+    browser_version: str
+    workers: int
+    tasks: tuple[TaskRun, ...]
+    pages: tuple[PageAudit, ...]
+    findings: tuple[Finding, ...]
+    thresholds: tuple[ThresholdResult, ...] = field(default=())
+    fail_on: str = "none"
+
+    @property
+    def passed(self) -> bool:
+        return all(t.passed for t in self.thresholds)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every threshold holds, 1 when one fails."""
+        return 0 if self.passed else 1
+
+    @property
+    def failed_thresholds(self) -> tuple[ThresholdResult, ...]:
+        return tuple(t for t in self.thresholds if not t.passed)
+
+    @property
+    def task_success_rate(self) -> float:
+        if not self.tasks:
+            return 1.0
+        return sum(run.success for run in self.tasks) / len(self.tasks)
+
+    def severity_counts(self) -> dict[str, int]:
+        """Findings per severity, every level present (worst first)."""
+        counts = Counter(f.severity for f in self.findings)
+        return {s.value: counts.get(s, 0) for s in Severity}
+
+    def rule_counts(self) -> list[tuple[str, Severity, int]]:
+        """(rule, severity, count), most frequent first."""
+        counts = Counter((f.rule, f.severity) for f in self.findings)
+        rows = [(rule, sev, n) for (rule, sev), n in counts.items()]
+        return sorted(rows, key=lambda r: (-r[2], r[1].rank, r[0]))
+
+    def findings_for(self, url: str, viewport: str) -> list[Finding]:
+        return [f for f in self.findings if f.url == url and f.viewport == viewport]
+
+
+# --------------------------------------------------------------- thresholds
+
+
+def evaluate_thresholds(
+    script: AuditScript,
+    tasks: Sequence[TaskRun],
+    pages: Sequence[PageAudit],
+    findings: Iterable[Finding],
+    *,
+    fail_on: str = "none",
+) -> tuple[ThresholdResult, ...]:
+    """Check the script's thresholds, task budgets and ``--fail-on`` level."""
+    findings = list(findings)
+    if fail_on not in FAIL_ON_LEVELS:
+        raise ValueError(f"fail_on ({fail_on!r}) must be one of {list(FAIL_ON_LEVELS)}")
+    results: list[ThresholdResult] = []
+    limits = script.thresholds
+
+    rate = sum(run.success for run in tasks) / len(tasks) if tasks else 1.0
+    failed = [f"{run.task} @ {run.viewport}" for run in tasks if not run.success]
+    results.append(
+        ThresholdResult(
+            "task_success",
+            limits.task_success,
+            round(rate, 4),
+            rate >= limits.task_success,
+            ("failed: " + "; ".join(failed)) if failed else "",
+        )
+    )
+
+    axe = Counter(f.severity for f in findings if f.check == "accessibility")
+    for severity in Severity:
+        limit = getattr(limits.accessibility, severity.value)
+        if limit is None:
+            continue
+        rules = sorted(
+            {
+                f.rule
+                for f in findings
+                if f.check == "accessibility" and f.severity == severity
+            }
+        )
+        results.append(
+            ThresholdResult(
+                f"accessibility.{severity.value}",
+                limit,
+                axe.get(severity, 0),
+                axe.get(severity, 0) <= limit,
+                ", ".join(rules),
+            )
+        )
+
+    for metric in ("lcp_ms", "fcp_ms", "cls", "ttfb_ms"):
+        limit = getattr(limits.performance, metric)
+        if limit is None:
+            continue
+        measured = [
+            (value, page)
+            for page in pages
+            if page.perf is not None
+            and (value := getattr(page.perf, metric)) is not None
+        ]
+        worst = max((value for value, _ in measured), default=0.0)
+        over = [f"{p.url} [{p.viewport}] {v:g}" for v, p in measured if v > limit]
+        results.append(
+            ThresholdResult(
+                f"performance.{metric}",
+                limit,
+                round(worst, 4),
+                not over,
+                ("over: " + "; ".join(over)) if over else "",
+            )
+        )
+
+    for run in tasks:
+        if script.tasks[run.task_index].budget is None:
+            continue
+        results.append(
+            ThresholdResult(
+                f"budget: {run.task} @ {run.viewport}",
+                "within budget",
+                "; ".join(run.over_budget) or "within budget",
+                not run.over_budget,
+                "; ".join(run.over_budget),
+            )
+        )
+
+    if fail_on != "none":
+        level = Severity(fail_on)
+        at_or_above = [f for f in findings if f.severity.at_least(level)]
+        rules = sorted({f.rule for f in at_or_above})
+        results.append(
+            ThresholdResult(
+                f"fail_on.{fail_on}",
+                0,
+                len(at_or_above),
+                not at_or_above,
+                ", ".join(rules),
+            )
+        )
+    return tuple(results)

@@ -1,0 +1,687 @@
+"""Replay an audit script in Chromium and audit every page it reaches.
+
+One browser per worker (one in all by default), one context per viewport, one
+page per context reused from task to task (cookies are cleared in between, so
+each task starts as a new visitor). Each page is audited once per viewport,
+however many tasks pass through it. No database access: the caller stores or
+reports the :class:`~uxlab.audit.findings.AuditReport` it gets back.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+from uxlab.audit import checks
+from uxlab.audit.findings import (
+    AuditReport,
+    Finding,
+    PageAudit,
+    Screenshot,
+    StepResult,
+    TaskRun,
+    evaluate_thresholds,
+)
+from uxlab.audit.script import (
+    AuditScript,
+    ExpectText,
+    ExpectUrl,
+    FillArgs,
+    PressArgs,
+    SelectArgs,
+    Step,
+    Target,
+    Viewport,
+    WaitFor,
+    resolve_url,
+)
+from uxlab.errors import AuditError, SiteUnreachableError
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Locator, Page
+
+__all__ = ["ACTION_KINDS", "Progress", "run_audit"]
+
+#: Called with ("start", number of task × viewport runs), ("task", TaskRun) and
+#: ("page", PageAudit) as the run goes; may be called from worker threads.
+Progress = Callable[[str, Any], None]
+
+#: Step kinds that are something the user does (budgets count these).
+ACTION_KINDS: frozenset[str] = frozenset(
+    {"goto", "click", "fill", "select", "check", "press", "hover"}
+)
+_NAVIGATION_TIMEOUT_MS = 30_000
+_SCREENSHOT_QUALITY = 70
+
+
+def run_audit(
+    script: AuditScript,
+    *,
+    workers: int = 1,
+    fail_on: str = "none",
+    progress: Progress | None = None,
+) -> AuditReport:
+    """Run every task at every viewport, audit the pages and judge thresholds.
+
+    Raises :class:`~uxlab.errors.SiteUnreachableError` when the site does not
+    answer at all and :class:`~uxlab.errors.AuditError` when Chromium cannot
+    start. A task that fails is recorded as failed; the run goes on.
+    """
+    if workers < 1:
+        raise ValueError(f"workers ({workers}) must be at least 1")
+    _check_reachable(script)
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    units = [
+        (v, t) for v in range(len(script.viewports)) for t in range(len(script.tasks))
+    ]
+    if progress is not None:
+        progress("start", len(units))
+    shared = _Shared(script=script, progress=progress)
+    chunks = _split(units, min(workers, len(units)))
+    if len(chunks) == 1:
+        _Worker(shared, chunks[0]).run()
+    else:
+        threads = [
+            threading.Thread(target=_Worker(shared, chunk).run_catching, daemon=True)
+            for chunk in chunks
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if shared.errors:
+            raise shared.errors[0]
+
+    tasks = tuple(sorted(shared.tasks, key=lambda r: (r.task_index, _vp(script, r))))
+    pages = tuple(sorted(shared.pages, key=lambda p: p.order))
+    findings = tuple(_finalise(script, shared.findings, pages))
+    thresholds = evaluate_thresholds(script, tasks, pages, findings, fail_on=fail_on)
+    return AuditReport(
+        script=script,
+        started_at=started.isoformat(timespec="seconds"),
+        seconds=round(time.perf_counter() - clock, 3),
+        axe_version=checks.AXE_VERSION,
+        browser_version=shared.browser_version,
+        workers=len(chunks),
+        tasks=tasks,
+        pages=pages,
+        findings=findings,
+        thresholds=thresholds,
+        fail_on=fail_on,
+    )
+
+
+def _vp(script: AuditScript, run: TaskRun) -> int:
+    return [v.name for v in script.viewports].index(run.viewport)
+
+
+def _split(units: list[tuple[int, int]], n: int) -> list[list[tuple[int, int]]]:
+    """Contiguous, near-equal chunks, so a worker keeps to few viewports."""
+    size, extra = divmod(len(units), n)
+    chunks, start = [], 0
+    for i in range(n):
+        end = start + size + (1 if i < extra else 0)
+        chunks.append(units[start:end])
+        start = end
+    return chunks
+
+
+def _check_reachable(script: AuditScript) -> None:
+    """Fail fast with exit status 2 when a site the tasks start on does not answer."""
+    origins: dict[str, str] = {}
+    for task in script.tasks:
+        for step in task.steps:
+            if step.goto is not None:
+                url = resolve_url(step.goto, script.base_url)
+                parts = urlsplit(url)
+                origins.setdefault(f"{parts.scheme}://{parts.netloc}", url)
+                break
+    for origin, url in origins.items():
+        request = urllib.request.Request(url, method="HEAD")
+        try:
+            with urllib.request.urlopen(request, timeout=10):
+                pass
+        except urllib.error.HTTPError:
+            pass  # it answered, even if with an error page
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise SiteUnreachableError(f"{origin} did not answer: {reason}") from exc
+
+
+def _normalise(url: str) -> str:
+    """The URL without its fragment: pages are deduplicated on this."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, parts.query, ""))
+
+
+def _finalise(
+    script: AuditScript, found: list[Finding], pages: Sequence[PageAudit]
+) -> list[Finding]:
+    """Deduplicate, report each broken link once, and sort worst first."""
+    vp_order = {v.name: i for i, v in enumerate(script.viewports)}
+    page_order = {(p.url, p.viewport): p.order for p in pages}
+    unique: dict[tuple[Any, ...], Finding] = {}
+    links_seen: set[tuple[str, str | None]] = set()
+    ordered = sorted(
+        found,
+        key=lambda f: (
+            vp_order.get(f.viewport, 99),
+            page_order.get((f.url, f.viewport), (99, 99, 99)),
+        ),
+    )
+    for finding in ordered:
+        if finding.rule == "broken-link":
+            link_key = (finding.url, finding.selector)
+            if link_key in links_seen:
+                continue
+            links_seen.add(link_key)
+        key = (
+            finding.rule,
+            finding.url,
+            finding.viewport,
+            finding.selector,
+            finding.message,
+        )
+        unique.setdefault(key, finding)
+    return sorted(
+        unique.values(),
+        key=lambda f: (
+            f.severity.rank,
+            f.rule,
+            page_order.get((f.url, f.viewport), (99, 99, 99)),
+            vp_order.get(f.viewport, 99),
+            f.selector or "",
+        ),
+    )
+
+
+@dataclass
+class _Shared:
+    """State the workers share, guarded by ``lock``."""
+
+    script: AuditScript
+    progress: Progress | None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    audited: set[tuple[str, str]] = field(default_factory=set)
+    link_status: dict[str, int | str] = field(default_factory=dict)
+    tasks: list[TaskRun] = field(default_factory=list)
+    pages: list[PageAudit] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[BaseException] = field(default_factory=list)
+    browser_version: str = ""
+
+    def claim(self, url: str, viewport: str) -> bool:
+        """True for the first worker to ask about this page at this viewport."""
+        with self.lock:
+            if (url, viewport) in self.audited:
+                return False
+            self.audited.add((url, viewport))
+            return True
+
+    def notify(self, kind: str, payload: Any) -> None:
+        if self.progress is not None:
+            self.progress(kind, payload)
+
+
+class _StepFailed(Exception):
+    """A step that could not be done; the message says why."""
+
+
+@dataclass
+class _PageEvents:
+    """Console output and failed requests seen by one page, keyed by URL."""
+
+    console: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    requests: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    #: Every URL the main frame committed to, in order.
+    navigated: list[str] = field(default_factory=list)
+
+    def clear(self) -> None:
+        self.console.clear()
+        self.requests.clear()
+        self.navigated.clear()
+
+
+class _Worker:
+    """Runs a share of the task × viewport units with its own Playwright."""
+
+    def __init__(self, shared: _Shared, units: list[tuple[int, int]]) -> None:
+        self.shared = shared
+        self.script = shared.script
+        self.units = units
+        self.checks = set(self.script.checks)
+        self.pages: dict[int, tuple[BrowserContext, Page, _PageEvents]] = {}
+
+    def run_catching(self) -> None:
+        try:
+            self.run()
+        except BaseException as exc:  # re-raised by run_audit in the main thread
+            with self.shared.lock:
+                self.shared.errors.append(exc)
+
+    def run(self) -> None:
+        from playwright.sync_api import Error, sync_playwright
+
+        from uxlab.browser import launch_options
+
+        with sync_playwright() as playwright:
+            try:
+                browser = playwright.chromium.launch(**launch_options())
+            except Error as exc:
+                raise AuditError(
+                    f"could not start Chromium: {_first_line(exc)}"
+                ) from exc
+            try:
+                with self.shared.lock:
+                    self.shared.browser_version = browser.version
+                for vp_index, task_index in self.units:
+                    self._run_task(browser, vp_index, task_index)
+            finally:
+                browser.close()
+
+    # ------------------------------------------------------------ contexts
+
+    def _page(self, browser: Browser, vp_index: int) -> tuple[Page, _PageEvents]:
+        if vp_index in self.pages:
+            context, page, events = self.pages[vp_index]
+            context.clear_cookies()
+            events.clear()
+            return page, events
+        viewport = self.script.viewports[vp_index]
+        context = browser.new_context(
+            viewport={"width": viewport.width, "height": viewport.height},
+            is_mobile=viewport.mobile,
+            has_touch=viewport.touch,
+            device_scale_factor=viewport.scale,
+            ignore_https_errors=False,
+        )
+        context.add_init_script(checks.PERF_INIT_SCRIPT)
+        page = context.new_page()
+        page.set_default_timeout(self.script.step_timeout_ms)
+        page.set_default_navigation_timeout(_NAVIGATION_TIMEOUT_MS)
+        events = _PageEvents()
+        self._listen(page, events)
+        self.pages[vp_index] = (context, page, events)
+        return page, events
+
+    def _listen(self, page: Page, events: _PageEvents) -> None:
+        def here() -> str:
+            return _normalise(page.url)
+
+        def on_console(message: Any) -> None:
+            if message.type == "error" and not message.text.startswith(
+                "Failed to load resource"
+            ):
+                events.console.setdefault(here(), []).append(("error", message.text))
+
+        def on_page_error(error: Any) -> None:
+            text = getattr(error, "message", None) or str(error)
+            events.console.setdefault(here(), []).append(("exception", text))
+
+        def on_response(response: Any) -> None:
+            if response.status >= 400:
+                reason = f"HTTP {response.status}"
+                events.requests.setdefault(here(), []).append((response.url, reason))
+
+        def on_request_failed(request: Any) -> None:
+            reason = request.failure or "failed"
+            if "ERR_ABORTED" in reason:
+                return  # navigated away before it finished: not the site's fault
+            events.requests.setdefault(here(), []).append((request.url, reason))
+
+        def on_navigated(frame: Any) -> None:
+            if frame == page.main_frame:
+                events.navigated.append(_normalise(frame.url))
+
+        page.on("framenavigated", on_navigated)
+        page.on("console", on_console)
+        page.on("pageerror", on_page_error)
+        page.on("response", on_response)
+        page.on("requestfailed", on_request_failed)
+
+    # --------------------------------------------------------------- tasks
+
+    def _run_task(self, browser: Browser, vp_index: int, task_index: int) -> None:
+        from playwright.sync_api import Error
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        viewport = self.script.viewports[vp_index]
+        task = self.script.tasks[task_index]
+        page, events = self._page(browser, vp_index)
+        steps: list[StepResult] = []
+        visited: list[str] = []
+        failed_step: int | None = None
+        error: str | None = None
+        total = 0.0
+        for index, step in enumerate(task.steps):
+            start = time.perf_counter()
+            shot: Screenshot | None = None
+            step_error: str | None = None
+            try:
+                shot = self._do_step(
+                    page, step, name=f"t{task_index}-{viewport.name}-s{index}"
+                )
+            except _StepFailed as exc:
+                step_error = str(exc)
+            except PlaywrightTimeout as exc:
+                args = step.args
+                if isinstance(args, Target) and args.has_locator:
+                    step_error = (
+                        f"no visible element {args.describe()} could be used "
+                        f"within {step.timeout_ms or self.script.step_timeout_ms} ms"
+                    )
+                else:
+                    step_error = _first_line(exc)
+            except (Error, AssertionError) as exc:
+                step_error = _first_line(exc)
+            seconds = time.perf_counter() - start
+            total += seconds
+            url = _normalise(page.url)
+            for seen in [*events.navigated, url]:
+                if seen not in visited and seen.startswith(("http://", "https://")):
+                    visited.append(seen)
+            if step_error is not None:
+                shot = self._screenshot(
+                    page, f"t{task_index}-{viewport.name}-s{index}-failed"
+                )
+                failed_step, error = (
+                    index,
+                    f"step {index + 1} ({step.describe()}): {step_error}",
+                )
+            steps.append(
+                StepResult(
+                    index,
+                    step.kind,
+                    step.describe(),
+                    step_error is None,
+                    round(seconds, 3),
+                    url,
+                    step_error,
+                    shot,
+                )
+            )
+            self._audit_current(page, viewport, (task_index, vp_index, index))
+            if step_error is not None:
+                break
+        self._flush_events(events, viewport)
+        over: list[str] = []
+        if failed_step is None and task.budget is not None:
+            actions = sum(step.kind in ACTION_KINDS for step in task.steps)
+            if task.budget.max_seconds is not None and total > task.budget.max_seconds:
+                over.append(f"took {total:.2f} s > {task.budget.max_seconds:g} s")
+            if task.budget.max_steps is not None and actions > task.budget.max_steps:
+                over.append(f"{actions} steps > {task.budget.max_steps}")
+        run = TaskRun(
+            task=task.name,
+            task_index=task_index,
+            viewport=viewport.name,
+            success=failed_step is None,
+            steps=tuple(steps),
+            seconds=round(total, 3),
+            pages=tuple(visited),
+            failed_step=failed_step,
+            error=error,
+            over_budget=tuple(over),
+        )
+        with self.shared.lock:
+            self.shared.tasks.append(run)
+        self.shared.notify("task", run)
+
+    def _do_step(self, page: Page, step: Step, *, name: str) -> Screenshot | None:
+        from playwright.sync_api import expect
+
+        timeout = step.timeout_ms or self.script.step_timeout_ms
+        kind, args = step.kind, step.args
+        if kind == "goto":
+            url = resolve_url(args, self.script.base_url)
+            response = page.goto(url, wait_until="load")
+            if response is not None and response.status >= 400:
+                raise _StepFailed(f"{url} answered HTTP {response.status}")
+        elif kind == "click":
+            self._locate(page, args).click(timeout=timeout)
+        elif isinstance(args, FillArgs):
+            self._locate(page, args).fill(args.value, timeout=timeout)
+        elif isinstance(args, SelectArgs):
+            self._locate(page, args).select_option(args.value, timeout=timeout)
+        elif kind == "check":
+            self._locate(page, args).check(timeout=timeout)
+        elif isinstance(args, PressArgs):
+            if args.has_locator:
+                self._locate(page, args).press(args.key, timeout=timeout)
+            elif page.locator("*:focus").count():
+                # A locator press (unlike keyboard.press) waits for the
+                # navigation it starts, e.g. Enter in a search field.
+                page.locator("*:focus").first.press(args.key, timeout=timeout)
+            else:
+                page.keyboard.press(args.key)
+        elif kind == "hover":
+            self._locate(page, args).hover(timeout=timeout)
+        elif isinstance(args, WaitFor):
+            visible_only = args.state == "visible"
+            try:
+                self._locate(page, args, visible_only=visible_only).wait_for(
+                    state=args.state, timeout=timeout
+                )
+            except Exception as exc:
+                raise _StepFailed(
+                    f"{args.describe()} not {args.state} within {timeout} ms"
+                ) from exc
+        elif isinstance(args, ExpectUrl):
+            self._expect_url(page, args, timeout)
+        elif kind == "expect_visible":
+            try:
+                self._locate(page, args).wait_for(state="visible", timeout=timeout)
+            except Exception as exc:
+                raise _StepFailed(
+                    f"{args.describe()} not visible within {timeout} ms"
+                ) from exc
+        elif isinstance(args, ExpectText):
+            where = (
+                self._locate(page, args) if args.has_locator else page.locator("body")
+            )
+            try:
+                expect(where).to_contain_text(args.contains, timeout=timeout)
+            except AssertionError as exc:
+                raise _StepFailed(
+                    f"text {args.contains!r} not found in {args.describe()} "
+                    f"within {timeout} ms"
+                ) from exc
+        elif kind == "screenshot":
+            return self._screenshot(page, f"{name}-{args}" if args else name)
+        if kind in ACTION_KINDS and kind != "goto":
+            page.wait_for_load_state("load")
+        return None
+
+    def _locate(
+        self, page: Page, target: Target, *, visible_only: bool = True
+    ) -> Locator:
+        exact = target.exact
+        if target.role is not None:
+            locator = page.get_by_role(target.role, name=target.name, exact=exact)  # type: ignore[arg-type]
+        elif target.text is not None:
+            locator = page.get_by_text(target.text, exact=exact)
+        elif target.label is not None:
+            locator = page.get_by_label(target.label, exact=exact)
+        elif target.placeholder is not None:
+            locator = page.get_by_placeholder(target.placeholder, exact=exact)
+        elif target.testid is not None:
+            locator = page.get_by_test_id(target.testid)
+        elif target.alt is not None:
+            locator = page.get_by_alt_text(target.alt, exact=exact)
+        elif target.title is not None:
+            locator = page.get_by_title(target.title, exact=exact)
+        else:
+            locator = page.locator(target.css or target.selector or "body")
+        if visible_only:
+            locator = locator.filter(visible=True)
+        return locator.nth(target.nth) if target.nth is not None else locator.first
+
+    def _expect_url(self, page: Page, args: ExpectUrl, timeout: int) -> None:
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        if args.regex is not None:
+            pattern = re.compile(args.regex)
+
+            def matches(url: str) -> bool:
+                return pattern.search(url) is not None
+
+            wanted = f"/{args.regex}/"
+        else:
+            expected = urlsplit(resolve_url(args.url or "", self.script.base_url))
+            wanted = args.url or ""
+
+            def matches(url: str) -> bool:
+                actual = urlsplit(url)
+                same = (
+                    actual.scheme == expected.scheme
+                    and actual.netloc == expected.netloc
+                    and actual.path.rstrip("/") == expected.path.rstrip("/")
+                )
+                return same and (not expected.query or actual.query == expected.query)
+
+        try:
+            page.wait_for_url(matches, timeout=timeout, wait_until="commit")
+        except PlaywrightTimeout as exc:
+            raise _StepFailed(f"URL is {page.url}, expected {wanted}") from exc
+
+    def _screenshot(self, page: Page, name: str) -> Screenshot | None:
+        from playwright.sync_api import Error
+
+        try:
+            data = page.screenshot(
+                type="jpeg", quality=_SCREENSHOT_QUALITY, timeout=10_000
+            )
+        except Error:
+            return None
+        return Screenshot(name=name, data=data)
+
+    # --------------------------------------------------------------- pages
+
+    def _audit_current(
+        self, page: Page, viewport: Viewport, order: tuple[int, int, int]
+    ) -> None:
+        from playwright.sync_api import Error
+
+        url = _normalise(page.url)
+        if not url.startswith(("http://", "https://")):
+            return
+        if not self.shared.claim(url, viewport.name):
+            return
+        start = time.perf_counter()
+        try:
+            page.wait_for_load_state("load", timeout=_NAVIGATION_TIMEOUT_MS)
+            findings, title, perf, shot = self._audit(page, url, viewport, order)
+        except Error as exc:
+            findings, title, perf, shot = (
+                [],
+                f"(audit failed: {_first_line(exc)})",
+                None,
+                None,
+            )
+        audit = PageAudit(
+            url=url,
+            viewport=viewport.name,
+            title=title,
+            perf=perf,
+            screenshot=shot,
+            seconds=round(time.perf_counter() - start, 3),
+            order=order,
+        )
+        with self.shared.lock:
+            self.shared.pages.append(audit)
+            self.shared.findings.extend(findings)
+        self.shared.notify("page", audit)
+
+    def _audit(
+        self, page: Page, url: str, viewport: Viewport, order: tuple[int, int, int]
+    ) -> tuple[list[Finding], str, Any, Screenshot | None]:
+        where = {"url": url, "viewport": viewport.name}
+        findings: list[Finding] = []
+        reported: list[str] = []
+        if "accessibility" in self.checks:
+            violations = checks.run_axe(page)
+            findings += checks.axe_findings(violations, **where)
+            reported = [
+                selector
+                for v in violations
+                if v["id"] == "target-size"
+                for node in v["nodes"]
+                for selector in node.get("target", [])
+                if isinstance(selector, str)
+            ]
+        probe = checks.probe_page(page, skip_selectors=reported)
+        perf = checks.perf_metrics(probe) if "performance" in self.checks else None
+        if perf is not None:
+            limits = self.script.thresholds.performance
+            findings += checks.perf_findings(
+                perf, lcp_ms=limits.lcp_ms, cls=limits.cls, **where
+            )
+        if "tap_targets" in self.checks and viewport.touch:
+            findings += checks.tap_target_findings(probe, **where)
+        if "overflow" in self.checks and viewport.narrow:
+            findings += checks.overflow_findings(probe, **where)
+            findings += checks.viewport_meta_findings(probe, **where)
+        if "links" in self.checks:
+            links = [link for link in probe["links"] if _same_origin(link["href"], url)]
+            statuses = self._check_links(page, [link["href"] for link in links])
+            findings += checks.link_findings(links, statuses, **where)
+        shot = None
+        if "screenshots" in self.checks:
+            shot = self._screenshot(page, f"p{order[0]}-{viewport.name}-s{order[2]}")
+        return findings, str(probe.get("title") or ""), perf, shot
+
+    def _check_links(self, page: Page, hrefs: Sequence[str]) -> dict[str, int | str]:
+        from playwright.sync_api import Error
+
+        statuses: dict[str, int | str] = {}
+        for href in dict.fromkeys(_normalise(h) for h in hrefs):
+            with self.shared.lock:
+                known = self.shared.link_status.get(href)
+            if known is None:
+                try:
+                    response = page.request.head(href, timeout=10_000, max_redirects=5)
+                    known = response.status
+                    if known in (405, 501):
+                        known = page.request.get(href, timeout=10_000).status
+                except Error as exc:
+                    known = f"no answer ({_first_line(exc)})"
+                with self.shared.lock:
+                    self.shared.link_status[href] = known
+            statuses[href] = known
+        return {h: statuses[_normalise(h)] for h in hrefs}
+
+    def _flush_events(self, events: _PageEvents, viewport: Viewport) -> None:
+        found: list[Finding] = []
+        if "console" in self.checks:
+            for url, entries in events.console.items():
+                found += checks.console_findings(
+                    entries, url=url, viewport=viewport.name
+                )
+        if "links" in self.checks:
+            for url, failures in events.requests.items():
+                found += checks.request_findings(
+                    failures, url=url, viewport=viewport.name
+                )
+        events.clear()
+        with self.shared.lock:
+            self.shared.findings.extend(found)
+
+
+def _same_origin(href: str, url: str) -> bool:
+    a, b = urlsplit(href), urlsplit(url)
+    return (a.scheme, a.netloc) == (b.scheme, b.netloc)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "message", None) or exc).strip()
+    line = text.splitlines()[0] if text else type(exc).__name__
+    return re.sub(r"^(Locator|Page|Frame|Keyboard)\.\w+: ", "", line)
