@@ -267,3 +267,6 @@ def register_commands(app: Flask) -> None:
 
 
 # Commands of optional subsystems are registered below.
+from uxlab.audit.cli import audit_command  # noqa: E402
+
+cli.add_command(audit_command)
