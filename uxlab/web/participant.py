@@ -1,9 +1,277 @@
-"""Participant pages (no login): consent, tasks, questionnaires, thank-you."""
+"""Participant pages (no login): consent, tasks, questionnaires, thank-you.
+
+A link's token is exchanged for the participant's own token, kept in the
+session cookie under ``uxlab_p`` (study slug -> token), and the browser is sent
+on to the clean URL ``/take/<slug>``, which always shows the current step. Every
+POST redirects back there (post/redirect/get), so reloading never resubmits.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
 
-__all__ = ["bp"]
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from uxlab import participation
+from uxlab.db import get_session
+from uxlab.errors import UxlabError
+from uxlab.text import render_markdown
+
+__all__ = ["CSP", "bp"]
 
 bp = Blueprint("participant", __name__)
+
+_COOKIE_KEY = "uxlab_p"
+
+#: No inline script or style anywhere on participant pages. Forms may be sent
+#: on (by redirect) to the site under test, hence http(s) in form-action.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' https: http:; connect-src 'self'; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'; form-action 'self' https: http:"
+)
+
+
+@bp.after_request
+def _headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.app_template_global()
+def markdown(text: str | None) -> Any:
+    """Researcher-written text, rendered safely."""
+    return render_markdown(text)
+
+
+def _error(status: int, code: str, message: str) -> tuple[Any, int]:
+    if request.is_json:
+        return jsonify(error=code, message=message), status
+    html = render_template(
+        "participant/message.html", status=status, code=code, message=message
+    )
+    return html, status
+
+
+@bp.errorhandler(UxlabError)
+def _uxlab_error(exc: UxlabError) -> tuple[Any, int]:
+    return _error(exc.status, exc.code, str(exc))
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> tuple[Any, int] | WerkzeugResponse:
+    status = exc.code or 500
+    if status < 400:
+        return exc.get_response()
+    code = (exc.name or "error").lower().replace(" ", "_")
+    return _error(status, code, exc.description or exc.name or "Error")
+
+
+def _token(slug: str) -> str | None:
+    tokens = session.get(_COOKIE_KEY)
+    return tokens.get(slug) if isinstance(tokens, dict) else None
+
+
+def _remember(slug: str, token: str) -> None:
+    tokens = session.get(_COOKIE_KEY)
+    tokens = dict(tokens) if isinstance(tokens, dict) else {}
+    tokens[slug] = token
+    session[_COOKIE_KEY] = tokens
+    session.permanent = True
+
+
+def _forget(slug: str) -> None:
+    tokens = session.get(_COOKIE_KEY)
+    if isinstance(tokens, dict) and slug in tokens:
+        tokens = dict(tokens)
+        del tokens[slug]
+        session[_COOKIE_KEY] = tokens
+
+
+def _take(slug: str) -> WerkzeugResponse:
+    return redirect(url_for("participant.take", slug=slug), 303)
+
+
+def _form_int(name: str) -> int:
+    raw = request.form.get(name, "")
+    if not raw.isdigit():
+        abort(400, f"The form field {name!r} is missing or not a number.")
+    return int(raw)
+
+
+def _resume_url(token: str) -> str:
+    base = current_app.config.get("PUBLIC_URL") or request.url_root
+    return str(base).rstrip("/") + url_for("participant.resume", token=token)
+
+
+@bp.route("/s/<token>")
+def enter(token: str) -> WerkzeugResponse:
+    """Open a study link: exchange its token for a cookie and go to the clean URL."""
+    known = session.get(_COOKIE_KEY)
+    entry = participation.enter_with_invite(
+        get_session(),
+        token,
+        secret=current_app.config["SECRET_KEY"],
+        known_tokens=known if isinstance(known, dict) else {},
+        user_agent=request.headers.get("User-Agent", ""),
+    )
+    _remember(entry.slug, entry.token)
+    return _take(entry.slug)
+
+
+@bp.route("/r/<token>")
+def resume(token: str) -> WerkzeugResponse:
+    """Continue from a personal resume link."""
+    entry = participation.enter_with_resume_token(get_session(), token)
+    _remember(entry.slug, entry.token)
+    return _take(entry.slug)
+
+
+@bp.route("/take/<slug>")
+def take(slug: str) -> tuple[str, int]:
+    """Show the participant's current step."""
+    token = _token(slug)
+    page = participation.step_page(get_session(), slug, token)
+    return _render(page, token or "")
+
+
+def _render(
+    page: participation.StepPage, token: str, status: int = 200
+) -> tuple[str, int]:
+    template = {
+        "consent": "participant/consent.html",
+        "task": "participant/task.html",
+        "questionnaire": "participant/questionnaire.html",
+        "done": "participant/done.html",
+    }[page.kind]
+    html = render_template(
+        template, page=page, study=page.study, resume_url=_resume_url(token)
+    )
+    return html, status
+
+
+@bp.route("/take/<slug>/consent", methods=["POST"])
+def consent(slug: str) -> WerkzeugResponse:
+    """Accept or decline the consent form."""
+    step = request.form.get("step", "")
+    if request.form.get("decision") == "decline":
+        if participation.decline(get_session(), slug, _token(slug), step=step):
+            _forget(slug)
+            return redirect(url_for("participant.declined", slug=slug), 303)
+    elif request.form.get("decision") == "agree":
+        participation.give_consent(get_session(), slug, _token(slug), step=step)
+    else:
+        abort(400, "Choose whether to take part.")
+    return _take(slug)
+
+
+@bp.route("/take/<slug>/declined")
+def declined(slug: str) -> str:
+    """Thank a participant who declined; nothing about them is kept."""
+    return render_template("participant/declined.html")
+
+
+@bp.route("/take/<slug>/start", methods=["POST"])
+def start(slug: str) -> WerkzeugResponse:
+    """Start the current task; open its site (this form targets a new tab)."""
+    url = participation.start_task(
+        get_session(),
+        slug,
+        _token(slug),
+        step=request.form.get("step", ""),
+        task_id=_form_int("task"),
+        secret=current_app.config["SECRET_KEY"],
+    )
+    return redirect(url, 303) if url else _take(slug)
+
+
+@bp.route("/take/<slug>/done", methods=["POST"])
+def done(slug: str) -> WerkzeugResponse:
+    """End the current task: "I'm done" or "I give up"."""
+    participation.finish_task(
+        get_session(),
+        slug,
+        _token(slug),
+        step=request.form.get("step", ""),
+        task_id=_form_int("task"),
+        gave_up=request.form.get("outcome") == "give_up",
+        client_duration_ms=request.form.get("client_duration_ms"),
+    )
+    return _take(slug)
+
+
+@bp.route("/take/<slug>/click", methods=["POST"])
+def click(slug: str) -> WerkzeugResponse:
+    """Record the first click on a first-click task's image."""
+    participation.record_first_click(
+        get_session(),
+        slug,
+        _token(slug),
+        step=request.form.get("step", ""),
+        task_id=_form_int("task"),
+        x=request.form.get("x"),
+        y=request.form.get("y"),
+        client_duration_ms=request.form.get("client_duration_ms"),
+    )
+    return _take(slug)
+
+
+@bp.route("/take/<slug>/answers", methods=["POST"])
+def answers(slug: str) -> WerkzeugResponse | tuple[str, int]:
+    """Submit a questionnaire page (works without JavaScript)."""
+    token = _token(slug)
+    db = get_session()
+    submitted = {k: v for k, v in request.form.items() if "." in k}
+    problems = participation.save_answers(
+        db,
+        slug,
+        token,
+        step=request.form.get("step", ""),
+        answers=submitted,
+        max_text=current_app.config["MAX_TEXT_ANSWER"],
+    )
+    if not problems:
+        return _take(slug)
+    page = participation.step_page(db, slug, token)
+    page.errors = problems
+    return _render(page, token or "", status=422)
+
+
+@bp.route("/take/<slug>/answer", methods=["POST"])
+def answer(slug: str) -> tuple[Response, int]:
+    """Store one answer as soon as it is given (JSON, from participant.js)."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return jsonify(error="bad_request", message="Send a JSON object."), 400
+    missing = [k for k in ("step", "questionnaire", "item", "value") if k not in data]
+    if missing:
+        return jsonify(error="bad_request", message=f"Missing fields: {missing}"), 400
+    saved = participation.save_answer(
+        get_session(),
+        slug,
+        _token(slug),
+        step=str(data["step"]),
+        questionnaire=str(data["questionnaire"]),
+        item=str(data["item"]),
+        value=data["value"],
+        max_text=current_app.config["MAX_TEXT_ANSWER"],
+    )
+    if not saved:
+        return jsonify(
+            error="step_passed", message="This page was already submitted."
+        ), 409
+    return jsonify(ok=True), 200
