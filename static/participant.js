@@ -1,0 +1,133 @@
+// uxlab participant pages: autosave answers, time tasks, record first clicks.
+// Every form also works without JavaScript; this file only adds to them.
+(function () {
+  "use strict";
+
+  const csrfToken = () => {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  };
+  // A monotonic clock that survives a page load in the same tab.
+  const now = () => performance.timeOrigin + performance.now();
+
+  // Send each form once: a double click or Enter plus click while the first
+  // submit is on its way is dropped here (the server ignores it anyway).
+  // Forms opening a new tab stay repeatable: Start again re-opens the site.
+  const forms = document.querySelectorAll('form[method="post"]');
+  forms.forEach((form) => {
+    if (form.target === "_blank") return;
+    form.addEventListener("submit", (event) => {
+      if (form.dataset.submitting) {
+        event.preventDefault();
+        return;
+      }
+      form.dataset.submitting = "1";
+    });
+  });
+  window.addEventListener("pageshow", () => {
+    forms.forEach((form) => delete form.dataset.submitting);
+  });
+
+  // ---------------------------------------------------------------- answers
+  const status = document.querySelector("[data-save-status]");
+  const show = (text) => {
+    if (status) status.textContent = text;
+  };
+
+  const save = (form, input) => {
+    const [questionnaire, item] = input.name.split(".");
+    const value = input.type === "radio" ? Number(input.value) : input.value;
+    show("Saving…");
+    fetch(form.dataset.autosave, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        "Content-Type": "application/json",
+        "X-CSRFToken": csrfToken(),
+      },
+      body: JSON.stringify({ step: form.dataset.step, questionnaire, item, value }),
+    })
+      .then((response) =>
+        response.json().then((body) => ({ response, body })),
+      )
+      .then(({ response, body }) => {
+        if (response.ok) show("Saved");
+        else if (response.status !== 409) show(body.message || "Not saved.");
+      })
+      .catch(() => show("Not saved yet: your answers are sent when you press Next."));
+  };
+
+  document.querySelectorAll("form[data-autosave]").forEach((form) => {
+    form.addEventListener("change", (event) => {
+      const input = event.target;
+      if (!input.name || !input.name.includes(".")) return;
+      if (input.type !== "radio" && input.value.trim() === "") return;
+      save(form, input);
+    });
+    // Resuming: bring the first unanswered question into view.
+    const sets = Array.from(form.querySelectorAll("fieldset.scale"));
+    const answered = sets.filter((set) => set.querySelector("input:checked"));
+    const next = sets.find((set) => !set.querySelector("input:checked"));
+    if (answered.length && next) {
+      next.scrollIntoView({ block: "center" });
+      next.querySelector("input").focus({ preventScroll: true });
+    }
+  });
+
+  // ------------------------------------------------------------------ tasks
+  const task = document.querySelector("[data-task]");
+  if (!task) return;
+  const key = "uxlab:start:" + location.pathname + ":" + task.dataset.task;
+  const readStart = () => {
+    try {
+      return Number(sessionStorage.getItem(key)) || null;
+    } catch (error) {
+      return null;
+    }
+  };
+  const writeStart = (value) => {
+    try {
+      sessionStorage.setItem(key, String(value));
+    } catch (error) {
+      // Storage off: the server's own timing still counts.
+    }
+  };
+  const fillDuration = (form) => {
+    const input = form.querySelector('input[name="client_duration_ms"]');
+    const started = readStart();
+    if (input && started) input.value = String(Math.max(1, Math.round(now() - started)));
+  };
+
+  const startForm = task.querySelector("form.start-form");
+  const doneForm = task.querySelector("form.done-form");
+  if (doneForm && task.dataset.started === "0") doneForm.hidden = true;
+  if (startForm) {
+    startForm.addEventListener("submit", () => {
+      if (task.dataset.started === "0" || !readStart()) writeStart(now());
+      task.dataset.started = "1";
+      if (startForm.target !== "_blank" || !doneForm) return;
+      // The site opened in a new tab; this tab now offers "I'm done".
+      setTimeout(() => {
+        doneForm.hidden = false;
+        startForm.querySelector("[data-start]").textContent = "Open the site again";
+        const done = doneForm.querySelector("[data-done]");
+        if (done) done.focus();
+      }, 0);
+    });
+  }
+  if (doneForm) doneForm.addEventListener("submit", () => fillDuration(doneForm));
+
+  const clickForm = task.querySelector("form[data-first-click]");
+  if (clickForm) {
+    const image = clickForm.querySelector("img");
+    image.addEventListener("click", (event) => {
+      if (clickForm.dataset.submitting) return;
+      const box = image.getBoundingClientRect();
+      const clamp = (v) => Math.min(1, Math.max(0, v));
+      clickForm.elements.x.value = clamp((event.clientX - box.left) / box.width).toFixed(4);
+      clickForm.elements.y.value = clamp((event.clientY - box.top) / box.height).toFixed(4);
+      fillDuration(clickForm);
+      clickForm.requestSubmit();
+    });
+  }
+})();
