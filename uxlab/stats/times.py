@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 import numpy as np
+import numpy.typing as npt
 from scipy import stats
 
 from ._validation import (
@@ -114,6 +115,14 @@ def time_on_task(seconds: Any, *, confidence_level: float = 0.95) -> TimeResult:
     x = as_sample("seconds", seconds, min_n=1)
     _check_positive("seconds", x)
     return _summarise(x, confidence_level)
+
+
+def _reject_time(x: FloatArray, bad: npt.NDArray[np.bool_]) -> NoReturn:
+    i, j = (int(k) for k in np.argwhere(bad)[0])
+    raise ValueError(
+        f"seconds contains {x[i, j]!r} at row {i}, column {j}; task times must "
+        "be positive finite seconds (use nan for a missing time)"
+    )
 
 
 def task_times(
@@ -230,28 +239,53 @@ def times_summary(seconds: Any, *, confidence_level: float = 0.95) -> TimesSumma
             f"seconds must be two-dimensional (participants x tasks), got shape "
             f"{x.shape}"
         )
-    valid = ~np.isnan(x)
-    bad = valid & ~((x > 0) & np.isfinite(x))
-    if bad.any():
-        i, j = (int(k) for k in np.argwhere(bad)[0])
-        raise ValueError(
-            f"seconds contains {x[i, j]!r} at row {i}, column {j}; task times must "
-            "be positive finite seconds (use nan for a missing time)"
-        )
-    n = valid.sum(axis=0)
+    if x.size and not (np.fmin.reduce(x, axis=None) > 0 or np.isnan(x).all()):
+        _reject_time(x, x <= 0)
+    if x.size and np.fmax.reduce(x, axis=None) == np.inf:
+        _reject_time(x, np.isinf(x))
+
+    # One row per task, sorted: NaN sorts last, so a task's k times are the
+    # first k entries of its row, and the median can be read off directly.
+    ordered = np.sort(x.T, axis=1)
+    valid = ~np.isnan(ordered)
+    n = np.count_nonzero(valid, axis=1)
     nf = n.astype(np.float64)
-    filled = np.where(valid, x, 1.0)
-    logs = np.log(filled)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_log = logs.sum(axis=0) / nf
-        dev = np.where(valid, logs - mean_log, 0.0)
-        sd_log = np.sqrt((dev * dev).sum(axis=0) / (nf - 1))
-        mean = np.where(valid, x, 0.0).sum(axis=0) / nf
-        raw_dev = np.where(valid, x - mean, 0.0)
-        sd = np.sqrt((raw_dev * raw_dev).sum(axis=0) / (nf - 1))
-    lowest = np.where(valid, x, np.inf).min(axis=0, initial=np.inf)
-    highest = np.where(valid, x, -np.inf).max(axis=0, initial=-np.inf)
-    identical = (n > 0) & (lowest == highest)
+    present = n > 0
+    last = np.maximum(n - 1, 0)[:, None]
+    # Copies, because ``ordered`` is overwritten below.
+    lowest = ordered[:, 0].copy() if ordered.shape[1] else np.full(n.shape, np.nan)
+    highest = (
+        np.take_along_axis(ordered, last, axis=1).ravel()
+        if ordered.shape[1]
+        else np.full(n.shape, np.nan)
+    )
+    identical = present & (lowest == highest)
+
+    if ordered.shape[1]:
+        lo_idx = np.maximum((n - 1) // 2, 0)[:, None]
+        hi_idx = np.minimum(n // 2, ordered.shape[1] - 1)[:, None]
+        median = (
+            np.take_along_axis(ordered, lo_idx, axis=1).ravel()
+            + np.take_along_axis(ordered, hi_idx, axis=1).ravel()
+        ) / 2
+    else:
+        median = np.full(n.shape, np.nan)
+    median = np.where(present, median, np.nan)
+
+    def mean_and_sd(values: FloatArray) -> tuple[FloatArray, FloatArray]:
+        # Two-pass (deviations from the mean) for accuracy.  Works in place on
+        # ``values``, whose missing entries must already be 0.
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = values.sum(axis=1) / nf
+            np.subtract(values, mean[:, None], out=values, where=valid)
+            sd = np.sqrt(np.einsum("ij,ij->i", values, values) / (nf - 1))
+        return mean, sd
+
+    mean_log, sd_log = mean_and_sd(
+        np.log(ordered, out=np.zeros_like(ordered), where=valid)
+    )
+    np.copyto(ordered, 0.0, where=~valid)  # the median has been read off
+    mean, sd = mean_and_sd(ordered)
     gm = np.where(identical, lowest, np.exp(mean_log))
     mean = np.where(identical, lowest, mean)
     sd_log = np.where(identical, 0.0, sd_log)
@@ -262,30 +296,17 @@ def times_summary(seconds: Any, *, confidence_level: float = 0.95) -> TimesSumma
     low = np.where(n >= 2, np.where(identical, gm, np.exp(mean_log - half)), np.nan)
     high = np.where(n >= 2, np.where(identical, gm, np.exp(mean_log + half)), np.nan)
 
-    # NaN sorts last, so the k valid values of a column are its first k entries.
-    ordered = np.sort(x.T, axis=1)
-    lo_idx = np.maximum((n - 1) // 2, 0)[:, None]
-    hi_idx = np.maximum(n // 2, 0)[:, None]
-    if ordered.shape[1]:
-        median = (
-            np.take_along_axis(ordered, lo_idx, axis=1)[:, 0]
-            + np.take_along_axis(ordered, hi_idx, axis=1)[:, 0]
-        ) / 2
-    else:
-        median = np.full(n.shape, np.nan)
-    median = np.where(n > 0, median, np.nan)
-
     use_median = n >= MEDIAN_FROM_N
     recommended = np.where(use_median, "median", "geometric_mean")
     return TimesSummary(
         n=n.astype(np.int64),
-        geometric_mean=np.where(n > 0, gm, np.nan),
+        geometric_mean=np.where(present, gm, np.nan),
         low=low,
         high=high,
         median=median,
-        mean=np.where(n > 0, mean, np.nan),
+        mean=np.where(present, mean, np.nan),
         sd=sd,
         recommended=recommended,
-        center=np.where(use_median, median, np.where(n > 0, gm, np.nan)),
+        center=np.where(use_median, median, np.where(present, gm, np.nan)),
         confidence_level=confidence_level,
     )
