@@ -77,7 +77,7 @@ def _login_limit() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])  # type: ignore[untyped-decorator]
+@limiter.limit(_login_limit, methods=["POST"])
 def login() -> str | WerkzeugResponse:
     """Log a researcher in."""
     form = LoginForm()
