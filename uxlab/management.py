@@ -586,15 +586,15 @@ class StudyOverview:
 
 def study_overview(session: Session, study: Study, secret: str) -> StudyOverview:
     """Everything the study page shows (creates the open link on first view)."""
-    if study.status == StudyStatus.closed:
-        link = session.exec(
-            select(Invite).where(
-                Invite.study_id == study.id,
-                Invite.kind == InviteKind.open,
-                col(Invite.revoked_at).is_(None),
-            )
-        ).first()
-    else:
+    link = session.exec(
+        select(Invite).where(
+            Invite.study_id == study.id,
+            Invite.kind == InviteKind.open,
+            col(Invite.revoked_at).is_(None),
+        )
+    ).first()
+    if link is None and study.status != StudyStatus.closed:
+        # Only the first view writes, so page views do not queue for the write lock.
         begin_write(session)
         link = open_invite(session, study, secret)
     return StudyOverview(

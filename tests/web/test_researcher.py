@@ -8,6 +8,7 @@ import json
 import re
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import lxml.html
 import pytest
@@ -698,3 +699,49 @@ def test_posts_with_csrf_token_work(
     sync(session)
     assert session.get(Study, study.id).status == StudyStatus.live  # type: ignore[union-attr]
     session.close()
+
+
+# ------------------------------------------------------------------ browser
+
+
+@pytest.fixture(scope="session")
+def base_url() -> str | None:
+    """Replace pytest-playwright's own, which pytest 9 warns about (warnings are errors)."""
+    return None
+
+
+@pytest.mark.browser
+def test_study_page_in_a_browser(page: Any, live_server: Any, session: Session) -> None:
+    """Copy button, 10-second progress refresh and no sideways scroll on a phone."""
+    from playwright.sync_api import expect
+
+    researcher = create_researcher(
+        session, email="a@example.com", password="password-a"
+    )
+    assert researcher.id is not None
+    study = create_study_from_text(session, STUDY_YAML, owner_id=researcher.id)
+    make_invites(session, study, 2, "test-secret", label="Panel A")
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.clock.install()
+    page.goto(f"{live_server.url}/login")
+    page.get_by_label("Email").fill("a@example.com")
+    page.get_by_label("Password").fill("password-a")
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server.url}/studies/{study.slug}")
+    page.get_by_role("button", name="Publish").click()
+    expect(page.get_by_text("The study is now live.")).to_be_visible()
+
+    copy = page.get_by_role("button", name="Copy link", exact=True)
+    expect(copy).to_be_visible()
+    copy.click()
+    expect(page.locator("button[data-copy=open-link]")).not_to_have_text("Copy link")
+
+    started = page.locator('[data-count="started"]')
+    expect(started).to_have_text("0")
+    session.rollback()  # a fresh snapshot: the app has written since our last read
+    session.add(Participant(study_id=study.id, token_hash="b" * 64, code="P-BBBBBBBB"))  # type: ignore[arg-type]
+    session.commit()
+    page.clock.run_for(11_000)
+    expect(started).to_have_text("1")
+    expect(page.locator("[data-updated]")).to_contain_text("Updated")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
