@@ -185,6 +185,10 @@ class TaskAttempt(SQLModel, table=True):
     outcome_reason: str = Field(default="", max_length=1000)
     #: Client time of the event that ended the attempt (auto-judged success).
     outcome_event_at: datetime | None = None
+    #: Recorder events received again after they were stored (resends absorbed).
+    duplicate_events: int = 0
+    #: Recorder events refused by the ingest API (invalid or spoofed).
+    rejected_events: int = 0
 
     @property
     def duration_s(self) -> float | None:

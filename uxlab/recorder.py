@@ -1,0 +1,764 @@
+"""Recorder ingest: events stored exactly once, automatic success, completeness.
+
+The browser recorder (``static/recorder.js``) delivers at least once: it keeps
+every event until the server acknowledges its id, so the same event may arrive
+twice (a beacon and a retry racing, a response lost after commit). Storage is
+exactly once: rows are inserted with ``ON CONFLICT (event_id) DO NOTHING`` in a
+``BEGIN IMMEDIATE`` transaction, and an id already stored for the same attempt
+is acknowledged again and counted as a duplicate absorbed.
+
+Events are bound to the attempt the URL's token names; any participant,
+attempt, study or task id an event carries must be that attempt's own or the
+event is rejected. Each event is validated on its own, so one bad event never
+costs the others in its batch.
+
+An attempt ends by itself when a ``task_success`` event meets the task's
+criterion (the server re-tests a ``url_matches`` regex on the event's URL) or
+when its time limit passes; either way the participant moves on to their next
+step.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import Table, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col
+
+from uxlab.db import begin_write
+from uxlab.errors import StudyStateError, TokenError, UxlabError
+from uxlab.models import (
+    Event,
+    JudgedBy,
+    Outcome,
+    Participant,
+    Study,
+    StudyStatus,
+    Task,
+    TaskAttempt,
+    utcnow,
+)
+from uxlab.tokens import hash_token
+
+__all__ = [
+    "EVENT_TYPES",
+    "AttemptEndedError",
+    "AttemptState",
+    "BatchError",
+    "Completeness",
+    "IngestResult",
+    "OriginNotAllowedError",
+    "Rejected",
+    "attempt_state",
+    "check_origin",
+    "completeness",
+    "ingest",
+    "origin_of",
+    "parse_batch",
+    "validate_event",
+]
+
+#: What the recorder may send.
+EVENT_TYPES = frozenset(
+    {
+        "page_view",
+        "route_change",
+        "click",
+        "rage_click",
+        "dead_click",
+        "scroll",
+        "focus",
+        "blur",
+        "marker",
+        "task_success",
+        "first_click",
+    }
+)
+#: Most events in one batch; more is answered 413 so the recorder halves it.
+MAX_EVENTS = 500
+#: Largest ``data`` of one event, as compact JSON.
+MAX_DATA_BYTES = 8 * 1024
+MAX_URL = 2000
+MAX_SELECTOR = 1000
+MAX_STRING = 2000
+MAX_DEPTH = 4
+#: Client clocks outside 2000-2100 are not clocks.
+_TS_RANGE = (946_684_800_000, 4_102_444_800_000)
+_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+_FIELDS = frozenset({"id", "seq", "type", "ts", "url", "data"})
+#: Ids an event may name; each must be the token's own.
+_BOUND = ("attempt_id", "participant_id", "study_id", "task_id")
+#: Events of an ended attempt still land for this long (leftovers of a closed
+#: tab re-sent on the next page load); after it the token answers 410.
+ENDED_GRACE = timedelta(hours=1)
+#: A success seen this soon after the time limit still counts (delivery lag).
+_LIMIT_SLACK = timedelta(seconds=10)
+_EVENT: Table = Event.__table__  # type: ignore[attr-defined]
+
+
+class BatchError(UxlabError):
+    """A request body that is not a batch of events at all."""
+
+    code = "invalid_json"
+    status = 400
+
+    def __init__(self, message: str, *, code: str | None = None, status: int = 400):
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+        self.status = status
+
+
+class AttemptEndedError(StudyStateError):
+    """The attempt ended long enough ago that it takes no more events."""
+
+    code = "attempt_ended"
+
+
+class OriginNotAllowedError(UxlabError):
+    """A browser request from an origin the study does not list."""
+
+    code = "origin_not_allowed"
+    status = 403
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """One event refused, with a machine-readable reason and a message."""
+
+    index: int
+    id: str | None
+    reason: str
+    message: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "id": self.id,
+            "reason": self.reason,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Valid:
+    index: int
+    id: str
+    type: str
+    seq: int
+    ts: datetime | None
+    url: str
+    data: dict[str, Any]
+    bound: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """Everything about a token's attempt that ingest needs, read in one query."""
+
+    attempt_id: int
+    participant_id: int
+    study_id: int
+    task_id: int
+    study_status: StudyStatus
+    allowed_origins: tuple[str, ...]
+    started_at: datetime | None
+    ended_at: datetime | None
+    outcome: Outcome | None
+    judged_by: JudgedBy | None
+    success_kind: str
+    success_value: str
+    time_limit_s: int | None
+
+    @property
+    def deadline(self) -> datetime | None:
+        if self.started_at is None or not self.time_limit_s:
+            return None
+        return _aware(self.started_at) + timedelta(seconds=self.time_limit_s)
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptState:
+    """An attempt as the recorder and the participant page see it."""
+
+    open: bool
+    outcome: str | None
+    judged_by: str | None
+    ended_at: datetime | None
+    time_left_s: float | None
+    criterion_kind: str
+    criterion_value: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        criterion = None
+        if self.criterion_kind in ("url_matches", "element"):
+            criterion = {"kind": self.criterion_kind, "value": self.criterion_value}
+        return {
+            "state": "open" if self.open else "ended",
+            "outcome": self.outcome,
+            "judged_by": self.judged_by,
+            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+            "time_left_s": self.time_left_s,
+            "criterion": criterion,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """What one batch did: ids acknowledged, events refused, the attempt after it."""
+
+    acked: list[str]
+    rejected: list[Rejected]
+    stored: int
+    duplicates: int
+    attempt: AttemptState
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "acked": self.acked,
+            "rejected": [r.as_json() for r in self.rejected],
+            "stored": self.stored,
+            "duplicates": self.duplicates,
+            "attempt": self.attempt.as_json(),
+        }
+
+
+# ------------------------------------------------------------------ parsing
+
+
+def parse_batch(body: bytes) -> list[Any]:
+    """The events of a request body: ``{"events": [...]}`` or a bare list.
+
+    Bytes that are not UTF-8 survive decoding as lone surrogates, so only the
+    event that holds them is rejected (by :func:`validate_event`).
+    """
+    try:
+        data = json.loads(body.decode("utf-8", "surrogateescape"))
+    except (ValueError, RecursionError) as exc:
+        raise BatchError(f"The body is not valid JSON: {exc}") from None
+    if isinstance(data, dict):
+        data = data.get("events")
+    if not isinstance(data, list):
+        raise BatchError(
+            'Send {"events": [...]}: a JSON object with a list of events.',
+            code="invalid_batch",
+        )
+    if len(data) > MAX_EVENTS:
+        raise BatchError(
+            f"A batch holds at most {MAX_EVENTS} events, not {len(data)}.",
+            code="too_many_events",
+            status=413,
+        )
+    return data
+
+
+def _valid_text(value: Any, depth: int = 0) -> bool:
+    """Whether every string in ``value`` is encodable UTF-8 and nesting is shallow."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if depth > MAX_DEPTH:
+        return False
+    if isinstance(value, dict):
+        return all(
+            _valid_text(k, depth + 1) and _valid_text(v, depth + 1)
+            for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return all(_valid_text(v, depth + 1) for v in value)
+    return True
+
+
+def _ts(raw: Any) -> datetime | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise ValueError("ts must be milliseconds since 1970")
+    if not math.isfinite(raw) or not _TS_RANGE[0] <= raw <= _TS_RANGE[1]:
+        raise ValueError(f"ts ({raw}) is not a time between 2000 and 2100")
+    return datetime.fromtimestamp(raw / 1000, UTC)
+
+
+def validate_event(raw: Any, index: int = 0) -> _Valid | Rejected:
+    """Check one event on its own; a :class:`Rejected` says why it is refused.
+
+    >>> validate_event({"id": "x", "seq": 1, "type": "click"}).reason
+    'bad_id'
+    >>> validate_event({"id": "a1b2c3d4e5", "seq": 1, "type": "click"}).type
+    'click'
+    """
+    if not isinstance(raw, dict):
+        return Rejected(index, None, "not_an_object", "An event is a JSON object.")
+    event_id = raw.get("id")
+    shown_id = event_id if isinstance(event_id, str) and len(event_id) <= 64 else None
+
+    def reject(reason: str, message: str) -> Rejected:
+        return Rejected(index, shown_id, reason, message)
+
+    if not _valid_text(raw):
+        return reject("invalid_utf8", "The event holds text that is not UTF-8.")
+    if not isinstance(event_id, str) or not _ID.match(event_id):
+        return reject("bad_id", "id must be 8-64 letters, digits or hyphens.")
+    unknown = sorted(set(raw) - _FIELDS - set(_BOUND))
+    if unknown:
+        return reject("unknown_field", f"Unknown fields: {', '.join(unknown)}.")
+    kind = raw.get("type")
+    if kind not in EVENT_TYPES:
+        return reject(
+            "bad_type", f"type ({kind!r}) must be one of {sorted(EVENT_TYPES)}"
+        )
+    seq = raw.get("seq")
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < 2**31:
+        return reject("bad_seq", f"seq ({seq!r}) must be a whole number >= 0.")
+    try:
+        ts = _ts(raw.get("ts"))
+    except ValueError as exc:
+        return reject("bad_ts", str(exc))
+    url = raw.get("url", "")
+    if not isinstance(url, str):
+        return reject("bad_url", "url must be a string.")
+    if len(url) > MAX_URL:
+        return reject("too_large", f"url is longer than {MAX_URL} characters.")
+    data = raw.get("data", {})
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        return reject("bad_data", "data must be a JSON object.")
+    selector = data.get("selector")
+    if isinstance(selector, str) and len(selector) > MAX_SELECTOR:
+        return reject(
+            "too_large", f"selector is longer than {MAX_SELECTOR} characters."
+        )
+    if any(isinstance(v, str) and len(v) > MAX_STRING for v in data.values()):
+        return reject("too_large", f"a data field is over {MAX_STRING} characters.")
+    size = len(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > MAX_DATA_BYTES:
+        return reject("too_large", f"data is {size} bytes; at most {MAX_DATA_BYTES}.")
+    bound = {k: raw[k] for k in _BOUND if k in raw}
+    return _Valid(index, event_id, kind, seq, ts, url, data, bound)
+
+
+# ------------------------------------------------------------------ attempts
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands datetimes back naive; they were stored in UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _context(session: Session, token: str) -> _Context:
+    row: Any = session.execute(
+        select(
+            col(TaskAttempt.id),
+            col(TaskAttempt.participant_id),
+            col(Participant.study_id),
+            col(TaskAttempt.task_id),
+            col(Study.status),
+            col(Study.settings),
+            col(TaskAttempt.started_at),
+            col(TaskAttempt.ended_at),
+            col(TaskAttempt.outcome),
+            col(TaskAttempt.judged_by),
+            col(Task.success_kind),
+            col(Task.success_value),
+            col(Task.time_limit_s),
+        )
+        .join(Participant, col(Participant.id) == col(TaskAttempt.participant_id))
+        .join(Task, col(Task.id) == col(TaskAttempt.task_id))
+        .join(Study, col(Study.id) == col(Participant.study_id))
+        .where(col(TaskAttempt.token_hash) == hash_token(token))
+    ).first()
+    if row is None or row.status == StudyStatus.draft:
+        raise TokenError("This recording link is not valid.")
+    if row.status == StudyStatus.closed:
+        raise StudyStateError("This study is closed; nothing more is recorded.")
+    origins = (row.settings or {}).get("allowed_origins") or []
+    return _Context(
+        attempt_id=row.id,
+        participant_id=row.participant_id,
+        study_id=row.study_id,
+        task_id=row.task_id,
+        study_status=row.status,
+        allowed_origins=tuple(str(o) for o in origins),
+        started_at=_aware(row.started_at) if row.started_at else None,
+        ended_at=_aware(row.ended_at) if row.ended_at else None,
+        outcome=row.outcome,
+        judged_by=row.judged_by,
+        success_kind=row.success_kind,
+        success_value=row.success_value,
+        time_limit_s=row.time_limit_s,
+    )
+
+
+def origin_of(url: str) -> str:
+    """The ``scheme://host[:port]`` of a URL.
+
+    >>> origin_of("http://127.0.0.1:5000/static/x.html?a=1")
+    'http://127.0.0.1:5000'
+    """
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def check_origin(
+    allowed: Iterable[str], origin: str | None, own: Iterable[str] = ()
+) -> None:
+    """Refuse a browser ``Origin`` that is neither uxlab's own nor the study's.
+
+    No ``Origin`` at all is a non-browser client holding the token, which is
+    what authenticates it.
+    """
+    if origin is None:
+        return
+    permitted = {o.rstrip("/").lower() for o in (*allowed, *own)}
+    if origin.rstrip("/").lower() not in permitted:
+        raise OriginNotAllowedError(
+            "This site is not allowed to send events to this study."
+        )
+
+
+def allowed_origins(session: Session, token: str) -> tuple[str, ...]:
+    """The study's allowed origins for a token (raises like :func:`ingest`)."""
+    return _context(session, token).allowed_origins
+
+
+def _js_regex(pattern: str) -> str:
+    """Python's named groups in the spelling JavaScript understands."""
+    return pattern.replace("(?P<", "(?<").replace("(?P=", "\\k<")
+
+
+def _state(ctx: _Context, attempt: TaskAttempt | None, now: datetime) -> AttemptState:
+    ended_at = ctx.ended_at
+    outcome = ctx.outcome
+    judged_by = ctx.judged_by
+    if attempt is not None:
+        ended_at = _aware(attempt.ended_at) if attempt.ended_at else None
+        outcome, judged_by = attempt.outcome, attempt.judged_by
+    left = None
+    deadline = ctx.deadline
+    if deadline is not None and ended_at is None:
+        left = max(0.0, round((deadline - now).total_seconds(), 1))
+    value: str | None = ctx.success_value or None
+    if ctx.success_kind == "url_matches" and value:
+        value = _js_regex(value)
+    return AttemptState(
+        open=ended_at is None,
+        outcome=str(outcome) if outcome else None,
+        judged_by=str(judged_by) if judged_by else None,
+        ended_at=ended_at,
+        time_left_s=left,
+        criterion_kind=ctx.success_kind,
+        criterion_value=value,
+    )
+
+
+def _end_attempt(
+    session: Session,
+    ctx: _Context,
+    outcome: Outcome,
+    *,
+    ended_at: datetime,
+    event_at: datetime | None,
+    reason: str,
+) -> TaskAttempt:
+    """End an open attempt automatically and move its participant on."""
+    attempt = session.get(TaskAttempt, ctx.attempt_id)
+    if attempt is None or attempt.ended_at is not None:  # pragma: no cover
+        raise StudyStateError("The attempt has already ended.")
+    attempt.ended_at = ended_at
+    attempt.outcome = outcome
+    attempt.judged_by = JudgedBy.auto
+    attempt.outcome_event_at = event_at
+    attempt.outcome_reason = reason
+    session.add(attempt)
+    participant = session.get(Participant, ctx.participant_id)
+    study = session.get(Study, ctx.study_id)
+    if (
+        participant is not None
+        and study is not None
+        and participant.step == f"task:{attempt.position - 1}"
+    ):
+        from uxlab.participation import _advance
+
+        _advance(study, participant)
+        session.add(participant)
+    return attempt
+
+
+def _check_time_limit(
+    session: Session, ctx: _Context, now: datetime
+) -> TaskAttempt | None:
+    deadline = ctx.deadline
+    if ctx.ended_at is None and deadline is not None and now > deadline:
+        return _end_attempt(
+            session,
+            ctx,
+            Outcome.timed_out,
+            ended_at=deadline,
+            event_at=None,
+            reason=f"time limit of {ctx.time_limit_s} s",
+        )
+    return None
+
+
+def attempt_state(
+    session: Session, token: str, *, origin: str | None = None, own: Sequence[str] = ()
+) -> AttemptState:
+    """The attempt's state and success criterion; ends it if its time is up."""
+    now = utcnow()
+    ctx = _context(session, token)
+    check_origin(ctx.allowed_origins, origin, own)
+    attempt = None
+    deadline = ctx.deadline
+    if ctx.ended_at is None and deadline is not None and now > deadline:
+        begin_write(session)
+        ctx = _context(session, token)  # again, inside the write transaction
+        attempt = _check_time_limit(session, ctx, now)
+    state = _state(ctx, attempt, now)
+    session.commit()
+    return state
+
+
+# ------------------------------------------------------------------- ingest
+
+
+def _verified(ctx: _Context, event: _Valid) -> bool:
+    """Whether a ``task_success`` event really meets the task's criterion."""
+    if ctx.success_kind == "url_matches":
+        try:
+            return re.search(ctx.success_value, event.url) is not None
+        except re.error:  # pragma: no cover - validated on import
+            return False
+    return ctx.success_kind == "element"
+
+
+def _bound_to(ctx: _Context, bound: Mapping[str, Any]) -> bool:
+    own = {
+        "attempt_id": ctx.attempt_id,
+        "participant_id": ctx.participant_id,
+        "study_id": ctx.study_id,
+        "task_id": ctx.task_id,
+    }
+    return all(str(value) == str(own[key]) for key, value in bound.items())
+
+
+def ingest(
+    session: Session,
+    token: str,
+    events: Sequence[Any],
+    *,
+    origin: str | None = None,
+    own: Sequence[str] = (),
+    now: datetime | None = None,
+) -> IngestResult:
+    """Store a batch of events for the attempt ``token`` names, each exactly once.
+
+    Every event is validated on its own. Valid events are acknowledged whether
+    they are new or were stored before for this attempt (the duplicate is
+    counted); an id stored for another attempt is rejected. A ``task_success``
+    meeting the task's criterion ends the attempt as a success.
+    """
+    now = now or utcnow()
+    checked = [validate_event(raw, i) for i, raw in enumerate(events)]
+    rejected = [c for c in checked if isinstance(c, Rejected)]
+    valid = [c for c in checked if isinstance(c, _Valid)]
+
+    begin_write(session)
+    try:
+        ctx = _context(session, token)
+        check_origin(ctx.allowed_origins, origin, own)
+        if ctx.ended_at is not None and now > ctx.ended_at + ENDED_GRACE:
+            raise AttemptEndedError("This task has ended; nothing more is recorded.")
+
+        fresh: dict[str, _Valid] = {}
+        duplicates = 0
+        for event in valid:
+            if not _bound_to(ctx, event.bound):
+                rejected.append(
+                    Rejected(
+                        event.index,
+                        event.id,
+                        "foreign_id",
+                        "The event names another participant, attempt or study.",
+                    )
+                )
+            elif event.id in fresh:
+                duplicates += 1
+            else:
+                fresh[event.id] = event
+        acked: list[str] = []
+        if fresh:
+            stored_before = session.execute(
+                select(_EVENT.c.event_id, _EVENT.c.attempt_id).where(
+                    _EVENT.c.event_id.in_(list(fresh))
+                )
+            ).all()
+            for event_id, attempt_id in stored_before:
+                event = fresh.pop(event_id)
+                if attempt_id == ctx.attempt_id:
+                    duplicates += 1
+                    acked.append(event_id)
+                else:
+                    rejected.append(
+                        Rejected(
+                            event.index,
+                            event_id,
+                            "id_conflict",
+                            "This id belongs to another recording.",
+                        )
+                    )
+        if fresh:
+            session.execute(
+                sqlite_insert(_EVENT).on_conflict_do_nothing(
+                    index_elements=["event_id"]
+                ),
+                [
+                    {
+                        "event_id": e.id,
+                        "participant_id": ctx.participant_id,
+                        "attempt_id": ctx.attempt_id,
+                        "type": e.type,
+                        "seq": e.seq,
+                        "client_ts": e.ts,
+                        "received_at": now,
+                        "url": e.url,
+                        "payload": e.data,
+                    }
+                    for e in fresh.values()
+                ],
+            )
+            acked.extend(fresh)
+
+        attempt = _check_time_limit(session, ctx, now)
+        if attempt is None and ctx.ended_at is None:
+            successes = sorted(
+                (e for e in fresh.values() if e.type == "task_success"),
+                key=lambda e: e.seq,
+            )
+            for event in successes:
+                if _verified(ctx, event):
+                    attempt = _end_attempt(
+                        session,
+                        ctx,
+                        Outcome.success,
+                        ended_at=now,
+                        event_at=event.ts or now,
+                        reason=f"{ctx.success_kind} met",
+                    )
+                    break
+        if duplicates or rejected:
+            session.execute(
+                update(TaskAttempt)
+                .where(col(TaskAttempt.id) == ctx.attempt_id)
+                .values(
+                    duplicate_events=col(TaskAttempt.duplicate_events) + duplicates,
+                    rejected_events=col(TaskAttempt.rejected_events) + len(rejected),
+                )
+            )
+        state = _state(ctx, attempt, now)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    rejected.sort(key=lambda r: r.index)
+    return IngestResult(
+        acked=acked,
+        rejected=rejected,
+        stored=len(fresh),
+        duplicates=duplicates,
+        attempt=state,
+    )
+
+
+# -------------------------------------------------------------- completeness
+
+
+@dataclass(frozen=True, slots=True)
+class Completeness:
+    """How complete one attempt's recording is.
+
+    ``missing`` counts sequence numbers never received between the first and
+    the highest one stored (events lost for good, or still queued in a
+    browser); ``gaps`` lists them as ``(first, last)`` ranges.
+    """
+
+    attempt_id: int
+    events: int
+    first_seq: int | None
+    last_seq: int | None
+    missing: int
+    gaps: list[tuple[int, int]] = field(default_factory=list)
+    duplicates: int = 0
+    rejected: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.missing == 0 and self.rejected == 0
+
+
+def _gaps(seqs: Sequence[int]) -> list[tuple[int, int]]:
+    """Missing runs in sorted, distinct sequence numbers starting from 1.
+
+    >>> _gaps([1, 2, 5, 6, 9])
+    [(3, 4), (7, 8)]
+    >>> _gaps([3])
+    [(1, 2)]
+    """
+    out = []
+    expected = 1
+    for s in seqs:
+        if s > expected:
+            out.append((expected, s - 1))
+        expected = max(expected, s + 1)
+    return out
+
+
+def completeness(
+    session: Session, attempt_ids: Iterable[int]
+) -> dict[int, Completeness]:
+    """Recording completeness of each attempt: gaps, duplicates, rejects."""
+    ids = list(attempt_ids)
+    if not ids:
+        return {}
+    seqs: dict[int, list[int]] = {i: [] for i in ids}
+    counts: dict[int, int] = dict.fromkeys(ids, 0)
+    for attempt_id, seq in session.execute(
+        select(_EVENT.c.attempt_id, _EVENT.c.seq)
+        .where(_EVENT.c.attempt_id.in_(ids))
+        .order_by(_EVENT.c.attempt_id, _EVENT.c.seq)
+    ).all():
+        counts[attempt_id] += 1
+        if seq > 0 and (not seqs[attempt_id] or seqs[attempt_id][-1] != seq):
+            seqs[attempt_id].append(seq)
+    out = {}
+    for attempt_id, dup, rej in session.execute(
+        select(
+            col(TaskAttempt.id),
+            col(TaskAttempt.duplicate_events),
+            col(TaskAttempt.rejected_events),
+        ).where(col(TaskAttempt.id).in_(ids))
+    ).all():
+        s = seqs[attempt_id]
+        gaps = _gaps(s)
+        out[attempt_id] = Completeness(
+            attempt_id=attempt_id,
+            events=counts[attempt_id],
+            first_seq=s[0] if s else None,
+            last_seq=s[-1] if s else None,
+            missing=sum(b - a + 1 for a, b in gaps),
+            gaps=gaps,
+            duplicates=dup,
+            rejected=rej,
+        )
+    return out
