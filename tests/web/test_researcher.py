@@ -745,3 +745,18 @@ def test_study_page_in_a_browser(page: Any, live_server: Any, session: Session) 
     expect(started).to_have_text("1")
     expect(page.locator("[data-updated]")).to_contain_text("Updated")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_oversize_body_is_413_with_csrf_on(
+    csrf_client: tuple[FlaskClient, Session, Study], csrf_app: Flask
+) -> None:
+    client, session, _study = csrf_client
+    csrf_app.config["MAX_CONTENT_LENGTH"] = 4096
+    before = _snapshot(session)
+    response = client.post(
+        "/studies/new",
+        data={"source": "text", "study_text": "title: x\n" + "#" * 10_000},
+    )
+    assert response.status_code == 413
+    assert _snapshot(session) == before
+    session.close()
