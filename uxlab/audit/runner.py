@@ -43,7 +43,7 @@ from uxlab.audit.script import (
     WaitFor,
     resolve_url,
 )
-from uxlab.errors import AuditError, SiteUnreachableError
+from uxlab.errors import AuditError, AuditScriptError, SiteUnreachableError
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Locator, Page
@@ -77,6 +77,12 @@ def run_audit(
     """
     if workers < 1:
         raise ValueError(f"workers ({workers}) must be at least 1")
+    relative = script.relative_gotos()
+    if relative:
+        raise AuditScriptError(
+            "relative URLs need a base_url (in the script or --base-url): "
+            + "; ".join(relative)
+        )
     _check_reachable(script)
     started = datetime.now(UTC)
     clock = time.perf_counter()
@@ -572,7 +578,7 @@ class _Worker:
         from playwright.sync_api import Error
 
         url = _normalise(page.url)
-        if not url.startswith(("http://", "https://")):
+        if not self.checks or not url.startswith(("http://", "https://")):
             return
         if not self.shared.claim(url, viewport.name):
             return

@@ -157,9 +157,7 @@ PRESETS: dict[str, Viewport] = {
     "desktop": Viewport(name="desktop", width=1366, height=768),
     "laptop": Viewport(name="laptop", width=1280, height=800),
     "tablet": Viewport(name="tablet", width=768, height=1024, mobile=True, touch=True),
-    "mobile": Viewport(
-        name="mobile", width=375, height=667, mobile=True, touch=True, scale=2.0
-    ),
+    "mobile": Viewport(name="mobile", width=375, height=667, mobile=True, touch=True),
 }
 
 
@@ -465,17 +463,16 @@ class AuditScript(_Model):
             raise ValueError(f"viewport names must be unique, got {names}")
         return value
 
-    @model_validator(mode="after")
-    def _relative_needs_base(self) -> Self:
-        if self.base_url is None:
-            for task in self.tasks:
-                for step in task.steps:
-                    if step.goto is not None and not urlsplit(step.goto).scheme:
-                        raise ValueError(
-                            f"task {task.name!r} has a relative goto ({step.goto!r}); "
-                            "set base_url or pass --base-url"
-                        )
-        return self
+    def relative_gotos(self) -> list[str]:
+        """Where a relative ``goto`` cannot be resolved for want of a base_url."""
+        if self.base_url is not None:
+            return []
+        return [
+            f"tasks[{t}].steps[{i}] ({task.name!r}): goto {step.goto!r}"
+            for t, task in enumerate(self.tasks)
+            for i, step in enumerate(task.steps)
+            if step.goto is not None and not urlsplit(step.goto).scheme
+        ]
 
     def with_overrides(
         self,
@@ -553,7 +550,10 @@ def _describe_error(error: Any, root: yaml.Node | None, source: str) -> str:
         node = child
         path.append(part)
     line = node.start_mark.line + 1 if node is not None else 1
-    field = _format_path(path) or "(top level)"
+    # Name the whole field, also the part the file lacks (a required key).
+    rest = loc[len(path) :]
+    named = [*path, *(p for p in rest if isinstance(p, int) or p.isidentifier())]
+    field = _format_path(named) or "(top level)"
     if error["type"] == "extra_forbidden":
         if len(path) >= 4 and path[-3] == "steps":
             message = f"unknown step {path[-1]!r}; steps are {', '.join(STEP_KINDS)}"
