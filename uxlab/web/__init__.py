@@ -29,13 +29,16 @@ def _error_response(status: int, code: str, message: str) -> tuple[Any, int]:
 
 def init_app(app: Flask) -> None:
     """Register CSRF protection, login, blueprints and error handlers."""
-    from uxlab.web import auth, participant, researcher
+    from uxlab.web import api, auth, participant, researcher
 
     csrf.init_app(app)
     auth.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(researcher.bp)
     app.register_blueprint(participant.bp)
+    csrf.exempt(api.bp)
+    app.register_blueprint(api.bp)
+    api.inject_recorder(app)
 
     @app.errorhandler(UxlabError)
     def _uxlab_error(exc: UxlabError) -> tuple[Any, int]:
