@@ -56,11 +56,9 @@ from uxlab.studies import (
     get_study_by_ref,
     import_study,
     parse_study,
-    slugify,
 )
 
 __all__ = [
-    "RESERVED_SLUGS",
     "TRANSITIONS",
     "InviteRow",
     "StudyEdit",
@@ -98,8 +96,6 @@ TRANSITIONS: dict[str, tuple[frozenset[StudyStatus], StudyStatus]] = {
 }
 
 MAX_STUDY_TEXT = 200_000
-#: Slugs that would collide with fixed researcher URLs (``/studies/new``).
-RESERVED_SLUGS = frozenset({"new"})
 
 
 # ------------------------------------------------------------------ finding
@@ -179,13 +175,10 @@ def create_study_from_text(
             source, [f"the file is longer than {MAX_STUDY_TEXT} characters"]
         )
     spec = parse_study(text, source)
-    slug = slugify(spec.title)
-    if slug in RESERVED_SLUGS:
-        slug = f"{slug}-study"
     begin_write(session)
     try:
         owner = _owner(session, owner_id)
-        return import_study(session, spec, owner=owner, source_text=text, slug=slug)
+        return import_study(session, spec, owner=owner, source_text=text)
     except BaseException:
         session.rollback()
         raise

@@ -390,8 +390,14 @@ def slugify(text: str) -> str:
     return slug[:60] or "study"
 
 
+#: Slugs that would hide a researcher page behind a study ("/studies/new").
+RESERVED_SLUGS = frozenset({"new"})
+
+
 def _unique_slug(session: Session, wanted: str) -> str:
     slug = slugify(wanted)
+    if slug in RESERVED_SLUGS:
+        slug = f"{slug}-study"
     taken = set(
         session.exec(select(Study.slug).where(col(Study.slug).startswith(slug))).all()
     )

@@ -17,7 +17,11 @@ csrf = CSRFProtect()
 
 def wants_json() -> bool:
     """Whether this request is one the JSON API answers."""
-    return request.path.startswith("/api/") or request.is_json
+    return (
+        request.path.startswith("/api/")
+        or request.path.endswith(".json")
+        or request.is_json
+    )
 
 
 def _error_response(status: int, code: str, message: str) -> tuple[Any, int]:
@@ -29,16 +33,18 @@ def _error_response(status: int, code: str, message: str) -> tuple[Any, int]:
 
 def init_app(app: Flask) -> None:
     """Register CSRF protection, login, blueprints and error handlers."""
-    from uxlab.web import api, auth, participant, researcher
+    from uxlab.web import analytics, api, auth, participant, researcher, results
 
     csrf.init_app(app)
     auth.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(researcher.bp)
     app.register_blueprint(participant.bp)
+    app.register_blueprint(results.bp)
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
     api.inject_recorder(app)
+    app.register_blueprint(analytics.bp)
 
     @app.errorhandler(UxlabError)
     def _uxlab_error(exc: UxlabError) -> tuple[Any, int]:
