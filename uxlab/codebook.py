@@ -1,0 +1,210 @@
+"""A codebook for the tidy export, and the same export as one XLSX workbook.
+
+The codebook says what every column of ``participants.csv``, ``attempts.csv``
+and ``responses.csv`` means, and what every questionnaire item asked on which
+scale, so the raw export can be analysed without uxlab.  The workbook holds
+the rows of :func:`uxlab.export.export_json` (the same rows as the CSV files,
+with numbers as numbers), one sheet per file, plus the tasks and the codebook.
+Text cells go through :func:`uxlab.export.neutralise`, as in the CSV files.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import astuple, dataclass
+from typing import Any, Final
+
+from openpyxl import Workbook  # type: ignore[import-untyped]
+from openpyxl.styles import Font  # type: ignore[import-untyped]
+from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
+from sqlmodel import Session
+
+from uxlab.analysis import QUALITY_RULES, questionnaire_title
+from uxlab.export import (
+    ATTEMPT_COLUMNS,
+    PARTICIPANT_COLUMNS,
+    RESPONSE_COLUMNS,
+    export_json,
+    neutralise,
+)
+from uxlab.models import JudgedBy, Outcome, Study
+from uxlab.questionnaires import build_questionnaire
+
+__all__ = [
+    "CODEBOOK_COLUMNS",
+    "COLUMN_MEANINGS",
+    "CodebookRow",
+    "codebook_csv",
+    "codebook_rows",
+    "export_xlsx",
+]
+
+CODEBOOK_COLUMNS: Final = ("file", "column", "item", "meaning", "values")
+
+_OUTCOMES = ", ".join(o.value for o in Outcome)
+_JUDGES = ", ".join(j.value for j in JudgedBy)
+
+#: file -> column -> (meaning, values)
+COLUMN_MEANINGS: Final[dict[str, dict[str, tuple[str, str]]]] = {
+    "participants.csv": {
+        "participant": ("Random participant code (no personal data)", "text"),
+        "variant": (
+            "Design variant the participant was assigned",
+            "variant key or blank",
+        ),
+        "link": ("Kind of link used to join", "open, single or blank"),
+        "consent_version": (
+            "Version of the consent text agreed to",
+            "integer or blank",
+        ),
+        "consented_at": ("When consent was given", "ISO 8601 time, UTC"),
+        "started_at": ("When the participant started", "ISO 8601 time, UTC"),
+        "finished_at": ("When the participant finished", "ISO 8601 time, UTC or blank"),
+        "finished": ("Whether the participant reached the end", "true, false"),
+        "progress": ("Share of steps completed", "0-100 (%)"),
+        "step": ("Last step reached", "consent, task:<i>, seq:<i>, q:<name>, done"),
+        "excluded": ("Excluded from results by the researcher", "true, false"),
+        "exclusion_reason": ("Why the participant was excluded", "text"),
+    },
+    "attempts.csv": {
+        "participant": ("Participant code", "text"),
+        "variant": ("Design variant", "variant key or blank"),
+        "task": ("Task key from the study file", "text"),
+        "task_title": ("Task title", "text"),
+        "task_position": ("Task's position in the study file", "1, 2, ..."),
+        "order_position": ("Position in this participant's task order", "1, 2, ..."),
+        "started_at": ("When the participant pressed Start", "ISO 8601 time, UTC"),
+        "ended_at": ("When the attempt ended", "ISO 8601 time, UTC"),
+        "duration_s": ("Server-measured time on task", "seconds"),
+        "client_duration_s": ("Time on task measured by the browser", "seconds"),
+        "outcome": (
+            "How the attempt ended; only success counts as completed",
+            _OUTCOMES,
+        ),
+        "judged_by": ("Who judged the outcome", _JUDGES),
+        "outcome_reason": ("Note on the outcome", "text"),
+    },
+    "responses.csv": {
+        "participant": ("Participant code", "text"),
+        "variant": ("Design variant", "variant key or blank"),
+        "questionnaire": ("Questionnaire id from the study file", "see items below"),
+        "scope": ("End of study or after a task", "study, task"),
+        "task": ("Task key for per-task answers", "text or blank"),
+        "item": ("Item id within the questionnaire", "q1, q2, ..."),
+        "value": ("Numeric answer", "see the item's scale below"),
+        "text": ("Free-text answer", "text"),
+        "answered_at": ("When the answer was given", "ISO 8601 time, UTC"),
+    },
+}
+
+_COLUMNS: Final = {
+    "participants.csv": PARTICIPANT_COLUMNS,
+    "attempts.csv": ATTEMPT_COLUMNS,
+    "responses.csv": RESPONSE_COLUMNS,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CodebookRow:
+    file: str
+    column: str
+    item: str
+    meaning: str
+    values: str
+
+
+def _scale_text(low: int, high: int, low_label: str, high_label: str) -> str:
+    ends = f" ({low} = {low_label}, {high} = {high_label})" if low_label else ""
+    return f"{low}-{high}{ends}"
+
+
+def codebook_rows(study: Study) -> list[CodebookRow]:
+    """Every export column, every questionnaire item and its scale, every task."""
+    rows = [
+        CodebookRow(name, column, "", *COLUMN_MEANINGS[name][column])
+        for name, columns in _COLUMNS.items()
+        for column in columns
+    ]
+    product = str(study.settings.get("product", "this product"))
+    for scope, key in (("task", "after_each_task"), ("study", "questionnaires")):
+        for spec in study.settings.get(key, []):
+            q = build_questionnaire(spec, product=product)
+            for item in q.items:
+                values = (
+                    "free text"
+                    if q.open_text
+                    else _scale_text(
+                        q.scale_min, q.scale_max, q.low_label, q.high_label
+                    )
+                )
+                rows.append(
+                    CodebookRow(
+                        "responses.csv",
+                        f"questionnaire={q.id}",
+                        item.id,
+                        f"{questionnaire_title(q)} ({q.kind}, asked per {scope}): "
+                        f"{item.text}",
+                        values,
+                    )
+                )
+    for kind, rule in QUALITY_RULES.items():
+        rows.append(CodebookRow("results", "data-quality flag", kind, rule, ""))
+    return rows
+
+
+def codebook_csv(study: Study) -> str:
+    """The codebook as CSV text."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CODEBOOK_COLUMNS)
+    for row in codebook_rows(study):
+        writer.writerow([neutralise(v) for v in astuple(row)])
+    return out.getvalue()
+
+
+def _sheet(
+    wb: Workbook, title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    ws = wb.create_sheet(title)
+    ws.append(list(columns))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    widths = [len(c) for c in columns]
+    for row in rows:
+        values = [neutralise(v) if v is not None else "" for v in row]
+        ws.append(values)
+        widths = [
+            max(w, min(len(str(v)), 60)) for w, v in zip(widths, values, strict=True)
+        ]
+    ws.freeze_panes = "A2"
+    for k, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(k)].width = width + 2
+
+
+def export_xlsx(session: Session, study: Study) -> bytes:
+    """The study's export as an XLSX workbook: data sheets, tasks and codebook."""
+    bundle = export_json(session, study)
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, key in (
+        ("participants.csv", "participants"),
+        ("attempts.csv", "attempts"),
+        ("responses.csv", "responses"),
+    ):
+        columns = _COLUMNS[name]
+        _sheet(wb, key, columns, ([row[c] for c in columns] for row in bundle[key]))
+    task_columns = ("task", "position", "title", "prompt", "start_url", "success_kind")
+    _sheet(
+        wb,
+        "tasks",
+        task_columns,
+        ([t[c] for c in task_columns] for t in bundle["tasks"]),
+    )
+    _sheet(wb, "codebook", CODEBOOK_COLUMNS, (astuple(r) for r in codebook_rows(study)))
+    wb.properties.title = study.title[:200]
+    wb.properties.creator = "uxlab"
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,429 @@
+"""The results page's content, the self-contained HTML report and its PDF.
+
+:func:`build_results` is the one call behind the results page and the report:
+it runs :func:`uxlab.analysis.analyse_study`, draws the charts with
+:mod:`uxlab.charts` and records how long each part took.  The formatting
+helpers in :class:`Formats` are the only place numbers become text, so the
+tests can format a :mod:`uxlab.stats` result the same way and look for it.
+
+The report is one HTML file with inline CSS and inline SVG: it makes no
+request of its own, so it can be mailed, archived or opened offline.  The PDF
+is that file printed by headless Chromium (:mod:`uxlab.browser`).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+import matplotlib
+import numpy as np
+import scipy
+from flask import current_app, render_template
+from markupsafe import Markup
+from matplotlib.figure import Figure
+from sqlmodel import Session
+
+from uxlab import charts
+from uxlab.analysis import (
+    COMPLETION_BENCHMARK,
+    QUALITY_RULES,
+    SEQ_BENCHMARK,
+    Comparison,
+    PlanResult,
+    StudyReport,
+    format_p,
+    load_study_data,
+    summarise,
+)
+from uxlab.errors import NotFoundError, UxlabError
+from uxlab.models import Study
+from uxlab.stats import ConfidenceInterval
+from uxlab.text import render_markdown
+
+__all__ = [
+    "CHART_NAMES",
+    "METHODS",
+    "Formats",
+    "ReportError",
+    "ResultsPage",
+    "build_results",
+    "chart_bytes",
+    "comparison_chart",
+    "html_to_pdf",
+    "plan_chart",
+    "render_report_html",
+    "report_context",
+    "svg_markup",
+    "write_report",
+]
+
+#: Charts of a study, in page order.
+CHART_NAMES: Final = ("completion", "times", "seq", "sus", "nps")
+
+#: How each kind of interval was computed, for footnotes and tooltips.
+METHODS: Final = {
+    "completion": "adjusted-Wald (Agresti-Coull) interval; Sauro & Lewis 2005",
+    "time": "t interval on log times, back-transformed (geometric mean); "
+    "Sauro & Lewis 2010",
+    "mean": "t interval of the mean",
+    "nps": "adjusted-Wald interval of the net score; Rocks 2016",
+    "difference": "adjusted-Wald interval of the difference (Agresti & Caffo 2000) "
+    "with the N-1 two-proportion test (Campbell 2007)",
+    "ratio": "Welch t on log times; the interval is a ratio of geometric means",
+    "mean_difference": "Welch t interval of the difference of means",
+}
+
+
+class ReportError(UxlabError):
+    """A report or chart that cannot be produced (unknown chart, no Chromium)."""
+
+    code = "report_error"
+
+
+class Formats:
+    """Number formatting shared by the page, the report and the tests.
+
+    >>> f = Formats(0.9)
+    >>> f.pct(0.6552), f.level, f.secs(107.26), f.secs(68.12)
+    ('66 %', '90 %', '107 s', '68.1 s')
+    >>> f.ci_pct(ConfidenceInterval(0.4726, 0.8015))
+    '47 % to 80 %'
+    """
+
+    def __init__(self, confidence_level: float) -> None:
+        self.confidence_level = confidence_level
+        self.level = f"{100 * confidence_level:g} %"
+
+    @staticmethod
+    def pct(value: float | None, digits: int = 0) -> str:
+        if value is None or math.isnan(value):
+            return "–"
+        return f"{100 * value:.{digits}f} %"
+
+    def ci_pct(self, ci: ConfidenceInterval | None, digits: int = 0) -> str:
+        if ci is None:
+            return "not defined"
+        return f"{self.pct(ci.low, digits)} to {self.pct(ci.high, digits)}"
+
+    @staticmethod
+    def secs(value: float | None) -> str:
+        if value is None or math.isnan(value):
+            return "–"
+        return f"{value:.0f} s" if value >= 100 else f"{value:.1f} s"
+
+    def ci_secs(self, ci: ConfidenceInterval | None) -> str:
+        if ci is None:
+            return "not defined (one time)"
+        return f"{self.secs(ci.low)} to {self.secs(ci.high)}"
+
+    @staticmethod
+    def num(value: float | None, digits: int = 1) -> str:
+        if value is None or math.isnan(value):
+            return "–"
+        text = f"{value:.{digits}f}"
+        return text.replace("-", "−") if float(text) != 0 else f"{0:.{digits}f}"
+
+    def ci_num(self, ci: ConfidenceInterval | None, digits: int = 1) -> str:
+        if ci is None:
+            return "not defined (one answer)"
+        return f"{self.num(ci.low, digits)} to {self.num(ci.high, digits)}"
+
+    @staticmethod
+    def p(value: float | None) -> str:
+        return format_p(value)
+
+    @staticmethod
+    def minutes(value: float | None) -> str:
+        if value is None:
+            return "–"
+        return f"{value / 60:.1f} min"
+
+    def method(self, kind: str) -> str:
+        """Tooltip text: the confidence level and the method of an interval."""
+        return f"{self.level} confidence interval: {METHODS[kind]}"
+
+
+# -------------------------------------------------------------------- charts
+
+
+def svg_markup(svg: bytes, label: str = "") -> Markup:
+    """An SVG file as markup to inline in HTML: no prolog, scales to its box."""
+    text = svg.decode("utf-8")
+    start = text.find("<svg")
+    text = text[start:]
+    head_end = text.find(">")
+    head = re.sub(r'\s(width|height)="[^"]*"', "", text[:head_end])
+    aria = f' role="img" aria-label="{Markup.escape(label)}"' if label else ""
+    return Markup(head + ' class="chart"' + aria + text[head_end:])  # noqa: S704
+
+
+def _range(values: list[int]) -> str:
+    if not values:
+        return "0"
+    lo, hi = min(values), max(values)
+    return f"{lo}" if lo == hi else f"{lo}–{hi}"
+
+
+def _figures(report: StudyReport, only: str | None = None) -> dict[str, Figure]:
+    def want(name: str) -> bool:
+        return only is None or only == name
+
+    f = Formats(report.confidence_level)
+    labels = [t.title for t in report.tasks]
+    figures: dict[str, Figure] = {}
+    if want("completion") and any(t.completion for t in report.tasks):
+        rates = [t.completion for t in report.tasks]
+        n = [r.trials for r in rates if r]
+        figures["completion"] = charts.completion_chart(
+            labels,
+            rates,
+            benchmark=COMPLETION_BENCHMARK,
+            subtitle=f"n = {_range(n)} attempts per task · bars: observed rate · "
+            f"error bars: {f.level} adjusted-Wald CI",
+        )
+    times = [t.times.completion for t in report.tasks]
+    if want("times") and any(times):
+        figures["times"] = charts.times_chart(
+            labels,
+            times,
+            subtitle=f"n = {_range([t.n for t in times if t])} successful attempts "
+            f"per task · points: geometric mean · error bars: {f.level} CI",
+        )
+    seq = [t.seq.result if t.seq else None for t in report.tasks]
+    if want("seq") and any(seq):
+        first = next(t.seq for t in report.tasks if t.seq)
+        figures["seq"] = charts.seq_chart(
+            labels,
+            seq,
+            scale=first.scale,
+            benchmark=SEQ_BENCHMARK if first.kind == "seq" else None,
+            title="Post-task ease (SEQ)" if first.kind == "seq" else first.title,
+            subtitle=f"n = {_range([r.n for r in seq if r])} answers per task · "
+            f"error bars: {f.level} t interval of the mean",
+        )
+    for q in report.questionnaires:
+        if want("sus") and q.sus is not None and "sus" not in figures:
+            figures["sus"] = charts.sus_chart(
+                q.sus_scores,
+                q.sus,
+                confidence_level=report.confidence_level,
+                subtitle=f"n = {q.sus.n} participants · mean {q.sus.mean:.1f}, "
+                f"grade {q.sus.grade} · {f.level} t interval",
+            )
+        if want("nps") and q.nps is not None and "nps" not in figures:
+            figures["nps"] = charts.nps_chart(
+                q.nps,
+                subtitle=f"n = {q.nps.n} respondents · {f.level} CI "
+                f"{q.nps.ci.low:+.0f} to {q.nps.ci.high:+.0f} (adjusted Wald)",
+            )
+    return figures
+
+
+def chart_bytes(report: StudyReport, name: str, fmt: str) -> bytes:
+    """One chart of a study as SVG or PNG bytes (NotFoundError if it has none)."""
+    if fmt not in charts.CHART_FORMATS:
+        raise NotFoundError(f"no chart format {fmt!r}; use svg or png")
+    if name not in CHART_NAMES:
+        raise NotFoundError(f"no chart {name!r}; charts are {', '.join(CHART_NAMES)}")
+    figures = _figures(report, only=name)
+    if name not in figures:
+        raise NotFoundError(
+            f"study {report.study_slug!r} has no data for a {name} chart"
+        )
+    return charts.render(figures[name], fmt)
+
+
+def comparison_chart(comparison: Comparison, fmt: str = "svg") -> bytes:
+    """The difference chart of a comparison as SVG or PNG bytes."""
+    f = Formats(comparison.confidence_level)
+    fig = charts.difference_chart(
+        [t.title for t in comparison.tasks],
+        [t.completion for t in comparison.tasks],
+        [t.time for t in comparison.tasks],
+        label_a=comparison.label_a,
+        label_b=comparison.label_b,
+        confidence_level=comparison.confidence_level,
+        subtitle=f"n = {comparison.n_a} ({comparison.label_a}) and {comparison.n_b} "
+        f"({comparison.label_b}) participants · {f.level} CIs",
+    )
+    return charts.render(fig, fmt)
+
+
+def plan_chart(plan: PlanResult, fmt: str = "svg") -> bytes:
+    """The planner's problem-discovery curve as SVG or PNG bytes."""
+    fig = charts.discovery_chart(plan.problem_p, plan.goal, plan.n_discovery)
+    return charts.render(fig, fmt)
+
+
+# ---------------------------------------------------------------- the page
+
+
+@dataclass(frozen=True, slots=True)
+class ResultsPage:
+    """A study's report, its charts as inline SVG, and where the time went."""
+
+    report: StudyReport
+    svgs: dict[str, Markup]
+    formats: Formats
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def build_results(
+    session: Session,
+    study: Study,
+    *,
+    confidence_level: float = 0.95,
+    include_excluded: bool = False,
+) -> ResultsPage:
+    """Everything the results page and the report show, charts included."""
+    t0 = time.perf_counter()
+    data = load_study_data(session, study)
+    t1 = time.perf_counter()
+    report = summarise(
+        data, confidence_level=confidence_level, include_excluded=include_excluded
+    )
+    t2 = time.perf_counter()
+    figures = _figures(report)
+    svgs = {
+        name: svg_markup(charts.render(fig, "svg"), label=str(fig.get_suptitle()))
+        for name, fig in figures.items()
+    }
+    t3 = time.perf_counter()
+    return ResultsPage(
+        report=report,
+        svgs=svgs,
+        formats=Formats(report.confidence_level),
+        timings={"queries": t1 - t0, "statistics": t2 - t1, "charts": t3 - t2},
+    )
+
+
+def _versions() -> dict[str, str]:
+    from uxlab import __version__
+
+    return {
+        "uxlab": __version__,
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "matplotlib": matplotlib.__version__,
+    }
+
+
+NOTE_NUMBERS: Final = {"completion": 1, "time": 2, "mean": 3, "nps": 4}
+
+
+def report_context(
+    page: ResultsPage, *, interactive: bool, query: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Template variables shared by the results page (interactive) and the report."""
+    return {
+        "interactive": interactive,
+        "query": query or {},
+        "note_numbers": NOTE_NUMBERS,
+        "page": page,
+        "r": page.report,
+        "f": page.formats,
+        "svgs": page.svgs,
+        "rules": QUALITY_RULES,
+        "methods": METHODS,
+        "markdown": render_markdown,
+        "versions": _versions(),
+        "completion_benchmark": COMPLETION_BENCHMARK,
+        "seq_benchmark": SEQ_BENCHMARK,
+    }
+
+
+def render_report_html(
+    session: Session,
+    study: Study,
+    *,
+    confidence_level: float = 0.95,
+    include_excluded: bool = False,
+) -> str:
+    """The study's report as one self-contained HTML document (needs an app context)."""
+    page = build_results(
+        session,
+        study,
+        confidence_level=confidence_level,
+        include_excluded=include_excluded,
+    )
+    return render_template(
+        "results/report.html",
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        css=Markup(_stylesheet()),  # noqa: S704 - our own static file
+        **report_context(page, interactive=False),
+    )
+
+
+def _stylesheet() -> str:
+    folder = current_app.static_folder or ""
+    return (Path(folder) / "results.css").read_text(encoding="utf-8")
+
+
+def _print_pdf(html: str) -> bytes:
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    from uxlab.browser import launch_options
+
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(**launch_options())
+            try:
+                page = browser.new_page()
+                page.set_content(html, wait_until="load")
+                return page.pdf(
+                    format="A4",
+                    print_background=True,
+                    margin={
+                        "top": "16mm",
+                        "bottom": "16mm",
+                        "left": "14mm",
+                        "right": "14mm",
+                    },
+                )
+            finally:
+                browser.close()
+    except PlaywrightError as exc:
+        raise ReportError(f"could not print the PDF with Chromium: {exc}") from exc
+
+
+def html_to_pdf(html: str) -> bytes:
+    """Print an HTML report to PDF with headless Chromium.
+
+    Playwright's sync API refuses to start in a thread that runs an asyncio
+    loop, so the browser always runs in a worker thread of its own.
+    """
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(_print_pdf, html).result()
+
+
+def write_report(
+    session: Session,
+    study: Study,
+    path: Path,
+    *,
+    fmt: str = "html",
+    confidence_level: float = 0.95,
+    include_excluded: bool = False,
+) -> Path:
+    """Write the study's report to ``path`` as HTML or PDF; returns the path."""
+    if fmt not in ("html", "pdf"):
+        raise ReportError(f"format ({fmt!r}) must be one of ['html', 'pdf']")
+    html = render_report_html(
+        session,
+        study,
+        confidence_level=confidence_level,
+        include_excluded=include_excluded,
+    )
+    if fmt == "html":
+        path.write_text(html, encoding="utf-8")
+    else:
+        path.write_bytes(html_to_pdf(html))
+    return path

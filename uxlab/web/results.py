@@ -1,0 +1,270 @@
+"""Researcher results (behind login): results page, charts, report, compare, plan.
+
+Views parse the request, call one service function in :mod:`uxlab.analysis`,
+:mod:`uxlab.report` or :mod:`uxlab.codebook`, and render.  Every study is
+looked up with its owner, so another researcher's study is a 404; a bad
+option (``?cl=0.5``) is a 400 naming the allowed values.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import login_required
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from uxlab import analysis, codebook, report
+from uxlab.db import get_session
+from uxlab.models import Study
+from uxlab.studies import get_study_by_ref
+from uxlab.web.auth import current_researcher_id
+
+__all__ = ["bp"]
+
+bp = Blueprint("results", __name__)
+
+_MIME = {"svg": "image/svg+xml", "png": "image/png"}
+
+
+def _study(slug: str) -> Study:
+    return get_study_by_ref(get_session(), slug, owner_id=current_researcher_id())
+
+
+def _query(cl: float, include: bool) -> dict[str, str]:
+    """Options to carry into links: only those that differ from the defaults."""
+    query = {} if cl == 0.95 else {"cl": f"{cl:g}"}
+    if include:
+        query["include_excluded"] = "1"
+    return query
+
+
+def _options() -> tuple[float, bool]:
+    cl = analysis.parse_confidence_level(request.args.get("cl"))
+    include = analysis.parse_flag(
+        "include_excluded", request.args.get("include_excluded")
+    )
+    return cl, include
+
+
+def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/studies/<slug>/results")
+@login_required  # type: ignore[untyped-decorator]
+def results(slug: str) -> str:
+    """Show a study's results at the chosen confidence level."""
+    cl, include = _options()
+    page = report.build_results(
+        get_session(), _study(slug), confidence_level=cl, include_excluded=include
+    )
+    return render_template(
+        "results/results.html",
+        levels=analysis.CONFIDENCE_LEVELS,
+        **report.report_context(page, interactive=True, query=_query(cl, include)),
+    )
+
+
+@bp.route("/studies/<slug>/charts/<name>.<fmt>")
+@login_required  # type: ignore[untyped-decorator]
+def chart(slug: str, name: str, fmt: str) -> Response:
+    """One chart as SVG or PNG; ``?download=1`` saves it as a file."""
+    cl, include = _options()
+    result = analysis.analyse_study(
+        get_session(), _study(slug), confidence_level=cl, include_excluded=include
+    )
+    body = report.chart_bytes(result, name, fmt)
+    if request.args.get("download"):
+        return _download(body, _MIME[fmt], f"{slug}-{name}.{fmt}")
+    return Response(body, mimetype=_MIME[fmt])
+
+
+@bp.route("/studies/<slug>/participants/<code>/exclusion", methods=["POST"])
+@login_required  # type: ignore[untyped-decorator]
+def exclusion(slug: str, code: str) -> WerkzeugResponse:
+    """Exclude a participant from the results, or include them again."""
+    action = request.form.get("action", "")
+    if action not in ("exclude", "include"):
+        raise analysis.AnalysisOptionError(
+            f"action ({action!r}) must be 'exclude' or 'include'"
+        )
+    participant = analysis.set_exclusion(
+        get_session(),
+        _study(slug),
+        code,
+        excluded=action == "exclude",
+        reason=request.form.get("reason", ""),
+    )
+    state = "excluded from" if participant.excluded else "included in"
+    flash(f"Participant {participant.code} is {state} the results.", "info")
+    target = url_for("results.results", slug=slug, _anchor="quality")
+    back = request.form.get("next", "")
+    if back.startswith(f"/studies/{slug}/results"):
+        target = back
+    return redirect(target, code=303)
+
+
+@bp.route("/studies/<slug>/report.html")
+@login_required  # type: ignore[untyped-decorator]
+def report_html(slug: str) -> Response:
+    """The self-contained HTML report; ``?download=1`` saves it as a file."""
+    cl, include = _options()
+    html = report.render_report_html(
+        get_session(), _study(slug), confidence_level=cl, include_excluded=include
+    )
+    if request.args.get("download"):
+        return _download(html, "text/html", f"{slug}-report.html")
+    return Response(html, mimetype="text/html")
+
+
+@bp.route("/studies/<slug>/report.pdf")
+@login_required  # type: ignore[untyped-decorator]
+def report_pdf(slug: str) -> Response:
+    """The report printed to PDF by headless Chromium."""
+    cl, include = _options()
+    html = report.render_report_html(
+        get_session(), _study(slug), confidence_level=cl, include_excluded=include
+    )
+    return _download(report.html_to_pdf(html), "application/pdf", f"{slug}-report.pdf")
+
+
+@bp.route("/studies/<slug>/export.xlsx")
+@login_required  # type: ignore[untyped-decorator]
+def export_xlsx(slug: str) -> Response:
+    """The study's data as an XLSX workbook with its codebook."""
+    session = get_session()
+    body = codebook.export_xlsx(session, _study(slug))
+    return _download(
+        body,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        f"{slug}.xlsx",
+    )
+
+
+@bp.route("/studies/<slug>/codebook.csv")
+@login_required  # type: ignore[untyped-decorator]
+def codebook_csv(slug: str) -> Response:
+    """What every exported column and questionnaire item means."""
+    return _download(
+        "\ufeff" + codebook.codebook_csv(_study(slug)),
+        "text/csv",
+        f"{slug}-codebook.csv",
+    )
+
+
+def _comparison(
+    args: dict[str, str], cl: float, include: bool
+) -> analysis.Comparison | None:
+    session = get_session()
+    owner = current_researcher_id()
+    if args.get("study"):
+        study = get_study_by_ref(session, args["study"], owner_id=owner)
+        return analysis.compare_variants(
+            session,
+            study,
+            args.get("va", ""),
+            args.get("vb", ""),
+            confidence_level=cl,
+            include_excluded=include,
+        )
+    if args.get("a") and args.get("b"):
+        return analysis.compare_studies(
+            session,
+            get_study_by_ref(session, args["a"], owner_id=owner),
+            get_study_by_ref(session, args["b"], owner_id=owner),
+            confidence_level=cl,
+            include_excluded=include,
+        )
+    return None
+
+
+@bp.route("/compare")
+@login_required  # type: ignore[untyped-decorator]
+def compare() -> str:
+    """Compare two studies, or two variants of one study, task by task."""
+    cl, include = _options()
+    args = request.args.to_dict()
+    comparison = _comparison(args, cl, include)
+    svg = None
+    if comparison is not None and comparison.tasks:
+        svg = report.svg_markup(
+            report.comparison_chart(comparison),
+            label=f"{comparison.label_b} compared with {comparison.label_a}",
+        )
+    studies, variant_studies = analysis.comparable_studies(
+        get_session(), current_researcher_id()
+    )
+    return render_template(
+        "results/compare.html",
+        comparison=comparison,
+        svg=svg,
+        studies=studies,
+        variant_studies=variant_studies,
+        args=args,
+        f=report.Formats(cl),
+        levels=analysis.CONFIDENCE_LEVELS,
+        cl=cl,
+        include_excluded=include,
+        methods=report.METHODS,
+    )
+
+
+@bp.route("/compare/chart.<fmt>")
+@login_required  # type: ignore[untyped-decorator]
+def compare_chart(fmt: str) -> Response:
+    """The comparison's difference chart as SVG or PNG, for download."""
+    if fmt not in _MIME:
+        raise analysis.AnalysisOptionError(f"format ({fmt!r}) must be svg or png")
+    cl, include = _options()
+    comparison = _comparison(request.args.to_dict(), cl, include)
+    if comparison is None:
+        raise analysis.AnalysisOptionError("pick two studies or two variants first")
+    body = report.comparison_chart(comparison, fmt)
+    return _download(body, _MIME[fmt], f"comparison.{fmt}")
+
+
+@bp.route("/plan")
+@login_required  # type: ignore[untyped-decorator]
+def plan() -> tuple[str, int]:
+    """Sample-size planner: margins of error and problem discovery."""
+    args = {**analysis.PLAN_DEFAULTS, **request.args.to_dict()}
+    error = None
+    result = None
+    svg = None
+    try:
+        result = analysis.plan_sample_size(args)
+    except analysis.AnalysisOptionError as exc:
+        error = str(exc)
+    if result is not None:
+        svg = report.svg_markup(report.plan_chart(result), label="Problem discovery")
+    return (
+        render_template(
+            "results/plan.html",
+            result=result,
+            svg=svg,
+            error=error,
+            args=args,
+            levels=analysis.CONFIDENCE_LEVELS,
+        ),
+        400 if error else 200,
+    )
+
+
+@bp.route("/plan/chart.<fmt>")
+@login_required  # type: ignore[untyped-decorator]
+def plan_chart(fmt: str) -> Response:
+    """The planner's problem-discovery curve as SVG or PNG, for download."""
+    if fmt not in _MIME:
+        raise analysis.AnalysisOptionError(f"format ({fmt!r}) must be svg or png")
+    result = analysis.plan_sample_size(request.args.to_dict())
+    return _download(report.plan_chart(result, fmt), _MIME[fmt], f"discovery.{fmt}")
