@@ -270,3 +270,55 @@ def register_commands(app: Flask) -> None:
 from uxlab.audit.cli import audit_command  # noqa: E402
 
 cli.add_command(audit_command)
+
+
+@click.command("report")
+@click.argument("study")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    required=True,
+    help="File to write, e.g. report.html or report.pdf.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "pdf"]),
+    default="html",
+    show_default=True,
+    help="Self-contained HTML, or PDF printed by headless Chromium.",
+)
+@click.option(
+    "--confidence",
+    type=click.Choice(["0.8", "0.9", "0.95", "0.99"]),
+    default="0.95",
+    show_default=True,
+    help="Confidence level of every interval.",
+)
+@click.option(
+    "--include-excluded", is_flag=True, help="Count excluded participants too."
+)
+@with_appcontext
+@domain_errors
+def report_command(
+    study: str, output: Path, fmt: str, confidence: str, include_excluded: bool
+) -> None:
+    """Write a study's results report (STUDY is its slug or id)."""
+    from uxlab.db import get_session
+    from uxlab.report import write_report
+    from uxlab.studies import get_study_by_ref
+
+    session = get_session()
+    path = write_report(
+        session,
+        get_study_by_ref(session, study),
+        output,
+        fmt=fmt,
+        confidence_level=float(confidence),
+        include_excluded=include_excluded,
+    )
+    click.echo(f"Wrote {path}")
+
+
+cli.add_command(report_command)
