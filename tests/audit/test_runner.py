@@ -41,13 +41,13 @@ FAULTY_FINDINGS = {
     ("uncaught-exception", "/", "mobile"): 1,
     # same-origin links are checked, and reported, once
     ("broken-link", "/", "desktop"): 1,
-    # the lookbook image is held back 900 ms; the script allows 600 ms
+    # the lookbook image is held back 1.6 s; the script allows 1.2 s
     ("lcp-slow", "/slow", "desktop"): 1,
     ("lcp-slow", "/slow", "mobile"): 1,
     # phone-only checks
     ("horizontal-overflow", "/wide", "mobile"): 1,
     ("viewport-meta-missing", "/slow", "mobile"): 1,
-    ("tap-target-small", "/", "mobile"): 2,  # spaced 16 px icon link, 21 px input
+    ("tap-target-small", "/", "mobile"): 2,  # spaced 16 px icon link, 20 px input
 }
 
 
@@ -133,7 +133,7 @@ def test_pages_are_audited_once_per_viewport(faulty_report: AuditReport) -> None
     )
     slow = next(p for p in faulty_report.pages if path(p.url) == "/slow")
     assert slow.perf is not None and slow.perf.lcp_ms is not None
-    assert slow.perf.lcp_ms >= 900
+    assert slow.perf.lcp_ms >= 1600
 
 
 @pytest.mark.browser
