@@ -22,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from uxlab.audit import checks
 from uxlab.audit.findings import (
+    FAIL_ON_LEVELS,
     AuditReport,
     Finding,
     PageAudit,
@@ -77,6 +78,8 @@ def run_audit(
     """
     if workers < 1:
         raise ValueError(f"workers ({workers}) must be at least 1")
+    if fail_on not in FAIL_ON_LEVELS:
+        raise ValueError(f"fail_on ({fail_on!r}) must be one of {list(FAIL_ON_LEVELS)}")
     relative = script.relative_gotos()
     if relative:
         raise AuditScriptError(
@@ -308,7 +311,6 @@ class _Worker:
             is_mobile=viewport.mobile,
             has_touch=viewport.touch,
             device_scale_factor=viewport.scale,
-            ignore_https_errors=False,
         )
         context.add_init_script(checks.PERF_INIT_SCRIPT)
         page = context.new_page()
