@@ -1,0 +1,196 @@
+"""A participant's whole study in headless Chromium, and the same by keyboard on a phone."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter
+from typing import Any
+
+import pytest
+from playwright.sync_api import ConsoleMessage, Dialog, Locator, Page, expect
+from sqlmodel import Session, col, select
+
+from tests.test_participation import make_study, open_token
+from uxlab.export import export_csv_files
+from uxlab.models import Outcome, Participant, Response, Study, TaskAttempt
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="session")
+def base_url() -> str | None:
+    """No base URL (replaces pytest-playwright's fallback, which pytest 9 warns about)."""
+    return None
+
+
+def watch(page: Page) -> list[str]:
+    """Collect script dialogs and console errors (CSP violations land there)."""
+    problems: list[str] = []
+
+    def on_dialog(dialog: Dialog) -> None:
+        problems.append(f"dialog: {dialog.message}")
+        dialog.dismiss()
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            problems.append(f"console: {message.text}")
+
+    page.on("dialog", on_dialog)
+    page.on("console", on_console)
+    return problems
+
+
+def item(page: Page, number: int) -> Locator:
+    return page.get_by_role("group", name=re.compile(rf"^{number}\. "))
+
+
+def answer(page: Page, group: Locator, value: str) -> None:
+    """Choose a value and wait until the autosave has reached the server."""
+    with page.expect_response(lambda r: r.url.endswith("/answer")) as saved:
+        group.get_by_role("radio", name=value, exact=True).check()
+    assert saved.value.status == 200
+
+
+def test_participant_takes_a_whole_study(
+    page: Page, live_server: Any, session: Session
+) -> None:
+    study = make_study(session, "participant_study.yaml")
+    problems = watch(page)
+    page.goto(f"{live_server.url}/s/{open_token(session, study)}")
+    expect(page).to_have_url(f"{live_server.url}/take/{study.slug}")
+    expect(page.get_by_text("Save this link to continue later")).to_be_visible()
+    page.get_by_role("button", name="I agree, start the study").click()
+
+    # Task 1 opens the site in a new tab, with the attempt token on its URL.
+    expect(page.get_by_role("heading", name="Find your cart")).to_be_visible()
+    expect(page.get_by_role("button", name="I'm done")).to_be_hidden()
+    with page.expect_popup() as popup_info:
+        page.get_by_role("button", name="Start task").click()
+    popup = popup_info.value
+    popup.wait_for_load_state()
+    assert "/static/first-click/shop-home.png?from=study&uxlab_attempt=" in popup.url
+    popup.close()
+    expect(page.get_by_role("button", name="I'm done")).to_be_focused()
+    page.get_by_role("button", name="I'm done").click()
+
+    expect(page.get_by_role("heading", name="How was that task?")).to_be_visible()
+    answer(page, page.get_by_role("group"), "6")
+    page.get_by_role("button", name="Next").click()
+
+    # Task 2 has no site: Start stays in this tab; the participant gives up.
+    expect(page.get_by_role("heading", name="Look around")).to_be_visible()
+    page.get_by_role("button", name="Start task").click()
+    page.get_by_role("button", name="I give up").click()
+    answer(page, page.get_by_role("group"), "3")
+    page.get_by_role("button", name="Next").click()
+
+    # SUS: six answers, a reload, and the rest.
+    expect(page.get_by_role("heading", name="System Usability Scale")).to_be_visible()
+    for number in range(1, 7):
+        answer(page, item(page, number), "4")
+    page.reload()
+    for number in range(1, 7):
+        expect(
+            item(page, number).get_by_role("radio", name="4", exact=True)
+        ).to_be_checked()
+    expect(item(page, 7).get_by_role("radio").first).to_be_focused()
+    for number in range(7, 11):
+        answer(page, item(page, number), "2")
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_role("heading", name="Thank you!")).to_be_visible()
+    expect(page.get_by_text("You can close this page now.")).to_be_visible()
+    assert problems == []
+
+    session.commit()  # end the test's snapshot: read what the server wrote
+    person = session.exec(select(Participant)).one()
+    assert person.step == "done" and person.progress == 100
+    attempts = session.exec(
+        select(TaskAttempt).order_by(col(TaskAttempt.position))
+    ).all()
+    assert [a.outcome for a in attempts] == [Outcome.success, Outcome.abandoned]
+    for attempt in attempts:
+        assert attempt.duration_s is not None and attempt.duration_s > 0
+        assert attempt.client_duration_ms is not None and attempt.client_duration_ms > 0
+    responses = session.exec(select(Response)).all()
+    per_item = Counter((r.questionnaire, r.scope, r.item) for r in responses)
+    assert len(responses) == 12 and set(per_item.values()) == {1}
+    sus = {r.item: r.value_num for r in responses if r.questionnaire == "sus"}
+    assert sus == {f"q{i}": 4.0 if i <= 6 else 2.0 for i in range(1, 11)}
+
+    files = export_csv_files(session, session.get(Study, study.id) or study)
+    table = {
+        name: list(csv.DictReader(io.StringIO(text))) for name, text in files.items()
+    }
+    (row,) = table["participants.csv"]
+    assert row["participant"] == person.code and row["finished"] == "true"
+    assert row["progress"] == "100"
+    exported = table["attempts.csv"]
+    assert [(r["task"], r["outcome"]) for r in exported] == [
+        ("find-cart", "success"),
+        ("look-around", "abandoned"),
+    ]
+    assert all(
+        float(r["duration_s"]) > 0 and float(r["client_duration_s"]) > 0
+        for r in exported
+    )
+    answers = table["responses.csv"]
+    assert len(answers) == 12
+    assert Counter(r["questionnaire"] for r in answers) == {"seq": 2, "sus": 10}
+    assert {r["task"] for r in answers if r["questionnaire"] == "seq"} == {
+        "find-cart",
+        "look-around",
+    }
+
+
+def tab_to(page: Page, target: Locator, limit: int = 25) -> None:
+    """Press Tab until the control is focused: proof it is reachable by keyboard."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("el => el === document.activeElement"):
+            return
+    raise AssertionError(f"{target} not reached with Tab")
+
+
+def test_phone_width_keyboard_only(
+    page: Page, live_server: Any, session: Session
+) -> None:
+    study = make_study(session, "participant_keyboard.yaml")
+    page.set_viewport_size({"width": 375, "height": 740})
+    problems = watch(page)
+    page.goto(f"{live_server.url}/s/{open_token(session, study)}")
+    tab_to(page, page.get_by_role("button", name="I agree, start the study"))
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # the focus is visible
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("heading", name="Browse the shop")).to_be_visible()
+    tab_to(page, page.get_by_role("button", name="Start task"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="I'm done")).to_be_visible()
+    tab_to(page, page.get_by_role("button", name="I'm done"))
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("heading", name="System Usability Scale")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    tab_to(page, item(page, 1).get_by_role("radio").first)
+    for number in range(1, 11):
+        page.keyboard.press("Space")  # choose 1
+        page.keyboard.press("ArrowRight")  # then 2
+        page.keyboard.press("ArrowRight")  # then 3
+        expect(
+            item(page, number).get_by_role("radio", name="3", exact=True)
+        ).to_be_checked()
+        page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Next")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Thank you!")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert problems == []
+
+    session.commit()
+    values = [r.value_num for r in session.exec(select(Response)).all()]
+    assert values == [3.0] * 10
+    attempt = session.exec(select(TaskAttempt)).one()
+    assert attempt.outcome == Outcome.success and attempt.client_duration_ms
