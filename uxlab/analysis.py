@@ -909,7 +909,7 @@ def mean_sentence(
 
     >>> r = stats.compare_means([70, 80, 75, 85], [60, 65, 70, 62.5])
     >>> mean_sentence(r, "SUS score", "A", "B", 0.95)
-    "B's SUS score is 13.1 points higher (95 % CI 3.0 to 23.3 points; p = 0.02)"
+    "B's SUS score is 13.1 points higher (95 % CI 3.3 to 23.0 points; p = 0.02)"
     """
     shown = round(result.difference, digits)
     if shown == 0:

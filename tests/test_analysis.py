@@ -1,0 +1,356 @@
+"""uxlab.analysis: database rows -> numpy arrays -> uxlab.stats -> StudyReport."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlmodel import Session, col, select
+
+from uxlab import stats
+from uxlab.accounts import create_researcher
+from uxlab.analysis import (
+    AnalysisOptionError,
+    analyse_study,
+    compare_studies,
+    compare_variants,
+    completion_sentence,
+    parse_confidence_level,
+    parse_flag,
+    plan_sample_size,
+    set_exclusion,
+)
+from uxlab.demo import simulate_participants
+from uxlab.errors import NotFoundError
+from uxlab.models import (
+    Outcome,
+    Participant,
+    Response,
+    Study,
+    Task,
+    TaskAttempt,
+    utcnow,
+)
+from uxlab.studies import import_study, load_study_file, parse_study
+
+TEMPLATES = Path(__file__).parent.parent / "study_templates"
+
+
+def _study(session: Session, name: str, n: int, seed: int = 3) -> Study:
+    owner = create_researcher(
+        session, email=f"{name.split('.')[0]}@example.org", password="long-enough"
+    )
+    study = import_study(
+        session, load_study_file(TEMPLATES / name), owner=owner, source_text=""
+    )
+    simulate_participants(session, study, n, np.random.default_rng(seed))
+    return study
+
+
+@pytest.fixture(name="shop")
+def shop_fixture(session: Session) -> Study:
+    return _study(session, "ecommerce-tasks.yaml", 20)
+
+
+def _attempts(session: Session, study: Study, task: Task) -> list[TaskAttempt]:
+    """Attempts of a task by included participants, read independently of analysis."""
+    return list(
+        session.exec(
+            select(TaskAttempt)
+            .join(Participant, col(Participant.id) == TaskAttempt.participant_id)
+            .where(Participant.study_id == study.id)
+            .where(TaskAttempt.task_id == task.id)
+            .where(col(Participant.excluded).is_(False))
+        ).all()
+    )
+
+
+def _tasks(session: Session, study: Study) -> list[Task]:
+    return list(
+        session.exec(
+            select(Task).where(Task.study_id == study.id).order_by(col(Task.position))
+        ).all()
+    )
+
+
+def test_task_figures_equal_the_library(session: Session, shop: Study) -> None:
+    report = analyse_study(session, shop, confidence_level=0.9)
+    assert [t.key for t in report.tasks] == ["find-jacket", "returns", "checkout"]
+    for task, result in zip(_tasks(session, shop), report.tasks, strict=True):
+        attempts = [a for a in _attempts(session, shop, task) if a.outcome]
+        wins = sum(a.outcome == Outcome.success for a in attempts)
+        assert result.completion == stats.completion_rate(
+            wins, len(attempts), confidence_level=0.9
+        )
+        times = [a.duration_s for a in attempts]
+        success = [a.outcome == Outcome.success for a in attempts]
+        assert result.times == stats.task_times(times, success, confidence_level=0.9)
+        seq = session.exec(
+            select(Response.value_num).where(Response.task_id == task.id)
+        ).all()
+        assert result.seq is not None
+        assert result.seq.result == stats.rating_summary(
+            seq, scale=(1, 7), confidence_level=0.9, benchmark=5.5
+        )
+
+
+def test_sus_equals_the_library(session: Session, shop: Study) -> None:
+    report = analyse_study(session, shop)
+    sus = next(q for q in report.questionnaires if q.kind == "sus")
+    rows = session.exec(
+        select(Response.participant_id, Response.item, Response.value_num).where(
+            Response.questionnaire == "sus"
+        )
+    ).all()
+    answers: dict[int, dict[str, float]] = {}
+    for pid, item, value in rows:
+        answers.setdefault(pid, {})[item] = value
+    matrix = [[a[f"q{i}"] for i in range(1, 11)] for a in answers.values()]
+    scores = stats.sus_score(matrix)
+    assert sorted(sus.sus_scores) == sorted(scores.tolist())
+    assert sus.sus == stats.sus_summary(scores)
+    comments = next(q for q in report.questionnaires if q.kind == "open_text")
+    assert comments.n == len(comments.comments) > 0
+
+
+def test_overview_and_funnel(session: Session, shop: Study) -> None:
+    report = analyse_study(session, shop)
+    people = session.exec(select(Participant).where(Participant.study_id == shop.id))
+    people = list(people)
+    o = report.overview
+    assert o.started == len(people) == 20
+    assert o.finished == sum(p.finished_at is not None for p in people)
+    steps = {s.label: s.count for s in o.funnel}
+    assert steps["Started"] == 20
+    assert steps["Finished"] == o.finished
+    assert steps["Task 1 started"] >= steps["Task 2 started"] >= steps["Task 3 started"]
+    sessions = [
+        (p.finished_at - p.started_at).total_seconds()
+        for p in people
+        if p.finished_at and p.started_at
+    ]
+    assert o.median_session_s == pytest.approx(float(np.median(sessions)))
+
+
+def test_exclusions_change_the_numbers(session: Session, shop: Study) -> None:
+    before = analyse_study(session, shop)
+    people = list(
+        session.exec(select(Participant).where(Participant.study_id == shop.id))
+    )
+    gone = people[:4]
+    for p in gone:
+        set_exclusion(session, shop, p.code, excluded=True, reason="test")
+    after = analyse_study(session, shop)
+    assert after.overview.excluded == 4
+    assert after.overview.included == before.overview.included - 4
+    first = _tasks(session, shop)[0]
+    lost = [
+        a
+        for a in session.exec(
+            select(TaskAttempt).where(TaskAttempt.task_id == first.id)
+        ).all()
+        if a.participant_id in {p.id for p in gone} and a.outcome
+    ]
+    assert before.tasks[0].completion and after.tasks[0].completion
+    assert after.tasks[0].completion.trials == (
+        before.tasks[0].completion.trials - len(lost)
+    )
+    # Shown with exclusions again, the numbers are the original ones.
+    again = analyse_study(session, shop, include_excluded=True)
+    assert again.tasks == before.tasks
+    assert {p.code for p in after.flagged} >= {p.code for p in gone}
+    set_exclusion(session, shop, gone[0].code, excluded=False)
+    assert analyse_study(session, shop).overview.excluded == 3
+
+
+def test_exclusion_needs_a_reason_and_a_participant(
+    session: Session, shop: Study
+) -> None:
+    code = session.exec(select(Participant.code)).first()
+    assert code is not None
+    with pytest.raises(AnalysisOptionError, match="reason"):
+        set_exclusion(session, shop, code, excluded=True, reason="  ")
+    with pytest.raises(NotFoundError):
+        set_exclusion(session, shop, "P-NOPE", excluded=True, reason="x")
+
+
+def test_quality_flags(session: Session, shop: Study) -> None:
+    people = list(
+        session.exec(
+            select(Participant)
+            .where(Participant.study_id == shop.id)
+            .where(col(Participant.finished_at).is_not(None))
+        ).all()
+    )
+    speeder, flat, stuck = people[0], people[1], people[2]
+    assert speeder.started_at is not None
+    speeder.finished_at = speeder.started_at + timedelta(seconds=20)
+    for r in session.exec(
+        select(Response)
+        .where(Response.participant_id == flat.id)
+        .where(Response.questionnaire == "sus")
+    ).all():
+        r.value_num = 4
+        session.add(r)
+    attempt = session.exec(
+        select(TaskAttempt).where(TaskAttempt.participant_id == stuck.id)
+    ).first()
+    assert attempt is not None and attempt.started_at is not None
+    attempt.ended_at = attempt.started_at + timedelta(seconds=1)
+    session.add_all([speeder, attempt])
+    session.commit()
+    report = analyse_study(session, shop)
+    flags = {p.code: {f.kind for f in p.flags} for p in report.flagged}
+    assert "speeder" in flags[speeder.code]
+    assert "straight_lined_sus" in flags[flat.code]
+    assert "never_left_task_page" in flags[stuck.code]
+    counts = dict(report.flag_counts)
+    assert counts["speeder"] >= 1 and counts["straight_lined_sus"] >= 1
+    assert report.speeder_threshold_s is not None
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (None, 0.95),
+        ("", 0.95),
+        ("0.8", 0.8),
+        ("0.90", 0.9),
+        ("0.99", 0.99),
+        (0.95, 0.95),
+    ],
+)
+def test_parse_confidence_level(raw, expected) -> None:
+    assert parse_confidence_level(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["0.5", "95", "abc", "nan", "0.951"])
+def test_bad_confidence_level(raw) -> None:
+    with pytest.raises(AnalysisOptionError, match=r"0\.8, 0\.9, 0\.95, 0\.99"):
+        parse_confidence_level(raw)
+
+
+def test_parse_flag() -> None:
+    assert parse_flag("x", "1") and parse_flag("x", "true")
+    assert not parse_flag("x", "0") and not parse_flag("x", None)
+    with pytest.raises(AnalysisOptionError, match="must be 0 or 1"):
+        parse_flag("include_excluded", "maybe")
+
+
+_ONE_TASK = """
+title: {title}
+tasks:
+  - id: find
+    title: Find it
+    prompt: Find it.
+after_each_task: [seq]
+questionnaires: [sus]
+"""
+
+
+def _with_outcomes(session: Session, owner, title: str, wins: int, n: int) -> Study:
+    study = import_study(
+        session, parse_study(_ONE_TASK.format(title=title)), owner=owner, source_text=""
+    )
+    task = _tasks(session, study)[0]
+    start = utcnow()
+    for i in range(n):
+        p = Participant(
+            study_id=study.id, token_hash=f"{title}{i}".ljust(64, "x"),
+            code=f"{title[:2]}{i:04d}", started_at=start, finished_at=start + timedelta(minutes=5),
+        )  # fmt: skip
+        session.add(p)
+        session.flush()
+        success = i < wins
+        session.add(
+            TaskAttempt(
+                participant_id=p.id, task_id=task.id, position=1, started_at=start,
+                ended_at=start + timedelta(seconds=30 + i % 7 + (0 if success else 20)),
+                outcome=Outcome.success if success else Outcome.abandoned,
+            )
+        )  # fmt: skip
+    session.commit()
+    return study
+
+
+def test_compare_studies_sentence_for_a_known_difference(session: Session) -> None:
+    owner = create_researcher(session, email="c@example.org", password="long-enough")
+    a = _with_outcomes(session, owner, "Old", 15, 35)
+    b = _with_outcomes(session, owner, "New", 40, 60)
+    comparison = compare_studies(session, a, b)
+    (row,) = comparison.tasks
+    # uxlab.stats doctest: compare_completion(40, 60, 15, 35) -> 0.2381,
+    # CI 0.0306 to 0.4278, p = 0.0241 (N-1 two-proportion test).
+    assert row.completion == stats.compare_completion(40, 60, 15, 35)
+    assert row.sentences[0] == (
+        "New's completion rate is 24 points higher (95 % CI 3 to 43 points; p = 0.02)"
+    )
+    assert row.time is not None and row.time.difference == pytest.approx(
+        stats.compare_times(
+            [30 + i % 7 for i in range(40)], [30 + i % 7 for i in range(15)]
+        ).difference
+    )
+    assert comparison.sus is None and comparison.sus_sentence == ""
+    at_99 = compare_studies(session, a, b, confidence_level=0.99)
+    assert "99 % CI" in at_99.tasks[0].sentences[0]
+
+
+def test_completion_sentence_lower_and_same() -> None:
+    lower = stats.compare_completion(15, 35, 40, 60)
+    assert completion_sentence(lower, "A", "B", 0.95).startswith(
+        "B's completion rate is 24 points lower (95 % CI −43 to −3 points"
+    )
+    same = stats.compare_completion(5, 10, 5, 10)
+    assert "is the same as A's" in completion_sentence(same, "A", "B", 0.95)
+
+
+def test_compare_variants(session: Session) -> None:
+    study = _study(session, "ab-checkout.json", 40, seed=5)
+    comparison = compare_variants(session, study, "A", "B", confidence_level=0.9)
+    assert comparison.label_b == "Design B"
+    assert comparison.n_a == comparison.n_b == 20
+    assert [t.key for t in comparison.tasks] == ["find-jacket", "returns", "checkout"]
+    for row in comparison.tasks:
+        assert row.completion_a and row.completion_b and row.completion
+        expected = stats.compare_completion(
+            row.completion_b.successes, row.completion_b.trials,
+            row.completion_a.successes, row.completion_a.trials, confidence_level=0.9,
+        )  # fmt: skip
+        assert row.completion == expected
+        assert row.sentences[0].startswith("Design B's completion rate is")
+    assert comparison.sus is not None
+    assert comparison.sus_sentence.startswith("Design B's SUS score is")
+    with pytest.raises(AnalysisOptionError, match="variant"):
+        compare_variants(session, study, "A", "C")
+    with pytest.raises(AnalysisOptionError, match="two different"):
+        compare_variants(session, study, "A", "A")
+
+
+def test_plan_sample_size_uses_the_library() -> None:
+    plan = plan_sample_size({"margin": "10", "proportion": "50", "cl": "0.95"})
+    # Sauro & Lewis: (0.5, +/-0.10, 95 %) -> 93 with the adjusted-Wald formula.
+    assert plan.n_proportion == 93
+    assert plan.n_mean == stats.sample_size_for_mean(5, sd=17.7)
+    assert plan.n_discovery == stats.sample_size_for_discovery(0.10, 0.85)
+    assert dict(plan.seen_with_n)[5] == stats.problem_discovery(0.10, 5)
+    with pytest.raises(AnalysisOptionError, match="margin"):
+        plan_sample_size({"margin": "0"})
+    with pytest.raises(AnalysisOptionError, match="goal"):
+        plan_sample_size({"goal": "100"})
+
+
+def test_study_without_data(session: Session) -> None:
+    owner = create_researcher(session, email="e@example.org", password="long-enough")
+    study = import_study(
+        session,
+        parse_study(_ONE_TASK.format(title="Empty")),
+        owner=owner,
+        source_text="",
+    )
+    report = analyse_study(session, study)
+    assert report.overview.started == 0
+    assert report.tasks[0].completion is None
+    assert report.questionnaires[0].sus is None
+    assert report.flagged == ()

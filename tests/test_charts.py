@@ -1,0 +1,134 @@
+"""uxlab.charts: valid SVG/PNG with the bars and error bars the data call for."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from uxlab import charts, stats
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _ids(svg: bytes) -> list[str]:
+    root = ET.fromstring(svg)
+    assert root.tag == f"{SVG}svg"
+    return [el.get("id", "") for el in root.iter()]
+
+
+def _count(ids: list[str], prefix: str) -> int:
+    return sum(i.startswith(prefix) for i in ids)
+
+
+def _text(svg: bytes) -> str:
+    return " ".join(t for t in ET.fromstring(svg).itertext())
+
+
+LABELS = ["Find a rain jacket", "Check the returns policy", "Place the order"]
+
+
+def test_completion_chart_bars_error_bars_and_labels() -> None:
+    rates = [stats.completion_rate(19, 29), None, stats.completion_rate(5, 5)]
+    svg = charts.render(
+        charts.completion_chart(LABELS, rates, subtitle="n = 5–29 attempts per task")
+    )
+    ids = _ids(svg)
+    assert _count(ids, "completion-bar-") == 2
+    assert _count(ids, "completion-errorbar-") == 2
+    assert "completion-benchmark" in ids
+    text = _text(svg)
+    for words in (
+        "Task completion rate",
+        "n = 5–29",
+        "Completion rate (% of",
+        "no data",
+    ):
+        assert words in text
+    assert "Benchmark 78 %" in text
+
+
+def test_times_chart_on_a_log_axis() -> None:
+    one = stats.time_on_task([55, 65, 75, 62, 45, 135])
+    single = stats.time_on_task([40])  # no interval from one time
+    svg = charts.render(charts.times_chart(LABELS, [one, single, None]))
+    ids = _ids(svg)
+    assert _count(ids, "times-point-") == 2
+    assert _count(ids, "times-errorbar-") == 1
+    assert "seconds, log scale" in _text(svg)
+
+
+def test_seq_chart() -> None:
+    r = stats.rating_summary([7, 6, 5, 7, 4, 6, 7, 5, 3, 6], benchmark=5.5)
+    svg = charts.render(charts.seq_chart(LABELS, [r, r, r]))
+    ids = _ids(svg)
+    assert _count(ids, "seq-bar-") == 3
+    assert _count(ids, "seq-errorbar-") == 3
+    assert "Average SEQ (5.5)" in _text(svg)
+
+
+def test_sus_chart_histogram_and_grade_bands() -> None:
+    scores = np.array([72.5, 85.0, 67.5, 90.0, 77.5, 62.5, 100.0, 40.0])
+    svg = charts.render(charts.sus_chart(scores, stats.sus_summary(scores)))
+    ids = _ids(svg)
+    assert _count(ids, "sus-bar-") == len(charts.SUS_BINS) - 1 == 20
+    assert _count(ids, "sus-errorbar-") == 1
+    assert {f"sus-band-{g}" for g in "ABCDF"} <= set(ids)
+    assert "Participants" in _text(svg)
+
+
+def test_nps_chart_segments() -> None:
+    r = stats.nps_from_counts(50, 30, 20)
+    svg = charts.render(charts.nps_chart(r))
+    ids = _ids(svg)
+    assert {"nps-detractors", "nps-passives", "nps-promoters"} <= set(ids)
+    text = _text(svg)
+    assert "Net Promoter Score +30" in text and "50 %" in text
+
+
+def test_difference_chart() -> None:
+    diffs = [stats.compare_completion(40, 60, 15, 35), None]
+    times = [stats.compare_times([40, 52, 35, 60, 48], [61, 70, 55, 90, 66]), None]
+    svg = charts.render(
+        charts.difference_chart(
+            LABELS[:2], diffs, times, label_a="Design A", label_b="Design B"
+        )
+    )
+    ids = _ids(svg)
+    assert _count(ids, "diff-completion-point-") == 1
+    assert _count(ids, "diff-completion-errorbar-") == 1
+    assert _count(ids, "diff-time-errorbar-") == 1
+    assert "Design B compared with Design A" in _text(svg)
+
+
+def test_discovery_chart() -> None:
+    n = stats.sample_size_for_discovery(0.1, 0.85)
+    svg = charts.render(charts.discovery_chart(0.1, 0.85, n))
+    ids = _ids(svg)
+    assert "discovery-curve" in ids
+    assert f"n = {n}" in _text(svg)
+
+
+def test_png_and_bad_format() -> None:
+    fig = charts.nps_chart(stats.nps_from_counts(5, 3, 2))
+    png = charts.render(fig, "png")
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    # 10 in at 150 dpi: slide-sized.
+    assert int.from_bytes(png[16:20], "big") == 1500
+    with pytest.raises(ValueError, match="svg"):
+        charts.render(fig, "gif")
+
+
+def test_charts_never_load_pyplot() -> None:
+    code = (
+        "import sys, uxlab.charts as c; from uxlab import stats; "
+        "c.render(c.nps_chart(stats.nps_from_counts(5, 3, 2)), 'png'); "
+        "print('matplotlib.pyplot' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "False"
