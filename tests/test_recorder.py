@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import uuid
@@ -15,13 +16,13 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from uxlab import recorder
-from uxlab.accounts import create_researcher
 from uxlab.errors import StudyStateError, TokenError
 from uxlab.models import (
     Event,
     JudgedBy,
     Outcome,
     Participant,
+    Researcher,
     Study,
     StudyStatus,
     Task,
@@ -69,11 +70,12 @@ def seed(
     email: str | None = None,
 ) -> list[Seeded]:
     """A live study and participants who have started every task."""
-    owner = create_researcher(
-        session,
-        email=email or f"r{uuid.uuid4().hex[:8]}@example.org",
-        password="long-enough-password",
+    # No password hashing here: scrypt would cost a second per test.
+    owner = Researcher(
+        email=email or f"r{uuid.uuid4().hex[:8]}@example.org", password_hash="x"
     )
+    session.add(owner)
+    session.flush()
     study = import_study(
         session, parse_study(text), owner=owner, source_text=text, publish=True
     )
@@ -186,7 +188,7 @@ def test_each_malformed_event_is_named(change: dict[str, Any], reason: str) -> N
 def test_invalid_utf8_bytes_reject_only_their_event() -> None:
     good = event()
     body = (
-        b'{"events": [' + recorder.json.dumps(good).encode() + b', {"id": "'
+        b'{"events": [' + json.dumps(good).encode() + b', {"id": "'
         b'\xff\xfe-not-utf8", "seq": 2, "type": "click"}]}'
     )
     events = recorder.parse_batch(body)
