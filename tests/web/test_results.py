@@ -195,7 +195,7 @@ def test_compare_variants_page(client: FlaskClient, session: Session, study: Stu
     assert html.count("Design B&#39;s completion rate is") == 3
     assert "Design B&#39;s SUS score is" in html
     assert "<svg" in html
-    chart = client.get(f"/compare/chart.png?study={study.slug}&va=A&vb=B")
+    chart = client.get(f"/compare/chart?fmt=png&study={study.slug}&va=A&vb=B")
     assert chart.data.startswith(b"\x89PNG")
     bad = client.get(f"/compare?study={study.slug}&va=A&vb=Z")
     assert bad.status_code == 400
@@ -236,7 +236,7 @@ def test_plan_page(client: FlaskClient, study: Study) -> None:
     assert "discovery-curve" in html
     bad = client.get("/plan?margin=abc")
     assert bad.status_code == 400 and b"margin" in bad.data
-    svg = client.get("/plan/chart.svg?problem=31&goal=85")
+    svg = client.get("/plan/chart?problem=31&goal=85")
     assert svg.mimetype == "image/svg+xml"
 
 

@@ -219,12 +219,18 @@ def compare() -> str:
     )
 
 
-@bp.route("/compare/chart.<fmt>")
-@login_required  # type: ignore[untyped-decorator]
-def compare_chart(fmt: str) -> Response:
-    """The comparison's difference chart as SVG or PNG, for download."""
+def _format() -> str:
+    fmt = request.args.get("fmt", "svg")
     if fmt not in _MIME:
-        raise analysis.AnalysisOptionError(f"format ({fmt!r}) must be svg or png")
+        raise analysis.AnalysisOptionError(f"fmt ({fmt!r}) must be svg or png")
+    return fmt
+
+
+@bp.route("/compare/chart")
+@login_required  # type: ignore[untyped-decorator]
+def compare_chart() -> Response:
+    """The comparison's difference chart as SVG or PNG (``?fmt=png``), to download."""
+    fmt = _format()
     cl, include = _options()
     comparison = _comparison(request.args.to_dict(), cl, include)
     if comparison is None:
@@ -260,11 +266,11 @@ def plan() -> tuple[str, int]:
     )
 
 
-@bp.route("/plan/chart.<fmt>")
+@bp.route("/plan/chart")
 @login_required  # type: ignore[untyped-decorator]
-def plan_chart(fmt: str) -> Response:
-    """The planner's problem-discovery curve as SVG or PNG, for download."""
-    if fmt not in _MIME:
-        raise analysis.AnalysisOptionError(f"format ({fmt!r}) must be svg or png")
-    result = analysis.plan_sample_size(request.args.to_dict())
+def plan_chart() -> Response:
+    """The planner's discovery curve as SVG or PNG (``?fmt=png``), to download."""
+    fmt = _format()
+    args = {k: v for k, v in request.args.items() if k != "fmt"}
+    result = analysis.plan_sample_size(args)
     return _download(report.plan_chart(result, fmt), _MIME[fmt], f"discovery.{fmt}")
