@@ -88,6 +88,12 @@ def live_server_fixture(app: Flask) -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="session")
+def base_url() -> str | None:
+    """No base URL: replaces pytest-playwright's fallback, which pytest 9 warns about."""
+    return None
+
+
+@pytest.fixture(scope="session")
 def browser_type_launch_args(
     browser_type_launch_args: dict[str, Any],
 ) -> dict[str, Any]:

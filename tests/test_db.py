@@ -82,4 +82,6 @@ def test_db_upgrade_command(tmp_path: Path) -> None:
         tables = {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master"))}
     assert {"study", "participant", "taskattempt", "response", "event"} <= tables
     again = app.test_cli_runner().invoke(args=["db", "current"])
-    assert "0001_initial" in again.output
+    assert again.exit_code == 0, again.output
+    assert pending_revisions(get_engine(app)) == []
+    assert again.output.strip() in result.output

@@ -11,7 +11,15 @@ from sqlmodel import Session, select
 
 from uxlab import participation as p
 from uxlab.accounts import create_researcher
-from uxlab.errors import InvalidAnswerError, NotFoundError, StudyStateError, TokenError
+from uxlab.errors import (
+    AlreadyFinishedError,
+    ConsentRequiredError,
+    InvalidAnswerError,
+    LinkExpiredError,
+    NotFoundError,
+    StudyStateError,
+    TokenError,
+)
 from uxlab.invites import create_invites, invite_token, open_invite
 from uxlab.models import (
     Event,
@@ -122,9 +130,9 @@ def test_finished_participant_cannot_enter_again(session: Session) -> None:
     person.step = "done"
     session.add(person)
     session.commit()
-    with pytest.raises(p.AlreadyFinishedError):
+    with pytest.raises(AlreadyFinishedError):
         p.enter_with_invite(session, token, secret=SECRET)
-    with pytest.raises(p.AlreadyFinishedError):
+    with pytest.raises(AlreadyFinishedError):
         p.enter_with_resume_token(session, entry.token)
 
 
@@ -158,7 +166,7 @@ def test_bad_revoked_and_expired_tokens(session: Session) -> None:
     session.commit()
     with pytest.raises(TokenError):
         p.enter_with_invite(session, invite_token(revoked, SECRET), secret=SECRET)
-    with pytest.raises(p.LinkExpiredError) as caught:
+    with pytest.raises(LinkExpiredError) as caught:
         p.enter_with_invite(session, invite_token(expired, SECRET), secret=SECRET)
     assert caught.value.status == 410
     with pytest.raises(TokenError):
@@ -204,11 +212,11 @@ def test_consent_is_recorded_once(session: Session) -> None:
 def test_answers_before_consent_are_refused(session: Session) -> None:
     study = make_study(session, "participant_study.yaml")
     entry = join(session, study)
-    with pytest.raises(p.ConsentRequiredError):
+    with pytest.raises(ConsentRequiredError):
         p.save_answers(
             session, entry.slug, entry.token, step="consent", answers={"sus.q1": "3"}
         )
-    with pytest.raises(p.ConsentRequiredError):
+    with pytest.raises(ConsentRequiredError):
         p.save_answer(
             session,
             entry.slug,
@@ -219,7 +227,7 @@ def test_answers_before_consent_are_refused(session: Session) -> None:
             value=3,
         )
     task_id = participant(session, entry).task_order[0]
-    with pytest.raises(p.ConsentRequiredError):
+    with pytest.raises(ConsentRequiredError):
         p.start_task(
             session,
             entry.slug,

@@ -49,6 +49,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_TEXT_ANSWER", 10_000, "Longest free-text answer kept, in characters."),
     Setting("INVITE_TTL_DAYS", 60, "Days a single-use invite link stays valid."),
     Setting(
+        "PERMANENT_SESSION_LIFETIME",
+        90 * 24 * 3600,
+        "Seconds a participant's or researcher's session cookie lasts; longer than "
+        "invites live, so a returning participant resumes.",
+    ),
+    Setting(
+        "ENTER_RATE_LIMIT",
+        "120 per minute",
+        "Participant link openings allowed per client address (a lab shares one).",
+    ),
+    Setting(
         "PUBLIC_URL",
         None,
         "Absolute base URL used in participant links; default is the request's.",

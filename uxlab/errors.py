@@ -8,6 +8,9 @@ the JSON API and the CLI each translate it once, at their boundary::
     ├── NotFoundError           a study, task or participant that does not exist
     │                           (or belongs to another researcher)
     ├── StudyStateError         an action the study's status does not allow
+    │   ├── AlreadyFinishedError    a participant link used after finishing
+    │   └── LinkExpiredError        a single-use invite past its expiry date
+    ├── ConsentRequiredError    answers or task actions sent before consent
     ├── TokenError              a participant or attempt token that is unknown,
     │                           used up or expired
     ├── InvalidAnswerError      an answer out of range or of the wrong type
@@ -20,6 +23,9 @@ the JSON API and the CLI each translate it once, at their boundary::
 from __future__ import annotations
 
 __all__ = [
+    "AlreadyFinishedError",
+    "ConsentRequiredError",
+    "LinkExpiredError",
     "AuditError",
     "AuditScriptError",
     "InvalidAnswerError",
@@ -65,6 +71,25 @@ class StudyStateError(UxlabError):
 
     code = "study_closed"
     status = 410
+
+
+class AlreadyFinishedError(StudyStateError):
+    """The link belongs to a participant who has finished the study."""
+
+    code = "already_finished"
+
+
+class LinkExpiredError(StudyStateError):
+    """A single-use invite past its expiry date."""
+
+    code = "link_expired"
+
+
+class ConsentRequiredError(UxlabError):
+    """Answers or task actions sent before the participant consented."""
+
+    code = "consent_required"
+    status = 403
 
 
 class TokenError(UxlabError):

@@ -35,11 +35,13 @@ from sqlmodel import Session, col, select
 
 from uxlab.db import begin_write
 from uxlab.errors import (
+    AlreadyFinishedError,
+    ConsentRequiredError,
     InvalidAnswerError,
+    LinkExpiredError,
     NotFoundError,
     StudyStateError,
     TokenError,
-    UxlabError,
 )
 from uxlab.invites import find_invite
 from uxlab.models import (
@@ -82,25 +84,6 @@ __all__ = [
 
 #: Longest client-measured task time accepted (a day), in ms; longer is dropped.
 MAX_CLIENT_DURATION_MS = 24 * 3600 * 1000
-
-
-class ConsentRequiredError(UxlabError):
-    """Answers or task actions sent before the participant consented."""
-
-    code = "consent_required"
-    status = 403
-
-
-class AlreadyFinishedError(StudyStateError):
-    """The link belongs to a participant who has finished the study."""
-
-    code = "already_finished"
-
-
-class LinkExpiredError(StudyStateError):
-    """A single-use invite past its expiry date."""
-
-    code = "link_expired"
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,12 +19,6 @@ from uxlab.models import Event, Outcome, Participant, Response, Study, TaskAttem
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="session")
-def base_url() -> str | None:
-    """No base URL (replaces pytest-playwright's fallback, which pytest 9 warns about)."""
-    return None
-
-
 def watch(page: Page) -> list[str]:
     """Collect script dialogs and console errors (CSP violations land there)."""
     problems: list[str] = []

@@ -29,6 +29,7 @@ from uxlab import participation
 from uxlab.db import get_session
 from uxlab.errors import UxlabError
 from uxlab.text import render_markdown
+from uxlab.web.auth import limiter
 
 __all__ = ["CSP", "bp"]
 
@@ -118,7 +119,12 @@ def _resume_url(token: str) -> str:
     return str(base).rstrip("/") + url_for("participant.resume", token=token)
 
 
+def _enter_limit() -> str:
+    return str(current_app.config["ENTER_RATE_LIMIT"])
+
+
 @bp.route("/s/<token>")
+@limiter.limit(_enter_limit)
 def enter(token: str) -> WerkzeugResponse:
     """Open a study link: exchange its token for a cookie and go to the clean URL."""
     known = session.get(_COOKIE_KEY)
