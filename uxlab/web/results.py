@@ -93,6 +93,7 @@ def chart(slug: str, name: str, fmt: str) -> Response:
 @login_required  # type: ignore[untyped-decorator]
 def exclusion(slug: str, code: str) -> WerkzeugResponse:
     """Exclude a participant from the results, or include them again."""
+    study = _study(slug)  # another researcher's study is 404 before anything else
     action = request.form.get("action", "")
     if action not in ("exclude", "include"):
         raise analysis.AnalysisOptionError(
@@ -100,7 +101,7 @@ def exclusion(slug: str, code: str) -> WerkzeugResponse:
         )
     participant = analysis.set_exclusion(
         get_session(),
-        _study(slug),
+        study,
         code,
         excluded=action == "exclude",
         reason=request.form.get("reason", ""),
