@@ -64,9 +64,10 @@ def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
 @login_required  # type: ignore[untyped-decorator]
 def results(slug: str) -> str:
     """Show a study's results at the chosen confidence level."""
+    study = _study(slug)
     cl, include = _options()
     page = report.build_results(
-        get_session(), _study(slug), confidence_level=cl, include_excluded=include
+        get_session(), study, confidence_level=cl, include_excluded=include
     )
     return render_template(
         "results/results.html",
@@ -79,9 +80,10 @@ def results(slug: str) -> str:
 @login_required  # type: ignore[untyped-decorator]
 def chart(slug: str, name: str, fmt: str) -> Response:
     """One chart as SVG or PNG; ``?download=1`` saves it as a file."""
+    study = _study(slug)
     cl, include = _options()
     result = analysis.analyse_study(
-        get_session(), _study(slug), confidence_level=cl, include_excluded=include
+        get_session(), study, confidence_level=cl, include_excluded=include
     )
     body = report.chart_bytes(result, name, fmt)
     if request.args.get("download"):
@@ -119,9 +121,10 @@ def exclusion(slug: str, code: str) -> WerkzeugResponse:
 @login_required  # type: ignore[untyped-decorator]
 def report_html(slug: str) -> Response:
     """The self-contained HTML report; ``?download=1`` saves it as a file."""
+    study = _study(slug)
     cl, include = _options()
     html = report.render_report_html(
-        get_session(), _study(slug), confidence_level=cl, include_excluded=include
+        get_session(), study, confidence_level=cl, include_excluded=include
     )
     if request.args.get("download"):
         return _download(html, "text/html", f"{slug}-report.html")
@@ -132,9 +135,10 @@ def report_html(slug: str) -> Response:
 @login_required  # type: ignore[untyped-decorator]
 def report_pdf(slug: str) -> Response:
     """The report printed to PDF by headless Chromium."""
+    study = _study(slug)
     cl, include = _options()
     html = report.render_report_html(
-        get_session(), _study(slug), confidence_level=cl, include_excluded=include
+        get_session(), study, confidence_level=cl, include_excluded=include
     )
     return _download(report.html_to_pdf(html), "application/pdf", f"{slug}-report.pdf")
 
