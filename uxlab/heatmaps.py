@@ -1,0 +1,260 @@
+"""Click heatmaps drawn with matplotlib over a page screenshot or a test image.
+
+Figures are built with :class:`matplotlib.figure.Figure`, never pyplot, so
+nothing is left open in a server process. Screenshots are taken with
+Playwright's Chromium (:func:`uxlab.browser.launch_options`) at the viewport
+width most participants had, and cached as PNG files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.figure import Figure
+from matplotlib.image import imread
+from numpy.typing import ArrayLike, NDArray
+from sqlmodel import Session, col, select
+
+from uxlab.browser import launch_options
+from uxlab.clicks import click_density, page_key
+from uxlab.errors import NotEnoughDataError
+from uxlab.models import Event, Participant, Study, Task, TaskAttempt
+from uxlab.recorder import origin_of
+
+__all__ = [
+    "HeatmapData",
+    "draw_heatmap",
+    "empty_png",
+    "heatmap_png",
+    "screenshot",
+    "task_heatmap_data",
+    "task_heatmap_png",
+]
+
+#: Transparent where nobody clicked, through yellow to red where most did.
+_CMAP = LinearSegmentedColormap.from_list(
+    "uxlab_heat",
+    [(0, (1, 1, 0, 0)), (0.25, (1, 0.9, 0, 0.45)), (1, (0.85, 0, 0, 0.8))],
+)
+
+
+def draw_heatmap(
+    points: ArrayLike,
+    width: float,
+    height: float,
+    *,
+    background: NDArray[Any] | None = None,
+    participants: int | None = None,
+    title: str = "",
+    dpi: int = 100,
+) -> Figure:
+    """A figure of click density and the individual clicks over ``background``.
+
+    ``points`` are (x, y) in the same units as ``width`` and ``height`` (the
+    background's pixels), with y growing downwards as on a page.
+    """
+    xy = np.asarray(points, dtype=float).reshape(-1, 2)
+    density = click_density(xy, width, height)
+    scale = min(1.0, 900 / width)
+    fig = Figure(
+        figsize=(width * scale / dpi + 1.6, height * scale / dpi + 0.9), dpi=dpi
+    )
+    ax = fig.add_axes((0.02, 0.1, 0.8, 0.82))
+    extent = (0.0, width, height, 0.0)
+    if background is not None:
+        ax.imshow(background, extent=extent, interpolation="bilinear")
+    else:
+        ax.set_facecolor("#f4f4f4")
+    shown = ax.imshow(
+        density.grid / max(density.grid.max(), 1e-12),
+        extent=extent,
+        cmap=_CMAP,
+        vmin=0,
+        vmax=1,
+        interpolation="bilinear",
+    )
+    ax.scatter(
+        xy[:, 0],
+        xy[:, 1],
+        s=14,
+        c="#1f3a93",
+        edgecolors="white",
+        linewidths=0.6,
+        label=f"clicks ({len(xy)})",
+        zorder=3,
+    )
+    ax.set_xlim(0, width)
+    ax.set_ylim(height, 0)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    who = f"{participants} participants, " if participants is not None else ""
+    ax.set_title(f"{title}\n{who}{len(xy)} clicks".strip(), fontsize=9, loc="left")
+    ax.legend(loc="upper right", fontsize=8, framealpha=0.85)
+    bar = fig.colorbar(shown, ax=ax, fraction=0.05, pad=0.02)
+    bar.set_label("click density (relative)", fontsize=8)
+    bar.ax.tick_params(labelsize=7)
+    return fig
+
+
+def _png(fig: Figure) -> bytes:
+    out = io.BytesIO()
+    fig.savefig(out, format="png")
+    return out.getvalue()
+
+
+def heatmap_png(points: ArrayLike, width: float, height: float, **kwargs: Any) -> bytes:
+    """:func:`draw_heatmap` as PNG bytes."""
+    return _png(draw_heatmap(points, width, height, **kwargs))
+
+
+def empty_png(message: str) -> bytes:
+    """A small PNG saying why there is no heatmap yet."""
+    fig = Figure(figsize=(5, 1.2), dpi=100)
+    fig.text(0.5, 0.5, message, ha="center", va="center", fontsize=11)
+    return _png(fig)
+
+
+def screenshot(url: str, width: int, cache_dir: Path, *, height: int = 800) -> Path:
+    """A full-page screenshot of ``url`` at ``width`` CSS pixels, cached on disk."""
+    key = hashlib.sha256(f"{url}|{width}|{height}".encode()).hexdigest()[:24]
+    path = cache_dir / f"{key}.png"
+    if path.exists():
+        return path
+    from playwright.sync_api import sync_playwright
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".part.png")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(**launch_options())
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.goto(url, wait_until="load", timeout=15_000)
+            page.screenshot(path=str(partial), full_page=True)
+        finally:
+            browser.close()
+    partial.replace(path)
+    return path
+
+
+class HeatmapData:
+    """What one task's heatmap is drawn from."""
+
+    def __init__(
+        self,
+        points: list[tuple[float, float]],
+        width: float,
+        height: float,
+        participants: int,
+        title: str,
+        background: NDArray[Any] | None = None,
+    ) -> None:
+        self.points = points
+        self.width = width
+        self.height = height
+        self.participants = participants
+        self.title = title
+        self.background = background
+
+
+def _task_events(session: Session, task: Task, types: Iterable[str]) -> list[Event]:
+    return list(
+        session.exec(
+            select(Event)
+            .join(TaskAttempt, col(TaskAttempt.id) == col(Event.attempt_id))
+            .join(Participant, col(Participant.id) == col(TaskAttempt.participant_id))
+            .where(
+                TaskAttempt.task_id == task.id,
+                col(Participant.excluded).is_(False),
+                col(Event.type).in_(list(types)),
+            )
+            .order_by(col(Event.id))
+        ).all()
+    )
+
+
+def task_heatmap_data(
+    session: Session,
+    task: Task,
+    *,
+    static_dir: Path,
+    cache_dir: Path,
+    own_origin: str,
+    page: str | None = None,
+) -> HeatmapData:
+    """Clicks and background for a task: its image, or one page of its site.
+
+    For a site task the page is ``page`` (a path) or the one clicked most;
+    only clicks made at the most common viewport width are drawn, over a
+    screenshot of the page at that width. Screenshots are taken only of the
+    study's allowed origins and uxlab's own, never of any URL an event names.
+    """
+    if task.success_kind == "first_click" or task.settings.get("image"):
+        image_path = (static_dir / str(task.settings.get("image", ""))).resolve()
+        if static_dir.resolve() not in image_path.parents or not image_path.is_file():
+            raise NotEnoughDataError(f"the task's image {image_path.name!r} is missing")
+        image = imread(str(image_path))
+        h, w = image.shape[:2]
+        events = _task_events(session, task, ["first_click"])
+        points = []
+        for e in events:
+            try:
+                points.append((float(e.payload["x"]) * w, float(e.payload["y"]) * h))
+            except (KeyError, TypeError, ValueError):
+                continue
+        people = len({e.participant_id for e in events})
+        return HeatmapData(points, w, h, people, task.title, image)
+
+    events = _task_events(session, task, ["click"])
+    if page is None and events:
+        page = Counter(page_key(e.url) for e in events).most_common(1)[0][0]
+    events = [e for e in events if page_key(e.url) == page]
+    widths = Counter(int(e.payload.get("vw") or 0) for e in events)
+    if not events or not widths:
+        raise NotEnoughDataError("no clicks recorded for this task yet")
+    width = widths.most_common(1)[0][0] or 1280
+    events = [e for e in events if int(e.payload.get("vw") or 0) == width]
+    points = [(float(e.payload["x"]), float(e.payload["y"])) for e in events]
+    height = float(max(int(e.payload.get("dh") or 0) for e in events) or 800)
+    background = None
+    study = session.get(Study, task.study_id)
+    allowed = {
+        o.lower() for o in (study.settings if study else {}).get("allowed_origins", [])
+    }
+    allowed.add(own_origin.lower())
+    url = Counter(e.url.split("#")[0].split("?")[0] for e in events).most_common(1)[0][
+        0
+    ]
+    if origin_of(url) in allowed:
+        try:
+            background = imread(str(screenshot(url, width, cache_dir)))
+            height = float(background.shape[0])
+        except Exception:  # noqa: BLE001 - a missing screenshot only loses the backdrop
+            background = None
+    people = len({e.participant_id for e in events})
+    title = f"{task.title}: {page} at {width} px"
+    return HeatmapData(points, float(width), height, people, title, background)
+
+
+def task_heatmap_png(session: Session, task: Task, **kwargs: Any) -> bytes:
+    """The task's heatmap as PNG bytes, or a PNG saying there is nothing yet."""
+    try:
+        data = task_heatmap_data(session, task, **kwargs)
+        if not data.points:
+            raise NotEnoughDataError("no clicks recorded for this task yet")
+    except NotEnoughDataError as exc:
+        return empty_png(str(exc).capitalize() + ".")
+    return heatmap_png(
+        data.points,
+        data.width,
+        data.height,
+        background=data.background,
+        participants=data.participants,
+        title=data.title,
+    )
