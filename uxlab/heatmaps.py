@@ -96,7 +96,7 @@ def draw_heatmap(
     ax.set_yticks([])
     who = f"{participants} participants, " if participants is not None else ""
     ax.set_title(f"{title}\n{who}{len(xy)} clicks".strip(), fontsize=9, loc="left")
-    ax.legend(loc="upper right", fontsize=8, framealpha=0.85)
+    ax.legend(loc="upper left", bbox_to_anchor=(0, 0), fontsize=8, frameon=False)
     bar = fig.colorbar(shown, ax=ax, fraction=0.05, pad=0.02)
     bar.set_label("click density (relative)", fontsize=8)
     bar.ax.tick_params(labelsize=7)
