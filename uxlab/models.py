@@ -19,10 +19,14 @@ __all__ = [
     "Invite",
     "InviteKind",
     "JudgedBy",
+    "ModeratedSession",
     "Outcome",
     "Participant",
     "Researcher",
     "Response",
+    "SessionAction",
+    "SessionNote",
+    "SessionObserver",
     "Study",
     "StudyMode",
     "StudyStatus",
@@ -241,3 +245,99 @@ class Event(SQLModel, table=True):
     payload: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False)
     )
+
+
+class ModeratedSession(SQLModel, table=True):
+    """One scheduled session of a moderated study, run live by its researcher.
+
+    Its participant is whoever uses the session's single-use invite
+    (``Participant.invite_id == invite_id``). ``version`` goes up by one with
+    every change the moderator or an observer makes, so a client can tell a
+    newer state from an older one.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(foreign_key="study.id", index=True, ondelete="CASCADE")
+    invite_id: int = Field(
+        foreign_key="invite.id", unique=True, index=True, ondelete="CASCADE"
+    )
+    label: str = Field(default="", max_length=200)
+    scheduled_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    #: The session clock's zero: the moderator's first action or note.
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    version: int = 0
+
+
+class SessionObserver(SQLModel, table=True):
+    """A read-only link to one session; its notes are its own to edit."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(
+        foreign_key="moderatedsession.id", index=True, ondelete="CASCADE"
+    )
+    name: str = Field(default="Observer", max_length=200)
+    #: Random salt from which the link's token is derived (see uxlab.moderation).
+    nonce: str = Field(max_length=64)
+    token_hash: str = Field(index=True, unique=True, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+
+
+class SessionNote(SQLModel, table=True):
+    """A note typed during a session, stored once by its client-made id."""
+
+    __table_args__ = (UniqueConstraint("session_id", "note_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(
+        foreign_key="moderatedsession.id", index=True, ondelete="CASCADE"
+    )
+    note_id: str = Field(max_length=64)
+    #: "moderator" or "observer".
+    author_kind: str = Field(max_length=20)
+    researcher_id: int | None = Field(
+        default=None, foreign_key="researcher.id", ondelete="SET NULL"
+    )
+    observer_id: int | None = Field(
+        default=None, foreign_key="sessionobserver.id", ondelete="CASCADE"
+    )
+    author_name: str = Field(default="", max_length=200)
+    tag: str = Field(max_length=40)
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    task_id: int | None = Field(
+        default=None, foreign_key="task.id", ondelete="SET NULL"
+    )
+    #: Milliseconds since the session started, when the note was typed.
+    session_ms: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    deleted_at: datetime | None = None
+    #: 1 when created, one more with every edit or the deletion.
+    version: int = 1
+
+
+class SessionAction(SQLModel, table=True):
+    """A moderator's control action, applied once by its client-made id."""
+
+    __table_args__ = (UniqueConstraint("session_id", "action_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(
+        foreign_key="moderatedsession.id", index=True, ondelete="CASCADE"
+    )
+    action_id: str = Field(max_length=64)
+    #: "start", "outcome", "next" or "end".
+    kind: str = Field(max_length=20)
+    task_id: int | None = Field(
+        default=None, foreign_key="task.id", ondelete="SET NULL"
+    )
+    outcome: str | None = Field(default=None, max_length=20)
+    reason: str = Field(default="", max_length=1000)
+    #: The participant's step after the action.
+    step: str | None = Field(default=None, max_length=80)
+    #: Whether the action changed anything (a stale "next" does not).
+    applied: bool = True
+    session_ms: int = 0
+    at: datetime = Field(default_factory=utcnow)
