@@ -83,6 +83,9 @@ def seed(
         select(Task).where(Task.study_id == study.id).order_by(col(Task.position))
     ).all()
     out = []
+    if participants == 0:
+        session.commit()
+        return [Seeded(study, Participant(), {}, {})]
     for _ in range(participants):
         participant = Participant(
             study_id=study.id,  # type: ignore[arg-type]

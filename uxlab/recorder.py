@@ -23,6 +23,8 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,6 +33,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Table, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from uxlab.db import begin_write
@@ -60,6 +63,7 @@ __all__ = [
     "attempt_state",
     "check_origin",
     "completeness",
+    "current_step",
     "ingest",
     "origin_of",
     "parse_batch",
@@ -102,6 +106,26 @@ ENDED_GRACE = timedelta(hours=1)
 #: A success seen this soon after the time limit still counts (delivery lag).
 _LIMIT_SLACK = timedelta(seconds=10)
 _EVENT: Table = Event.__table__  # type: ignore[attr-defined]
+
+#: One write at a time per engine inside this process. SQLite allows a single
+#: writer anyway, and threads queueing on a lock wake as soon as it is free,
+#: where SQLite's busy handler sleeps in steps of up to 100 ms: under load
+#: that sleeping, not the writing, would set the latency. Other processes
+#: still wait through the busy timeout.
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+_LOCKS_GUARD = threading.Lock()
+
+
+def _write_lock(session: Session) -> threading.Lock:
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    with _LOCKS_GUARD:
+        lock = _WRITE_LOCKS.get(engine)
+        if lock is None:
+            lock = _WRITE_LOCKS[engine] = threading.Lock()
+        return lock
 
 
 class BatchError(UxlabError):
@@ -357,7 +381,14 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _context(session: Session, token: str) -> _Context:
+def _context(
+    session: Session, token: str | None, *, attempt_id: int | None = None
+) -> _Context:
+    where = (
+        col(TaskAttempt.token_hash) == hash_token(token)
+        if token is not None
+        else col(TaskAttempt.id) == attempt_id
+    )
     row: Any = session.execute(
         select(
             col(TaskAttempt.id),
@@ -377,7 +408,7 @@ def _context(session: Session, token: str) -> _Context:
         .join(Participant, col(Participant.id) == col(TaskAttempt.participant_id))
         .join(Task, col(Task.id) == col(TaskAttempt.task_id))
         .join(Study, col(Study.id) == col(Participant.study_id))
-        .where(col(TaskAttempt.token_hash) == hash_token(token))
+        .where(where)
     ).first()
     if row is None or row.status == StudyStatus.draft:
         raise TokenError("This recording link is not valid.")
@@ -522,12 +553,59 @@ def attempt_state(
     attempt = None
     deadline = ctx.deadline
     if ctx.ended_at is None and deadline is not None and now > deadline:
-        begin_write(session)
-        ctx = _context(session, token)  # again, inside the write transaction
-        attempt = _check_time_limit(session, ctx, now)
+        with _write_lock(session):
+            begin_write(session)
+            try:
+                ctx = _context(session, token)  # again, inside the write transaction
+                attempt = _check_time_limit(session, ctx, now)
+                state = _state(ctx, attempt, now)
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+        return state
     state = _state(ctx, attempt, now)
     session.commit()
     return state
+
+
+def current_step(session: Session, slug: str, token: str | None) -> str:
+    """The participant's step now, after ending their task if its time is up.
+
+    The participant page polls this while the site is open in another tab, to
+    move on when the recorder (or the clock) has ended the task.
+    """
+    from uxlab.participation import step_page
+
+    page = step_page(session, slug, token)
+    attempt = page.attempt
+    task = page.task
+    if (
+        attempt is None
+        or attempt.id is None
+        or task is None
+        or attempt.ended_at is not None
+        or attempt.started_at is None
+        or not task.time_limit_s
+    ):
+        session.commit()
+        return page.step
+    deadline = _aware(attempt.started_at) + timedelta(seconds=task.time_limit_s)
+    now = utcnow()
+    if now <= deadline:
+        session.commit()
+        return page.step
+    with _write_lock(session):
+        begin_write(session)
+        try:
+            _check_time_limit(
+                session, _context(session, None, attempt_id=attempt.id), now
+            )
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+    return step_page(session, slug, token).step
 
 
 # ------------------------------------------------------------------- ingest
@@ -574,8 +652,10 @@ def ingest(
     rejected = [c for c in checked if isinstance(c, Rejected)]
     valid = [c for c in checked if isinstance(c, _Valid)]
 
-    begin_write(session)
+    lock = _write_lock(session)
+    lock.acquire()
     try:
+        begin_write(session)
         ctx = _context(session, token)
         check_origin(ctx.allowed_origins, origin, own)
         if ctx.ended_at is not None and now > ctx.ended_at + ENDED_GRACE:
@@ -671,6 +751,8 @@ def ingest(
     except BaseException:
         session.rollback()
         raise
+    finally:
+        lock.release()
     rejected.sort(key=lambda r: r.index)
     return IngestResult(
         acked=acked,

@@ -367,3 +367,44 @@ def test_no_token_does_nothing(world: World, page: Page) -> None:
     page.wait_for_timeout(300)
     assert page.evaluate("window.uxlabRecorder") is None
     assert not [u for u in requests if "/api/" in u]
+
+
+PARTICIPANT_STUDY = """
+title: Auto success study
+tasks:
+  - id: jacket
+    title: Find a rain jacket
+    prompt: Find the blue rain jacket and add it to your cart.
+    start_url: /static/demo-shop/index.html
+    success: {url_matches: "/static/demo-shop/cart\\\\.html"}
+after_each_task: [seq]
+"""
+
+
+def test_participant_page_moves_on_when_the_task_ends_itself(
+    live_server: Any, session: Session, page: Page
+) -> None:
+    """Start opens the hosted shop with a token; reaching the cart ends the task."""
+    from uxlab.invites import invite_token, open_invite
+
+    seeded = seed(session, text=PARTICIPANT_STUDY, participants=0)[0]
+    secret = live_server.app.config["SECRET_KEY"]
+    link = invite_token(open_invite(session, seeded.study, secret), secret)
+    session.commit()
+    page.goto(f"{live_server.url}/s/{link}")
+    page.get_by_role("button", name="I agree, start the study").click()
+    with page.context.expect_page() as opened:
+        page.get_by_role("button", name="Start task").click()
+    shop = opened.value
+    shop.wait_for_load_state()
+    shop.wait_for_function("window.uxlabRecorder !== undefined")  # put on by uxlab
+    assert "uxlab_attempt" not in shop.url
+    shop.get_by_role("link", name="Cart").first.click()
+    shop.wait_for_url("**/cart.html")
+    page.wait_for_url(f"{live_server.url}/take/**", timeout=10_000)
+    page.get_by_text("I'm done").wait_for(state="detached", timeout=10_000)
+    engine = get_engine(live_server.app)
+    with Session(engine) as fresh:
+        attempt = fresh.exec(select(TaskAttempt)).one()
+        assert attempt.outcome == Outcome.success
+        assert attempt.judged_by == JudgedBy.auto
