@@ -117,6 +117,32 @@
   }
   if (doneForm) doneForm.addEventListener("submit", () => fillDuration(doneForm));
 
+  // A task the recorder can judge (or a time limit) may end while the site is
+  // open in the other tab: ask every 2 s and move on when the step changes.
+  const statusUrl = task.dataset.status;
+  if (statusUrl) {
+    let asking = false;
+    const ask = () => {
+      if (asking || task.dataset.started !== "1") return;
+      asking = true;
+      fetch(statusUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then((response) => (response.ok ? response.json() : null))
+        .then((body) => {
+          if (body && body.step && body.step !== task.dataset.step) {
+            window.location.assign(window.location.pathname);
+          }
+        })
+        .catch(() => {})
+        .finally(() => {
+          asking = false;
+        });
+    };
+    setInterval(ask, 2000);
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") ask();
+    });
+  }
+
   const clickForm = task.querySelector("form[data-first-click]");
   if (clickForm) {
     const image = clickForm.querySelector("img");

@@ -25,7 +25,7 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from uxlab import participation
+from uxlab import participation, recorder
 from uxlab.db import get_session
 from uxlab.errors import UxlabError
 from uxlab.text import render_markdown
@@ -168,6 +168,13 @@ def _render(
         template, page=page, study=page.study, resume_url=_resume_url(token)
     )
     return html, status
+
+
+@bp.route("/take/<slug>/status.json")
+def status(slug: str) -> Response:
+    """The current step, polled by the task page to move on when a task ends itself."""
+    step = recorder.current_step(get_session(), slug, _token(slug))
+    return jsonify(step=step)
 
 
 @bp.route("/take/<slug>/consent", methods=["POST"])
