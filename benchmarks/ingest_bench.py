@@ -1,0 +1,350 @@
+"""Ingest benchmark: simulated participants posting recorder batches to waitress.
+
+Starts ``uxlab serve`` (waitress) on 127.0.0.1 with a temporary SQLite file,
+seeds a live study with one attempt per participant, then has each simulated
+participant (a thread with its own keep-alive connection) send batches of
+events, as the recorder does, for a fixed time. Afterwards the same rows are
+inserted with the bare ``sqlite3`` module, batch by batch in BEGIN IMMEDIATE
+transactions, as the limit ingest is measured against.
+
+Prints events/s, request latency p50/p99, ingest / raw ratio and the count
+check (every acked event stored once, nothing else stored).
+
+    .venv/bin/python benchmarks/ingest_bench.py [--seconds 30] [--participants 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+STUDY = """
+title: Ingest benchmark
+tasks:
+  - id: browse
+    title: Browse the shop
+    start_url: /static/demo-shop/index.html
+    success: {url_matches: "/never-reached"}
+allowed_origins: ["http://127.0.0.1:8765"]
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def seed(url: str, participants: int) -> list[str]:
+    """Create the schema and a live study; return one attempt token each."""
+    from sqlmodel import Session, select
+
+    from uxlab import create_app
+    from uxlab.db import get_engine
+    from uxlab.migrate import upgrade
+    from uxlab.models import Participant, Researcher, Task, TaskAttempt, utcnow
+    from uxlab.studies import import_study, parse_study
+    from uxlab.tokens import hash_token, new_code, new_token
+
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
+    tokens = []
+    with app.app_context():
+        upgrade()
+        engine = get_engine(app)
+        with Session(engine, expire_on_commit=False) as session:
+            owner = Researcher(email="bench@example.org", password_hash="x")
+            session.add(owner)
+            session.flush()
+            study = import_study(
+                session,
+                parse_study(STUDY),
+                owner=owner,
+                source_text=STUDY,
+                publish=True,
+            )
+            task = session.exec(select(Task).where(Task.study_id == study.id)).one()
+            for _ in range(participants):
+                p = Participant(
+                    study_id=study.id,  # type: ignore[arg-type]
+                    token_hash=hash_token(new_token()),
+                    code=new_code(),
+                    task_order=[task.id],  # type: ignore[list-item]
+                    consented_at=utcnow(),
+                    step="task:0",
+                )
+                session.add(p)
+                session.flush()
+                token = new_token()
+                session.add(
+                    TaskAttempt(
+                        participant_id=p.id,  # type: ignore[arg-type]
+                        task_id=task.id,  # type: ignore[arg-type]
+                        position=1,
+                        token_hash=hash_token(token),
+                        started_at=utcnow(),
+                    )
+                )
+                tokens.append(token)
+            session.commit()
+        engine.dispose()
+    return tokens
+
+
+def start_server(
+    url: str, port: int, threads: int, log: Path
+) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, UXLAB_DATABASE_URL=url, UXLAB_SECRET_KEY="bench")
+    script = Path(sys.executable).with_name("uxlab")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "uxlab.cli"]
+    proc = subprocess.Popen(
+        [*command, "serve", "--host", "127.0.0.1", "--port", str(port)]
+        + ["--threads", str(threads)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        # A file, not a pipe: waitress logs queue depth warnings under load,
+        # and a full pipe nobody reads would stall the server.
+        stderr=log.open("wb"),
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc
+        except OSError:
+            if proc.poll() is not None:
+                raise SystemExit(log.read_text()) from None
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("the server did not start within 30 s")
+
+
+_EVENT = (
+    '{"id":"%s","seq":%d,"type":"click","ts":%.1f,'
+    '"url":"http://127.0.0.1:8765/static/demo-shop/index.html",'
+    '"data":{"x":%d,"y":340,"vw":1280,"vh":800,'
+    '"selector":"main > p:nth-of-type(2) > a","tag":"a",'
+    '"text":"Shop jackets","interactive":true}}'
+)
+
+
+@dataclass
+class Participant:
+    token: str
+    port: int
+    batch: int
+    prefix: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    acked: list[str] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    rejected: int = 0
+    last_done: float = 0.0
+
+    def run(self, start_at: float, stop_at: float, interval: float) -> None:
+        """Send a batch every ``interval`` s from ``start_at`` (0: back to back).
+
+        Latency is measured from when a batch was due, not when it went out,
+        so a server that falls behind shows it (no coordinated omission).
+        """
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        due = start_at
+        path = f"/api/v1/attempts/{self.token}/events"
+        headers = {"Content-Type": "text/plain", "Origin": "http://127.0.0.1:8765"}
+        seq = 0
+        body = b""
+        sent_ids: list[str] = []
+        while time.monotonic() < stop_at:
+            if interval:
+                wait = due - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+            began = due if interval else time.monotonic()
+            if not body:  # a failed batch is sent again, as the recorder does
+                events = []
+                for _ in range(self.batch):
+                    seq += 1
+                    # Unique ids made cheaply: the load generator shares the
+                    # machine's two cores with the server it measures.
+                    events.append(
+                        _EVENT
+                        % (
+                            f"{self.prefix}-{seq:08d}",
+                            seq,
+                            time.time() * 1000,
+                            seq % 300,
+                        )
+                    )
+                body = ('{"events":[' + ",".join(events) + "]}").encode()
+                sent_ids = [
+                    f"{self.prefix}-{n:08d}"
+                    for n in range(seq - self.batch + 1, seq + 1)
+                ]
+            try:
+                conn.request("POST", path, body=body, headers=headers)
+                response = conn.getresponse()
+                answer = response.read()
+            except (OSError, http.client.HTTPException):
+                self.errors += 1
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                continue
+            self.last_done = time.monotonic()
+            self.latencies.append(self.last_done - began)
+            if interval:
+                due += interval
+            if response.status != 200:
+                self.errors += 1
+                continue
+            result = json.loads(answer)
+            self.acked.extend(result["acked"])
+            self.rejected += len(result["rejected"])
+            if set(result["acked"]) != set(sent_ids):
+                self.errors += 1
+            body = b""
+        conn.close()
+
+
+def raw_insert(rows: list[tuple[object, ...]], batch: int, path: Path) -> float:
+    """Seconds the bare sqlite3 module takes to insert ``rows`` batch by batch."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(
+        "CREATE TABLE event (id INTEGER PRIMARY KEY, event_id VARCHAR(64) UNIQUE, "
+        "participant_id INTEGER, attempt_id INTEGER, type VARCHAR(40), seq INTEGER, "
+        "client_ts DATETIME, received_at DATETIME, url VARCHAR(2000), payload JSON)"
+    )
+    conn.execute("CREATE INDEX ix_event_attempt_seq ON event (attempt_id, seq)")
+    conn.execute("CREATE INDEX ix_event_participant_id ON event (participant_id)")
+    sql = (
+        "INSERT INTO event (event_id, participant_id, attempt_id, type, seq, "
+        "client_ts, received_at, url, payload) VALUES (?,?,?,?,?,?,?,?,?) "
+        "ON CONFLICT (event_id) DO NOTHING"
+    )
+    began = time.perf_counter()
+    for i in range(0, len(rows), batch):
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(sql, rows[i : i + batch])
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - began
+    conn.close()
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--participants", type=int, default=50)
+    parser.add_argument("--batch", type=int, default=20)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=4,
+        help="waitress threads (writes are serialised, so more threads mostly "
+        "add GIL contention)",
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=5000.0,
+        help="events/s offered by all participants together, each sending a "
+        "batch at a steady pace; 0 sends back to back (the ceiling)",
+    )
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="uxlab-bench-") as tmp:
+        db = Path(tmp) / "bench.sqlite"
+        url = f"sqlite:///{db}"
+        tokens = seed(url, args.participants)
+        port = free_port()
+        server = start_server(url, port, args.threads, Path(tmp) / "server.log")
+        try:
+            people = [Participant(t, port, args.batch) for t in tokens]
+            interval = len(people) * args.batch / args.rate if args.rate else 0.0
+            start_at = time.monotonic() + 0.2
+            stop_at = start_at + args.seconds
+            threads = [
+                threading.Thread(
+                    target=p.run,
+                    # Participants spread evenly over one interval.
+                    args=(start_at + i * interval / len(people), stop_at, interval),
+                    daemon=True,
+                )
+                for i, p in enumerate(people)
+            ]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=args.seconds + 60)
+            window = max(p.last_done for p in people) - start_at
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+        acked = [i for p in people for i in p.acked]
+        latencies = np.array([x for p in people for x in p.latencies]) * 1000
+        errors = sum(p.errors for p in people)
+        rejected = sum(p.rejected for p in people)
+        conn = sqlite3.connect(db)
+        stored, distinct = conn.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT event_id) FROM event"
+        ).fetchone()
+        conn.execute("CREATE TEMP TABLE acked (event_id TEXT PRIMARY KEY)")
+        conn.executemany(
+            "INSERT OR IGNORE INTO acked VALUES (?)", ((i,) for i in acked)
+        )
+        missing = conn.execute(
+            "SELECT COUNT(*) FROM acked LEFT JOIN event USING (event_id) "
+            "WHERE event.id IS NULL"
+        ).fetchone()[0]
+        rows = conn.execute(
+            "SELECT event_id, participant_id, attempt_id, type, seq, client_ts, "
+            "received_at, url, payload FROM event ORDER BY id"
+        ).fetchall()
+        conn.close()
+        raw_s = raw_insert(rows, args.batch, Path(tmp) / "raw.sqlite")
+
+    rate = len(acked) / window
+    raw_rate = len(rows) / raw_s if raw_s else float("inf")
+    p50, p99 = np.percentile(latencies, [50, 99]) if len(latencies) else (0, 0)
+    ok = len(acked) == stored == distinct and missing == 0
+    offered = f"{args.rate:,.0f} events/s offered" if args.rate else "back to back"
+    print(
+        f"participants {args.participants}, batches of {args.batch}, {offered}, "
+        f"{window:.1f} s sending, waitress threads {args.threads}"
+    )
+    print(f"requests     {len(latencies)}  (errors {errors}, rejected {rejected})")
+    print(f"ingest       {rate:,.0f} events/s")
+    print(f"latency      p50 {p50:.1f} ms   p99 {p99:.1f} ms")
+    print(f"raw sqlite3  {raw_rate:,.0f} events/s  ({len(rows)} rows in {raw_s:.2f} s)")
+    print(f"ingest / raw {rate / raw_rate:.3f}")
+    print(
+        f"count check  sent {len(acked)}  stored {stored}  distinct {distinct}  "
+        f"missing {missing}: {'OK' if ok else 'MISMATCH'}"
+    )
+    goal = rate >= 5000 and p99 < 100
+    print(f"goal (>= 5,000 events/s, p99 < 100 ms): {'met' if goal else 'NOT met'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
