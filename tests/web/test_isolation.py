@@ -53,6 +53,9 @@ INSIDE_STUDY = {
     "name": "completion",
     "fmt": "svg",
     "key": "find",
+    # Moderated sessions: a session id and an observer link's token (unknown).
+    "session_id": 1,
+    "token": "no-such-observer-link",
 }
 
 

@@ -33,7 +33,15 @@ def _error_response(status: int, code: str, message: str) -> tuple[Any, int]:
 
 def init_app(app: Flask) -> None:
     """Register CSRF protection, login, blueprints and error handlers."""
-    from uxlab.web import analytics, api, auth, participant, researcher, results
+    from uxlab.web import (
+        analytics,
+        api,
+        auth,
+        moderation,
+        participant,
+        researcher,
+        results,
+    )
 
     csrf.init_app(app)
     auth.init_app(app)
@@ -45,6 +53,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api.bp)
     api.inject_recorder(app)
     app.register_blueprint(analytics.bp)
+    app.register_blueprint(moderation.bp)
 
     @app.errorhandler(UxlabError)
     def _uxlab_error(exc: UxlabError) -> tuple[Any, int]:

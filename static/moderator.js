@@ -1,0 +1,652 @@
+// uxlab moderator console and observer page: live state, controls, notes.
+//
+// The server is the source of truth. This page shows the latest state it has
+// (from server-sent events, or polling while the stream is down) and sends
+// every note and control action through an outbox kept in localStorage: each
+// item has an id made here, so sending it twice (a retry, a second tab, a
+// reload) stores it once. Items wait in the outbox while offline and are sent
+// in order when the connection is back.
+(function () {
+  "use strict";
+
+  const root = document.getElementById("console");
+  if (!root) return;
+  const role = root.dataset.role;
+  const moderator = role === "moderator";
+  const urls = JSON.parse(root.dataset.urls);
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  const csrf = meta ? meta.content : "";
+  let state = JSON.parse(document.getElementById("console-state").textContent);
+  let offset = state.server_ms - Date.now(); // the server's clock minus ours
+  const serverNow = () => Date.now() + offset;
+
+  const $ = (selector) => document.querySelector(selector);
+  const connection = $("#connection");
+  const taskList = $("#task-list");
+  const noteForm = $("#note-form");
+  const noteText = $("#note-text");
+  const noteList = $("#note-list");
+  const participantState = $("#participant-state");
+  const taskTimer = $("#task-timer");
+  const sessionTimer = $("#session-timer");
+  const message = $("#control-message");
+  const reason = $("#reason");
+
+  const newId = () => {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") {
+      return window.crypto.randomUUID();
+    }
+    const part = () => Math.random().toString(36).slice(2, 10);
+    return Date.now().toString(36) + "-" + part() + part() + part();
+  };
+
+  const clock = (ms) => {
+    if (ms === null || ms === undefined || isNaN(ms)) return "0:00";
+    const sign = ms < 0 ? "-" : "";
+    let seconds = Math.floor(Math.abs(ms) / 1000);
+    const hours = Math.floor(seconds / 3600);
+    seconds -= hours * 3600;
+    const minutes = Math.floor(seconds / 60);
+    const secs = String(seconds - minutes * 60).padStart(2, "0");
+    if (hours) return sign + hours + ":" + String(minutes).padStart(2, "0") + ":" + secs;
+    return sign + minutes + ":" + secs;
+  };
+
+  const el = (tag, attrs, ...children) => {
+    const node = document.createElement(tag);
+    Object.entries(attrs || {}).forEach(([key, value]) => {
+      if (value === null || value === undefined || value === false) return;
+      if (key === "class") node.className = value;
+      else if (key === "text") node.textContent = value;
+      else node.setAttribute(key, value === true ? "" : value);
+    });
+    children.forEach((child) => {
+      if (child === null || child === undefined) return;
+      node.append(child instanceof Node ? child : document.createTextNode(child));
+    });
+    return node;
+  };
+
+  // ------------------------------------------------------------------ outbox
+  // One localStorage key per item, so tabs never overwrite each other's queue.
+  const prefix = "uxlab:outbox:" + urls.notes + ":";
+  const memory = new Map(); // when localStorage is unavailable
+  let counter = 0;
+
+  const outbox = () => {
+    const items = [];
+    try {
+      for (let i = 0; i < localStorage.length; i += 1) {
+        const key = localStorage.key(i);
+        if (key && key.startsWith(prefix)) items.push(JSON.parse(localStorage.getItem(key)));
+      }
+    } catch (error) {
+      memory.forEach((item) => items.push(item));
+    }
+    return items.sort((a, b) => a.at - b.at || a.n - b.n);
+  };
+  const keep = (item) => {
+    memory.set(item.id, item);
+    try {
+      localStorage.setItem(prefix + item.id, JSON.stringify(item));
+    } catch (error) {
+      // Storage full or off: the in-memory copy still goes out.
+    }
+  };
+  const drop = (id) => {
+    memory.delete(id);
+    try {
+      localStorage.removeItem(prefix + id);
+    } catch (error) {
+      // Nothing stored.
+    }
+  };
+
+  const enqueue = (kind, body) => {
+    const id = kind === "note" ? body.note_id + ":" + (body.op === "create" ? "c" : body.version + body.op) : body.action_id;
+    counter += 1;
+    keep({ id, kind, body, at: Date.now(), n: counter });
+    render();
+    flush();
+  };
+
+  let flushing = false;
+  let retryTimer = null;
+  let backoff = 1000;
+
+  const scheduleRetry = () => {
+    if (retryTimer) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = null;
+      flush();
+    }, backoff);
+    backoff = Math.min(backoff * 2, 15000);
+  };
+
+  const send = (item) =>
+    fetch(item.kind === "note" ? urls.notes : urls.control, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        "Content-Type": "application/json",
+        Accept: "application/json",
+        "X-CSRFToken": csrf,
+      },
+      body: JSON.stringify(item.body),
+    });
+
+  async function flush() {
+    if (flushing) return;
+    flushing = true;
+    try {
+      for (;;) {
+        const item = outbox()[0];
+        if (!item) break;
+        let response;
+        let body = {};
+        try {
+          response = await send(item);
+          body = await response.json().catch(() => ({}));
+        } catch (error) {
+          setConnected(false);
+          scheduleRetry();
+          return;
+        }
+        if (response.status >= 500 || response.status === 429) {
+          scheduleRetry();
+          return;
+        }
+        if (response.status === 401) {
+          // Logged out: keep everything here until the moderator logs in again.
+          say("Your login has expired: log in again in another tab. Nothing typed here is lost.");
+          scheduleRetry();
+          return;
+        }
+        drop(item.id);
+        backoff = 1000;
+        reply(item, response, body);
+      }
+    } finally {
+      flushing = false;
+      render();
+    }
+  }
+
+  const say = (text) => {
+    if (message) message.textContent = text;
+  };
+
+  const mergeNote = (note) => {
+    if (!note) return;
+    const notes = state.notes.filter((n) => n.note_id !== note.note_id);
+    const old = state.notes.find((n) => n.note_id === note.note_id);
+    if (old && old.version > note.version) return;
+    if (!note.deleted) notes.push(note);
+    notes.sort((a, b) => a.session_ms - b.session_ms);
+    state.notes = notes;
+  };
+
+  const reply = (item, response, body) => {
+    if (item.kind === "control") {
+      if (body.state) apply(body.state);
+      if (response.ok) {
+        if (item.body.action === "next" && !body.applied) say("They had already moved on.");
+        else say("");
+      } else {
+        say(body.message || "That did not work (" + response.status + ").");
+      }
+      return;
+    }
+    if (response.ok) {
+      mergeNote(body.note);
+    } else if (response.status === 409 && body.note) {
+      mergeNote(body.note);
+      say("A note changed elsewhere; this is the latest version.");
+      notesMessage("That note changed elsewhere; showing the latest version.");
+    } else {
+      notesMessage(body.message || "The note was not saved (" + response.status + ").");
+    }
+  };
+
+  const notesMessage = (text) => {
+    const help = $("#note-help");
+    if (help) {
+      help.textContent = text;
+      help.classList.add("error");
+    }
+  };
+
+  // -------------------------------------------------------------- the state
+  const apply = (next) => {
+    if (!next || next.version < state.version) return; // older than what we show
+    if (typeof next.server_ms === "number") offset = next.server_ms - Date.now();
+    state = next;
+    render();
+  };
+
+  const currentTask = () =>
+    state.current_task === null || state.current_task === undefined
+      ? null
+      : state.tasks[state.current_task] || null;
+
+  const taskTitle = (id) => {
+    const task = state.tasks.find((t) => t.id === id);
+    return task ? task.title : "";
+  };
+
+  const renderTasks = () => {
+    taskList.replaceChildren(
+      ...state.tasks.map((task) => {
+        const badge = task.outcome
+          ? el("span", { class: "outcome outcome-" + task.outcome, text: task.outcome })
+          : el("span", { class: "muted", text: task.state === "running" ? "running" : "" });
+        return el(
+          "li",
+          {
+            class: "task-row" + (task.current ? " current" : ""),
+            "data-task": task.key,
+            "data-state": task.state,
+            "aria-current": task.current ? "step" : null,
+          },
+          el("span", { class: "task-title", text: task.title }),
+          " ",
+          badge,
+          task.reason ? el("span", { class: "muted task-reason", text: " — " + task.reason }) : null,
+        );
+      }),
+    );
+  };
+
+  const renderParticipant = () => {
+    const p = state.participant;
+    const rows = [];
+    const row = (term, value) => rows.push(el("div", {}, el("dt", { text: term }), el("dd", {}, value)));
+    if (!p.present) {
+      row("Status", "Has not opened their link yet");
+    } else {
+      row("Code", p.code);
+      row("Consent", p.consented ? "Given" : "Not yet");
+      row("Now on", el("span", { "data-participant-step": p.step, text: p.step_label }));
+      row("Progress", p.progress + "%");
+      if (p.last_page) row("Last page", el("code", { text: p.last_page.url }));
+      if (p.last_click) row("Last click", p.last_click.label);
+    }
+    participantState.replaceChildren(...rows);
+  };
+
+  const pendingNotes = () => {
+    const creates = [];
+    const changes = new Map();
+    outbox()
+      .filter((item) => item.kind === "note")
+      .forEach((item) => {
+        if (item.body.op === "create") creates.push(item.body);
+        else changes.set(item.body.note_id, item.body);
+      });
+    return { creates, changes };
+  };
+
+  let editing = null; // note_id being edited in place
+
+  const noteItem = (note, pending) => {
+    const tag = state.tags[note.tag] || note.tag;
+    const parts = [
+      el("span", { class: "note-time", text: clock(note.session_ms) }),
+      " ",
+      el("span", { class: "tag tag-" + note.tag, text: tag }),
+      " ",
+      el("span", { class: "note-text", text: note.text }),
+      el(
+        "span",
+        { class: "muted note-meta" },
+        " — " + (note.author || "you") + (note.task_id ? " · " + taskTitle(note.task_id) : ""),
+      ),
+    ];
+    if (pending) parts.push(el("span", { class: "pending", text: " Not sent yet" }));
+    if (note.mine && !pending) {
+      parts.push(
+        " ",
+        el("button", { type: "button", class: "link", "data-edit": note.note_id, text: "Edit" }),
+        " ",
+        el("button", { type: "button", class: "link danger", "data-delete": note.note_id, text: "Delete" }),
+      );
+    }
+    return el("li", { class: "note" + (pending ? " is-pending" : ""), "data-note": note.note_id, "data-tag": note.tag }, ...parts);
+  };
+
+  const renderNotes = () => {
+    const { creates, changes } = pendingNotes();
+    const editor = editing ? noteList.querySelector('[data-editor="' + editing + '"]') : null;
+    const items = [];
+    state.notes.forEach((note) => {
+      const change = changes.get(note.note_id);
+      if (change && change.op === "delete") return;
+      if (editor && note.note_id === editing) {
+        items.push(editor);
+        return;
+      }
+      const shown = change ? { ...note, text: change.text, tag: change.tag } : note;
+      items.push(noteItem(shown, Boolean(change)));
+    });
+    const known = new Set(state.notes.map((n) => n.note_id));
+    creates
+      .filter((body) => !known.has(body.note_id))
+      .forEach((body) => {
+        const ms = state.session.started_ms ? body.at_ms - state.session.started_ms : 0;
+        items.push(noteItem({ ...body, session_ms: ms, mine: true, author: "" }, true));
+      });
+    items.reverse(); // newest first
+    noteList.replaceChildren(...items);
+  };
+
+  const renderControls = () => {
+    if (!moderator) return;
+    const task = currentTask();
+    const p = state.participant;
+    const onTask = task && p.present && p.step === "task:" + task.index;
+    root.querySelector('[data-action="start"]').disabled = !(onTask && task.state === "waiting");
+    root.querySelectorAll("[data-outcome]").forEach((button) => {
+      button.disabled = !task || !p.present;
+    });
+    const nextButton = root.querySelector('[data-action="next"]');
+    nextButton.disabled = !state.next_step;
+    root.querySelector("[data-next-label]").textContent = state.next_step
+      ? "Next: " + state.next_step.label
+      : "Next step";
+    root.querySelector('[data-action="end"]').disabled = Boolean(state.session.ended_ms);
+  };
+
+  const renderConnection = () => {
+    const waiting = outbox().length;
+    if (!online) {
+      connection.hidden = false;
+      connection.className = "live-status is-offline";
+      connection.textContent =
+        "Reconnecting…" + (waiting ? " " + waiting + " change" + (waiting === 1 ? "" : "s") + " waiting to be sent." : "");
+    } else if (waiting) {
+      connection.hidden = false;
+      connection.className = "live-status";
+      connection.textContent = "Sending " + waiting + " change" + (waiting === 1 ? "" : "s") + "…";
+    } else {
+      connection.hidden = true;
+      connection.textContent = "";
+    }
+  };
+
+  const render = () => {
+    renderTasks();
+    renderParticipant();
+    renderNotes();
+    renderControls();
+    renderConnection();
+    tick();
+  };
+
+  const tick = () => {
+    const task = currentTask();
+    let elapsed = 0;
+    if (task && task.started_ms) elapsed = (task.ended_ms || serverNow()) - task.started_ms;
+    taskTimer.textContent = clock(elapsed);
+    const s = state.session;
+    sessionTimer.textContent = s.started_ms ? clock((s.ended_ms || serverNow()) - s.started_ms) : "0:00";
+  };
+  setInterval(tick, 250);
+
+  // ------------------------------------------------------------- connection
+  let online = navigator.onLine !== false;
+  let source = null;
+  let pollTimer = null;
+  let byeAt = 0;
+
+  function setConnected(ok) {
+    if (online !== ok) {
+      online = ok;
+      renderConnection();
+    }
+  }
+
+  const poll = () =>
+    fetch(urls.state, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then((response) => (response.ok ? response.json() : Promise.reject(response)))
+      .then((next) => {
+        setConnected(true);
+        apply(next);
+        flush();
+        if (source && source.readyState === 1) stopPolling();
+      })
+      .catch(() => setConnected(false));
+
+  const startPolling = () => {
+    if (!pollTimer) pollTimer = setInterval(poll, 2000);
+  };
+  const stopPolling = () => {
+    clearInterval(pollTimer);
+    pollTimer = null;
+  };
+
+  const connect = () => {
+    if (!window.EventSource) {
+      startPolling();
+      return;
+    }
+    source = new EventSource(urls.stream);
+    source.addEventListener("state", (event) => {
+      setConnected(true);
+      stopPolling();
+      apply(JSON.parse(event.data));
+    });
+    source.addEventListener("bye", () => {
+      byeAt = Date.now();
+    });
+    source.addEventListener("open", () => {
+      setConnected(true);
+      flush();
+    });
+    source.addEventListener("error", () => {
+      if (Date.now() - byeAt < 3000) return; // the server ended the stream on purpose
+      setConnected(false);
+      startPolling();
+      if (source.readyState === EventSource.CLOSED) {
+        source = null;
+        setTimeout(connect, 3000);
+      }
+    });
+  };
+
+  window.addEventListener("online", () => {
+    poll();
+    flush();
+  });
+  window.addEventListener("offline", () => setConnected(false));
+
+  // ---------------------------------------------------------------- actions
+  const act = (action, extra) => {
+    if (!moderator) return;
+    enqueue("control", { action_id: newId(), action, ...extra });
+  };
+  const start = () => {
+    const task = currentTask();
+    if (task) act("start", { task_id: task.id });
+  };
+  const judge = (outcome) => {
+    const task = currentTask();
+    if (!task) return;
+    act("outcome", { task_id: task.id, outcome, reason: reason ? reason.value.trim() : "" });
+    if (reason) reason.value = "";
+  };
+  const next = () => {
+    if (state.next_step) act("next", { from_step: state.participant.step });
+  };
+  let endArmed = 0;
+  const end = () => {
+    if (Date.now() - endArmed < 4000) {
+      endArmed = 0;
+      act("end", {});
+    } else {
+      endArmed = Date.now();
+      say("Press x (or End session) again to end the session.");
+    }
+  };
+
+  if (moderator) {
+    root.querySelector('[data-action="start"]').addEventListener("click", start);
+    root.querySelector('[data-action="next"]').addEventListener("click", next);
+    root.querySelector('[data-action="end"]').addEventListener("click", end);
+    root.querySelectorAll("[data-outcome]").forEach((button) => {
+      button.addEventListener("click", () => judge(button.dataset.outcome));
+    });
+  }
+
+  // ------------------------------------------------------------------ notes
+  let typedAt = null; // when the note being typed was started (server clock)
+  let tagArmed = true; // the first key in an empty note box may pick a tag
+
+  const chosenTag = () => {
+    const checked = noteForm.querySelector('input[name="tag"]:checked');
+    return checked ? checked.value : Object.keys(state.tags)[0];
+  };
+  const pickTag = (key) => {
+    const input = noteForm.querySelector('input[name="tag"][value="' + CSS.escape(key) + '"]');
+    if (input) input.checked = true;
+  };
+
+  noteText.addEventListener("focus", () => {
+    if (noteText.value === "") tagArmed = true;
+  });
+  noteText.addEventListener("input", () => {
+    if (noteText.value !== "" && typedAt === null) typedAt = serverNow();
+    if (noteText.value === "") typedAt = null;
+  });
+
+  const addNote = () => {
+    const text = noteText.value.trim();
+    if (!text) return;
+    const task = currentTask();
+    enqueue("note", {
+      op: "create",
+      note_id: newId(),
+      tag: chosenTag(),
+      text,
+      task_id: task ? task.id : null,
+      at_ms: Math.round(typedAt === null ? serverNow() : typedAt),
+    });
+    noteText.value = "";
+    typedAt = null;
+    tagArmed = true;
+  };
+  noteForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    addNote();
+    noteText.focus();
+  });
+
+  noteList.addEventListener("click", (event) => {
+    const editId = event.target.dataset.edit;
+    const deleteId = event.target.dataset.delete;
+    if (deleteId) {
+      const note = state.notes.find((n) => n.note_id === deleteId);
+      if (note) enqueue("note", { op: "delete", note_id: note.note_id, version: note.version });
+    } else if (editId) {
+      openEditor(editId);
+    }
+  });
+
+  const openEditor = (noteId) => {
+    const note = state.notes.find((n) => n.note_id === noteId);
+    const item = noteList.querySelector('[data-note="' + CSS.escape(noteId) + '"]');
+    if (!note || !item) return;
+    editing = noteId;
+    const select = el("select", { "aria-label": "Tag" });
+    Object.entries(state.tags).forEach(([key, label]) => {
+      select.append(el("option", { value: key, selected: key === note.tag, text: label }));
+    });
+    const area = el("textarea", { rows: "2", "aria-label": "Edit note", maxlength: "5000" });
+    area.value = note.text;
+    const save = el("button", { type: "submit", class: "primary small", text: "Save" });
+    const cancel = el("button", { type: "button", class: "small", text: "Cancel" });
+    const form = el("form", { class: "note-editor" }, select, area, save, cancel);
+    const editor = el("li", { class: "note editing", "data-editor": noteId }, form);
+    const close = () => {
+      editing = null;
+      render();
+    };
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const text = area.value.trim();
+      const latest = state.notes.find((n) => n.note_id === noteId) || note;
+      editing = null;
+      if (text && (text !== latest.text || select.value !== latest.tag)) {
+        enqueue("note", { op: "edit", note_id: noteId, version: note.version, tag: select.value, text });
+      } else {
+        render();
+      }
+    });
+    cancel.addEventListener("click", close);
+    area.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") close();
+    });
+    item.replaceWith(editor);
+    area.focus();
+  };
+
+  // --------------------------------------------------------------- keyboard
+  const isTyping = (target) =>
+    target instanceof Element &&
+    target.matches(
+      "textarea, select, [contenteditable], input:not([type=radio]):not([type=checkbox]):not([type=button]):not([type=submit])",
+    );
+  const shortcuts = $("#shortcuts");
+
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const key = event.key;
+    const target = event.target;
+    if (target === noteText) {
+      if (noteText.value === "" && tagArmed && key.length === 1 && key in state.tags) {
+        event.preventDefault();
+        pickTag(key);
+        tagArmed = false;
+        return;
+      }
+      if (key.length === 1) tagArmed = false;
+      if (key === "Enter" && !event.shiftKey) {
+        event.preventDefault();
+        addNote();
+        return;
+      }
+    }
+    if (isTyping(target)) {
+      if (key === "Escape") target.blur();
+      return;
+    }
+    const actions = {
+      "/": () => noteText.focus(),
+      "?": () => shortcuts && shortcuts.toggleAttribute("hidden"),
+    };
+    if (moderator) {
+      Object.assign(actions, {
+        s: start,
+        1: () => judge("success"),
+        2: () => judge("partial"),
+        3: () => judge("failure"),
+        0: () => judge("skipped"),
+        n: next,
+        x: end,
+        r: () => reason && reason.focus(),
+      });
+    }
+    if (actions[key]) {
+      event.preventDefault();
+      actions[key]();
+    } else if (key.length === 1 && key in state.tags) {
+      event.preventDefault();
+      pickTag(key);
+      tagArmed = false;
+      noteText.focus();
+    }
+  });
+
+  render();
+  connect();
+  flush();
+})();

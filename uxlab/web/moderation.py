@@ -1,0 +1,505 @@
+"""Moderated sessions on the web: scheduling, the console, observers, notes.
+
+Researcher routes sit behind login and look the study up with its owner, then
+the session within that study, so another researcher's study or session is "not
+found" (404) before anything is read or written. The console's JSON POSTs are
+cookie-authenticated and carry the CSRF token in the ``X-CSRFToken`` header.
+
+Observer routes (``/observe/<token>``) are authenticated by the token in their
+URL alone, never by a cookie, so they are exempt from CSRF; they read the
+session and write the observer's own notes, nothing else.
+
+Live updates are server-sent events from a stream that ends itself after
+:data:`STREAM_SECONDS` (so no server thread is held for long; the browser's
+``EventSource`` reconnects), with a JSON state endpoint for polling.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlmodel import Session
+from werkzeug.wrappers import Response as WerkzeugResponse
+from wtforms import DateTimeLocalField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from uxlab import moderation
+from uxlab.db import get_engine, get_session
+from uxlab.errors import UxlabError
+from uxlab.models import ModeratedSession, Study, StudyMode
+from uxlab.studies import get_study_by_ref
+from uxlab.web import csrf
+from uxlab.web.auth import current_researcher_id
+from uxlab.web.researcher import participant_link
+
+__all__ = ["STREAM_SECONDS", "bp", "event_stream", "state_response"]
+
+bp = Blueprint("moderation", __name__)
+
+#: How long one event stream stays open before the browser reconnects.
+STREAM_SECONDS = 25.0
+#: How often a stream re-reads its state when nothing woke it, in seconds.
+STREAM_TICK = 1.0
+
+#: Keyboard shortcuts of the console, as listed on the page.
+SHORTCUTS: tuple[tuple[str, str], ...] = (
+    ("s", "Start the current task"),
+    ("1", "Success"),
+    ("2", "Partial success"),
+    ("3", "Failure"),
+    ("0", "Skip the task"),
+    ("r", "Type a reason for the next outcome"),
+    ("n", "Move the participant on to the next step"),
+    ("/", "Type a note"),
+    ("x", "End the session"),
+    ("?", "Show or hide these shortcuts"),
+    ("Esc", "Leave a text field"),
+)
+OBSERVER_SHORTCUTS: tuple[tuple[str, str], ...] = (
+    ("/", "Type a note"),
+    ("?", "Show or hide these shortcuts"),
+    ("Esc", "Leave a text field"),
+)
+
+
+class ScheduleForm(FlaskForm):  # type: ignore[misc]
+    label = StringField(
+        "Participant label",
+        [DataRequired(), Length(max=200)],
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+    )
+    scheduled_at = DateTimeLocalField(
+        "Scheduled time (UTC)", [Optional()], format="%Y-%m-%dT%H:%M"
+    )
+
+
+class ObserverForm(FlaskForm):  # type: ignore[misc]
+    name = StringField(
+        "Observer's name",
+        [DataRequired(), Length(max=200)],
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+    )
+
+
+# ----------------------------------------------------------------- helpers
+
+
+View = Callable[..., Any]
+
+
+def _api(view: View) -> View:
+    """Login for the console's JSON routes: 401 JSON, never a redirect to a form
+    (a script following the redirect would take the login page for success).
+    """
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return jsonify(error="login_required", message="Log in again."), 401
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _secret() -> str:
+    return str(current_app.config["SECRET_KEY"])
+
+
+def _study(slug: str) -> Study:
+    return get_study_by_ref(get_session(), slug, owner_id=current_researcher_id())
+
+
+def _session(slug: str, session_id: int) -> tuple[Study, ModeratedSession]:
+    study = _study(slug)
+    return study, moderation.owned_session(get_session(), study, session_id)
+
+
+def _moderator() -> moderation.Author:
+    name = getattr(current_user, "name", "") or "Moderator"
+    return moderation.moderator(current_researcher_id(), f"{name} (moderator)")
+
+
+def _json_body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise UxlabError("Send a JSON object.")
+    return data
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _dump(state: dict[str, Any]) -> str:
+    return json.dumps(state, sort_keys=True, separators=(",", ":"))
+
+
+def state_response(state: dict[str, Any]) -> Response:
+    """A state for polling, with the server's clock for the client's timers."""
+    return _no_store(jsonify({**state, "server_ms": _now_ms()}))
+
+
+def event_stream(
+    read: Callable[[Session], dict[str, Any] | None],
+    *,
+    seconds: float | None = None,
+) -> Response:
+    """A text/event-stream of ``read``'s state, sent whenever it changes.
+
+    The stream starts with the current state (so a client that reconnects has
+    missed nothing), re-reads it when this process changes a session and at
+    least every :data:`STREAM_TICK` seconds, and ends itself after ``seconds``
+    with a ``bye`` event. ``read`` returning None ends it at once. Each state
+    carries its ``version`` as the event id.
+    """
+    engine = get_engine()
+    limit = STREAM_SECONDS if seconds is None else seconds
+
+    def generate() -> Iterator[str]:
+        deadline = time.monotonic() + limit
+        seen = moderation.CHANGES.count
+        sent = None
+        yield "retry: 1000\n\n"
+        while True:
+            with Session(engine, expire_on_commit=False) as db:
+                state = read(db)
+            if state is None:
+                break
+            body = _dump(state)
+            if body != sent:
+                sent = body
+                message = _dump({**state, "server_ms": _now_ms()})
+                yield f"id: {state['version']}\nevent: state\ndata: {message}\n\n"
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            seen = moderation.CHANGES.wait(seen, min(STREAM_TICK, remaining))
+        yield "event: bye\ndata: {}\n\n"
+
+    response = Response(generate(), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+def _session_reader(
+    session_id: int, viewer: moderation.Author
+) -> Callable[[Session], dict[str, Any] | None]:
+    def read(db: Session) -> dict[str, Any] | None:
+        ms = db.get(ModeratedSession, session_id)
+        return moderation.build_state(db, ms, viewer) if ms is not None else None
+
+    return read
+
+
+def _console_context(
+    study: Study, ms: ModeratedSession, role: str, base: str
+) -> dict[str, Any]:
+    """What the console and the observer page share."""
+    return {
+        "study": study,
+        "ms": ms,
+        "role": role,
+        "urls": {
+            "state": f"{base}/state.json",
+            "stream": f"{base}/stream",
+            "notes": f"{base}/notes",
+            "control": f"{base}/control",
+        },
+        "shortcuts": SHORTCUTS if role == "moderator" else OBSERVER_SHORTCUTS,
+    }
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None else None
+
+
+# ----------------------------------------------------------- researcher pages
+
+
+@bp.route("/studies/<slug>/sessions", methods=["GET", "POST"])
+@login_required  # type: ignore[untyped-decorator]
+def sessions(slug: str) -> str | WerkzeugResponse | tuple[str, int]:
+    """The study's sessions, and a form to schedule another."""
+    study = _study(slug)
+    form = ScheduleForm()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                ms = moderation.schedule_session(
+                    get_session(),
+                    study,
+                    label=form.label.data or "",
+                    scheduled_at=_utc(form.scheduled_at.data),
+                    secret=_secret(),
+                )
+            except UxlabError as exc:
+                flash(f"No session made: {exc}.", "error")
+            else:
+                flash(f"Session “{ms.label}” is scheduled.", "info")
+                return redirect(
+                    url_for("moderation.session", slug=study.slug, session_id=ms.id),
+                    303,
+                )
+        else:
+            flash("The session was not made; see the form below.", "error")
+    rows = moderation.list_sessions(get_session(), study)
+    status = 400 if request.method == "POST" else 200
+    html = render_template(
+        "moderation/sessions.html",
+        study=study,
+        rows=rows,
+        form=form,
+        moderated=study.mode == StudyMode.moderated,
+    )
+    return html, status
+
+
+@bp.route("/studies/<slug>/sessions/<int:session_id>")
+@login_required  # type: ignore[untyped-decorator]
+def session(slug: str, session_id: int) -> str:
+    """A session: its links, outcomes, notes and timeline."""
+    study, ms = _session(slug, session_id)
+    db = get_session()
+    secret = _secret()
+    links = [
+        (o, url_for("moderation.observe", token=moderation.observer_token(o, secret)))
+        for o in moderation.observers(db, ms)
+    ]
+    return render_template(
+        "moderation/session.html",
+        study=study,
+        ms=ms,
+        summary=moderation.session_summary(db, ms),
+        participant_url=participant_link(
+            moderation.participant_link_token(db, ms, secret)
+        ),
+        observer_links=links,
+        observer_form=ObserverForm(),
+        clock=moderation.clock,
+    )
+
+
+@bp.route("/studies/<slug>/sessions/<int:session_id>/observers", methods=["POST"])
+@login_required  # type: ignore[untyped-decorator]
+def add_observer(slug: str, session_id: int) -> WerkzeugResponse:
+    """Make another observer link for the session."""
+    study, ms = _session(slug, session_id)
+    form = ObserverForm()
+    if form.validate_on_submit():
+        moderation.add_observer(
+            get_session(), ms, name=form.name.data or "", secret=_secret()
+        )
+        flash("Made an observer link.", "info")
+    else:
+        flash("Give the observer a name (up to 200 characters).", "error")
+    return redirect(
+        url_for(
+            "moderation.session",
+            slug=study.slug,
+            session_id=session_id,
+            _anchor="observers",
+        ),
+        303,
+    )
+
+
+@bp.route("/studies/<slug>/sessions/<int:session_id>/console")
+@login_required  # type: ignore[untyped-decorator]
+def console(slug: str, session_id: int) -> str:
+    """The moderator's console."""
+    study, ms = _session(slug, session_id)
+    base = url_for("moderation.session", slug=study.slug, session_id=session_id)
+    state = moderation.build_state(get_session(), ms, _moderator())
+    return render_template(
+        "moderation/console.html",
+        state={**state, "server_ms": _now_ms()},
+        **_console_context(study, ms, "moderator", base),
+    )
+
+
+@bp.route("/studies/<slug>/sessions/<int:session_id>/state.json")
+@_api
+def state(slug: str, session_id: int) -> Response:
+    """The console's state, for polling."""
+    _, ms = _session(slug, session_id)
+    return state_response(moderation.build_state(get_session(), ms, _moderator()))
+
+
+@bp.route("/studies/<slug>/sessions/<int:session_id>/stream")
+@_api
+def stream(slug: str, session_id: int) -> Response:
+    """The console's state as server-sent events."""
+    _, ms = _session(slug, session_id)
+    assert ms.id is not None
+    return event_stream(_session_reader(ms.id, _moderator()))
+
+
+@bp.route("/studies/<slug>/sessions/<int:session_id>/control", methods=["POST"])
+@_api
+def control(slug: str, session_id: int) -> tuple[Response, int]:
+    """Apply one control action (JSON); answers with the new state."""
+    _, ms = _session(slug, session_id)
+    data = _json_body()
+    assert ms.id is not None
+    db = get_session()
+    result = moderation.control(
+        db,
+        ms.id,
+        action_id=data.get("action_id"),
+        kind=data.get("action"),
+        task_id=data.get("task_id"),
+        outcome=data.get("outcome"),
+        reason=data.get("reason", ""),
+        from_step=data.get("from_step"),
+    )
+    state = moderation.build_state(db, ms, _moderator())
+    body = {
+        "applied": result.applied,
+        "duplicate": result.duplicate,
+        "state": {**state, "server_ms": _now_ms()},
+    }
+    return _no_store(jsonify(body)), 200
+
+
+def _note_response(
+    db: Session, session_id: int, author: moderation.Author
+) -> tuple[Response, int]:
+    data = _json_body()
+    try:
+        result = moderation.write_note(
+            db,
+            session_id,
+            author,
+            op=data.get("op", "create"),
+            note_id=data.get("note_id"),
+            version=data.get("version"),
+            tag=data.get("tag"),
+            text=data.get("text"),
+            task_id=data.get("task_id"),
+            at_ms=data.get("at_ms"),
+        )
+    except moderation.StaleNoteError as exc:
+        stale = {"error": exc.code, "message": str(exc), "note": exc.latest}
+        return _no_store(jsonify(stale)), 409
+    body: dict[str, Any] = {
+        "note": result.note,
+        "changed": result.changed,
+        "version": result.version,
+    }
+    return _no_store(jsonify(body)), 201 if result.changed else 200
+
+
+@bp.route("/studies/<slug>/sessions/<int:session_id>/notes", methods=["POST"])
+@_api
+def notes(slug: str, session_id: int) -> tuple[Response, int]:
+    """Create, edit or delete one of the moderator's notes (JSON)."""
+    _, ms = _session(slug, session_id)
+    assert ms.id is not None
+    return _note_response(get_session(), ms.id, _moderator())
+
+
+@bp.route("/studies/<slug>/notes")
+@login_required  # type: ignore[untyped-decorator]
+def study_notes(slug: str) -> str:
+    """Notes across the study's sessions, grouped by tag and task."""
+    study = _study(slug)
+    groups = moderation.notes_by_tag(get_session(), study)
+    return render_template("moderation/notes.html", study=study, groups=groups)
+
+
+@bp.route("/studies/<slug>/notes.csv")
+@login_required  # type: ignore[untyped-decorator]
+def notes_download(slug: str) -> Response:
+    """Every session note of the study as CSV."""
+    study = _study(slug)
+    text = moderation.notes_csv(moderation.study_notes(get_session(), study))
+    response = Response(text, mimetype="text/csv")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{study.slug}-notes.csv"'
+    )
+    return _no_store(response)
+
+
+# ---------------------------------------------------------------- observers
+
+
+def _observed(token: str) -> tuple[ModeratedSession, moderation.Author]:
+    ms, link = moderation.observer_by_token(get_session(), token)
+    return ms, moderation.observer(link)
+
+
+@bp.route("/observe/<token>")
+def observe(token: str) -> str:
+    """An observer's read-only view of a session, with their own notes."""
+    ms, author = _observed(token)
+    db = get_session()
+    study = db.get(Study, ms.study_id)
+    base = url_for("moderation.observe", token=token)
+    state = moderation.build_state(db, ms, author)
+    return render_template(
+        "moderation/observe.html",
+        state={**state, "server_ms": _now_ms()},
+        observer_name=author.name,
+        **_console_context(study, ms, "observer", base),  # type: ignore[arg-type]
+    )
+
+
+@bp.route("/observe/<token>/state.json")
+def observe_state(token: str) -> Response:
+    """The session's state for an observer, for polling."""
+    ms, author = _observed(token)
+    return state_response(moderation.build_state(get_session(), ms, author))
+
+
+@bp.route("/observe/<token>/stream")
+def observe_stream(token: str) -> Response:
+    """The session's state for an observer, as server-sent events."""
+    ms, author = _observed(token)
+    assert ms.id is not None
+    return event_stream(_session_reader(ms.id, author))
+
+
+@bp.route("/observe/<token>/notes", methods=["POST"])
+@csrf.exempt  # type: ignore[untyped-decorator]
+def observe_notes(token: str) -> tuple[Response, int]:
+    """Create, edit or delete one of this observer's notes (JSON)."""
+    ms, author = _observed(token)
+    assert ms.id is not None
+    return _note_response(get_session(), ms.id, author)
+
+
+@bp.route("/observe/<token>/control", methods=["POST"])
+@csrf.exempt  # type: ignore[untyped-decorator]
+def observe_control(token: str) -> tuple[Response, int]:
+    """Observers cannot control a session: always 403 (404 for a bad link)."""
+    _observed(token)
+    body = {
+        "error": "read_only",
+        "message": "Observers watch and take notes; only the moderator controls "
+        "the session.",
+    }
+    return jsonify(body), 403
