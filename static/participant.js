@@ -157,3 +157,61 @@
     });
   }
 })();
+
+// Moderated sessions: follow the step the moderator sets. Server-sent events,
+// with polling while the stream is down; a visible notice while reconnecting.
+(function () {
+  "use strict";
+  const follow = document.querySelector('meta[name="uxlab-follow"]');
+  if (!follow) return;
+  const shown = follow.dataset.step;
+  let notice = null;
+  const connected = (ok) => {
+    if (!notice) {
+      notice = document.createElement("p");
+      notice.className = "live-status";
+      notice.setAttribute("role", "status");
+      notice.textContent = "Reconnecting…";
+      document.body.prepend(notice);
+    }
+    notice.hidden = ok;
+  };
+  const apply = (state) => {
+    if (state && state.step && state.step !== shown) window.location.assign(window.location.pathname);
+  };
+  const poll = () =>
+    fetch(follow.dataset.poll, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then((response) => (response.ok ? response.json() : Promise.reject(response)))
+      .then((state) => {
+        connected(true);
+        apply(state);
+      })
+      .catch(() => connected(false));
+  let timer = null;
+  let byeAt = 0;
+  const connect = () => {
+    if (!window.EventSource) {
+      timer = setInterval(poll, 2000);
+      return;
+    }
+    const source = new EventSource(follow.content);
+    source.addEventListener("state", (event) => {
+      connected(true);
+      clearInterval(timer);
+      timer = null;
+      apply(JSON.parse(event.data));
+    });
+    source.addEventListener("bye", () => {
+      byeAt = Date.now();
+    });
+    source.addEventListener("error", () => {
+      if (Date.now() - byeAt < 3000) return; // the server ended the stream on purpose
+      connected(false);
+      if (!timer) timer = setInterval(poll, 2000);
+      if (source.readyState === EventSource.CLOSED) setTimeout(connect, 3000);
+    });
+  };
+  window.addEventListener("offline", () => connected(false));
+  window.addEventListener("online", poll);
+  connect();
+})();

@@ -25,11 +25,13 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from uxlab import participation, recorder
+from uxlab import moderation, participation, recorder
 from uxlab.db import get_session
 from uxlab.errors import UxlabError
+from uxlab.models import Participant
 from uxlab.text import render_markdown
 from uxlab.web.auth import limiter
+from uxlab.web.moderation import event_stream, state_response
 
 __all__ = ["CSP", "bp"]
 
@@ -288,3 +290,23 @@ def answer(slug: str) -> tuple[Response, int]:
             error="step_passed", message="This page was already submitted."
         ), 409
     return jsonify(ok=True), 200
+
+
+@bp.route("/take/<slug>/live")
+def live(slug: str) -> Response:
+    """Moderated sessions: the step to show, as server-sent events."""
+    _, participant = participation.load_participant(get_session(), slug, _token(slug))
+    participant_id = participant.id
+
+    def read(db: Any) -> dict[str, Any] | None:
+        current = db.get(Participant, participant_id)
+        return moderation.follow_state(db, current) if current is not None else None
+
+    return event_stream(read)
+
+
+@bp.route("/take/<slug>/live.json")
+def live_json(slug: str) -> Response:
+    """Moderated sessions: the step to show, for polling."""
+    _, participant = participation.load_participant(get_session(), slug, _token(slug))
+    return state_response(moderation.follow_state(get_session(), participant))
