@@ -191,8 +191,8 @@ def test_each_malformed_event_is_named(change: dict[str, Any], reason: str) -> N
 def test_invalid_utf8_bytes_reject_only_their_event() -> None:
     good = event()
     body = (
-        b'{"events": [' + json.dumps(good).encode() + b', {"id": "'
-        b'\xff\xfe-not-utf8", "seq": 2, "type": "click"}]}'
+        b'{"events": [' + json.dumps(good).encode() + b', {"id": "abcdefgh-12", '
+        b'"seq": 2, "type": "click", "data": {"text": "caf\xe9 \xff"}}]}'
     )
     events = recorder.parse_batch(body)
     checked = [recorder.validate_event(e, i) for i, e in enumerate(events)]

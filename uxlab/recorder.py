@@ -32,7 +32,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Table, select, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
@@ -45,7 +44,6 @@ from uxlab.models import (
     Participant,
     Study,
     StudyStatus,
-    Task,
     TaskAttempt,
     utcnow,
 )
@@ -93,7 +91,6 @@ MAX_DATA_BYTES = 8 * 1024
 MAX_URL = 2000
 MAX_SELECTOR = 1000
 MAX_STRING = 2000
-MAX_DEPTH = 4
 #: Client clocks outside 2000-2100 are not clocks.
 _TS_RANGE = (946_684_800_000, 4_102_444_800_000)
 _ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
@@ -181,6 +178,7 @@ class _Valid:
     ts: datetime | None
     url: str
     data: dict[str, Any]
+    payload: str
     bound: dict[str, Any]
 
 
@@ -284,26 +282,6 @@ def parse_batch(body: bytes) -> list[Any]:
     return data
 
 
-def _valid_text(value: Any, depth: int = 0) -> bool:
-    """Whether every string in ``value`` is encodable UTF-8 and nesting is shallow."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return False
-        return True
-    if depth > MAX_DEPTH:
-        return False
-    if isinstance(value, dict):
-        return all(
-            _valid_text(k, depth + 1) and _valid_text(v, depth + 1)
-            for k, v in value.items()
-        )
-    if isinstance(value, list):
-        return all(_valid_text(v, depth + 1) for v in value)
-    return True
-
-
 def _ts(raw: Any) -> datetime | None:
     if raw is None:
         return None
@@ -330,8 +308,6 @@ def validate_event(raw: Any, index: int = 0) -> _Valid | Rejected:
     def reject(reason: str, message: str) -> Rejected:
         return Rejected(index, shown_id, reason, message)
 
-    if not _valid_text(raw):
-        return reject("invalid_utf8", "The event holds text that is not UTF-8.")
     if not isinstance(event_id, str) or not _ID.match(event_id):
         return reject("bad_id", "id must be 8-64 letters, digits or hyphens.")
     unknown = sorted(set(raw) - _FIELDS - set(_BOUND))
@@ -366,11 +342,19 @@ def validate_event(raw: Any, index: int = 0) -> _Valid | Rejected:
         )
     if any(isinstance(v, str) and len(v) > MAX_STRING for v in data.values()):
         return reject("too_large", f"a data field is over {MAX_STRING} characters.")
-    size = len(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode())
+    try:
+        # Lone surrogates (bytes that were not UTF-8) cannot be encoded.
+        url.encode("utf-8")
+        payload = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        size = len(payload.encode("utf-8"))
+    except UnicodeEncodeError:
+        return reject("invalid_utf8", "The event holds text that is not UTF-8.")
+    except (TypeError, ValueError, RecursionError):  # pragma: no cover - from JSON
+        return reject("bad_data", "data cannot be stored as JSON.")
     if size > MAX_DATA_BYTES:
         return reject("too_large", f"data is {size} bytes; at most {MAX_DATA_BYTES}.")
     bound = {k: raw[k] for k in _BOUND if k in raw}
-    return _Valid(index, event_id, kind, seq, ts, url, data, bound)
+    return _Valid(index, event_id, kind, seq, ts, url, data, payload, bound)
 
 
 # ------------------------------------------------------------------ attempts
@@ -381,54 +365,59 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+_CONTEXT_SQL = """
+SELECT a.id, a.participant_id, p.study_id, a.task_id, s.status, s.settings,
+       a.started_at, a.ended_at, a.outcome, a.judged_by,
+       t.success_kind, t.success_value, t.time_limit_s
+FROM taskattempt AS a
+JOIN participant AS p ON p.id = a.participant_id
+JOIN task AS t ON t.id = a.task_id
+JOIN study AS s ON s.id = p.study_id
+WHERE a.{column} = ?
+"""
+
+
+def _when(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return _aware(moment)
+
+
 def _context(
     session: Session, token: str | None, *, attempt_id: int | None = None
 ) -> _Context:
-    where = (
-        col(TaskAttempt.token_hash) == hash_token(token)
-        if token is not None
-        else col(TaskAttempt.id) == attempt_id
+    """Everything about an attempt ingest needs, in one query.
+
+    The query is written for SQLite (this runs on every batch, and the ORM's
+    overhead would be most of its cost); values come back as stored.
+    """
+    column, key = ("token_hash", hash_token(token)) if token else ("id", attempt_id)
+    row = (
+        session.connection()
+        .exec_driver_sql(_CONTEXT_SQL.format(column=column), (key,))
+        .first()
     )
-    row: Any = session.execute(
-        select(
-            col(TaskAttempt.id),
-            col(TaskAttempt.participant_id),
-            col(Participant.study_id),
-            col(TaskAttempt.task_id),
-            col(Study.status),
-            col(Study.settings),
-            col(TaskAttempt.started_at),
-            col(TaskAttempt.ended_at),
-            col(TaskAttempt.outcome),
-            col(TaskAttempt.judged_by),
-            col(Task.success_kind),
-            col(Task.success_value),
-            col(Task.time_limit_s),
-        )
-        .join(Participant, col(Participant.id) == col(TaskAttempt.participant_id))
-        .join(Task, col(Task.id) == col(TaskAttempt.task_id))
-        .join(Study, col(Study.id) == col(Participant.study_id))
-        .where(where)
-    ).first()
-    if row is None or row.status == StudyStatus.draft:
+    if row is None or row[4] == StudyStatus.draft:
         raise TokenError("This recording link is not valid.")
-    if row.status == StudyStatus.closed:
+    if row[4] == StudyStatus.closed:
         raise StudyStateError("This study is closed; nothing more is recorded.")
-    origins = (row.settings or {}).get("allowed_origins") or []
+    settings = json.loads(row[5]) if isinstance(row[5], str) else (row[5] or {})
+    origins = settings.get("allowed_origins") or []
     return _Context(
-        attempt_id=row.id,
-        participant_id=row.participant_id,
-        study_id=row.study_id,
-        task_id=row.task_id,
-        study_status=row.status,
+        attempt_id=row[0],
+        participant_id=row[1],
+        study_id=row[2],
+        task_id=row[3],
+        study_status=StudyStatus(row[4]),
         allowed_origins=tuple(str(o) for o in origins),
-        started_at=_aware(row.started_at) if row.started_at else None,
-        ended_at=_aware(row.ended_at) if row.ended_at else None,
-        outcome=row.outcome,
-        judged_by=row.judged_by,
-        success_kind=row.success_kind,
-        success_value=row.success_value,
-        time_limit_s=row.time_limit_s,
+        started_at=_when(row[6]),
+        ended_at=_when(row[7]),
+        outcome=Outcome(row[8]) if row[8] else None,
+        judged_by=JudgedBy(row[9]) if row[9] else None,
+        success_kind=row[10],
+        success_value=row[11],
+        time_limit_s=row[12],
     )
 
 
@@ -631,6 +620,47 @@ def _bound_to(ctx: _Context, bound: Mapping[str, Any]) -> bool:
     return all(str(value) == str(own[key]) for key, value in bound.items())
 
 
+_INSERT_SQL = (
+    "INSERT INTO event (event_id, participant_id, attempt_id, type, seq, "
+    "client_ts, received_at, url, payload) VALUES {rows} "
+    "ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
+)
+
+
+def _stamp(moment: datetime | None) -> str | None:
+    """A UTC time in the form SQLAlchemy stores SQLite datetimes in."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _insert(
+    session: Session, ctx: _Context, events: list[_Valid], now: datetime
+) -> set[str]:
+    """Insert-or-ignore ``events``; return the ids actually inserted.
+
+    One multi-row INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING per
+    batch (SQLite 3.35+); ids not returned were stored before.
+    """
+    received = _stamp(now)
+    params: list[Any] = []
+    for e in events:
+        params += [
+            e.id,
+            ctx.participant_id,
+            ctx.attempt_id,
+            e.type,
+            e.seq,
+            _stamp(e.ts),
+            received,
+            e.url,
+            e.payload,
+        ]
+    sql = _INSERT_SQL.format(rows=",".join(["(?,?,?,?,?,?,?,?,?)"] * len(events)))
+    result = session.connection().exec_driver_sql(sql, tuple(params))
+    return {row[0] for row in result}
+
+
 def ingest(
     session: Session,
     token: str,
@@ -679,46 +709,30 @@ def ingest(
                 fresh[event.id] = event
         acked: list[str] = []
         if fresh:
-            stored_before = session.execute(
-                select(_EVENT.c.event_id, _EVENT.c.attempt_id).where(
-                    _EVENT.c.event_id.in_(list(fresh))
-                )
-            ).all()
-            for event_id, attempt_id in stored_before:
-                event = fresh.pop(event_id)
-                if attempt_id == ctx.attempt_id:
-                    duplicates += 1
-                    acked.append(event_id)
-                else:
-                    rejected.append(
-                        Rejected(
-                            event.index,
-                            event_id,
-                            "id_conflict",
-                            "This id belongs to another recording.",
-                        )
+            inserted = _insert(session, ctx, list(fresh.values()), now)
+            acked.extend(inserted)
+            others = [i for i in fresh if i not in inserted]
+            for event_id in others:
+                fresh.pop(event_id)
+            if others:
+                stored_before = session.execute(
+                    select(_EVENT.c.event_id, _EVENT.c.attempt_id).where(
+                        _EVENT.c.event_id.in_(others)
                     )
-        if fresh:
-            session.execute(
-                sqlite_insert(_EVENT).on_conflict_do_nothing(
-                    index_elements=["event_id"]
-                ),
-                [
-                    {
-                        "event_id": e.id,
-                        "participant_id": ctx.participant_id,
-                        "attempt_id": ctx.attempt_id,
-                        "type": e.type,
-                        "seq": e.seq,
-                        "client_ts": e.ts,
-                        "received_at": now,
-                        "url": e.url,
-                        "payload": e.data,
-                    }
-                    for e in fresh.values()
-                ],
-            )
-            acked.extend(fresh)
+                ).all()
+                for event_id, attempt_id in stored_before:
+                    if attempt_id == ctx.attempt_id:
+                        duplicates += 1
+                        acked.append(event_id)
+                    else:
+                        rejected.append(
+                            Rejected(
+                                next(e.index for e in valid if e.id == event_id),
+                                event_id,
+                                "id_conflict",
+                                "This id belongs to another recording.",
+                            )
+                        )
 
         attempt = _check_time_limit(session, ctx, now)
         if attempt is None and ctx.ended_at is None:
