@@ -44,6 +44,7 @@ from uxlab.analysis import (
 )
 from uxlab.errors import NotFoundError, UxlabError
 from uxlab.models import Study
+from uxlab.moderation import notes_by_tag
 from uxlab.stats import ConfidenceInterval
 from uxlab.text import render_markdown
 
@@ -356,6 +357,7 @@ def render_report_html(
     return render_template(
         "results/report.html",
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        notes=notes_by_tag(session, study),
         css=Markup(_stylesheet()),  # noqa: S704 - our own static file
         **report_context(page, interactive=False),
     )

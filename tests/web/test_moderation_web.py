@@ -467,3 +467,19 @@ def test_notes_board_and_csv(mod: FlaskClient, study: Study, session: Session) -
     rows = list(csv.DictReader(io.StringIO(download.get_data(as_text=True))))
     assert [r["text"] for r in rows] == ["'=SUM(A1)", "lost", "nice"]
     assert {r["task_title"] for r in rows} == {"Browse the jackets"}
+
+
+def test_the_study_report_carries_the_notes(
+    mod: FlaskClient, study: Study, session: Session
+) -> None:
+    session_id = schedule(mod, study, "P1")
+    post(
+        mod,
+        base(study, session_id) + "/notes",
+        {"note_id": "note-000001", "tag": "c", "text": "Lost in <menus>"},
+    )
+    report = mod.get(f"/studies/{study.slug}/report.html")
+    assert report.status_code == 200
+    assert 'id="session-notes"' in report.text
+    assert "Lost in &lt;menus&gt;" in report.text
+    assert "<menus>" not in report.text
