@@ -29,7 +29,9 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(client, session) -
 
 
 def test_password_is_stored_hashed(session) -> None:
-    researcher = create_researcher(session, email="r@example.org", password="long-enough")
+    researcher = create_researcher(
+        session, email="r@example.org", password="long-enough"
+    )
     assert "long-enough" not in researcher.password_hash
     assert researcher.password_hash.startswith("scrypt:")
 
@@ -60,13 +62,19 @@ def test_login_form_needs_its_csrf_token(csrf_app) -> None:
     with Session(get_engine(csrf_app)) as session:
         create_researcher(session, email="r@example.org", password="long-enough")
     client = csrf_app.test_client()
-    forged = client.post("/login", data={"email": "r@example.org", "password": "long-enough"})
+    forged = client.post(
+        "/login", data={"email": "r@example.org", "password": "long-enough"}
+    )
     assert forged.status_code == 400
     page = client.get("/login").data.decode()
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
     assert token, page
     ok = client.post(
         "/login",
-        data={"email": "r@example.org", "password": "long-enough", "csrf_token": token[1]},
+        data={
+            "email": "r@example.org",
+            "password": "long-enough",
+            "csrf_token": token[1],
+        },
     )
     assert ok.status_code == 302
