@@ -292,6 +292,22 @@ def _ts(raw: Any) -> datetime | None:
     return datetime.fromtimestamp(raw / 1000, UTC)
 
 
+#: Encodes event data for storage; one instance, as ``json.dumps`` with options
+#: builds a new encoder on every call.
+_PAYLOAD_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
+def _driver_execute(session: Session, sql: str, params: Sequence[Any]) -> Any:
+    """Run ``sql`` on the session's own DB-API connection, in its transaction.
+
+    Ingest runs a few fixed statements per batch, where the SQLAlchemy
+    execution layer would cost more than SQLite does.
+    """
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    return raw.execute(sql, params)
+
+
 def validate_event(raw: Any, index: int = 0) -> _Valid | Rejected:
     """Check one event on its own; a :class:`Rejected` says why it is refused.
 
@@ -345,7 +361,7 @@ def validate_event(raw: Any, index: int = 0) -> _Valid | Rejected:
     try:
         # Lone surrogates (bytes that were not UTF-8) cannot be encoded.
         url.encode("utf-8")
-        payload = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        payload = _PAYLOAD_JSON.encode(data)
         size = len(payload.encode("utf-8"))
     except UnicodeEncodeError:
         return reject("invalid_utf8", "The event holds text that is not UTF-8.")
@@ -393,11 +409,9 @@ def _context(
     overhead would be most of its cost); values come back as stored.
     """
     column, key = ("token_hash", hash_token(token)) if token else ("id", attempt_id)
-    row = (
-        session.connection()
-        .exec_driver_sql(_CONTEXT_SQL.format(column=column), (key,))
-        .first()
-    )
+    cursor = _driver_execute(session, _CONTEXT_SQL.format(column=column), (key,))
+    row = cursor.fetchone()
+    cursor.close()
     if row is None or row[4] == StudyStatus.draft:
         raise TokenError("This recording link is not valid.")
     if row[4] == StudyStatus.closed:
@@ -657,8 +671,7 @@ def _insert(
             e.payload,
         ]
     sql = _INSERT_SQL.format(rows=",".join(["(?,?,?,?,?,?,?,?,?)"] * len(events)))
-    result = session.connection().exec_driver_sql(sql, tuple(params))
-    return {row[0] for row in result}
+    return {row[0] for row in _driver_execute(session, sql, params)}
 
 
 def ingest(
