@@ -282,6 +282,15 @@ def test_clicks_page_and_heatmap_for_the_owner_only(
     client.post(
         "/login", data={"email": "own@example.org", "password": "long-enough-password"}
     )
+    # Reached by links: the study page (with the recorder snippet) and results.
+    study_page = client.get(f"/studies/{slug}").get_data(as_text=True)
+    assert f'href="/studies/{slug}/clicks"' in study_page
+    assert (
+        '&lt;script src="http://localhost/static/recorder.js" defer&gt;' in study_page
+    )
+    results = client.get(f"/studies/{slug}/results").get_data(as_text=True)
+    assert f'href="/studies/{slug}/clicks"' in results
+    assert f'src="/studies/{slug}/tasks/cart/heatmap.png"' in results
     page = client.get(f"/studies/{slug}/clicks")
     assert page.status_code == 200
     html = page.get_data(as_text=True)

@@ -143,6 +143,15 @@ def participant_link(token: str) -> str:
     return f"{base}s/{token}"
 
 
+def recorder_src() -> str:
+    """The absolute URL of the recorder script, for the snippet sites add."""
+    public = current_app.config.get("PUBLIC_URL")
+    path = url_for("static", filename="recorder.js")
+    if public:
+        return str(public).rstrip("/") + path
+    return request.host_url.rstrip("/") + path
+
+
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     return {"markdown": render_markdown, "participant_link": participant_link}
@@ -267,6 +276,7 @@ def _render_study(
         o=overview,
         study=study,
         invite_form=invite_form or InviteForm(formdata=None),
+        recorder_src=recorder_src(),
     )
     return page, status
 
