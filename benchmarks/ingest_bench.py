@@ -113,7 +113,7 @@ def start_server(
 ) -> subprocess.Popen[bytes]:
     env = dict(os.environ, UXLAB_DATABASE_URL=url, UXLAB_SECRET_KEY="bench")
     script = Path(sys.executable).with_name("uxlab")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "uxlab.cli"]
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "uxlab"]
     proc = subprocess.Popen(
         [*command, "serve", "--host", "127.0.0.1", "--port", str(port)]
         + ["--threads", str(threads)],

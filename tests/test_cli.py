@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -148,7 +150,18 @@ def test_demo_seeds_once(runner, session) -> None:
 
 
 def test_help_lists_the_commands() -> None:
-    result = CliRunner().invoke(cli, ["--help"])
-    assert result.exit_code == 0
-    for name in ("serve", "demo", "db", "researcher", "study", "export"):
-        assert name in result.output
+    # As a user runs it: the console script, which loads the app's commands too.
+    result = subprocess.run(
+        [sys.executable, "-m", "uxlab", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    listed = [
+        line.split()[0]
+        for line in result.stdout.split("Commands:")[1].splitlines()
+        if line.strip()
+    ]
+    for name in ("serve", "demo", "db", "researcher", "study", "export", "audit"):
+        assert name in listed
+    assert len(listed) == len(set(listed)) and "cli" not in listed, listed

@@ -261,9 +261,9 @@ for _command in _COMMANDS:
 
 def register_commands(app: Flask) -> None:
     """Make the commands available as ``flask --app uxlab ...`` too."""
-    for command in cli.commands.values():
-        if command.name not in app.cli.commands:
-            app.cli.add_command(command)
+    for name, command in cli.commands.items():
+        if name not in app.cli.commands:
+            app.cli.add_command(command, name)
 
 
 # Commands of optional subsystems are registered below.
