@@ -343,13 +343,16 @@
     if (!moderator) return;
     const task = currentTask();
     const p = state.participant;
+    const ended = Boolean(state.session.ended_ms);
     const onTask = task && p.present && p.step === "task:" + task.index;
-    root.querySelector('[data-action="start"]').disabled = !(onTask && task.state === "waiting");
+    root.querySelector('[data-action="start"]').disabled = ended || !(onTask && task.state === "waiting");
     root.querySelectorAll("[data-outcome]").forEach((button) => {
-      button.disabled = !task || !p.present;
+      button.disabled = ended || !task || !p.present;
     });
     const nextButton = root.querySelector('[data-action="next"]');
-    nextButton.disabled = !state.next_step;
+    nextButton.disabled = ended || !state.next_step;
+    const banner = root.querySelector("[data-ended]");
+    if (banner) banner.hidden = !ended;
     root.querySelector("[data-next-label]").textContent = state.next_step
       ? "Next: " + state.next_step.label
       : "Next step";

@@ -165,6 +165,7 @@
   const follow = document.querySelector('meta[name="uxlab-follow"]');
   if (!follow) return;
   const shown = follow.dataset.step;
+  const shownPhase = follow.dataset.phase || "";
   let notice = null;
   const connected = (ok) => {
     if (!notice) {
@@ -177,7 +178,11 @@
     notice.hidden = ok;
   };
   const apply = (state) => {
-    if (state && state.step && state.step !== shown) window.location.assign(window.location.pathname);
+    if (!state || !state.step) return;
+    // A new step, the task started or judged, or the session ended: show it.
+    if (state.step !== shown || (state.phase || "") !== shownPhase || state.ended) {
+      window.location.assign(window.location.pathname);
+    }
   };
   const poll = () =>
     fetch(follow.dataset.poll, { credentials: "same-origin", headers: { Accept: "application/json" } })

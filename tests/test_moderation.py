@@ -505,7 +505,12 @@ def test_state_shows_the_participant_and_the_current_task(
     assert p["last_click"]["label"] == "Add to cart"
     assert state["current_task"] == 0 and state["tasks"][0]["current"]
     assert state["next_step"] == {"step": "seq:0", "label": "Questions after task 1"}
-    assert m.follow_state(session, participant) == {"version": 0, "step": "task:0"}
+    assert m.follow_state(session, participant) == {
+        "version": 0,
+        "step": "task:0",
+        "phase": "waiting",
+        "ended": False,
+    }
 
 
 def test_timeline_puts_attempts_moves_events_and_notes_in_order(

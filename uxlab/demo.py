@@ -21,6 +21,7 @@ from uxlab.models import (
     Researcher,
     Response,
     Study,
+    StudyMode,
     StudyStatus,
     Task,
     TaskAttempt,
@@ -99,8 +100,9 @@ def seed_demo(session: Session, *, participants: int = 30, seed: int = 7) -> Dem
                 session, spec, owner=owner, source_text=path.read_text(), publish=live
             )
             simulate_participants(session, study, round(participants * share), rng)
-            open_invite(session, study, secret)
-            create_invites(session, study, 5, secret, label="demo invites")
+            if study.mode != StudyMode.moderated:  # those join through sessions
+                open_invite(session, study, secret)
+                create_invites(session, study, 5, secret, label="demo invites")
     owner = session.exec(select(Researcher).where(Researcher.email == DEMO_EMAIL)).one()
     for study in session.exec(
         select(Study).where(Study.researcher_id == owner.id)
@@ -111,7 +113,7 @@ def seed_demo(session: Session, *, participants: int = 30, seed: int = 7) -> Dem
             ).all()
         )
         result.studies.append((study.slug, study.title, count))
-        if study.status == StudyStatus.live:
+        if study.status == StudyStatus.live and study.mode != StudyMode.moderated:
             from uxlab.invites import invite_token
 
             token = invite_token(open_invite(session, study, secret), secret)

@@ -92,6 +92,13 @@ class ConsentRequiredError(UxlabError):
     status = 403
 
 
+class SessionLinkRequiredError(UxlabError):
+    """A moderated study entered through a link that belongs to no session."""
+
+    code = "session_link_required"
+    status = 403
+
+
 class TokenError(UxlabError):
     """A participant or attempt token that is unknown, used up or expired."""
 

@@ -665,7 +665,24 @@ def follow_state(db: Session, participant: Participant) -> dict[str, Any]:
     return {
         "version": ms.version if ms is not None else 0,
         "step": participant.step,
+        "phase": _task_phase(db, participant),
+        "ended": ms is not None and ms.ended_at is not None,
     }
+
+
+def _task_phase(db: Session, participant: Participant) -> str | None:
+    """Where the participant's current task stands: waiting, started or judged."""
+    step = participant.step or ""
+    if not step.startswith("task:"):
+        return None
+    index = int(step.split(":", 1)[1])
+    order = participant.task_order or []
+    if index >= len(order):
+        return None
+    attempt = _attempts(db, participant).get(order[index])
+    if attempt is None or attempt.started_at is None:
+        return "waiting"
+    return "judged" if attempt.ended_at is not None else "started"
 
 
 # ---------------------------------------------------------------- controls
@@ -752,6 +769,8 @@ def control(
             _start_clock(ms, now)
             ms.ended_at = ms.ended_at or now
         else:
+            if ms.ended_at is not None:
+                raise ControlRefusedError("This session has ended.")
             if participant is None:
                 raise ControlRefusedError(
                     "The participant has not opened their link yet."

@@ -40,6 +40,7 @@ from uxlab.errors import (
     InvalidAnswerError,
     LinkExpiredError,
     NotFoundError,
+    SessionLinkRequiredError,
     StudyStateError,
     TokenError,
 )
@@ -49,10 +50,12 @@ from uxlab.models import (
     Invite,
     InviteKind,
     JudgedBy,
+    ModeratedSession,
     Outcome,
     Participant,
     Response,
     Study,
+    StudyMode,
     StudyStatus,
     Task,
     TaskAttempt,
@@ -317,6 +320,18 @@ def enter_with_invite(
     if invite is None or invite.revoked_at is not None:
         raise TokenError("This link does not work. Check that you copied all of it.")
     study = _study_for_participants(session.get(Study, invite.study_id))
+    if study.mode == StudyMode.moderated and (
+        invite.kind != InviteKind.single
+        or session.exec(
+            select(ModeratedSession.id).where(ModeratedSession.invite_id == invite.id)
+        ).first()
+        is None
+    ):
+        session.rollback()
+        raise SessionLinkRequiredError(
+            "This study runs in sessions with a moderator: use the link your "
+            "moderator sent you for your session."
+        )
     if invite.kind == InviteKind.single:
         token = _derive(secret, f"participant:{invite.id}:{invite.nonce}")
         participant = _by_token(session, token)

@@ -141,11 +141,13 @@ def test_moderator_drives_a_session_the_participant_follows(
     # Task 1: start, a quote, success, on to the SEQ.
     mod.keyboard.press("s")
     expect(task_row(mod, "browse")).to_have_attribute("data-state", "running")
+    expect(part.get_by_text("Your moderator has started this task")).to_be_visible()
     expect(mod.locator("#task-timer")).not_to_have_text("0:00", timeout=5000)
     note(mod, "q", "Likes the colours")
     expect(stored(mod, "Likes the colours")).to_contain_text("quote")
     mod.keyboard.press("1")
     expect(task_row(mod, "browse")).to_contain_text("success")
+    expect(part.get_by_text("That is this task done")).to_be_visible()
     mod.keyboard.press("n")
     expect(part.get_by_role("heading", name="How was that task?")).to_be_visible()
 
@@ -315,3 +317,13 @@ def test_reconnects_lose_nothing_and_a_reload_lands_on_the_moderators_step(
     ]
     participant = session.exec(select(Participant)).one()
     assert participant.step == "task:1" == participant.moderator_step
+
+    # The moderator ends the session early (x, twice): both screens say so.
+    mod.keyboard.press("x")
+    expect(mod.get_by_text("Press x (or End session) again")).to_be_visible()
+    mod.keyboard.press("x")
+    expect(mod.get_by_text("This session has ended.")).to_be_visible()
+    expect(mod.get_by_role("button", name=re.compile("Start task"))).to_be_disabled()
+    expect(part.get_by_role("heading", name="This session has ended")).to_be_visible()
+    part.reload()
+    expect(part.get_by_role("heading", name="This session has ended")).to_be_visible()

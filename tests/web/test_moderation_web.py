@@ -15,7 +15,14 @@ from sqlmodel import Session, select
 
 from tests.test_moderation import SECRET, join, moderated_study
 from uxlab import moderation as m
-from uxlab.models import ModeratedSession, SessionNote, Study, TaskAttempt
+from uxlab.invites import create_invites, invite_token, open_invite
+from uxlab.models import (
+    ModeratedSession,
+    Participant,
+    SessionNote,
+    Study,
+    TaskAttempt,
+)
 from uxlab.web import moderation as web
 
 PASSWORD = "long enough pw"
@@ -393,26 +400,43 @@ def test_participant_page_follows_the_moderator(
     task_page = participant_client.get(take).text
     assert "Your moderator will start this task" in task_page
     assert "I'm done" not in task_page and "Open the site" in task_page
-    assert participant_client.get(take + "/live.json").get_json()["step"] == "task:0"
+    live = participant_client.get(take + "/live.json").get_json()
+    assert live["step"] == "task:0" and live["phase"] == "waiting"
     session.rollback()  # see the app's commits
     participant = m.session_participant(session, ms)
     assert participant is not None
     task = participant.task_order[0]
-    for body in (
-        {"action_id": "action-0001", "action": "start", "task_id": task},
-        {
-            "action_id": "action-0002",
-            "action": "outcome",
-            "task_id": task,
-            "outcome": "success",
-        },
-        {"action_id": "action-0003", "action": "next", "from_step": "task:0"},
+    shown = {"started": "has started this task", "judged": "That is this task done"}
+    for body, phase in (
+        ({"action_id": "action-0001", "action": "start", "task_id": task}, "started"),
+        (
+            {
+                "action_id": "action-0002",
+                "action": "outcome",
+                "task_id": task,
+                "outcome": "success",
+            },
+            "judged",
+        ),
+        ({"action_id": "action-0003", "action": "next", "from_step": "task:0"}, None),
     ):
         assert post(mod, base(study, session_id) + "/control", body).status_code == 200
+        assert participant_client.get(take + "/live.json").get_json()["phase"] == phase
+        if phase:
+            assert shown[phase] in participant_client.get(take).text
     live = participant_client.get(take + "/live.json").get_json()
     assert live["step"] == "seq:0" and live["version"] == 3
+    assert live["ended"] is False
     # A reload lands on the step the moderator set; the participant answers it.
     assert "How was that task?" in participant_client.get(take).text
+    # The moderator ends the session early: the participant's page says so,
+    # and keeps saying so after a reload.
+    end = {"action_id": "action-0004", "action": "end"}
+    assert post(mod, base(study, session_id) + "/control", end).status_code == 200
+    assert participant_client.get(take + "/live.json").get_json()["ended"] is True
+    ended = participant_client.get(take).text
+    assert "This session has ended" in ended and "How was that task?" not in ended
+    assert 'name="uxlab-follow"' not in ended
     # Someone else's browser has no place in this study.
     assert app.test_client().get(take + "/live.json").status_code == 401
 
@@ -483,3 +507,29 @@ def test_the_study_report_carries_the_notes(
     assert 'id="session-notes"' in report.text
     assert "Lost in &lt;menus&gt;" in report.text
     assert "<menus>" not in report.text
+
+
+def test_moderated_study_admits_only_session_links(
+    app: Flask, mod: FlaskClient, study: Study, session: Session
+) -> None:
+    # The study page offers sessions, not an open link or plain invites.
+    page = mod.get(f"/studies/{study.slug}").text
+    assert "Open link" not in page and "Single-use invite links" not in page
+    assert "Participants join only through their session" in page
+    # A link that belongs to no session (open or plain invite) is refused
+    # before anyone is created, so nobody waits for a moderator who never comes.
+    open_link = invite_token(open_invite(session, study, SECRET), SECRET)
+    plain = create_invites(session, study, 1, SECRET)[0]
+    for token in (open_link, invite_token(plain, SECRET)):
+        refused = app.test_client().get(f"/s/{token}")
+        assert refused.status_code == 403
+        assert "Please use your session link" in refused.text
+    session.rollback()
+    assert session.exec(select(Participant)).all() == []
+    # The session's own link works.
+    session_id = schedule(mod, study)
+    session.rollback()  # see the app's commits
+    ms = session.get(ModeratedSession, session_id)
+    assert ms is not None
+    link = m.participant_link_token(session, ms, SECRET)
+    assert app.test_client().get(f"/s/{link}").status_code == 303

@@ -69,7 +69,7 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("r", "Type a reason for the next outcome"),
     ("n", "Move the participant on to the next step"),
     ("/", "Type a note"),
-    ("x", "End the session"),
+    ("x", "End the session (press it twice)"),
     ("?", "Show or hide these shortcuts"),
     ("Esc", "Leave a text field"),
 )

@@ -28,7 +28,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from uxlab import moderation, participation, recorder
 from uxlab.db import get_session
 from uxlab.errors import UxlabError
-from uxlab.models import Participant
+from uxlab.models import Participant, StudyMode
 from uxlab.text import render_markdown
 from uxlab.web.auth import limiter
 from uxlab.web.moderation import event_stream, state_response
@@ -166,8 +166,17 @@ def _render(
         "questionnaire": "participant/questionnaire.html",
         "done": "participant/done.html",
     }[page.kind]
+    live = None
+    if page.study.mode == StudyMode.moderated and page.kind != "done":
+        live = moderation.follow_state(get_session(), page.participant)
+        if live["ended"]:
+            template = "participant/session_ended.html"
     html = render_template(
-        template, page=page, study=page.study, resume_url=_resume_url(token)
+        template,
+        page=page,
+        study=page.study,
+        live=live,
+        resume_url=_resume_url(token),
     )
     return html, status
 
