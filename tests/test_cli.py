@@ -165,3 +165,18 @@ def test_help_lists_the_commands() -> None:
     for name in ("serve", "demo", "db", "researcher", "study", "export", "audit"):
         assert name in listed
     assert len(listed) == len(set(listed)) and "cli" not in listed, listed
+
+
+def test_serve_on_a_busy_port_is_one_line(runner) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = runner.invoke(args=["serve", "--port", str(port)])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"Error: cannot listen on 127.0.0.1:{port}: Address already in use "
+        "(is another server running there? try --port)"
+    ]

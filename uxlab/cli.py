@@ -7,6 +7,8 @@ prints the result. Domain errors become one line on stderr and exit status 1.
 from __future__ import annotations
 
 import functools
+import os
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -211,18 +213,39 @@ def export_command(study: str, fmt: str, output: Path) -> None:
     "--host", default="127.0.0.1", show_default=True, help="Interface to bind."
 )
 @click.option("--port", default=5000, show_default=True, help="Port to listen on.")
-@click.option("--threads", default=8, show_default=True, help="Worker threads.")
+@click.option(
+    "--threads",
+    default=16,
+    show_default=True,
+    help="Worker threads (each open moderated-session page holds one).",
+)
 @with_appcontext
 def serve_command(host: str, port: int, threads: int) -> None:
     """Serve uxlab with the production WSGI server (waitress)."""
     from flask import current_app
-    from waitress import serve
+    from waitress.server import create_server
 
     from uxlab.migrate import upgrade
 
     upgrade()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        # Bind once first: waitress, failing to bind, leaves sockets behind.
+        socket.create_server((host, port)).close()
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {host}:{port}: "
+            f"{os.strerror(exc.errno) if exc.errno else exc}"
+            " (is another server running there? try --port)"
+        ) from None
+    server = create_server(app, host=host, port=port, threads=threads)
     click.echo(f"uxlab is serving on http://{host}:{port}/ (Ctrl+C to stop)")
-    serve(current_app._get_current_object(), host=host, port=port, threads=threads)  # type: ignore[attr-defined]
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
 
 
 @click.command("demo")
