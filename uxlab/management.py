@@ -250,6 +250,19 @@ def _check_edit(edit: StudyEdit, tasks: Mapping[int, Task]) -> list[str]:
     return problems
 
 
+def _same_text(before: str | None, after: str | None) -> bool:
+    """Equal but for line endings and whitespace around the whole text.
+
+    >>> _same_text("Hello\\nworld\\n", "Hello\\r\\nworld")
+    True
+    """
+
+    def norm(text: str | None) -> str:
+        return (text or "").replace("\r\n", "\n").strip()
+
+    return norm(before) == norm(after)
+
+
 def edit_study(session: Session, study: Study, edit: StudyEdit) -> list[str]:
     """Apply an edit to a draft or live study; returns what changed.
 
@@ -268,15 +281,23 @@ def edit_study(session: Session, study: Study, edit: StudyEdit) -> list[str]:
             raise UxlabError("; ".join(problems))
         changed = []
         for name in ("title", "description", "consent"):
-            if getattr(study, name) != getattr(edit, name):
-                setattr(study, name, getattr(edit, name))
-                changed.append(name)
+            # A form sends CRLF and drops a study file's final newline: only a
+            # real change to the text counts (and bumps the consent version).
+            if _same_text(getattr(study, name), getattr(edit, name)):
+                continue
+            setattr(study, name, getattr(edit, name))
+            changed.append(name)
         if "consent" in changed:
             study.consent_version += 1
         for task_id, task_edit in edit.tasks.items():
             task = tasks[task_id]
             for name in ("title", "prompt", "start_url", "time_limit_s"):
-                if getattr(task, name) == getattr(task_edit, name):
+                before, after = getattr(task, name), getattr(task_edit, name)
+                if before == after or (
+                    isinstance(before, str)
+                    and isinstance(after, str)
+                    and _same_text(before, after)
+                ):
                     continue
                 if study.status != StudyStatus.draft and name in (
                     "start_url",

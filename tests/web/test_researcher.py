@@ -760,3 +760,25 @@ def test_oversize_body_is_413_with_csrf_on(
     assert response.status_code == 413
     assert _snapshot(session) == before
     session.close()
+
+
+def test_saving_an_unchanged_form_changes_nothing(
+    user: FlaskClient, session: Session, study: Study
+) -> None:
+    # As a browser sends it: CRLF line ends, the file's last newline gone.
+    def as_sent(text: str) -> str:
+        return text.rstrip("\n").replace("\n", "\r\n")
+
+    study.consent = "Line one.\n\nLine two.\n"
+    session.add(study)
+    session.commit()
+    data = _edit_data(session, study, consent=as_sent(study.consent))
+    for key, value in list(data.items()):
+        if isinstance(value, str) and key.endswith("prompt"):
+            data[key] = as_sent(value + "\n")
+    response = user.post(f"/studies/{study.slug}/edit", data=data)
+    assert response.status_code == 303, response.text
+    saved = fresh(session, study)
+    assert saved.consent_version == 1 and saved.consent == "Line one.\n\nLine two.\n"
+    page = user.get(response.headers["Location"]).text
+    assert "now version 2" not in page
