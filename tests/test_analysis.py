@@ -113,6 +113,10 @@ def test_sus_equals_the_library(session: Session, shop: Study) -> None:
     assert sus.sus == stats.sus_summary(scores)
     comments = next(q for q in report.questionnaires if q.kind == "open_text")
     assert comments.n == len(comments.comments) > 0
+    # No title in the study file: the question itself heads the answers.
+    assert comments.title == (
+        "Is there anything else you would like to tell us about the shop?"
+    )
 
 
 def test_overview_and_funnel(session: Session, shop: Study) -> None:

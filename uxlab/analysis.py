@@ -564,10 +564,13 @@ def _questionnaire_result(
     confidence_level: float,
 ) -> QuestionnaireResult:
     scale = (q.scale_min, q.scale_max)
+    # A one-question item (open text, a custom rating) often has no title of
+    # its own: the question is its heading.
+    title = q.title or (q.items[0].text if len(q.items) == 1 else q.id)
     base: dict[str, Any] = {
         "id": q.id,
         "kind": q.kind,
-        "title": q.title,
+        "title": title,
         "scale": scale,
     }
     if q.open_text:

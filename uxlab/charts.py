@@ -26,7 +26,13 @@ import numpy as np
 import numpy.typing as npt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
+from matplotlib.ticker import (
+    FixedLocator,
+    FuncFormatter,
+    LogLocator,
+    MaxNLocator,
+    NullFormatter,
+)
 
 from uxlab import stats
 from uxlab.stats import (
@@ -485,6 +491,10 @@ def nps_chart(result: NPSResult, *, subtitle: str = "") -> Figure:
     return fig
 
 
+#: Ticks of the time-ratio axis: halves, thirds and quarters either side of 1.
+_RATIO_TICKS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.33, 2.0, 4.0, 10.0, 20.0)
+
+
 def difference_chart(
     labels: Sequence[str],
     completion: Sequence[ComparisonResult | None],
@@ -522,7 +532,9 @@ def difference_chart(
         )
     left.axvline(0, color=GREY, lw=1.5)
     left.set_xlim(-100, 100)
-    left.set_xlabel(f"Completion rate, {label_b} minus {label_a} (points)")
+    left.set_xlabel(
+        _wrap(f"Completion rate, {label_b} minus {label_a} (percentage points)", 38)
+    )
     _style(left)
     right.set_xscale("log")
     shown: list[float] = []
@@ -550,9 +562,14 @@ def difference_chart(
     reach = max((abs(math.log(v)) for v in shown if v > 0), default=math.log(2))
     reach = min(max(reach * 1.2, math.log(1.5)), math.log(20))
     right.set_xlim(math.exp(-reach), math.exp(reach))
+    # A log axis this narrow gets no decade ticks: name the ratios people read.
+    ticks = [t for t in _RATIO_TICKS if math.exp(-reach) <= t <= math.exp(reach)]
+    right.xaxis.set_major_locator(FixedLocator(ticks))
     right.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}×"))
     right.xaxis.set_minor_formatter(NullFormatter())
-    right.set_xlabel(f"Time, {label_b} ÷ {label_a} (ratio of geometric means)")
+    right.set_xlabel(
+        _wrap(f"Time, {label_b} ÷ {label_a} (ratio of geometric means)", 38)
+    )
     _style(right)
     right.tick_params(axis="y", left=False)
     fig.suptitle(
