@@ -102,6 +102,9 @@ def test_difference_chart() -> None:
     assert _count(ids, "diff-completion-errorbar-") == 1
     assert _count(ids, "diff-time-errorbar-") == 1
     assert "Design B compared with Design A" in _text(svg)
+    # The time-ratio axis names ratios either side of 1, not just "1×".
+    text = _text(svg)
+    assert "1×" in text and "0.5×" in text and "2×" in text
 
 
 def test_discovery_chart() -> None:
