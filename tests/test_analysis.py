@@ -358,3 +358,17 @@ def test_study_without_data(session: Session) -> None:
     assert report.tasks[0].completion is None
     assert report.questionnaires[0].sus is None
     assert report.flagged == ()
+
+
+def test_only_rules_that_fit_the_design_are_listed(session: Session) -> None:
+    # A survey with NPS/CSAT/CES and no tasks: neither SUS nor a site to leave.
+    survey = _study(session, "touchpoint-survey.yaml", 5)
+    assert [kind for kind, _ in analyse_study(session, survey).flag_counts] == [
+        "speeder"
+    ]
+    shop = _study(session, "ecommerce-tasks.yaml", 5, seed=4)
+    assert [kind for kind, _ in analyse_study(session, shop).flag_counts] == [
+        "speeder",
+        "straight_lined_sus",
+        "never_left_task_page",
+    ]

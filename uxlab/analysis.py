@@ -768,9 +768,16 @@ def summarise(
         for q in data.questionnaires
     )
     quality, threshold = _quality(data)
+    # Only the rules that can apply to this study's design are listed.
+    applies = {
+        "speeder": True,
+        "straight_lined_sus": any(q.kind == "sus" for q in data.questionnaires),
+        "never_left_task_page": any(t.has_site for t in data.tasks),
+    }
     flag_counts = tuple(
         (kind, sum(any(f.kind == kind for f in q.flags) for q in quality))
         for kind in QUALITY_RULES
+        if applies.get(kind, True)
     )
     study = data.study
     return StudyReport(

@@ -249,3 +249,13 @@ def test_downloads(client: FlaskClient, study: Study) -> None:
     assert xlsx.data.startswith(b"PK")
     codebook = client.get(f"/studies/{study.slug}/codebook.csv")
     assert codebook.get_data(as_text=True).startswith("\ufefffile,column,item")
+
+
+def test_a_study_nobody_has_taken_yet(client: FlaskClient, session: Session) -> None:
+    empty = _seed(session, "new@example.org", "sus-benchmark.yaml", 0)
+    _login(client, "new@example.org")
+    page = client.get(f"/studies/{empty.slug}/results")
+    assert page.status_code == 200
+    html = page.text
+    assert "No participant has started yet" in html
+    assert 'class="funnel"' not in html and "100 %" not in html
