@@ -136,6 +136,20 @@ def test_demo_seeds_once(runner, session) -> None:
     ).all()
     assert len(participants) == 12
     assert any(p.finished_at for p in participants)
+    # The shop's visits are recorded as the recorder would have: the clicks
+    # page has paths and clicks, and nobody is flagged for never leaving.
+    from uxlab.analysis import analyse_study
+    from uxlab.clicks import study_clicks
+
+    reports = {r.task.key: r for r in study_clicks(session, shop)}
+    assert reports["find-jacket"].clicks > 0 and reports["find-jacket"].paths
+    assert reports["checkout"].participants > 0
+    first_path = reports["returns"].paths[0][0]
+    assert first_path[0].endswith("index.html")
+    flags = dict(analyse_study(session, shop).flag_counts)
+    assert flags["never_left_task_page"] == 0
+    moderated = session.exec(select(Study).where(Study.mode == "moderated")).one()
+    assert f"take {moderated.slug}" not in result.output
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0, again.output
     assert "already exists" in again.output

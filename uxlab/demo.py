@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -208,6 +208,10 @@ def simulate_participants(
             session.flush()
             if task.success_kind == "first_click":
                 _first_click(session, p, attempt, task, success, rng, clock)
+            elif task.key in _SHOP_JOURNEYS and (task.start_url or "").startswith(
+                _SHOP
+            ):
+                _shop_visit(session, p, attempt, task.key, success, rng, clock, seconds)
             clock += timedelta(seconds=seconds + 10)
             for q in after:
                 base = 5.8 if success else 3.4
@@ -320,3 +324,168 @@ def _first_click(
             payload={"x": round(float(x), 4), "y": round(float(y), 4)},
         )
     )
+
+
+# ----------------------------------------------------- the demo shop's visits
+
+_SHOP = "/static/demo-shop/"
+_SHOP_ORIGIN = "http://127.0.0.1:5000"
+#: Where things are on the demo shop at 1280 x 800: (x, y, w, h, selector,
+#: tag, text, interactive).
+_SPOTS: dict[str, tuple[int, int, int, int, str, str, str, bool]] = {
+    "nav-jackets": (
+        288,
+        4,
+        72,
+        35,
+        "header > nav > a:nth-of-type(2)",
+        "a",
+        "Jackets",
+        True,
+    ),
+    "shop-jackets": (
+        192,
+        175,
+        102,
+        19,
+        "main > p:nth-of-type(2) > a",
+        "a",
+        "Shop jackets",
+        True,
+    ),
+    "nav-help": (366, 4, 52, 35, "header > nav > a:nth-of-type(3)", "a", "Help", True),
+    "heading": (192, 80, 600, 38, "main > h1", "h1", "", False),
+    "add-blue": (
+        209,
+        260,
+        123,
+        44,
+        "main > ul > li:nth-of-type(1) > form > button",
+        "button",
+        "Add to cart",
+        True,
+    ),
+    "jacket-name": (
+        209,
+        177,
+        254,
+        28,
+        "main > ul > li:nth-of-type(1) > h2",
+        "h2",
+        "Blue rain jacket",
+        False,
+    ),
+    "email": (192, 198, 404, 39, "#email", "input", "", True),
+    "place-order": (
+        192,
+        253,
+        124,
+        44,
+        "main > form > p > button",
+        "button",
+        "Place order",
+        True,
+    ),
+}
+#: Per task: the successful journey and a failed one, as (page, click) steps.
+_SHOP_JOURNEYS: dict[str, tuple[list[tuple[str, str | None]], ...]] = {
+    "find-jacket": (
+        [
+            ("index.html", "shop-jackets"),
+            ("jackets.html", "add-blue"),
+            ("cart.html", None),
+        ],
+        [
+            ("index.html", "heading"),
+            ("index.html", "nav-help"),
+            ("help.html", "nav-jackets"),
+            ("jackets.html", "jacket-name"),
+            ("jackets.html", None),
+        ],
+    ),
+    "returns": (
+        [("index.html", "nav-help"), ("help.html", None)],
+        [
+            ("index.html", "nav-jackets"),
+            ("jackets.html", "jacket-name"),
+            ("jackets.html", None),
+        ],
+    ),
+    "checkout": (
+        [
+            ("cart.html", "email"),
+            ("cart.html", "place-order"),
+            ("confirmation.html", None),
+        ],
+        [("cart.html", "heading"), ("cart.html", "email"), ("cart.html", None)],
+    ),
+}
+
+
+def _shop_visit(
+    session: Session,
+    p: Participant,
+    attempt: TaskAttempt,
+    key: str,
+    success: bool,
+    rng: np.random.Generator,
+    start: datetime,
+    seconds: float,
+) -> None:
+    """What the recorder would have sent for one visit to the demo shop."""
+    steps = _SHOP_JOURNEYS[key][0 if success else 1]
+    seq = 0
+    last_page = None
+    for n, (page, spot) in enumerate(steps):
+        when = start + timedelta(seconds=seconds * (n + 0.5) / len(steps))
+        url = f"{_SHOP_ORIGIN}{_SHOP}{page}"
+        if page != last_page:
+            seq += 1
+            session.add(
+                Event(
+                    event_id=str(uuid.uuid4()),
+                    participant_id=p.id,  # type: ignore[arg-type]
+                    attempt_id=attempt.id,
+                    type="page_view",
+                    seq=seq,
+                    client_ts=when,
+                    url=url,
+                    payload={"title": "Northwind Outfitters", "referrer": ""},
+                )
+            )
+            last_page = page
+        if spot is None:
+            continue
+        x, y, w, h, selector, tag, text, interactive = _SPOTS[spot]
+        seq += 1
+        px = round(float(rng.normal(x + w / 2, w / 6)))
+        py = round(float(rng.normal(y + h / 2, h / 6)))
+        session.add(
+            Event(
+                event_id=str(uuid.uuid4()),
+                participant_id=p.id,  # type: ignore[arg-type]
+                attempt_id=attempt.id,
+                type="click",
+                seq=seq,
+                client_ts=when + timedelta(seconds=1),
+                url=url,
+                payload={
+                    "x": px,
+                    "y": py,
+                    "cx": px,
+                    "cy": py,
+                    "vw": 1280,
+                    "vh": 800,
+                    "dw": 1280,
+                    "dh": 800,
+                    "sx": 0,
+                    "sy": 0,
+                    "selector": selector,
+                    "tag": tag,
+                    "role": "",
+                    "text": text,
+                    "interactive": interactive,
+                    "pointer": "mouse",
+                },
+            )
+        )
