@@ -96,7 +96,9 @@ def test_open_link_swaps_token_for_cookie_and_clean_url(
     page = client.get(f"/take/{study.slug}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "ShopCo checkout study" in html and "<strong>ShopCo</strong>" in html
+    assert "ShopCo checkout study" in html and "Before you start" in html
+    # The description is the researcher's note, not for participants.
+    assert "We are testing the" not in html
     assert "I agree, start the study" in html
     assert f"/r/{raw}" in html  # the personal resume link
     assert "Log out" not in html and "/researcher" not in html
