@@ -1023,9 +1023,17 @@ def _compare(
     common = [k for k in keys_a if k in keys_b]
     sus_a, sus_b = a.sus(), b.sus()
     if not common and (sus_a.size == 0 or sus_b.size == 0):
+        has_sus = [any(q.kind == "sus" for q in g.data.questionnaires) for g in (a, b)]
+        if all(has_sus):
+            why = "no task ids in common, and the SUS has no answers in " + (
+                " or ".join(
+                    t for t, s in ((title_a, sus_a), (title_b, sus_b)) if s.size == 0
+                )
+            )
+        else:
+            why = "no task ids and no SUS in common"
         raise AnalysisOptionError(
-            f"{title_a} and {title_b} share no task keys and no SUS, so there is "
-            "nothing to compare"
+            f"{title_a} and {title_b} have {why}, so there is nothing to compare yet"
         )
     cl = confidence_level
     rows = []

@@ -16,7 +16,7 @@ from uxlab.accounts import create_researcher
 from uxlab.analysis import analyse_study
 from uxlab.db import get_engine
 from uxlab.demo import simulate_participants
-from uxlab.models import Participant, Study
+from uxlab.models import Participant, Researcher, Study
 from uxlab.report import Formats
 from uxlab.studies import import_study, load_study_file
 
@@ -259,3 +259,20 @@ def test_a_study_nobody_has_taken_yet(client: FlaskClient, session: Session) -> 
     html = page.text
     assert "No participant has started yet" in html
     assert 'class="funnel"' not in html and "100 %" not in html
+
+
+def test_compare_with_nothing_in_common_says_why_beside_the_forms(
+    client: FlaskClient, session: Session, study: Study
+) -> None:
+    empty = import_study(
+        session,
+        load_study_file(TEMPLATES / "sus-benchmark.yaml"),
+        owner=session.get(Researcher, study.researcher_id),
+        source_text="",
+    )
+    _login(client)
+    page = client.get(f"/compare?a={empty.slug}&b={study.slug}")
+    assert page.status_code == 400
+    html = page.text
+    assert "no task ids in common, and the SUS has no answers in SUS benchmark" in html
+    assert "Compare studies" in html  # the forms are still there

@@ -195,11 +195,16 @@ def _comparison(
 
 @bp.route("/compare")
 @login_required  # type: ignore[untyped-decorator]
-def compare() -> str:
+def compare() -> tuple[str, int]:
     """Compare two studies, or two variants of one study, task by task."""
     cl, include = _options()
     args = request.args.to_dict()
-    comparison = _comparison(args, cl, include)
+    error = None
+    try:
+        comparison = _comparison(args, cl, include)
+    except analysis.AnalysisOptionError as exc:
+        # Said above the forms, so another pair can be picked straight away.
+        comparison, error = None, str(exc)
     svg = None
     if comparison is not None and comparison.tasks:
         svg = report.svg_markup(
@@ -221,7 +226,8 @@ def compare() -> str:
         cl=cl,
         include_excluded=include,
         methods=report.METHODS,
-    )
+        error=error,
+    ), (400 if error else 200)
 
 
 def _format() -> str:
