@@ -390,6 +390,8 @@ def delete_study(session: Session, study: Study) -> None:
 @dataclass(frozen=True, slots=True)
 class InviteRow:
     id: int
+    #: 1, 2, 3... within the study, in the order the links were made.
+    number: int
     label: str
     token: str
     state: str
@@ -418,11 +420,12 @@ def invite_rows(session: Session, study: Study, secret: str) -> list[InviteRow]:
     """The study's single-use invites with their link tokens and states."""
     now = utcnow()
     rows = []
-    for invite in single_invites(session, study):
+    for number, invite in enumerate(single_invites(session, study), start=1):
         assert invite.id is not None
         rows.append(
             InviteRow(
                 id=invite.id,
+                number=number,
                 label=invite.label,
                 token=invite_token(invite, secret),
                 state=invite_state(invite, now),
@@ -483,7 +486,7 @@ def invites_csv(rows: Iterable[InviteRow], link: Callable[[str], str]) -> str:
     for row in rows:
         writer.writerow(
             [
-                row.id,
+                row.number,
                 neutralise(row.label),
                 link(row.token),
                 row.state,

@@ -525,6 +525,9 @@ def test_make_list_download_and_revoke_invites(
     )
     for row in rows:
         assert row["link"] in page
+    # Numbered within the study (the open link took the first database id).
+    assert [r["invite"] for r in rows] == ["1", "2", "3"]
+    assert [i.id for i in invites] != [1, 2, 3]
 
     first = invites[0]
     response = user.post(f"{url}/invites/{first.id}/revoke")
