@@ -505,6 +505,7 @@ def test_make_list_download_and_revoke_invites(
     user: FlaskClient, session: Session, study: Study
 ) -> None:
     url = f"/studies/{study.slug}"
+    user.get(url)  # the first view makes the open link
     response = user.post(f"{url}/invites", data={"count": "3", "label": "Panel A"})
     assert response.status_code == 303
     assert response.headers["Location"] == f"{url}#invites"
