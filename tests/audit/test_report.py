@@ -176,3 +176,21 @@ def test_report_html_is_self_contained_and_summary_first(
 def test_report_html_passing(storefront_dir: Path) -> None:
     text = (storefront_dir / "report.html").read_text()
     assert "Passed." in text and "No findings." in text
+
+
+def test_passing_report_with_findings_says_they_are_not_gated(
+    tmp_path: Path, storefront_report: AuditReport, faulty_report: AuditReport
+) -> None:
+    import dataclasses
+
+    # Every threshold holds, yet findings exist: the verdict must not read as
+    # if the pages were clean.
+    report = dataclasses.replace(storefront_report, findings=faulty_report.findings[:2])
+    assert report.passed
+    write_reports(report, tmp_path)
+    text = (tmp_path / "report.html").read_text()
+    assert "Passed." in text
+    assert "The 2 findings below are not held to a threshold" in text
+    clean = tmp_path / "clean"
+    write_reports(storefront_report, clean)
+    assert "not held to a threshold" not in (clean / "report.html").read_text()
