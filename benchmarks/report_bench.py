@@ -117,14 +117,16 @@ def main() -> int:
             _, page = timed(build, args.repeat)
             assert isinstance(page, report.ResultsPage)
             parts = page.timings
-            rest = max(total - sum(parts.values()), 0.0)
             verdict = "ok" if total < GOAL_S else f"SLOWER than {GOAL_S:g} s"
             failures += total >= GOAL_S
+            # The split comes from building the page again on its own, so it
+            # does not add up to the request's median exactly.
             print(
                 f"{label:13} {total:6.3f} s  [{verdict}]  {size / 1e3:.0f} kB\n"
-                f"    queries {parts['queries']:.3f} s · statistics "
-                f"{parts['statistics']:.3f} s · charts {parts['charts']:.3f} s · "
-                f"template and request (the rest) {rest:.3f} s"
+                f"    split (a separate build): queries {parts['queries']:.3f} s · "
+                f"statistics {parts['statistics']:.3f} s · charts "
+                f"{parts['charts']:.3f} s; template and request "
+                f"≈ {max(total - sum(parts.values()), 0.0):.3f} s"
             )
     return 1 if failures else 0
 

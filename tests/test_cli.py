@@ -149,7 +149,8 @@ def test_demo_seeds_once(runner, session) -> None:
     flags = dict(analyse_study(session, shop).flag_counts)
     assert flags["never_left_task_page"] == 0
     moderated = session.exec(select(Study).where(Study.mode == "moderated")).one()
-    assert f"take {moderated.slug}" not in result.output
+    links = result.output.split("Participant links")[1]
+    assert shop.slug in links and moderated.slug not in links
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0, again.output
     assert "already exists" in again.output

@@ -589,6 +589,13 @@ def difference_chart(
     return fig
 
 
+#: The reference curves drawn beside the planned one, and where they come from.
+_REFERENCE_LABELS = {
+    0.1: "p = 0.1 (a problem 1 in 10 people meet)",
+    0.31: "p = 0.31 (Nielsen & Landauer's average)",
+}
+
+
 def discovery_chart(
     p: float, goal: float, needed: int, *, references: Sequence[float] = (0.1, 0.31)
 ) -> Figure:
@@ -608,7 +615,7 @@ def discovery_chart(
             color=colour,
             lw=1.5,
             ls="--",
-            label=f"p = {ref:g}",
+            label=_REFERENCE_LABELS.get(ref, f"p = {ref:g} (for comparison)"),
             gid=f"discovery-reference-{ref:g}",
         )
     curve = [100 * stats.problem_discovery(p, int(k)) for k in n]

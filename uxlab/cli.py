@@ -43,7 +43,14 @@ def _create_app() -> Flask:
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+@click.group(
+    cls=FlaskGroup,
+    create_app=_create_app,
+    add_version_option=False,
+    # Flask's run/shell/routes stay with `flask --app uxlab`; `uxlab serve`
+    # is the way to run it.
+    add_default_commands=False,
+)
 @click.version_option(package_name="uxlab")
 def cli() -> None:
     """uxlab: usability studies, UX statistics and automated UX audits."""
@@ -163,11 +170,30 @@ def study_list(owner: str | None) -> None:
     if not rows:
         click.echo("No studies.")
         return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for name, justify in (
+        ("study", "left"),
+        ("status", "left"),
+        ("mode", "left"),
+        ("finished", "right"),
+        ("started", "right"),
+        ("title", "left"),
+    ):
+        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for row in rows:
-        click.echo(
-            f"{row.slug:30} {row.status:7} {row.mode:12} "
-            f"{row.finished:>4}/{row.started:<4} finished  {row.title}"
+        table.add_row(
+            row.slug,
+            str(row.status),
+            str(row.mode),
+            str(row.finished),
+            str(row.started),
+            row.title,
         )
+    # Never wrapped or cut, in a terminal or a pipe.
+    Console(width=10_000, highlight=False).print(table)
 
 
 # -------------------------------------------------------------------- export

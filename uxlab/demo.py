@@ -71,10 +71,14 @@ class DemoResult:
     def lines(self) -> list[str]:
         head = "Demo data created." if self.created else "Demo data already exists."
         out = [head, f"Log in at /login as {DEMO_EMAIL} with password {DEMO_PASSWORD}"]
+        wide = max((len(slug) for slug, _, _ in self.studies), default=0)
         for slug, title, n in self.studies:
-            out.append(f"  {slug:32} {n:3} participants  {title}")
+            out.append(f"  {slug:{wide}}  {n:3} participants  {title}")
+        if self.links:
+            out.append("Participant links (open one in a private window):")
+        wide = max((len(slug) for slug, _ in self.links), default=0)
         for slug, url in self.links:
-            out.append(f"  take {slug}: {url}")
+            out.append(f"  {slug:{wide}}  {url}")
         return out
 
 

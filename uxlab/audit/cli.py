@@ -37,7 +37,7 @@ def _viewport(value: str) -> str | Viewport:
 @click.command("audit")
 @click.argument(
     "script_path",
-    metavar="SCRIPT",
+    metavar="[SCRIPT]",
     required=False,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
 )
