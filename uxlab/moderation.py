@@ -66,7 +66,7 @@ from uxlab.models import (
     TaskAttempt,
     utcnow,
 )
-from uxlab.participation import _advance, _steps
+from uxlab.participation import advance_step, study_steps
 from uxlab.questionnaires import build_questionnaire
 from uxlab.tokens import hash_token
 
@@ -609,7 +609,7 @@ def build_state(
     person: dict[str, Any] = {"present": participant is not None}
     next_step = None
     if participant is not None:
-        steps = _steps(study, participant)
+        steps = study_steps(study, participant)
         if step in steps and step != "done":
             following = steps[steps.index(step) + 1]
             next_step = {
@@ -817,7 +817,7 @@ def _apply(
     study = _study(db, ms)
     if participant.consented_at is None or participant.step == "consent":
         raise ControlRefusedError("The participant has not agreed to take part yet.")
-    steps = _steps(study, participant)
+    steps = study_steps(study, participant)
     step = participant.step
     now = utcnow()
     if kind == "next":
@@ -833,7 +833,7 @@ def _apply(
                     "Judge this task before moving on (0 skips it)."
                 )
         _start_clock(ms, now)
-        _advance(study, participant)
+        advance_step(study, participant)
         participant.moderator_step = participant.step
         db.add(participant)
         return True

@@ -72,6 +72,7 @@ __all__ = [
     "LinkExpiredError",
     "QuestionnairePage",
     "StepPage",
+    "advance_step",
     "decline",
     "enter_with_invite",
     "enter_with_resume_token",
@@ -83,6 +84,7 @@ __all__ = [
     "save_answers",
     "start_task",
     "step_page",
+    "study_steps",
 ]
 
 #: Longest client-measured task time accepted (a day), in ms; longer is dropped.
@@ -180,7 +182,8 @@ def _closing(study: Study) -> list[Questionnaire]:
     return [build_questionnaire(spec, product=product) for spec in specs]
 
 
-def _steps(study: Study, participant: Participant) -> list[str]:
+def study_steps(study: Study, participant: Participant) -> list[str]:
+    """Every step of this participant's way through the study, in order."""
     steps = ["consent"]
     has_after = bool(study.settings.get("after_each_task"))
     for i in range(len(participant.task_order)):
@@ -192,9 +195,9 @@ def _steps(study: Study, participant: Participant) -> list[str]:
     return steps
 
 
-def _advance(study: Study, participant: Participant) -> None:
+def advance_step(study: Study, participant: Participant) -> None:
     """Move the participant to the step after the current one."""
-    steps = _steps(study, participant)
+    steps = study_steps(study, participant)
     index = steps.index(participant.step) + 1 if participant.step in steps else 0
     participant.step = steps[min(index, len(steps) - 1)]
     participant.progress = round(100 * steps.index(participant.step) / (len(steps) - 1))
@@ -410,7 +413,7 @@ def _attempt(
 
 
 def _page(session: Session, study: Study, participant: Participant) -> StepPage:
-    steps = _steps(study, participant)
+    steps = study_steps(study, participant)
     step = participant.step if participant.step in steps else "consent"
     kind = step.split(":", 1)[0]
     page = StepPage(
@@ -457,7 +460,7 @@ def give_consent(session: Session, slug: str, token: str | None, *, step: str) -
         participant.consented_at = now
         participant.consent_version = study.consent_version
         participant.started_at = participant.started_at or now
-        _advance(study, participant)
+        advance_step(study, participant)
         session.add(participant)
     session.commit()
 
@@ -610,7 +613,7 @@ def finish_task(
         return
     outcome = Outcome.abandoned if gave_up else Outcome.success
     _end(attempt, task, outcome, JudgedBy.self, client_duration_ms)
-    _advance(study, participant)
+    advance_step(study, participant)
     session.add_all([attempt, participant])
     session.commit()
 
@@ -667,7 +670,7 @@ def record_first_click(
     )
     outcome = Outcome.success if inside else Outcome.failure
     _end(attempt, task, outcome, JudgedBy.auto, client_duration_ms)
-    _advance(study, participant)
+    advance_step(study, participant)
     session.add_all([attempt, participant])
     session.commit()
 
@@ -803,7 +806,7 @@ def save_answers(
         if missing:
             problems.append(f"{q.id}: please answer {', '.join(missing)}")
     if not problems:
-        _advance(study, participant)
+        advance_step(study, participant)
         session.add(participant)
     session.commit()
     return problems

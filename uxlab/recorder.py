@@ -523,9 +523,9 @@ def _end_attempt(
         and study is not None
         and participant.step == f"task:{attempt.position - 1}"
     ):
-        from uxlab.participation import _advance
+        from uxlab.participation import advance_step
 
-        _advance(study, participant)
+        advance_step(study, participant)
         session.add(participant)
     return attempt
 
