@@ -485,6 +485,22 @@ def add_observer(
     return link
 
 
+def revoke_observer(db: Session, ms: ModeratedSession, observer_id: int) -> None:
+    """Stop an observer link from working; its notes stay. Unknown is 404."""
+    begin_write(db)
+    try:
+        link = db.get(SessionObserver, observer_id)
+        if link is None or link.session_id != ms.id:
+            raise NotFoundError(f"no observer link {observer_id} in this session")
+        link.revoked_at = link.revoked_at or utcnow()
+        db.add(link)
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+    CHANGES.notify()  # open observer streams end
+
+
 def observers(db: Session, ms: ModeratedSession) -> list[SessionObserver]:
     """The session's observer links, oldest first."""
     return list(

@@ -334,6 +334,9 @@ def test_other_researcher_gets_404_for_a_real_session(
     session_id = schedule(mod, study)
     other_study = moderated_study(session, "b@example.com")
     b = login(app, "b@example.com")
+    scheduled = session.get(ModeratedSession, session_id)
+    assert scheduled is not None
+    observer_id = m.observers(session, scheduled)[0].id
     routes = ["", "/console", "/state.json", "/stream"]
     for ref in (study.slug, str(study.id), other_study.slug):
         for route in routes:
@@ -344,6 +347,7 @@ def test_other_researcher_gets_404_for_a_real_session(
             ("/control", {"action_id": "action-0001", "action": "end"}),
             ("/notes", {"note_id": "note-000001", "tag": "q", "text": "x"}),
             ("/observers", None),
+            (f"/observers/{observer_id}/revoke", None),
         ):
             url = f"/studies/{ref}/sessions/{session_id}{route}"
             response = (
@@ -533,3 +537,26 @@ def test_moderated_study_admits_only_session_links(
     assert ms is not None
     link = m.participant_link_token(session, ms, SECRET)
     assert app.test_client().get(f"/s/{link}").status_code == 303
+
+
+def test_revoke_an_observer_link(
+    app: Flask, mod: FlaskClient, study: Study, session: Session
+) -> None:
+    session_id = schedule(mod, study)
+    ms = session.get(ModeratedSession, session_id)
+    assert ms is not None
+    link = m.observers(session, ms)[0]
+    url = f"/observe/{m.observer_token(link, SECRET)}"
+    watcher = app.test_client()
+    assert watcher.get(url).status_code == 200
+    page = mod.get(base(study, session_id)).text
+    revoke = f"{base(study, session_id)}/observers/{link.id}/revoke"
+    assert f'action="{revoke}"' in page
+    response = mod.post(revoke)
+    assert response.status_code == 303
+    for route in ("", "/state.json", "/stream"):
+        assert watcher.get(url + route).status_code == 404, route
+    assert f'action="{revoke}"' not in mod.get(base(study, session_id)).text
+    assert (
+        mod.post(f"{base(study, session_id)}/observers/99999/revoke").status_code == 404
+    )

@@ -327,6 +327,27 @@ def add_observer(slug: str, session_id: int) -> WerkzeugResponse:
     )
 
 
+@bp.route(
+    "/studies/<slug>/sessions/<int:session_id>/observers/<int:observer_id>/revoke",
+    methods=["POST"],
+)
+@login_required  # type: ignore[untyped-decorator]
+def revoke_observer(slug: str, session_id: int, observer_id: int) -> WerkzeugResponse:
+    """Stop one observer link from working (its notes stay)."""
+    study, ms = _session(slug, session_id)
+    moderation.revoke_observer(get_session(), ms, observer_id)
+    flash("The observer link no longer works.", "info")
+    return redirect(
+        url_for(
+            "moderation.session",
+            slug=study.slug,
+            session_id=session_id,
+            _anchor="observers",
+        ),
+        303,
+    )
+
+
 @bp.route("/studies/<slug>/sessions/<int:session_id>/console")
 @login_required  # type: ignore[untyped-decorator]
 def console(slug: str, session_id: int) -> str:
@@ -480,7 +501,16 @@ def observe_stream(token: str) -> Response:
     """The session's state for an observer, as server-sent events."""
     ms, author = _observed(token)
     assert ms.id is not None
-    return event_stream(_session_reader(ms.id, author))
+    session_reader = _session_reader(ms.id, author)
+
+    def read(db: Session) -> dict[str, Any] | None:
+        try:
+            moderation.observer_by_token(db, token)
+        except UxlabError:
+            return None  # revoked meanwhile: the stream ends
+        return session_reader(db)
+
+    return event_stream(read)
 
 
 @bp.route("/observe/<token>/notes", methods=["POST"])
