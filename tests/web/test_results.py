@@ -276,3 +276,14 @@ def test_compare_with_nothing_in_common_says_why_beside_the_forms(
     html = page.text
     assert "no task ids in common, and the SUS has no answers in SUS benchmark" in html
     assert "Compare studies" in html  # the forms are still there
+
+
+def test_study_page_lists_the_variants_and_links_their_comparison(
+    client: FlaskClient, study: Study
+) -> None:
+    _login(client)
+    page = client.get(f"/studies/{study.slug}").text
+    assert "Design variants" in page
+    for key, name in (("A", "Current checkout"), ("B", "One-page checkout")):
+        assert f"<td><code>{key}</code></td><td>{name}</td>" in page
+    assert f'href="/compare?study={study.slug}&amp;va=A&amp;vb=B"' in page
