@@ -287,3 +287,31 @@ def test_study_page_lists_the_variants_and_links_their_comparison(
     for key, name in (("A", "Current checkout"), ("B", "One-page checkout")):
         assert f"<td><code>{key}</code></td><td>{name}</td>" in page
     assert f'href="/compare?study={study.slug}&amp;va=A&amp;vb=B"' in page
+
+
+def test_exclude_any_participant_by_code(
+    client: FlaskClient, session: Session, study: Study
+) -> None:
+    _login(client)
+    url = f"/studies/{study.slug}/exclusions"
+    results = client.get(f"/studies/{study.slug}/results").text
+    assert f'action="{url}"' in results
+    people = session.exec(
+        select(Participant).where(Participant.study_id == study.id)
+    ).all()
+    target = people[0]
+    response = client.post(url, data={"code": target.code, "reason": "a colleague"})
+    assert response.status_code == 303
+    session.rollback()  # see the app's commit
+    session.refresh(target)
+    assert target.excluded and target.exclusion_reason == "a colleague"
+    page = client.get(response.headers["Location"]).text
+    assert f"Participant {target.code} is excluded from the results." in page
+    # An unknown code or no reason changes nothing and says why.
+    bad = client.post(url, data={"code": "NOPE", "reason": "x"}, follow_redirects=True)
+    assert "No participant with the code &#39;NOPE&#39; took this study." in bad.text
+    other = people[1]
+    client.post(url, data={"code": other.code, "reason": ""})
+    session.rollback()
+    session.refresh(other)
+    assert not other.excluded

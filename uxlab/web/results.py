@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from uxlab import analysis, codebook, report
 from uxlab.db import get_session
+from uxlab.errors import NotFoundError
 from uxlab.models import Study
 from uxlab.studies import get_study_by_ref
 from uxlab.web.auth import current_researcher_id
@@ -114,6 +115,31 @@ def exclusion(slug: str, code: str) -> WerkzeugResponse:
     back = request.form.get("next", "")
     if back.startswith(f"/studies/{slug}/results"):
         target = back
+    return redirect(target, code=303)
+
+
+@bp.route("/studies/<slug>/exclusions", methods=["POST"])
+@login_required  # type: ignore[untyped-decorator]
+def exclude_by_code(slug: str) -> WerkzeugResponse:
+    """Exclude any participant, flagged or not, by the code in the exports."""
+    study = _study(slug)
+    code = request.form.get("code", "").strip()
+    target = url_for("results.results", slug=slug, _anchor="quality")
+    try:
+        participant = analysis.set_exclusion(
+            get_session(),
+            study,
+            code,
+            excluded=True,
+            reason=request.form.get("reason", ""),
+        )
+    except NotFoundError:
+        flash(f"No participant with the code {code!r} took this study.", "error")
+        return redirect(target, code=303)
+    except analysis.AnalysisOptionError as exc:
+        flash(f"{str(exc).capitalize()}.", "error")
+        return redirect(target, code=303)
+    flash(f"Participant {participant.code} is excluded from the results.", "info")
     return redirect(target, code=303)
 
 
