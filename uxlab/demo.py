@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from flask import current_app
@@ -440,56 +441,54 @@ def _shop_visit(
     steps = _SHOP_JOURNEYS[key][0 if success else 1]
     seq = 0
     last_page = None
-    for n, (page, spot) in enumerate(steps):
-        when = start + timedelta(seconds=seconds * (n + 0.5) / len(steps))
-        url = f"{_SHOP_ORIGIN}{_SHOP}{page}"
-        if page != last_page:
-            seq += 1
-            session.add(
-                Event(
-                    event_id=str(uuid.uuid4()),
-                    participant_id=p.id,  # type: ignore[arg-type]
-                    attempt_id=attempt.id,
-                    type="page_view",
-                    seq=seq,
-                    client_ts=when,
-                    url=url,
-                    payload={"title": "Northwind Outfitters", "referrer": ""},
-                )
-            )
-            last_page = page
-        if spot is None:
-            continue
-        x, y, w, h, selector, tag, text, interactive = _SPOTS[spot]
+
+    def event(kind: str, when: datetime, url: str, payload: dict[str, Any]) -> None:
+        nonlocal seq
         seq += 1
-        px = round(float(rng.normal(x + w / 2, w / 6)))
-        py = round(float(rng.normal(y + h / 2, h / 6)))
         session.add(
             Event(
                 event_id=str(uuid.uuid4()),
                 participant_id=p.id,  # type: ignore[arg-type]
                 attempt_id=attempt.id,
-                type="click",
+                type=kind,
                 seq=seq,
-                client_ts=when + timedelta(seconds=1),
+                client_ts=when,
                 url=url,
-                payload={
-                    "x": px,
-                    "y": py,
-                    "cx": px,
-                    "cy": py,
-                    "vw": 1280,
-                    "vh": 800,
-                    "dw": 1280,
-                    "dh": 800,
-                    "sx": 0,
-                    "sy": 0,
-                    "selector": selector,
-                    "tag": tag,
-                    "role": "",
-                    "text": text,
-                    "interactive": interactive,
-                    "pointer": "mouse",
-                },
+                payload=payload,
             )
+        )
+
+    for n, (page, spot) in enumerate(steps):
+        when = start + timedelta(seconds=seconds * (n + 0.5) / len(steps))
+        url = f"{_SHOP_ORIGIN}{_SHOP}{page}"
+        if page != last_page:
+            event("page_view", when, url, {"title": "Northwind Outfitters"})
+            last_page = page
+        if spot is None:
+            continue
+        x, y, w, h, selector, tag, text, interactive = _SPOTS[spot]
+        px = round(float(rng.normal(x + w / 2, w / 6)))
+        py = round(float(rng.normal(y + h / 2, h / 6)))
+        event(
+            "click",
+            when + timedelta(seconds=1),
+            url,
+            {
+                "x": px,
+                "y": py,
+                "cx": px,
+                "cy": py,
+                "vw": 1280,
+                "vh": 800,
+                "dw": 1280,
+                "dh": 800,
+                "sx": 0,
+                "sy": 0,
+                "selector": selector,
+                "tag": tag,
+                "role": "",
+                "text": text,
+                "interactive": interactive,
+                "pointer": "mouse",
+            },
         )

@@ -316,15 +316,7 @@ def add_observer(slug: str, session_id: int) -> WerkzeugResponse:
         flash("Made an observer link.", "info")
     else:
         flash("Give the observer a name (up to 200 characters).", "error")
-    return redirect(
-        url_for(
-            "moderation.session",
-            slug=study.slug,
-            session_id=session_id,
-            _anchor="observers",
-        ),
-        303,
-    )
+    return _to_observers(study, session_id)
 
 
 @bp.route(
@@ -337,6 +329,11 @@ def revoke_observer(slug: str, session_id: int, observer_id: int) -> WerkzeugRes
     study, ms = _session(slug, session_id)
     moderation.revoke_observer(get_session(), ms, observer_id)
     flash("The observer link no longer works.", "info")
+    return _to_observers(study, session_id)
+
+
+def _to_observers(study: Study, session_id: int) -> WerkzeugResponse:
+    """Back to the session page's observer links."""
     return redirect(
         url_for(
             "moderation.session",
