@@ -55,6 +55,7 @@ INSIDE_STUDY = {
     "key": "find",
     # Moderated sessions: a session id and an observer link's token (unknown).
     "session_id": 1,
+    "observer_id": 1,
     "token": "no-such-observer-link",
 }
 
