@@ -520,6 +520,7 @@ def test_moderated_study_admits_only_session_links(
     page = mod.get(f"/studies/{study.slug}").text
     assert "Open link" not in page and "Single-use invite links" not in page
     assert "Participants join only through their session" in page
+    assert 'id="tasks-heading"' in page and "Browse the jackets" in page
     # A link that belongs to no session (open or plain invite) is refused
     # before anyone is created, so nobody waits for a moderator who never comes.
     open_link = invite_token(open_invite(session, study, SECRET), SECRET)
