@@ -771,7 +771,7 @@ def summarise(
     # Only the rules that can apply to this study's design are listed.
     applies = {
         "speeder": True,
-        "straight_lined_sus": any(q.kind == "sus" for q in data.questionnaires),
+        "straight_lined_sus": _sus_questionnaire(data) is not None,
         "never_left_task_page": any(t.has_site for t in data.tasks),
     }
     flag_counts = tuple(
@@ -997,10 +997,15 @@ class _Group:
         return np.asarray(values[~np.isnan(values)], dtype=np.float64)
 
     def sus(self) -> FloatArray:
-        q = next((q for q in self.data.questionnaires if q.kind == "sus"), None)
+        q = _sus_questionnaire(self.data)
         if q is None:
             return np.empty(0)
         return _sus_scores(self.data, self.keep_r, q.id)[2]
+
+
+def _sus_questionnaire(data: StudyData) -> Questionnaire | None:
+    """The study's SUS questionnaire, if it has one."""
+    return next((q for q in data.questionnaires if q.kind == "sus"), None)
 
 
 def _group(data: StudyData, include_excluded: bool, variant: str | None) -> _Group:
@@ -1023,8 +1028,7 @@ def _compare(
     common = [k for k in keys_a if k in keys_b]
     sus_a, sus_b = a.sus(), b.sus()
     if not common and (sus_a.size == 0 or sus_b.size == 0):
-        has_sus = [any(q.kind == "sus" for q in g.data.questionnaires) for g in (a, b)]
-        if all(has_sus):
+        if all(_sus_questionnaire(g.data) is not None for g in (a, b)):
             why = "no task ids in common, and the SUS has no answers in " + (
                 " or ".join(
                     t for t, s in ((title_a, sus_a), (title_b, sus_b)) if s.size == 0

@@ -689,11 +689,9 @@ def follow_state(db: Session, participant: Participant) -> dict[str, Any]:
 def _task_phase(db: Session, participant: Participant) -> str | None:
     """Where the participant's current task stands: waiting, started or judged."""
     step = participant.step or ""
-    if not step.startswith("task:"):
-        return None
-    index = int(step.split(":", 1)[1])
+    index = _index(step)
     order = participant.task_order or []
-    if index >= len(order):
+    if not step.startswith("task:") or index is None or index >= len(order):
         return None
     attempt = _attempts(db, participant).get(order[index])
     if attempt is None or attempt.started_at is None:
