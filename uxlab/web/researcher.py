@@ -132,24 +132,23 @@ class InviteForm(FlaskForm):  # type: ignore[misc]
 # ------------------------------------------------------------------ helpers
 
 
+def _external(path: str) -> str:
+    """``path`` on uxlab's public address (``PUBLIC_URL``, else this request's)."""
+    public = current_app.config.get("PUBLIC_URL")
+    base = str(public) if public else request.host_url
+    return base.rstrip("/") + path
+
+
 def participant_link(token: str) -> str:
     """The absolute participant URL carrying ``token``."""
-    public = current_app.config.get("PUBLIC_URL")
     if "participant.enter" in current_app.view_functions:
-        if public:
-            return str(public).rstrip("/") + url_for("participant.enter", token=token)
-        return url_for("participant.enter", token=token, _external=True)
-    base = str(public).rstrip("/") + "/" if public else request.host_url
-    return f"{base}s/{token}"
+        return _external(url_for("participant.enter", token=token))
+    return _external(f"/s/{token}")
 
 
 def recorder_src() -> str:
     """The absolute URL of the recorder script, for the snippet sites add."""
-    public = current_app.config.get("PUBLIC_URL")
-    path = url_for("static", filename="recorder.js")
-    if public:
-        return str(public).rstrip("/") + path
-    return request.host_url.rstrip("/") + path
+    return _external(url_for("static", filename="recorder.js"))
 
 
 @bp.context_processor

@@ -135,11 +135,10 @@ def exclude_by_code(slug: str) -> WerkzeugResponse:
         )
     except NotFoundError:
         flash(f"No participant with the code {code!r} took this study.", "error")
-        return redirect(target, code=303)
     except analysis.AnalysisOptionError as exc:
         flash(f"{str(exc).capitalize()}.", "error")
-        return redirect(target, code=303)
-    flash(f"Participant {participant.code} is excluded from the results.", "info")
+    else:
+        flash(f"Participant {participant.code} is excluded from the results.", "info")
     return redirect(target, code=303)
 
 
