@@ -47,6 +47,23 @@ def test_begin_write_takes_the_write_lock_at_once(app, tmp_path: Path) -> None:
         session.rollback()
 
 
+def test_orm_joins_a_transaction_begun_on_the_dbapi_connection(app) -> None:
+    """The ORM's work rolls back and commits with the raw transaction it joins."""
+    engine = get_engine(app)
+    for finish, kept in (("rollback", []), ("commit", ["joined@example.org"])):
+        with engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            raw.execute("BEGIN IMMEDIATE")
+            orm = Session(bind=conn)
+            orm.add(Researcher(email="joined@example.org", password_hash="x"))
+            orm.flush()  # would fail if the ORM issued a BEGIN of its own
+            getattr(orm, finish)()
+            orm.close()
+            assert not raw.in_transaction
+        with Session(engine) as check:
+            assert check.exec(select(Researcher.email)).all() == kept
+
+
 def test_migrations_create_exactly_the_models_schema(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
     upgrade(engine=engine)

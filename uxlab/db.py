@@ -53,6 +53,9 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
+        driver = conn.connection.driver_connection
+        if driver is not None and driver.in_transaction:
+            return  # joins a transaction begun on the DB-API connection itself
         immediate = conn.get_execution_options().get(_IMMEDIATE, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 

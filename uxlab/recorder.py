@@ -3,9 +3,10 @@
 The browser recorder (``static/recorder.js``) delivers at least once: it keeps
 every event until the server acknowledges its id, so the same event may arrive
 twice (a beacon and a retry racing, a response lost after commit). Storage is
-exactly once: rows are inserted with ``ON CONFLICT (event_id) DO NOTHING`` in a
-``BEGIN IMMEDIATE`` transaction, and an id already stored for the same attempt
-is acknowledged again and counted as a duplicate absorbed.
+exactly once: in one ``BEGIN IMMEDIATE`` transaction the batch's ids already
+stored are looked up and only the others inserted (the event id is unique), and
+an id already stored for the same attempt is acknowledged again and counted as a
+duplicate absorbed.
 
 Events are bound to the attempt the URL's token names; any participant,
 attempt, study or task id an event carries must be that attempt's own or the
@@ -23,16 +24,18 @@ from __future__ import annotations
 import json
 import math
 import re
+import sqlite3
 import threading
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from itertools import chain
+from typing import Any, cast
 from urllib.parse import urlsplit
 
-from sqlalchemy import Table, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import Table, select
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col
 
 from uxlab.db import begin_write
@@ -115,9 +118,12 @@ _WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = (
 _LOCKS_GUARD = threading.Lock()
 
 
-def _write_lock(session: Session) -> threading.Lock:
+def _engine(session: Session) -> Engine:
     bind = session.get_bind()
-    engine = bind if isinstance(bind, Engine) else bind.engine
+    return bind if isinstance(bind, Engine) else bind.engine
+
+
+def _write_lock(engine: Engine) -> threading.Lock:
     with _LOCKS_GUARD:
         lock = _WRITE_LOCKS.get(engine)
         if lock is None:
@@ -297,15 +303,15 @@ def _ts(raw: Any) -> datetime | None:
 _PAYLOAD_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
-def _driver_execute(session: Session, sql: str, params: Sequence[Any]) -> Any:
-    """Run ``sql`` on the session's own DB-API connection, in its transaction.
+def _driver(session: Session) -> sqlite3.Connection:
+    """The session's own DB-API connection, inside the session's transaction.
 
     Ingest runs a few fixed statements per batch, where the SQLAlchemy
     execution layer would cost more than SQLite does.
     """
     raw = session.connection().connection.driver_connection
     assert raw is not None
-    return raw.execute(sql, params)
+    return cast(sqlite3.Connection, raw)
 
 
 def validate_event(raw: Any, index: int = 0) -> _Valid | Rejected:
@@ -401,7 +407,7 @@ def _when(value: Any) -> datetime | None:
 
 
 def _context(
-    session: Session, token: str | None, *, attempt_id: int | None = None
+    raw: sqlite3.Connection, token: str | None, *, attempt_id: int | None = None
 ) -> _Context:
     """Everything about an attempt ingest needs, in one query.
 
@@ -409,7 +415,7 @@ def _context(
     overhead would be most of its cost); values come back as stored.
     """
     column, key = ("token_hash", hash_token(token)) if token else ("id", attempt_id)
-    cursor = _driver_execute(session, _CONTEXT_SQL.format(column=column), (key,))
+    cursor = raw.execute(_CONTEXT_SQL.format(column=column), (key,))
     row = cursor.fetchone()
     cursor.close()
     if row is None or row[4] == StudyStatus.draft:
@@ -455,8 +461,8 @@ def check_origin(
     """
     if origin is None:
         return
-    permitted = {o.rstrip("/").lower() for o in (*allowed, *own)}
-    if origin.rstrip("/").lower() not in permitted:
+    wanted = origin.rstrip("/").lower()
+    if not any(o.rstrip("/").lower() == wanted for o in chain(allowed, own)):
         raise OriginNotAllowedError(
             "This site is not allowed to send events to this study."
         )
@@ -464,7 +470,7 @@ def check_origin(
 
 def allowed_origins(session: Session, token: str) -> tuple[str, ...]:
     """The study's allowed origins for a token (raises like :func:`ingest`)."""
-    return _context(session, token).allowed_origins
+    return _context(_driver(session), token).allowed_origins
 
 
 def _js_regex(pattern: str) -> str:
@@ -547,19 +553,20 @@ def _check_time_limit(
 
 
 def attempt_state(
-    session: Session, token: str, *, origin: str | None = None, own: Sequence[str] = ()
+    session: Session, token: str, *, origin: str | None = None, own: Iterable[str] = ()
 ) -> AttemptState:
     """The attempt's state and success criterion; ends it if its time is up."""
     now = utcnow()
-    ctx = _context(session, token)
+    ctx = _context(_driver(session), token)
     check_origin(ctx.allowed_origins, origin, own)
     attempt = None
     deadline = ctx.deadline
     if ctx.ended_at is None and deadline is not None and now > deadline:
-        with _write_lock(session):
+        with _write_lock(_engine(session)):
             begin_write(session)
             try:
-                ctx = _context(session, token)  # again, inside the write transaction
+                # Again, inside the write transaction.
+                ctx = _context(_driver(session), token)
                 attempt = _check_time_limit(session, ctx, now)
                 state = _state(ctx, attempt, now)
                 session.commit()
@@ -598,11 +605,11 @@ def current_step(session: Session, slug: str, token: str | None) -> str:
     if now <= deadline:
         session.commit()
         return page.step
-    with _write_lock(session):
+    with _write_lock(_engine(session)):
         begin_write(session)
         try:
             _check_time_limit(
-                session, _context(session, None, attempt_id=attempt.id), now
+                session, _context(_driver(session), None, attempt_id=attempt.id), now
             )
             session.commit()
         except BaseException:
@@ -636,8 +643,7 @@ def _bound_to(ctx: _Context, bound: Mapping[str, Any]) -> bool:
 
 _INSERT_SQL = (
     "INSERT INTO event (event_id, participant_id, attempt_id, type, seq, "
-    "client_ts, received_at, url, payload) VALUES {rows} "
-    "ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
+    "client_ts, received_at, url, payload) VALUES {rows}"
 )
 
 
@@ -645,16 +651,25 @@ def _stamp(moment: datetime | None) -> str | None:
     """A UTC time in the form SQLAlchemy stores SQLite datetimes in."""
     if moment is None:
         return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _owners(raw: sqlite3.Connection, event_ids: list[str]) -> dict[str, int]:
+    """The attempt each of ``event_ids`` already stored belongs to."""
+    marks = ",".join("?" * len(event_ids))
+    sql = f"SELECT event_id, attempt_id FROM event WHERE event_id IN ({marks})"
+    return {row[0]: row[1] for row in raw.execute(sql, event_ids)}
 
 
 def _insert(
-    session: Session, ctx: _Context, events: list[_Valid], now: datetime
-) -> set[str]:
-    """Insert-or-ignore ``events``; return the ids actually inserted.
+    raw: sqlite3.Connection, ctx: _Context, events: list[_Valid], now: datetime
+) -> None:
+    """Insert ``events``, none of which is stored yet, in one statement.
 
-    One multi-row INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING per
-    batch (SQLite 3.35+); ids not returned were stored before.
+    Ids already stored were looked up first in the same ``BEGIN IMMEDIATE``
+    transaction, so nothing can have stored them since. One statement per batch
+    keeps the thread's hand-offs of the GIL (one per SQLite step) few while it
+    holds the write lock.
     """
     received = _stamp(now)
     params: list[Any] = []
@@ -671,16 +686,105 @@ def _insert(
             e.payload,
         ]
     sql = _INSERT_SQL.format(rows=",".join(["(?,?,?,?,?,?,?,?,?)"] * len(events)))
-    return {row[0] for row in _driver_execute(session, sql, params)}
+    raw.execute(sql, params)
+
+
+_COUNT_SQL = (
+    "UPDATE taskattempt SET duplicate_events = duplicate_events + ?, "
+    "rejected_events = rejected_events + ? WHERE id = ?"
+)
+
+
+def _admit(
+    raw: sqlite3.Connection,
+    ctx: _Context,
+    valid: list[_Valid],
+    rejected: list[Rejected],
+) -> tuple[dict[str, _Valid], list[str], int]:
+    """Sort a batch's valid events: new ones, ones stored before, foreign ones.
+
+    Returns the new events by id, the ids to acknowledge (new, and stored
+    before for this attempt) and the number of duplicates absorbed; events
+    naming another attempt or stored for another recording go to ``rejected``.
+    """
+    unique: dict[str, _Valid] = {}
+    duplicates = 0
+    for event in valid:
+        if event.bound and not _bound_to(ctx, event.bound):
+            rejected.append(
+                Rejected(
+                    event.index,
+                    event.id,
+                    "foreign_id",
+                    "The event names another participant, attempt or study.",
+                )
+            )
+        elif event.id in unique:
+            duplicates += 1
+        else:
+            unique[event.id] = event
+    owners = _owners(raw, list(unique)) if unique else {}
+    fresh: dict[str, _Valid] = {}
+    acked: list[str] = []
+    for event_id, event in unique.items():
+        owner = owners.get(event_id)
+        if owner is None:
+            fresh[event_id] = event
+        elif owner != ctx.attempt_id:
+            rejected.append(
+                Rejected(
+                    event.index,
+                    event_id,
+                    "id_conflict",
+                    "This id belongs to another recording.",
+                )
+            )
+            continue
+        else:
+            duplicates += 1
+        acked.append(event_id)
+    return fresh, acked, duplicates
+
+
+def _auto_end(
+    conn: Connection, ctx: _Context, fresh: Mapping[str, _Valid], now: datetime
+) -> tuple[Session | None, TaskAttempt | None]:
+    """End the attempt if its time is up or a new event meets its criterion.
+
+    The ORM session returned joins the batch's transaction on ``conn``; both
+    are ``None`` when the attempt goes on.
+    """
+    if ctx.ended_at is not None:
+        return None, None
+    deadline = ctx.deadline
+    if deadline is not None and now > deadline:
+        orm = Session(bind=conn, expire_on_commit=False)
+        return orm, _check_time_limit(orm, ctx, now)
+    successes = sorted(
+        (e for e in fresh.values() if e.type == "task_success"), key=lambda e: e.seq
+    )
+    met = next((e for e in successes if _verified(ctx, e)), None)
+    if met is None:
+        return None, None
+    orm = Session(bind=conn, expire_on_commit=False)
+    attempt = _end_attempt(
+        orm,
+        ctx,
+        Outcome.success,
+        ended_at=now,
+        event_at=met.ts or now,
+        reason=f"{ctx.success_kind} met",
+    )
+    return orm, attempt
 
 
 def ingest(
-    session: Session,
+    db: Session | Engine,
     token: str,
     events: Sequence[Any],
     *,
     origin: str | None = None,
-    own: Sequence[str] = (),
+    own: Iterable[str] = (),
     now: datetime | None = None,
 ) -> IngestResult:
     """Store a batch of events for the attempt ``token`` names, each exactly once.
@@ -689,97 +793,55 @@ def ingest(
     they are new or were stored before for this attempt (the duplicate is
     counted); an id stored for another attempt is rejected. A ``task_success``
     meeting the task's criterion ends the attempt as a success.
+
+    The batch is written in its own ``BEGIN IMMEDIATE`` transaction on a pooled
+    connection, with plain SQL; only ending the attempt goes through the ORM,
+    joining that transaction. ``db`` is the engine, or a session whose engine
+    is used: a transaction that session has open is ended first, so that what
+    it reads next is current.
     """
     now = now or utcnow()
     checked = [validate_event(raw, i) for i, raw in enumerate(events)]
     rejected = [c for c in checked if isinstance(c, Rejected)]
     valid = [c for c in checked if isinstance(c, _Valid)]
+    if isinstance(db, Session):
+        if db.in_transaction():
+            db.commit()
+        engine = _engine(db)
+    else:
+        engine = db
 
-    lock = _write_lock(session)
-    lock.acquire()
-    try:
-        begin_write(session)
-        ctx = _context(session, token)
-        check_origin(ctx.allowed_origins, origin, own)
-        if ctx.ended_at is not None and now > ctx.ended_at + ENDED_GRACE:
-            raise AttemptEndedError("This task has ended; nothing more is recorded.")
-
-        fresh: dict[str, _Valid] = {}
-        duplicates = 0
-        for event in valid:
-            if not _bound_to(ctx, event.bound):
-                rejected.append(
-                    Rejected(
-                        event.index,
-                        event.id,
-                        "foreign_id",
-                        "The event names another participant, attempt or study.",
-                    )
+    with _write_lock(engine), engine.connect() as conn:
+        raw = cast(sqlite3.Connection, conn.connection.driver_connection)
+        raw.execute("BEGIN IMMEDIATE")
+        orm: Session | None = None
+        try:
+            ctx = _context(raw, token)
+            check_origin(ctx.allowed_origins, origin, own)
+            if ctx.ended_at is not None and now > ctx.ended_at + ENDED_GRACE:
+                raise AttemptEndedError(
+                    "This task has ended; nothing more is recorded."
                 )
-            elif event.id in fresh:
-                duplicates += 1
+
+            fresh, acked, duplicates = _admit(raw, ctx, valid, rejected)
+            if fresh:
+                _insert(raw, ctx, list(fresh.values()), now)
+            orm, attempt = _auto_end(conn, ctx, fresh, now)
+            if duplicates or rejected:
+                raw.execute(_COUNT_SQL, (duplicates, len(rejected), ctx.attempt_id))
+            state = _state(ctx, attempt, now)
+            if orm is not None:
+                orm.commit()  # flushes the ending, then commits the whole batch
             else:
-                fresh[event.id] = event
-        acked: list[str] = []
-        if fresh:
-            inserted = _insert(session, ctx, list(fresh.values()), now)
-            acked.extend(inserted)
-            others = [i for i in fresh if i not in inserted]
-            for event_id in others:
-                fresh.pop(event_id)
-            if others:
-                stored_before = session.execute(
-                    select(_EVENT.c.event_id, _EVENT.c.attempt_id).where(
-                        _EVENT.c.event_id.in_(others)
-                    )
-                ).all()
-                for event_id, attempt_id in stored_before:
-                    if attempt_id == ctx.attempt_id:
-                        duplicates += 1
-                        acked.append(event_id)
-                    else:
-                        rejected.append(
-                            Rejected(
-                                next(e.index for e in valid if e.id == event_id),
-                                event_id,
-                                "id_conflict",
-                                "This id belongs to another recording.",
-                            )
-                        )
-
-        attempt = _check_time_limit(session, ctx, now)
-        if attempt is None and ctx.ended_at is None:
-            successes = sorted(
-                (e for e in fresh.values() if e.type == "task_success"),
-                key=lambda e: e.seq,
-            )
-            for event in successes:
-                if _verified(ctx, event):
-                    attempt = _end_attempt(
-                        session,
-                        ctx,
-                        Outcome.success,
-                        ended_at=now,
-                        event_at=event.ts or now,
-                        reason=f"{ctx.success_kind} met",
-                    )
-                    break
-        if duplicates or rejected:
-            session.execute(
-                update(TaskAttempt)
-                .where(col(TaskAttempt.id) == ctx.attempt_id)
-                .values(
-                    duplicate_events=col(TaskAttempt.duplicate_events) + duplicates,
-                    rejected_events=col(TaskAttempt.rejected_events) + len(rejected),
-                )
-            )
-        state = _state(ctx, attempt, now)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        lock.release()
+                raw.commit()
+        except BaseException:
+            if orm is not None:
+                orm.rollback()
+            raw.rollback()
+            raise
+        finally:
+            if orm is not None:
+                orm.close()
     rejected.sort(key=lambda r: r.index)
     return IngestResult(
         acked=acked,

@@ -8,12 +8,13 @@ browsers may call it only from uxlab's own origin and the study's
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from uxlab import recorder
-from uxlab.db import get_session
+from uxlab.db import get_engine, get_session
 from uxlab.errors import UxlabError
 
 __all__ = ["bp", "inject_recorder"]
@@ -24,12 +25,12 @@ _TYPES = ("application/json", "text/plain")
 _SCRIPT = b'<script src="/static/recorder.js" defer></script>'
 
 
-def _own_origins() -> list[str]:
-    own = [recorder.origin_of(request.host_url)]
+def _own_origins() -> Iterator[str]:
+    """uxlab's own origins, worked out only when a request's Origin needs them."""
+    yield recorder.origin_of(request.host_url)
     public = current_app.config.get("PUBLIC_URL")
     if public:
-        own.append(recorder.origin_of(str(public)))
-    return own
+        yield recorder.origin_of(str(public))
 
 
 def _cors(response: Response, *, allow: bool = True) -> Response:
@@ -96,7 +97,7 @@ def events(token: str) -> ResponseReturnValue:
     body = _read_body()
     batch = recorder.parse_batch(body)
     result = recorder.ingest(
-        get_session(),
+        get_engine(),
         token,
         batch,
         origin=request.headers.get("Origin"),
