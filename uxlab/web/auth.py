@@ -36,6 +36,13 @@ login_manager.login_message = "Log in to see your studies."
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
+@limiter.request_filter
+def _recorder_api() -> bool:
+    # The recorder's batches are never limited, so they skip the limiter's
+    # bookkeeping too: it would cost every batch more than storing it.
+    return request.blueprint == "api"
+
+
 @dataclass(slots=True)
 class CurrentResearcher(UserMixin):  # type: ignore[misc]
     id: int
