@@ -195,3 +195,33 @@ def test_serve_on_a_busy_port_is_one_line(runner) -> None:
         f"Error: cannot listen on 127.0.0.1:{port}: Address already in use "
         "(is another server running there? try --port)"
     ]
+
+
+def test_queue_depth_warnings_are_summarised() -> None:
+    """A saturated server logs one queue-depth line per interval, the deepest."""
+    import logging
+
+    from uxlab.cli import QueueDepthSummary
+
+    now = [100.0]
+    log = logging.getLogger("waitress.queue.test")
+    log.propagate = False
+    seen: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record.getMessage())
+
+    handler = Keep()
+    log.addHandler(handler)
+    log.addFilter(QueueDepthSummary(interval=10.0, clock=lambda: now[0]))
+    try:
+        for depth, at in [(1, 100.0), (3, 101.0), (7, 105.0), (2, 109.9), (4, 110.0)]:
+            now[0] = at
+            log.warning("Task queue depth is %d", depth)  # waitress's own wording
+    finally:
+        log.removeHandler(handler)
+    assert seen == [
+        "Task queue depth reached 1 (requests waiting for a thread)",
+        "Task queue depth reached 7 (requests waiting for a thread)",
+    ]

@@ -7,8 +7,11 @@ prints the result. Domain errors become one line on stderr and exit status 1.
 from __future__ import annotations
 
 import functools
+import logging
+import math
 import os
 import socket
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,7 +22,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from uxlab.errors import UxlabError
 
-__all__ = ["cli", "register_commands"]
+__all__ = ["QueueDepthSummary", "cli", "register_commands"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -234,6 +237,38 @@ def export_command(study: str, fmt: str, output: Path) -> None:
 # ------------------------------------------------------------------ serving
 
 
+class QueueDepthSummary(logging.Filter):
+    """Let waitress's queue-depth warning through once per ``interval`` seconds.
+
+    Waitress warns "Task queue depth is N" for every request that has to wait
+    for a free thread: under a steady load that is hundreds of lines a second,
+    and writing them slows the busy server further. The line let through names
+    the deepest queue seen since the last one.
+    """
+
+    def __init__(
+        self, interval: float = 10.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        super().__init__("waitress.queue")
+        self.interval = interval
+        self._clock = clock
+        self._next = -math.inf
+        self._deepest = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        depth = args[0] if args and isinstance(args[0], int) else 0
+        self._deepest = max(self._deepest, depth)
+        now = self._clock()
+        if now < self._next:
+            return False
+        record.msg = "Task queue depth reached %d (requests waiting for a thread)"
+        record.args = (self._deepest,)
+        self._deepest = 0
+        self._next = now + self.interval
+        return True
+
+
 @click.command("serve")
 @click.option(
     "--host", default="127.0.0.1", show_default=True, help="Interface to bind."
@@ -264,6 +299,9 @@ def serve_command(host: str, port: int, threads: int) -> None:
             f"{os.strerror(exc.errno) if exc.errno else exc}"
             " (is another server running there? try --port)"
         ) from None
+    queue_log = logging.getLogger("waitress.queue")
+    summary = QueueDepthSummary()
+    queue_log.addFilter(summary)
     server = create_server(app, host=host, port=port, threads=threads)
     click.echo(f"uxlab is serving on http://{host}:{port}/ (Ctrl+C to stop)")
     try:
@@ -272,6 +310,7 @@ def serve_command(host: str, port: int, threads: int) -> None:
         pass
     finally:
         server.close()
+        queue_log.removeFilter(summary)
 
 
 @click.command("demo")
