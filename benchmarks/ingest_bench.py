@@ -152,6 +152,7 @@ class Participant:
     prefix: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
     acked: list[str] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
+    offered: int = 0
     errors: int = 0
     rejected: int = 0
     last_done: float = 0.0
@@ -169,11 +170,15 @@ class Participant:
         seq = 0
         body = b""
         sent_ids: list[str] = []
-        while time.monotonic() < stop_at:
+        while True:
             if interval:
+                if due >= stop_at:  # only batches due within the window are sent
+                    break
                 wait = due - time.monotonic()
                 if wait > 0:
                     time.sleep(wait)
+            elif time.monotonic() >= stop_at:
+                break
             began = due if interval else time.monotonic()
             if not body:  # a failed batch is sent again, as the recorder does
                 events = []
@@ -191,6 +196,7 @@ class Participant:
                         )
                     )
                 body = ('{"events":[' + ",".join(events) + "]}").encode()
+                self.offered += self.batch
                 sent_ids = [
                     f"{self.prefix}-{n:08d}"
                     for n in range(seq - self.batch + 1, seq + 1)
@@ -292,7 +298,11 @@ def main() -> int:
                 t.start()
             for t in threads:
                 t.join(timeout=args.seconds + 60)
-            window = max(p.last_done for p in people) - start_at
+            # Paced, the rate is what the window offered and the server took
+            # (a server that falls behind sends fewer batches in it); back to
+            # back, it runs until the last answer.
+            done = max(p.last_done for p in people) - start_at
+            window = max(args.seconds, done) if args.rate else done
         finally:
             server.terminate()
             try:
@@ -330,9 +340,16 @@ def main() -> int:
     offered = f"{args.rate:,.0f} events/s offered" if args.rate else "back to back"
     print(
         f"participants {args.participants}, batches of {args.batch}, {offered}, "
-        f"{window:.1f} s sending, waitress threads {args.threads}"
+        f"{done:.1f} s sending, waitress threads {args.threads}"
     )
     print(f"requests     {len(latencies)}  (errors {errors}, rejected {rejected})")
+    offered_events = sum(p.offered for p in people)
+    kept_up = bool(args.rate) and errors == 0 and len(acked) == offered_events
+    if args.rate:
+        print(
+            f"offered      {offered_events} events in {args.seconds:g} s: "
+            f"{len(acked)} acknowledged, the last answer at {done:.2f} s"
+        )
     print(f"ingest       {rate:,.0f} events/s")
     print(f"latency      p50 {p50:.1f} ms   p99 {p99:.1f} ms")
     print(f"raw sqlite3  {raw_rate:,.0f} events/s  ({len(rows)} rows in {raw_s:.2f} s)")
@@ -341,8 +358,13 @@ def main() -> int:
         f"count check  sent {len(acked)}  stored {stored}  distinct {distinct}  "
         f"missing {missing}: {'OK' if ok else 'MISMATCH'}"
     )
-    goal = rate >= 5000 and p99 < 100
-    print(f"goal (>= 5,000 events/s, p99 < 100 ms): {'met' if goal else 'NOT met'}")
+    # Sustained: the server took every event offered at 5,000/s or more, on
+    # time (latency runs from when a batch was due).
+    goal = args.rate >= 5000 and kept_up and p99 < 100
+    print(
+        f"goal (5,000 events/s offered, every one taken, p99 < 100 ms): "
+        f"{'met' if goal else 'NOT met'}"
+    )
     return 0 if ok else 1
 
 
