@@ -259,3 +259,45 @@ def test_csrf_does_not_apply_to_ingest(csrf_app: Any) -> None:
         s = seed(session)[0]
     response = post(csrf_app.test_client(), s.tokens["cart"], [event()])
     assert response.status_code == 200
+
+
+def test_batches_from_many_threads_run_on_the_recorder_lane(
+    app: Any, session: Session
+) -> None:
+    """Batches sent at once are all stored; each ran on the one recorder thread."""
+    import threading
+
+    from flask import request
+
+    people = seed(session, participants=4)
+    ran_on: list[tuple[str, str]] = []
+
+    @app.before_request
+    def _note_thread() -> None:
+        ran_on.append((request.method, threading.current_thread().name))
+
+    sent: list[str] = []
+    statuses: list[int] = []
+
+    def participant(token: str) -> None:
+        client = app.test_client()
+        for seq in range(1, 6):
+            batch = [event(seq=seq * 10 + i) for i in range(4)]
+            sent.extend(e["id"] for e in batch)
+            statuses.append(post(client, token, batch).status_code)
+
+    threads = [
+        threading.Thread(target=participant, args=(p.tokens["cart"],)) for p in people
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    state = app.test_client().get(f"/api/v1/attempts/{people[0].tokens['cart']}")
+
+    assert statuses == [200] * 20 and state.status_code == 200
+    assert all(count(session, i) == 1 for i in sent) and len(sent) == 80
+    posts = {name for method, name in ran_on if method == "POST"}
+    assert posts == {"uxlab-recorder_0"}
+    # Everything else is answered on the thread that took it.
+    assert ran_on[-1] == ("GET", threading.current_thread().name)

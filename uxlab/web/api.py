@@ -8,7 +8,9 @@ browsers may call it only from uxlab's own origin and the study's
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -17,7 +19,10 @@ from uxlab import recorder
 from uxlab.db import get_engine, get_session
 from uxlab.errors import UxlabError
 
-__all__ = ["bp", "inject_recorder"]
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+__all__ = ["RecorderLane", "bp", "inject_recorder"]
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -156,3 +161,42 @@ def inject_recorder(app: Flask) -> None:
         for header in ("ETag", "Last-Modified", "Content-Encoding"):
             response.headers.pop(header, None)
         return response
+
+
+_BATCH_PATH = re.compile(r"^/api/v1/attempts/[^/]+/events$")
+
+
+class RecorderLane:
+    """WSGI middleware that handles every recorder batch on one thread of its own.
+
+    Batches are written one at a time anyway: SQLite has a single writer. Left
+    on whichever server thread took them, their Python work (parsing,
+    validating, answering) also ran side by side, and with many threads busy
+    the hand-offs of the interpreter lock cost more than the work itself. On
+    one thread they run back to back while the server's threads wait for
+    their answers; every other request is passed straight through.
+    """
+
+    def __init__(self, wsgi_app: WSGIApplication) -> None:
+        self.wsgi_app = wsgi_app
+        self._lane = ThreadPoolExecutor(1, thread_name_prefix="uxlab-recorder")
+
+    def __call__(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") != "POST" or not _BATCH_PATH.match(
+            environ.get("PATH_INFO", "")
+        ):
+            return self.wsgi_app(environ, start_response)
+        return self._lane.submit(self._answer, environ, start_response).result()
+
+    def _answer(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> list[bytes]:
+        body = self.wsgi_app(environ, start_response)
+        try:
+            return list(body)
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
