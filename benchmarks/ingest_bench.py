@@ -262,8 +262,9 @@ def main() -> int:
         "--threads",
         type=int,
         default=4,
-        help="waitress threads (writes are serialised, so more threads mostly "
-        "add GIL contention)",
+        help="waitress threads (batches run on one thread of their own; more "
+        "server threads share the interpreter lock with it; `uxlab serve` "
+        "defaults to 16 for moderated sessions)",
     )
     parser.add_argument(
         "--rate",
