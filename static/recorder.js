@@ -139,13 +139,27 @@
     });
     save();
   };
-  var ended = (t) => {
+  var ended = (t, outcome) => {
     dead[t] = 1;
-    if (t === token) {
+    if (t === token && !stopped) {
       stopped = true;
       tab.del(PREFIX + "attempt");
+      if (outcome) notice(outcome);
     }
   };
+  // The participant is on the site, not on the study's tab: say the task has
+  // ended, in a shadow root so the site's styles and ours stay apart.
+  var notice = guard((outcome) => {
+    var host = d.createElement("div");
+    var box = d.createElement("p");
+    box.role = "status";
+    box.textContent = (outcome === "success" ? "Task complete." : "This task has ended.") + " Go back to the study tab.";
+    box.style.cssText =
+      "position:fixed;z-index:2147483647;inset:auto 0 16px;width:fit-content;margin:auto;padding:10px;background:#222;color:#fff;font:16px sans-serif";
+    box.onclick = () => host.remove();
+    host.attachShadow({ mode: "open" }).append(box);
+    d.body.append(host);
+  });
 
   var flush = () => {
     timer = null;
@@ -194,7 +208,7 @@
               if (r.id) ids[r.id] = 1;
               stats.rejected++;
             });
-            if (body.attempt && body.attempt.state === "ended") ended(t);
+            if (body.attempt && body.attempt.state === "ended") ended(t, body.attempt.outcome || "ended");
             drop(ids);
             if (queue.length) schedule(0);
           } else if (status === 413) {
@@ -462,7 +476,7 @@
       .then(
         guard((s) => {
           if (!s) return;
-          if (s.state === "ended") return ended(token);
+          if (s.state === "ended") return ended(token, s.outcome || "ended");
           var c = s.criterion;
           if (c && c.kind === "url_matches") criterion = { kind: c.kind, value: c.value, re: new RegExp(c.value) };
           else if (c && c.kind === "element") criterion = c;

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, Route
+from playwright.sync_api import Page, Route, expect
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -336,6 +336,11 @@ def test_url_task_ends_by_itself(world: World, page: Page) -> None:
     assert attempt.outcome_event_at is not None
     rows = world.rows()
     assert [r.type for r in rows].count("task_success") == 1
+    # The participant, still on the site, is told to go back; a click hides it.
+    note = page.get_by_role("status")
+    expect(note).to_have_text("Task complete. Go back to the study tab.")
+    note.click()
+    expect(note).to_have_count(0)
 
 
 def test_without_storage_or_random_uuid(world: World, page: Page) -> None:
