@@ -218,3 +218,21 @@ def test_first_click_on_the_image(
     assert event.payload["x"] == pytest.approx(0.9, abs=0.01)
     assert event.payload["y"] == pytest.approx(0.05, abs=0.01)
     assert session.exec(select(Response)).one().value_text == "The cart is <b>easy</b>"
+
+
+@pytest.mark.parametrize("width", [320, 375])
+def test_nps_scale_stays_on_one_row_on_a_phone(
+    page: Page, live_server: Any, session: Session, width: int
+) -> None:
+    """0 to 10 read as one line, each choice at least 24 px wide (WCAG 2.5.8)."""
+    study = make_study(session, "../../study_templates/touchpoint-survey.yaml")
+    page.set_viewport_size({"width": width, "height": 740})
+    page.goto(f"{live_server.url}/s/{open_token(session, study)}")
+    page.get_by_role("button", name="I agree, start the study").click()
+    options = page.locator('.scale[data-points="11"] .scale-option')
+    expect(options).to_have_count(11)
+    boxes = [options.nth(i).bounding_box() or {} for i in range(11)]
+    assert len({round(box["y"]) for box in boxes}) == 1, boxes
+    assert all(box["width"] >= 24 for box in boxes), boxes
+    assert [box["x"] for box in boxes] == sorted(box["x"] for box in boxes)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
