@@ -20,6 +20,7 @@ from uxlab.models import (
     ModeratedSession,
     Participant,
     SessionNote,
+    SessionObserver,
     Study,
     TaskAttempt,
 )
@@ -64,6 +65,16 @@ def post(client: FlaskClient, url: str, body: dict[str, Any], **kw: Any) -> Any:
     return client.post(url, json=body, **kw)
 
 
+def first_observer(
+    session: Session, session_id: int, secret: str = SECRET
+) -> tuple[ModeratedSession, SessionObserver, str]:
+    """The moderated session, its first observer link and that link's URL."""
+    ms = session.get(ModeratedSession, session_id)
+    assert ms is not None
+    link = m.observers(session, ms)[0]
+    return ms, link, f"/observe/{m.observer_token(link, secret)}"
+
+
 def test_schedule_shows_the_links_and_lists_the_session(
     mod: FlaskClient, study: Study, session: Session
 ) -> None:
@@ -71,13 +82,12 @@ def test_schedule_shows_the_links_and_lists_the_session(
     page = mod.get(base(study, session_id))
     assert page.status_code == 200
     assert "P1 &lt;Ana&gt;" in page.text and "<Ana>" not in page.text
-    ms = session.get(ModeratedSession, session_id)
-    assert ms is not None and ms.scheduled_at is not None
+    ms, _, observer_url = first_observer(session, session_id)
+    assert ms.scheduled_at is not None
     assert ms.scheduled_at.strftime("%H:%M") == "10:30"
     token = m.participant_link_token(session, ms, SECRET)
     assert f"/s/{token}" in page.text
-    observer = m.observers(session, ms)[0]
-    assert f"/observe/{m.observer_token(observer, SECRET)}" in page.text
+    assert observer_url in page.text
     listing = mod.get(f"/studies/{study.slug}/sessions")
     assert "P1 &lt;Ana&gt;" in listing.text and "scheduled" in listing.text
     # The study page links to the sessions of a moderated study.
@@ -243,16 +253,14 @@ def test_observer_reads_and_notes_but_cannot_control(
     app: Flask, mod: FlaskClient, study: Study, session: Session
 ) -> None:
     session_id = schedule(mod, study)
-    ms = session.get(ModeratedSession, session_id)
-    assert ms is not None
-    token = m.observer_token(m.observers(session, ms)[0], SECRET)
+    ms, _, observer_url = first_observer(session, session_id)
     anyone = app.test_client()
-    page = anyone.get(f"/observe/{token}")
+    page = anyone.get(observer_url)
     assert page.status_code == 200 and "Observing" in page.text
     # The participant's link is not on the observer's page.
     assert m.participant_link_token(session, ms, SECRET) not in page.text
     assert 'data-action="start"' not in page.text
-    control = anyone.post(f"/observe/{token}/control", json={"action": "next"})
+    control = anyone.post(f"{observer_url}/control", json={"action": "next"})
     assert control.status_code == 403 and control.get_json()["error"] == "read_only"
     # The moderator's own control route is not an observer's either.
     response = anyone.post(
@@ -261,7 +269,7 @@ def test_observer_reads_and_notes_but_cannot_control(
     )
     assert response.status_code == 401
     created = anyone.post(
-        f"/observe/{token}/notes",
+        f"{observer_url}/notes",
         json={"note_id": "obs-note-1", "tag": "i", "text": "idea"},
     )
     assert created.status_code == 201
@@ -273,11 +281,11 @@ def test_observer_reads_and_notes_but_cannot_control(
     )
     assert mod_note.status_code == 201
     taken = anyone.post(
-        f"/observe/{token}/notes",
+        f"{observer_url}/notes",
         json={"op": "delete", "note_id": "mod-note-1", "version": 1},
     )
     assert taken.status_code == 403
-    state = anyone.get(f"/observe/{token}/state.json").get_json()
+    state = anyone.get(f"{observer_url}/state.json").get_json()
     assert {n["note_id"]: n["mine"] for n in state["notes"]} == {
         "obs-note-1": True,
         "mod-note-1": False,
@@ -319,8 +327,8 @@ def test_observer_posts_need_no_csrf_token_but_the_console_does(
     assert csrf
     ok = client.post(url, json=body, headers={"X-CSRFToken": csrf.group(1)})
     assert ok.status_code == 201
-    link = m.observers(session, ms)[0]
-    observer_url = f"/observe/{m.observer_token(link, csrf_app.config['SECRET_KEY'])}"
+    secret = csrf_app.config["SECRET_KEY"]
+    _, _, observer_url = first_observer(session, ms.id or 0, secret)
     body = {"note_id": "note-000002", "tag": "q", "text": "y"}
     assert (
         csrf_app.test_client().post(observer_url + "/notes", json=body).status_code
@@ -544,10 +552,7 @@ def test_revoke_an_observer_link(
     app: Flask, mod: FlaskClient, study: Study, session: Session
 ) -> None:
     session_id = schedule(mod, study)
-    ms = session.get(ModeratedSession, session_id)
-    assert ms is not None
-    link = m.observers(session, ms)[0]
-    url = f"/observe/{m.observer_token(link, SECRET)}"
+    _, link, url = first_observer(session, session_id)
     watcher = app.test_client()
     assert watcher.get(url).status_code == 200
     page = mod.get(base(study, session_id)).text
