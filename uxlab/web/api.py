@@ -163,7 +163,8 @@ def inject_recorder(app: Flask) -> None:
         return response
 
 
-_BATCH_PATH = re.compile(r"^/api/v1/attempts/[^/]+/events$")
+#: The path of :func:`events`, the one route the lane takes.
+_BATCH_PATH = re.compile(rf"^{re.escape(bp.url_prefix or '')}/attempts/[^/]+/events$")
 
 
 class RecorderLane:
