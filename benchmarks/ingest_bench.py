@@ -253,6 +253,15 @@ def raw_insert(rows: list[tuple[object, ...]], batch: int, path: Path) -> float:
     return elapsed
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) a process has used so far; None off Linux."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=30.0)
@@ -285,6 +294,7 @@ def main() -> int:
             people = [Participant(t, port, args.batch) for t in tokens]
             interval = len(people) * args.batch / args.rate if args.rate else 0.0
             start_at = time.monotonic() + 0.2
+            cpu_before = cpu_seconds(server.pid)
             stop_at = start_at + args.seconds
             threads = [
                 threading.Thread(
@@ -304,6 +314,7 @@ def main() -> int:
             # back, it runs until the last answer.
             done = max(p.last_done for p in people) - start_at
             window = max(args.seconds, done) if args.rate else done
+            cpu_after = cpu_seconds(server.pid)
         finally:
             server.terminate()
             try:
@@ -353,6 +364,14 @@ def main() -> int:
         )
     print(f"ingest       {rate:,.0f} events/s")
     print(f"latency      p50 {p50:.1f} ms   p99 {p99:.1f} ms")
+    if cpu_before is not None and cpu_after is not None and len(latencies):
+        # Less noisy than events/s on a shared machine: what each batch cost
+        # the server's process, on all its threads together.
+        used = cpu_after - cpu_before
+        print(
+            f"server CPU   {used / len(latencies) * 1000:.2f} ms per batch "
+            f"({used / window:.0%} of one core)"
+        )
     print(f"raw sqlite3  {raw_rate:,.0f} events/s  ({len(rows)} rows in {raw_s:.2f} s)")
     print(f"ingest / raw {rate / raw_rate:.3f}")
     print(
