@@ -13,7 +13,14 @@ from uxlab import db
 from uxlab.config import DEFAULTS
 from uxlab.paths import STATIC_DIR, STUDY_TEMPLATES_DIR
 
-__all__ = ["create_app"]
+__all__ = ["SECURITY_HEADERS", "create_app"]
+
+#: Headers every response carries unless a view set its own.
+SECURITY_HEADERS = (
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "SAMEORIGIN"),
+)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -51,9 +58,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        for name, value in SECURITY_HEADERS:
+            response.headers.setdefault(name, value)
         return response
 
     return app

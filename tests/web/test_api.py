@@ -264,7 +264,11 @@ def test_csrf_does_not_apply_to_ingest(csrf_app: Any) -> None:
 def test_batches_from_many_threads_run_on_the_recorder_lane(
     app: Any, session: Session
 ) -> None:
-    """Batches sent at once are all stored; each ran on the one recorder thread."""
+    """Batches sent at once are all stored, on the one recorder thread.
+
+    They skip Flask's request hooks; everything else goes through them, on
+    the thread that took the request.
+    """
     import threading
 
     from flask import request
@@ -278,6 +282,7 @@ def test_batches_from_many_threads_run_on_the_recorder_lane(
 
     sent: list[str] = []
     statuses: list[int] = []
+    lanes_before = set(threading.enumerate())
 
     def participant(token: str) -> None:
         client = app.test_client()
@@ -297,7 +302,49 @@ def test_batches_from_many_threads_run_on_the_recorder_lane(
 
     assert statuses == [200] * 20 and state.status_code == 200
     assert all(count(session, i) == 1 for i in sent) and len(sent) == 80
-    posts = {name for method, name in ran_on if method == "POST"}
-    assert posts == {"uxlab-recorder_0"}
-    # Everything else is answered on the thread that took it.
-    assert ran_on[-1] == ("GET", threading.current_thread().name)
+    lanes = {t for t in threading.enumerate() if t.name.startswith("uxlab-rec")}
+    assert [t.name for t in lanes - lanes_before] == ["uxlab-recorder_0"]
+    assert ran_on == [("GET", threading.current_thread().name)]
+
+
+def test_batch_answers_carry_the_security_headers(
+    client: FlaskClient, session: Session
+) -> None:
+    s = seed(session)[0]
+    stored = post(client, s.tokens["cart"], [event()])
+    refused = post(client, "not-a-token", [event()])
+    for response in (stored, refused):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+        assert response.headers["Cache-Control"] == "no-store"
+    assert refused.status_code == 401 and refused.json["error"] == "bad_token"
+
+
+def test_a_failing_database_answers_500_as_json(
+    tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Outside testing, an unexpected failure is logged and answered in JSON."""
+    from uxlab import create_app
+    from uxlab.db import create_schema, get_engine
+
+    app = create_app(
+        {
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'uxlab.sqlite'}",
+        }
+    )
+    engine = get_engine(app)
+    create_schema(engine)
+    with Session(engine, expire_on_commit=False) as session:
+        token = seed(session)[0].tokens["cart"]
+        session.connection().exec_driver_sql("DROP TABLE event")
+        session.commit()
+    response = post(app.test_client(), token, [event()])
+    engine.dispose()
+
+    assert response.status_code == 500
+    assert response.json["error"] == "internal_server_error"
+    assert "send it again" in response.json["message"]
+    assert response.headers["Access-Control-Allow-Origin"] == SHOP
+    assert "Exception storing a recorder batch" in caplog.text
+    assert token not in caplog.text

@@ -52,7 +52,7 @@ def init_app(app: Flask) -> None:
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
     api.inject_recorder(app)
-    app.wsgi_app = api.RecorderLane(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = api.RecorderLane(app)  # type: ignore[method-assign]
     app.register_blueprint(analytics.bp)
     app.register_blueprint(moderation.bp)
 
