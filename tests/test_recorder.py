@@ -361,6 +361,110 @@ def test_concurrent_batches_never_lock(app: Any) -> None:
     assert total == distinct == len(sent) == 1600
 
 
+def test_batches_written_together_each_get_their_own_outcome(
+    session: Session,
+) -> None:
+    """One transaction for many batches; each is answered as if it came alone."""
+    a, b = seed(session, participants=2)
+    closed = seed(session)[0]
+    closed.study.status = StudyStatus.closed
+    session.add(closed.study)
+    session.commit()
+    first = [event(seq=i) for i in (1, 2, 3)]
+    resent = [first[0], event(seq=4)]  # a retry racing its own beacon
+    theirs = dict(first[1])  # b names an id a has just stored
+    engine = session.get_bind()
+
+    outcomes = recorder.ingest_many(
+        engine,  # type: ignore[arg-type]
+        [
+            recorder.Batch(a.tokens["cart"], first, origin="http://shop.example.com"),
+            recorder.Batch("not-a-token", [event()]),
+            recorder.Batch(a.tokens["cart"], resent),
+            recorder.Batch(b.tokens["cart"], [theirs, event(seq=1)]),
+            recorder.Batch(a.tokens["cart"], [event()], origin="http://evil.example"),
+            recorder.Batch(closed.tokens["cart"], [event()]),
+            recorder.Batch(b.tokens["confirm"], [{"id": "short"}, event()]),
+        ],
+    )
+
+    ok_a, bad, again, ok_b, foreign, gone, mixed = outcomes
+    assert isinstance(ok_a, recorder.IngestResult) and ok_a.stored == 3
+    assert isinstance(bad, TokenError)
+    assert isinstance(again, recorder.IngestResult)
+    assert (again.stored, again.duplicates) == (1, 1)
+    assert again.acked == [e["id"] for e in resent]
+    assert isinstance(ok_b, recorder.IngestResult) and ok_b.stored == 1
+    assert [r.reason for r in ok_b.rejected] == ["id_conflict"]
+    assert isinstance(foreign, recorder.OriginNotAllowedError)
+    assert isinstance(gone, StudyStateError)
+    assert isinstance(mixed, recorder.IngestResult) and mixed.stored == 1
+    assert [r.reason for r in mixed.rejected] == ["bad_id"]
+    for e in [*first, *resent]:
+        assert count(session, e["id"]) == 1
+    stored = session.exec(
+        select(Event.attempt_id).where(Event.event_id == theirs["id"])
+    ).all()
+    assert stored == [a.attempts["cart"].id]
+    session.refresh(a.attempts["cart"])
+    assert a.attempts["cart"].duplicate_events == 1
+
+
+def test_an_attempt_in_two_batches_of_a_group_ends_once(session: Session) -> None:
+    s = seed(session)[0]
+    engine = session.get_bind()
+    success = event(
+        "task_success", url="http://shop.example.com/static/demo-shop/cart.html"
+    )
+    later = dict(success, id=str(uuid.uuid4()), seq=2)
+
+    outcomes = recorder.ingest_many(
+        engine,  # type: ignore[arg-type]
+        [
+            recorder.Batch(s.tokens["cart"], [success]),
+            recorder.Batch(s.tokens["cart"], [later]),
+        ],
+    )
+
+    states = [o.attempt for o in outcomes if isinstance(o, recorder.IngestResult)]
+    assert [st.outcome for st in states] == ["success", "success"]
+    assert not any(st.open for st in states)
+    attempt = session.get(TaskAttempt, s.attempts["cart"].id)
+    session.refresh(attempt)
+    assert attempt is not None and attempt.judged_by == JudgedBy.auto
+
+
+def test_a_batch_that_breaks_the_group_fails_alone(session: Session) -> None:
+    """A database failure in one batch: the group is written again batch by batch."""
+    import sqlite3
+
+    people = seed(session, participants=3)
+    session.connection().exec_driver_sql(
+        "CREATE TRIGGER refuse BEFORE INSERT ON event "
+        "WHEN NEW.url = 'http://shop.example.com/boom' "
+        "BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END"
+    )
+    session.commit()
+    good = [[event(seq=1)], [event(seq=1)]]
+    boom = [event(seq=1, url="http://shop.example.com/boom")]
+
+    outcomes = recorder.ingest_many(
+        session.get_bind(),  # type: ignore[arg-type]
+        [
+            recorder.Batch(people[0].tokens["cart"], good[0]),
+            recorder.Batch(people[1].tokens["cart"], boom),
+            recorder.Batch(people[2].tokens["cart"], good[1]),
+        ],
+    )
+
+    assert isinstance(outcomes[1], sqlite3.IntegrityError)
+    assert "refused by a trigger" in str(outcomes[1])
+    for outcome, batch in zip(outcomes[::2], good, strict=True):
+        assert isinstance(outcome, recorder.IngestResult) and outcome.stored == 1
+        assert count(session, batch[0]["id"]) == 1
+    assert count(session, boom[0]["id"]) == 0
+
+
 def test_recorder_script_is_small_and_has_one_global() -> None:
     source = (STATIC / "recorder.js").read_text()
     size = len(minify(source).encode())

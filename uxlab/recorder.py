@@ -27,7 +27,7 @@ import re
 import sqlite3
 import threading
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import chain
@@ -56,6 +56,7 @@ __all__ = [
     "EVENT_TYPES",
     "AttemptEndedError",
     "AttemptState",
+    "Batch",
     "BatchError",
     "Completeness",
     "IngestResult",
@@ -66,6 +67,7 @@ __all__ = [
     "completeness",
     "current_step",
     "ingest",
+    "ingest_many",
     "origin_of",
     "parse_batch",
     "validate_event",
@@ -390,12 +392,12 @@ def _aware(moment: datetime) -> datetime:
 _CONTEXT_SQL = """
 SELECT a.id, a.participant_id, p.study_id, a.task_id, s.status, s.settings,
        a.started_at, a.ended_at, a.outcome, a.judged_by,
-       t.success_kind, t.success_value, t.time_limit_s
+       t.success_kind, t.success_value, t.time_limit_s, a.token_hash
 FROM taskattempt AS a
 JOIN participant AS p ON p.id = a.participant_id
 JOIN task AS t ON t.id = a.task_id
 JOIN study AS s ON s.id = p.study_id
-WHERE a.{column} = ?
+WHERE a.{where}
 """
 
 
@@ -414,10 +416,36 @@ def _context(
     The query is written for SQLite (this runs on every batch, and the ORM's
     overhead would be most of its cost); values come back as stored.
     """
-    column, key = ("token_hash", hash_token(token)) if token else ("id", attempt_id)
-    cursor = raw.execute(_CONTEXT_SQL.format(column=column), (key,))
+    where, key = (
+        ("token_hash = ?", hash_token(token)) if token else ("id = ?", attempt_id)
+    )
+    cursor = raw.execute(_CONTEXT_SQL.format(where=where), (key,))
     row = cursor.fetchone()
     cursor.close()
+    return _context_of(row)
+
+
+def _contexts(
+    raw: sqlite3.Connection, token_hashes: Iterable[str]
+) -> dict[str, _Context | UxlabError]:
+    """The context of each hashed token, or the error its batch gets, in one query."""
+    wanted = list(dict.fromkeys(token_hashes))
+    found: dict[str, _Context | UxlabError] = {}
+    for part in _chunks(wanted, _MAX_VARIABLES):
+        where = f"token_hash IN ({','.join('?' * len(part))})"
+        for row in raw.execute(_CONTEXT_SQL.format(where=where), part):
+            try:
+                found[row[13]] = _context_of(row)
+            except UxlabError as exc:
+                found[row[13]] = exc
+    for key in wanted:
+        if key not in found:
+            found[key] = TokenError("This recording link is not valid.")
+    return found
+
+
+def _context_of(row: Sequence[Any] | None) -> _Context:
+    """An attempt's context from a row of ``_CONTEXT_SQL``, if it takes events."""
     if row is None or row[4] == StudyStatus.draft:
         raise TokenError("This recording link is not valid.")
     if row[4] == StudyStatus.closed:
@@ -641,10 +669,18 @@ def _bound_to(ctx: _Context, bound: Mapping[str, Any]) -> bool:
     return all(str(value) == str(own[key]) for key, value in bound.items())
 
 
-_INSERT_SQL = (
-    "INSERT INTO event (event_id, participant_id, attempt_id, type, seq, "
-    "client_ts, received_at, url, payload) VALUES {rows}"
+_INSERT_COLUMNS = (
+    "event_id",
+    "participant_id",
+    "attempt_id",
+    "type",
+    "seq",
+    "client_ts",
+    "received_at",
+    "url",
+    "payload",
 )
+_INSERT_SQL = f"INSERT INTO event ({', '.join(_INSERT_COLUMNS)}) VALUES {{rows}}"
 
 
 def _stamp(moment: datetime | None) -> str | None:
@@ -654,27 +690,32 @@ def _stamp(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
+#: Host parameters one SQLite statement may hold (SQLITE_MAX_VARIABLE_NUMBER
+#: is 32766 since SQLite 3.32; Python's own builds are newer).
+_MAX_VARIABLES = 32_000
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 def _owners(raw: sqlite3.Connection, event_ids: list[str]) -> dict[str, int]:
     """The attempt each of ``event_ids`` already stored belongs to."""
-    marks = ",".join("?" * len(event_ids))
-    sql = f"SELECT event_id, attempt_id FROM event WHERE event_id IN ({marks})"
-    return {row[0]: row[1] for row in raw.execute(sql, event_ids)}
+    owners: dict[str, int] = {}
+    for part in _chunks(event_ids, _MAX_VARIABLES):
+        marks = ",".join("?" * len(part))
+        sql = f"SELECT event_id, attempt_id FROM event WHERE event_id IN ({marks})"
+        owners.update(raw.execute(sql, part))
+    return owners
 
 
-def _insert(
-    raw: sqlite3.Connection, ctx: _Context, events: list[_Valid], now: datetime
-) -> None:
-    """Insert ``events``, none of which is stored yet, in one statement.
-
-    Ids already stored were looked up first in the same ``BEGIN IMMEDIATE``
-    transaction, so nothing can have stored them since. One statement per batch
-    keeps the thread's hand-offs of the GIL (one per SQLite step) few while it
-    holds the write lock.
-    """
-    received = _stamp(now)
-    params: list[Any] = []
-    for e in events:
-        params += [
+def _rows(
+    ctx: _Context, events: Iterable[_Valid], received: str
+) -> list[tuple[Any, ...]]:
+    """The ``event`` rows of ``events``, in the order of ``_INSERT_SQL``."""
+    return [
+        (
             e.id,
             ctx.participant_id,
             ctx.attempt_id,
@@ -684,9 +725,23 @@ def _insert(
             received,
             e.url,
             e.payload,
-        ]
-    sql = _INSERT_SQL.format(rows=",".join(["(?,?,?,?,?,?,?,?,?)"] * len(events)))
-    raw.execute(sql, params)
+        )
+        for e in events
+    ]
+
+
+def _insert(raw: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Insert ``rows``, none of which is stored yet, in as few statements as fit.
+
+    Ids already stored were looked up first in the same ``BEGIN IMMEDIATE``
+    transaction, so nothing can have stored them since. Few statements keep
+    the thread's hand-offs of the GIL (one per SQLite step) few while it
+    holds the write lock.
+    """
+    width = len(_INSERT_COLUMNS)
+    for part in _chunks(rows, _MAX_VARIABLES // width):
+        marks = ",".join([f"({','.join('?' * width)})"] * len(part))
+        raw.execute(_INSERT_SQL.format(rows=marks), list(chain.from_iterable(part)))
 
 
 _COUNT_SQL = (
@@ -696,16 +751,18 @@ _COUNT_SQL = (
 
 
 def _admit(
-    raw: sqlite3.Connection,
     ctx: _Context,
     valid: list[_Valid],
     rejected: list[Rejected],
+    owners: dict[str, int],
 ) -> tuple[dict[str, _Valid], list[str], int]:
     """Sort a batch's valid events: new ones, ones stored before, foreign ones.
 
-    Returns the new events by id, the ids to acknowledge (new, and stored
-    before for this attempt) and the number of duplicates absorbed; events
-    naming another attempt or stored for another recording go to ``rejected``.
+    ``owners`` maps the ids already stored (or admitted earlier in the same
+    transaction) to their attempt; the new ids are added to it. Returns the
+    new events by id, the ids to acknowledge (new, and stored before for this
+    attempt) and the number of duplicates absorbed; events naming another
+    attempt or stored for another recording go to ``rejected``.
     """
     unique: dict[str, _Valid] = {}
     duplicates = 0
@@ -723,13 +780,13 @@ def _admit(
             duplicates += 1
         else:
             unique[event.id] = event
-    owners = _owners(raw, list(unique)) if unique else {}
     fresh: dict[str, _Valid] = {}
     acked: list[str] = []
     for event_id, event in unique.items():
         owner = owners.get(event_id)
         if owner is None:
             fresh[event_id] = event
+            owners[event_id] = ctx.attempt_id
         elif owner != ctx.attempt_id:
             rejected.append(
                 Rejected(
@@ -747,26 +804,31 @@ def _admit(
 
 
 def _auto_end(
-    conn: Connection, ctx: _Context, fresh: Mapping[str, _Valid], now: datetime
+    conn: Connection,
+    orm: Session | None,
+    ctx: _Context,
+    fresh: Mapping[str, _Valid],
+    now: datetime,
 ) -> tuple[Session | None, TaskAttempt | None]:
     """End the attempt if its time is up or a new event meets its criterion.
 
-    The ORM session returned joins the batch's transaction on ``conn``; both
-    are ``None`` when the attempt goes on.
+    The ORM session that ends it joins the transaction on ``conn``: ``orm``
+    if one is open already, else a new one, returned with the attempt ended
+    (``None`` when the attempt goes on).
     """
     if ctx.ended_at is not None:
-        return None, None
+        return orm, None
     deadline = ctx.deadline
     if deadline is not None and now > deadline:
-        orm = Session(bind=conn, expire_on_commit=False)
+        orm = orm or Session(bind=conn, expire_on_commit=False)
         return orm, _check_time_limit(orm, ctx, now)
     successes = sorted(
         (e for e in fresh.values() if e.type == "task_success"), key=lambda e: e.seq
     )
     met = next((e for e in successes if _verified(ctx, e)), None)
     if met is None:
-        return None, None
-    orm = Session(bind=conn, expire_on_commit=False)
+        return orm, None
+    orm = orm or Session(bind=conn, expire_on_commit=False)
     attempt = _end_attempt(
         orm,
         ctx,
@@ -776,6 +838,43 @@ def _auto_end(
         reason=f"{ctx.success_kind} met",
     )
     return orm, attempt
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """One request's events, as :func:`ingest_many` takes them.
+
+    ``origin`` is the browser's ``Origin`` header (``None`` from other
+    clients); ``own`` lists uxlab's own origins, read only when ``origin`` is
+    not one of the study's.
+    """
+
+    token: str
+    events: Sequence[Any]
+    origin: str | None = None
+    own: Iterable[str] = ()
+
+
+@dataclass(slots=True)
+class _Checked:
+    """A batch with its events validated, before anything is read or written."""
+
+    token_hash: str
+    origin: str | None
+    own: Iterable[str]
+    valid: list[_Valid]
+    rejected: list[Rejected]
+
+
+def _check(batch: Batch) -> _Checked:
+    checked = [validate_event(raw, i) for i, raw in enumerate(batch.events)]
+    return _Checked(
+        token_hash=hash_token(batch.token),
+        origin=batch.origin,
+        own=batch.own,
+        valid=[c for c in checked if isinstance(c, _Valid)],
+        rejected=[c for c in checked if isinstance(c, Rejected)],
+    )
 
 
 def ingest(
@@ -794,44 +893,119 @@ def ingest(
     counted); an id stored for another attempt is rejected. A ``task_success``
     meeting the task's criterion ends the attempt as a success.
 
-    The batch is written in its own ``BEGIN IMMEDIATE`` transaction on a pooled
-    connection, with plain SQL; only ending the attempt goes through the ORM,
-    joining that transaction. ``db`` is the engine, or a session whose engine
-    is used: a transaction that session has open is ended first, so that what
-    it reads next is current.
+    ``db`` is the engine, or a session whose engine is used: a transaction
+    that session has open is ended first, so that what it reads next is
+    current. Raises the :class:`~uxlab.errors.UxlabError` that refuses the
+    whole batch (a bad token, a closed study, a foreign origin).
     """
-    now = now or utcnow()
-    checked = [validate_event(raw, i) for i, raw in enumerate(events)]
-    rejected = [c for c in checked if isinstance(c, Rejected)]
-    valid = [c for c in checked if isinstance(c, _Valid)]
     if isinstance(db, Session):
         if db.in_transaction():
             db.commit()
         engine = _engine(db)
     else:
         engine = db
+    result = ingest_many(engine, [Batch(token, events, origin, own)], now=now)[0]
+    if isinstance(result, Exception):
+        raise result
+    return result
 
+
+def ingest_many(
+    engine: Engine, batches: Sequence[Batch], *, now: datetime | None = None
+) -> list[IngestResult | Exception]:
+    """Store several batches, each as :func:`ingest` would, in one transaction.
+
+    Batches that arrive together are written together: one ``BEGIN
+    IMMEDIATE`` transaction, one query for their attempts, one for the ids
+    already stored and one ``INSERT``, whatever the number of batches. Each
+    batch gets its own outcome, in order: its :class:`IngestResult`, or the
+    :class:`~uxlab.errors.UxlabError` that refuses it while the others are
+    stored. Should the shared transaction fail, each batch is written again on
+    its own, so one batch's failure (its exception) costs the others nothing.
+    """
+    if not batches:
+        return []
+    now = now or utcnow()
+    checked = [_check(batch) for batch in batches]
+    try:
+        return _write(engine, checked, now)
+    except Exception as exc:
+        if len(checked) == 1:
+            return [exc]
+    outcomes: list[IngestResult | Exception] = []
+    for one in checked:
+        try:
+            outcomes += _write(engine, [one], now)
+        except Exception as exc:
+            outcomes.append(exc)
+    return outcomes
+
+
+def _write(
+    engine: Engine, batches: list[_Checked], now: datetime
+) -> list[IngestResult | Exception]:
+    """Write ``batches`` in one ``BEGIN IMMEDIATE`` transaction on a pooled connection.
+
+    Plain SQL on the DB-API connection; only ending an attempt goes through
+    the ORM, joining the transaction. Raises (after rolling back) if anything
+    fails but a batch's own refusal.
+    """
+    outcomes: list[IngestResult | Exception | None] = [None] * len(batches)
     with _write_lock(engine), engine.connect() as conn:
         raw = cast(sqlite3.Connection, conn.connection.driver_connection)
         raw.execute("BEGIN IMMEDIATE")
         orm: Session | None = None
         try:
-            ctx = _context(raw, token)
-            check_origin(ctx.allowed_origins, origin, own)
-            if ctx.ended_at is not None and now > ctx.ended_at + ENDED_GRACE:
-                raise AttemptEndedError(
-                    "This task has ended; nothing more is recorded."
-                )
+            contexts = _contexts(raw, (b.token_hash for b in batches))
+            taken: list[tuple[int, _Checked, _Context]] = []
+            for i, batch in enumerate(batches):
+                try:
+                    ctx = contexts[batch.token_hash]
+                    if isinstance(ctx, UxlabError):
+                        raise ctx
+                    check_origin(ctx.allowed_origins, batch.origin, batch.own)
+                    if ctx.ended_at is not None and now > ctx.ended_at + ENDED_GRACE:
+                        raise AttemptEndedError(
+                            "This task has ended; nothing more is recorded."
+                        )
+                except UxlabError as exc:
+                    outcomes[i] = exc
+                else:
+                    taken.append((i, batch, ctx))
 
-            fresh, acked, duplicates = _admit(raw, ctx, valid, rejected)
-            if fresh:
-                _insert(raw, ctx, list(fresh.values()), now)
-            orm, attempt = _auto_end(conn, ctx, fresh, now)
-            if duplicates or rejected:
-                raw.execute(_COUNT_SQL, (duplicates, len(rejected), ctx.attempt_id))
-            state = _state(ctx, attempt, now)
+            ids = {e.id for _, batch, _ in taken for e in batch.valid}
+            owners = _owners(raw, list(ids)) if ids else {}
+            received = _stamp(now) or ""
+            admitted = []
+            rows: list[tuple[Any, ...]] = []
+            for i, batch, ctx in taken:
+                rejected = list(batch.rejected)
+                fresh, acked, duplicates = _admit(ctx, batch.valid, rejected, owners)
+                rows += _rows(ctx, fresh.values(), received)
+                admitted.append((i, ctx, fresh, acked, duplicates, rejected))
+            if rows:
+                _insert(raw, rows)
+
+            # An attempt two batches share is ended once, by the first.
+            ended: dict[int, TaskAttempt | None] = {}
+            for i, ctx, fresh, acked, duplicates, rejected in admitted:
+                if ctx.attempt_id in ended:
+                    attempt = ended[ctx.attempt_id]
+                else:
+                    orm, attempt = _auto_end(conn, orm, ctx, fresh, now)
+                    ended[ctx.attempt_id] = attempt
+                if duplicates or rejected:
+                    raw.execute(_COUNT_SQL, (duplicates, len(rejected), ctx.attempt_id))
+                rejected.sort(key=lambda r: r.index)
+                outcomes[i] = IngestResult(
+                    acked=acked,
+                    rejected=rejected,
+                    stored=len(fresh),
+                    duplicates=duplicates,
+                    attempt=_state(ctx, attempt, now),
+                )
             if orm is not None:
-                orm.commit()  # flushes the ending, then commits the whole batch
+                orm.commit()  # flushes the endings, then commits every batch
             else:
                 raw.commit()
         except BaseException:
@@ -842,14 +1016,7 @@ def ingest(
         finally:
             if orm is not None:
                 orm.close()
-    rejected.sort(key=lambda r: r.index)
-    return IngestResult(
-        acked=acked,
-        rejected=rejected,
-        stored=len(fresh),
-        duplicates=duplicates,
-        attempt=state,
-    )
+    return [o for o in outcomes if o is not None]
 
 
 # -------------------------------------------------------------- completeness
