@@ -348,3 +348,48 @@ def test_a_failing_database_answers_500_as_json(
     assert response.headers["Access-Control-Allow-Origin"] == SHOP
     assert "Exception storing a recorder batch" in caplog.text
     assert token not in caplog.text
+
+
+def test_batches_waiting_together_are_written_together(
+    app: Any, session: Session
+) -> None:
+    """While one batch is being written, those that arrive wait and go in one write."""
+    import threading
+    import time
+
+    from uxlab import recorder
+    from uxlab.db import get_engine
+
+    people = seed(session, participants=4)
+    lane = app.wsgi_app
+    statuses: list[int] = []
+    batches = [[event(seq=i) for i in range(1, 4)] for _ in people]
+
+    def participant(k: int) -> None:
+        response = post(app.test_client(), people[k].tokens["cart"], batches[k])
+        statuses.append(response.status_code)
+
+    write_lock = recorder._write_lock(get_engine(app))
+    with write_lock:  # the first batch waits for it on the lane
+        first = threading.Thread(target=participant, args=(0,))
+        first.start()
+        time.sleep(0.3)  # the lane takes it and waits for the lock
+        others = [threading.Thread(target=participant, args=(k,)) for k in (1, 2, 3)]
+        for t in others:
+            t.start()
+        deadline = time.monotonic() + 10
+        while lane._waiting.qsize() < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    for t in [first, *others]:
+        t.join()
+
+    assert statuses == [200] * 4
+    stamps: dict[int, set[Any]] = {}
+    for attempt_id, at in session.exec(select(Event.attempt_id, Event.received_at)):
+        stamps.setdefault(attempt_id, set()).add(at)
+    firsts = stamps.pop(people[0].attempts["cart"].id)  # type: ignore[arg-type]
+    # Every row of one write is stamped with the same time: one write for the
+    # first batch, one for the three that waited.
+    assert len(firsts) == 1 and len(stamps) == 3
+    assert len(set().union(*stamps.values())) == 1
+    assert firsts != set().union(*stamps.values())

@@ -8,14 +8,15 @@ browsers may call it only from uxlab's own origin and the study's
 from __future__ import annotations
 
 import json
+import queue
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Flask, Response, current_app, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy.engine import Engine
 from werkzeug.wrappers import Request
 
 from uxlab import recorder
@@ -86,37 +87,30 @@ def _too_large(limit: int) -> recorder.BatchError:
     )
 
 
-def _store_batch(
-    incoming: Request, token: str, engine: Engine, config: Mapping[str, Any]
-) -> Response:
-    """Check, read and store one batch of recorder events; answer what was kept.
+def _read_batch(incoming: Request, token: str, limit: int) -> recorder.Batch:
+    """The batch a request carries, checked before anything is stored.
 
-    A declared body over the limit is refused (413) before it is read; a body
-    without a length (chunked) is read up to one byte past the limit.
+    A declared body over ``limit`` bytes is refused (413) before it is read; a
+    body without a length (chunked) is read up to one byte past the limit.
     """
-    limit = int(config["INGEST_MAX_BYTES"])
     if incoming.content_length is not None and incoming.content_length > limit:
         raise _too_large(limit)
-    origin = incoming.headers.get("Origin")
     encoding = incoming.headers.get("Content-Encoding", "identity").lower()
     if incoming.mimetype not in _TYPES or encoding != "identity":
-        return _error(
-            415,
-            "unsupported_media_type",
+        raise recorder.BatchError(
             "Send the batch as application/json or text/plain, uncompressed.",
-            origin,
+            code="unsupported_media_type",
+            status=415,
         )
     body = incoming.stream.read(limit + 1)
     if len(body) > limit:
         raise _too_large(limit)
-    result = recorder.ingest(
-        engine,
+    return recorder.Batch(
         token,
         recorder.parse_batch(body),
-        origin=origin,
-        own=_own_origins(incoming.host_url, config),
+        origin=incoming.headers.get("Origin"),
+        own=_own_origins(incoming.host_url, current_app.config),
     )
-    return _cors(_json(result.as_json()), origin)
 
 
 @bp.route("/attempts/<token>", methods=["GET"], provide_automatic_options=False)
@@ -184,6 +178,19 @@ _BATCH_PATH = re.compile(
 )
 
 
+#: The most batches written in one transaction.
+_GROUP_MAX = 32
+
+
+@dataclass(slots=True)
+class _Job:
+    """A batch a server thread has handed to the lane, and its answer to come."""
+
+    environ: WSGIEnvironment
+    token: str
+    answer: Future[Response] = field(default_factory=Future)
+
+
 class RecorderLane:
     """WSGI middleware that takes recorder batches; every other request passes on.
 
@@ -192,11 +199,14 @@ class RecorderLane:
     with the session, CSRF, login and limiter hooks the rest of uxlab needs and
     a batch does not, cost about a third of each batch's time.
 
-    Batches are handled one at a time on a thread of their own, while the
-    server thread that took each one waits for its answer. SQLite has a single
-    writer anyway; left on whichever server thread took them, batches' Python
-    work also ran side by side, and with many threads busy the hand-offs of
-    the interpreter lock cost more than the work itself.
+    Batches are handled on a thread of their own while the server threads
+    that took them wait for their answers. Whatever batches are waiting when
+    the lane is free are written together, in one transaction
+    (:func:`uxlab.recorder.ingest_many`): under load each batch then costs
+    the lane a fraction of the SQLite calls, and every call hands the
+    interpreter lock to another thread and waits to get it back. Left on the
+    server threads, batches' work ran side by side, and with many threads
+    busy those hand-offs cost more than the work itself.
 
     ``GET``, ``OPTIONS`` and anything else on the batch path go to Flask, whose
     routes answer the preflight and refuse other methods.
@@ -205,6 +215,7 @@ class RecorderLane:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.wsgi_app = app.wsgi_app
+        self._waiting: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._lane = ThreadPoolExecutor(1, thread_name_prefix="uxlab-recorder")
 
     def __call__(
@@ -217,29 +228,73 @@ class RecorderLane:
         )
         if match is None:
             return self.wsgi_app(environ, start_response)
-        answer = self._lane.submit(self._answer, environ, match["token"]).result()
-        return answer(environ, start_response)
+        job = _Job(environ, match["token"])
+        self._waiting.put(job)
+        self._lane.submit(self._drain)
+        return job.answer.result()(environ, start_response)
 
-    def _answer(self, environ: WSGIEnvironment, token: str) -> Response:
-        incoming = Request(environ)
-        origin = incoming.headers.get("Origin")
-        app = self.app
+    def _drain(self) -> None:
+        """Answer every batch waiting now (an earlier call may have taken them)."""
+        jobs: list[_Job] = []
+        while len(jobs) < _GROUP_MAX:
+            try:
+                jobs.append(self._waiting.get_nowait())
+            except queue.Empty:
+                break
+        if not jobs:
+            return
         try:
-            with app.app_context():
-                response = _store_batch(incoming, token, get_engine(app), app.config)
-        except UxlabError as exc:
-            response = _error_for(exc, origin)
-        except Exception:
-            if app.config["PROPAGATE_EXCEPTIONS"] or app.testing:
-                raise
-            # Not the path: it holds the attempt's token.
-            app.logger.exception("Exception storing a recorder batch")
-            response = _error(
-                500,
-                "internal_server_error",
-                "The batch could not be stored; send it again.",
-                origin,
-            )
-        for name, value in SECURITY_HEADERS:
-            response.headers.setdefault(name, value)
-        return response
+            answers = self._answer(jobs)
+        except BaseException as exc:  # pragma: no cover - outside any batch
+            answers = [exc] * len(jobs)
+        for job, answer in zip(jobs, answers, strict=True):
+            if isinstance(answer, BaseException):
+                job.answer.set_exception(answer)
+            else:
+                job.answer.set_result(answer)
+
+    def _answer(self, jobs: list[_Job]) -> list[Response | BaseException]:
+        """Each job's answer, in order; the batches among them stored together."""
+        app = self.app
+        limit = int(app.config["INGEST_MAX_BYTES"])
+        answers: list[Response | BaseException | None] = [None] * len(jobs)
+        origins: list[str | None] = []
+        batches: dict[int, recorder.Batch] = {}
+        with app.app_context():
+            for k, job in enumerate(jobs):
+                incoming = Request(job.environ)
+                origins.append(incoming.headers.get("Origin"))
+                try:
+                    batches[k] = _read_batch(incoming, job.token, limit)
+                except UxlabError as exc:
+                    answers[k] = _error_for(exc, origins[k])
+            outcomes = recorder.ingest_many(get_engine(app), list(batches.values()))
+        for k, outcome in zip(batches, outcomes, strict=True):
+            answers[k] = self._respond(outcome, origins[k])
+        done = [a for a in answers if a is not None]
+        for answer in done:
+            if isinstance(answer, Response):
+                for name, value in SECURITY_HEADERS:
+                    answer.headers.setdefault(name, value)
+        return done
+
+    def _respond(
+        self, outcome: recorder.IngestResult | Exception, origin: str | None
+    ) -> Response | BaseException:
+        if isinstance(outcome, recorder.IngestResult):
+            return _cors(_json(outcome.as_json()), origin)
+        if isinstance(outcome, UxlabError):
+            return _error_for(outcome, origin)
+        if self.app.config["PROPAGATE_EXCEPTIONS"] or self.app.testing:
+            return outcome
+        # Logged without the path: it holds the attempt's token.
+        self.app.logger.error(
+            "Exception storing a recorder batch",
+            exc_info=(type(outcome), outcome, outcome.__traceback__),
+        )
+        return _error(
+            500,
+            "internal_server_error",
+            "The batch could not be stored; send it again.",
+            origin,
+        )
