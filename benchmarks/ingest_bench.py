@@ -270,10 +270,9 @@ def main() -> int:
     parser.add_argument(
         "--threads",
         type=int,
-        default=4,
-        help="waitress threads (batches run on one thread of their own; more "
-        "server threads share the interpreter lock with it; `uxlab serve` "
-        "defaults to 16 for moderated sessions)",
+        default=16,
+        help="waitress threads (16, as `uxlab serve`; batches run on one "
+        "thread of their own)",
     )
     parser.add_argument(
         "--rate",
