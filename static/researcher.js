@@ -1,4 +1,4 @@
-// uxlab researcher pages: copy-link buttons and live progress refresh.
+// uxlab researcher pages: copy-link buttons, live progress refresh, local times.
 (function () {
   "use strict";
 
@@ -116,6 +116,61 @@
     document.addEventListener("visibilitychange", refresh);
   }
 
+  function pad(n) {
+    return (n < 10 ? "0" : "") + n;
+  }
+
+  function zoneName(date) {
+    try {
+      var parts = new Intl.DateTimeFormat(undefined, { timeZoneName: "short" }).formatToParts(date);
+      var zone = parts.filter(function (p) {
+        return p.type === "timeZoneName";
+      })[0];
+      return zone ? zone.value : "";
+    } catch (e) {
+      return "";
+    }
+  }
+
+  // Times the server keeps in UTC, shown in the reader's time zone.
+  function setUpLocalTimes() {
+    var times = document.querySelectorAll("time[data-local-time]");
+    Array.prototype.forEach.call(times, function (el) {
+      var date = new Date(el.getAttribute("datetime"));
+      if (isNaN(date.getTime())) {
+        return;
+      }
+      el.title = el.textContent;
+      el.textContent =
+        date.getFullYear() + "-" + pad(date.getMonth() + 1) + "-" + pad(date.getDate()) +
+        " " + pad(date.getHours()) + ":" + pad(date.getMinutes()) + " " + zoneName(date);
+    });
+    // A time entered here is in the researcher's zone; the form sends that
+    // moment's offset from UTC with it (without scripts the time is UTC).
+    var inputs = document.querySelectorAll("input[data-utc-offset]");
+    Array.prototype.forEach.call(inputs, function (input) {
+      var offset = document.getElementById(input.getAttribute("data-utc-offset"));
+      var hint = document.getElementById(input.id + "-hint");
+      if (!offset || !input.form) {
+        return;
+      }
+      if (hint) {
+        var zone = "";
+        try {
+          zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+        } catch (e) {
+          zone = "";
+        }
+        hint.textContent = "In your time zone" + (zone ? " (" + zone + ")" : "") + ".";
+      }
+      input.form.addEventListener("submit", function () {
+        var date = input.value ? new Date(input.value) : null;
+        offset.value = date && !isNaN(date.getTime()) ? String(date.getTimezoneOffset()) : "";
+      });
+    });
+  }
+
   setUpCopyButtons();
   setUpProgress();
+  setUpLocalTimes();
 })();

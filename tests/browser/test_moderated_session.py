@@ -114,7 +114,7 @@ def test_moderator_drives_a_session_the_participant_follows(
     mod.goto(f"{url}/studies/{study.slug}")
     mod.get_by_role("link", name="Sessions", exact=True).click()
     mod.get_by_label("Participant label").fill("P1 (Ana)")
-    mod.get_by_label("Scheduled time (UTC)").fill("2026-12-01T10:30")
+    mod.get_by_label("Scheduled time").fill("2026-12-01T10:30")
     mod.get_by_role("button", name="Schedule session").click()
     expect(mod.get_by_role("heading", name="Session: P1 (Ana)")).to_be_visible()
     participant_url = mod.locator("#participant-link").inner_text()
@@ -327,3 +327,43 @@ def test_reconnects_lose_nothing_and_a_reload_lands_on_the_moderators_step(
     expect(part.get_by_role("heading", name="This session has ended")).to_be_visible()
     part.reload()
     expect(part.get_by_role("heading", name="This session has ended")).to_be_visible()
+
+
+def test_session_times_are_entered_and_shown_in_the_researchers_zone(
+    browser: Browser, contexts: list[BrowserContext], live_server: Any, session: Session
+) -> None:
+    """A researcher in Berlin schedules 14:00 their time, in winter and in summer."""
+    url = live_server.url
+    study = moderated_study(session)
+    context = browser.new_context(timezone_id="Europe/Berlin", locale="en-GB")
+    contexts.append(context)
+    mod = context.new_page()
+    errors = console_errors(mod)
+    log_in(mod, url)
+
+    for label, day, utc_hour in (
+        ("Winter", "2026-12-01", 13),
+        ("Summer", "2026-07-01", 12),
+    ):
+        mod.goto(f"{url}/studies/{study.slug}/sessions")
+        expect(mod.locator("#scheduled_at-hint")).to_have_text(
+            "In your time zone (Europe/Berlin)."
+        )
+        mod.get_by_label("Participant label").fill(label)
+        mod.get_by_label("Scheduled time").fill(f"{day}T14:00")
+        mod.get_by_role("button", name="Schedule session").click()
+        expect(mod.get_by_role("heading", name=f"Session: {label}")).to_be_visible()
+        shown = mod.locator(".page-head time")
+        expect(shown).to_have_text(re.compile(rf"^{day} 14:00 CES?T$"))
+        session.commit()  # end the test's snapshot: read what the server wrote
+        ms = session.exec(
+            select(ModeratedSession).where(ModeratedSession.label == label)
+        ).one()
+        assert ms.scheduled_at is not None
+        assert (ms.scheduled_at.hour, ms.scheduled_at.minute) == (utc_hour, 0)
+
+    mod.goto(f"{url}/studies/{study.slug}/sessions")
+    expect(mod.locator("table.sessions time")).to_have_text(
+        ["2026-07-01 14:00 CEST", "2026-12-01 14:00 CET"]  # in time order
+    )
+    assert errors == []

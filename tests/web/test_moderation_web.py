@@ -102,7 +102,35 @@ def test_schedule_form_errors(mod: FlaskClient, study: Study, session: Session) 
         data={"label": "P", "scheduled_at": "tomorrow"},
     )
     assert bad.status_code == 400
+    bad = mod.post(
+        f"/studies/{study.slug}/sessions",
+        data={"label": "P", "scheduled_at": "2026-12-01T10:30", "utc_offset": "5000"},
+    )
+    assert bad.status_code == 400
     assert session.exec(select(ModeratedSession)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("offset", "utc"),
+    [
+        ("", "10:30"),  # no browser offset (no scripts): the time is UTC
+        ("-60", "09:30"),  # Berlin in winter: UTC+1
+        ("300", "15:30"),  # New York in winter: UTC-5
+    ],
+)
+def test_scheduled_time_is_the_researchers_own(
+    mod: FlaskClient, study: Study, session: Session, offset: str, utc: str
+) -> None:
+    response = mod.post(
+        f"/studies/{study.slug}/sessions",
+        data={"label": "P", "scheduled_at": "2026-12-01T10:30", "utc_offset": offset},
+    )
+    assert response.status_code == 303
+    ms = session.exec(select(ModeratedSession)).one()
+    assert ms.scheduled_at is not None and ms.scheduled_at.strftime("%H:%M") == utc
+    page = mod.get(response.headers["Location"]).text
+    # Without scripts the page says UTC; the browser shows it in local time.
+    assert f'datetime="2026-12-01T{utc}:00Z"' in page and f"{utc} UTC" in page
 
 
 def test_unmoderated_study_has_no_sessions(

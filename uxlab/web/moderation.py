@@ -20,7 +20,7 @@ import functools
 import json
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import (
@@ -38,8 +38,9 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlmodel import Session
 from werkzeug.wrappers import Response as WerkzeugResponse
-from wtforms import DateTimeLocalField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import DateTimeLocalField, IntegerField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
 from uxlab import moderation
 from uxlab.db import get_engine, get_session
@@ -87,7 +88,12 @@ class ScheduleForm(FlaskForm):  # type: ignore[misc]
         filters=[lambda v: v.strip() if isinstance(v, str) else v],
     )
     scheduled_at = DateTimeLocalField(
-        "Scheduled time (UTC)", [Optional()], format="%Y-%m-%dT%H:%M"
+        "Scheduled time", [Optional()], format="%Y-%m-%dT%H:%M"
+    )
+    #: Minutes to add to ``scheduled_at`` for UTC, from the researcher's browser
+    #: (``Date.getTimezoneOffset`` of that moment); without it the time is UTC.
+    utc_offset = IntegerField(
+        widget=HiddenInput(), validators=[Optional(), NumberRange(-18 * 60, 18 * 60)]
     )
 
 
@@ -233,8 +239,15 @@ def _console_context(
     }
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None else None
+def _utc(value: datetime | None, offset_minutes: int | None) -> datetime | None:
+    """A time entered in the researcher's time zone, in UTC.
+
+    >>> _utc(datetime(2026, 12, 1, 14, 0), -60).isoformat()
+    '2026-12-01T13:00:00+00:00'
+    """
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) + timedelta(minutes=offset_minutes or 0)
 
 
 # ----------------------------------------------------------- researcher pages
@@ -253,7 +266,7 @@ def sessions(slug: str) -> str | WerkzeugResponse | tuple[str, int]:
                     get_session(),
                     study,
                     label=form.label.data or "",
-                    scheduled_at=_utc(form.scheduled_at.data),
+                    scheduled_at=_utc(form.scheduled_at.data, form.utc_offset.data),
                     secret=_secret(),
                 )
             except UxlabError as exc:
