@@ -151,7 +151,10 @@ def test_demo_seeds_once(runner, session) -> None:
     moderated = session.exec(select(Study).where(Study.mode == "moderated")).one()
     links = result.output.split("Participant links")[1]
     assert shop.slug in links and moderated.slug not in links
+    assert "http://127.0.0.1:5000/s/" in links  # where `make demo` serves
+    runner.app.config["PUBLIC_URL"] = "https://ux.example.org/"
     again = runner.invoke(args=["demo"])
+    assert "https://ux.example.org/s/" in again.output
     assert again.exit_code == 0, again.output
     assert "already exists" in again.output
     assert (

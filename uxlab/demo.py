@@ -91,6 +91,8 @@ def seed_demo(session: Session, *, participants: int = 30, seed: int = 7) -> Dem
         select(Researcher).where(Researcher.email == DEMO_EMAIL)
     ).first()
     result = DemoResult(created=existing is None)
+    # Where `make demo` serves, unless the instance says where it is reached.
+    base = str(current_app.config.get("PUBLIC_URL") or _SHOP_ORIGIN).rstrip("/")
     if existing is None:
         owner = create_researcher(
             session, email=DEMO_EMAIL, password=DEMO_PASSWORD, name="Demo researcher"
@@ -122,7 +124,7 @@ def seed_demo(session: Session, *, participants: int = 30, seed: int = 7) -> Dem
             from uxlab.invites import invite_token
 
             token = invite_token(open_invite(session, study, secret), secret)
-            result.links.append((study.slug, f"http://127.0.0.1:5000/s/{token}"))
+            result.links.append((study.slug, f"{base}/s/{token}"))
     return result
 
 
