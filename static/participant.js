@@ -101,35 +101,41 @@
   const startForm = task.querySelector("form.start-form");
   const doneForm = task.querySelector("form.done-form");
   if (doneForm && task.dataset.started === "0") doneForm.hidden = true;
+  // The site is open in another tab: this tab offers "I'm done".
+  const offerDone = (focus) => {
+    if (!startForm || startForm.target !== "_blank" || !doneForm) return;
+    doneForm.hidden = false;
+    startForm.querySelector("[data-start]").textContent = "Open the site again";
+    const done = doneForm.querySelector("[data-done]");
+    if (done && focus) done.focus();
+  };
   if (startForm) {
     startForm.addEventListener("submit", () => {
       if (task.dataset.started === "0" || !readStart()) writeStart(now());
       task.dataset.started = "1";
-      if (startForm.target !== "_blank" || !doneForm) return;
-      // The site opened in a new tab; this tab now offers "I'm done".
-      setTimeout(() => {
-        doneForm.hidden = false;
-        startForm.querySelector("[data-start]").textContent = "Open the site again";
-        const done = doneForm.querySelector("[data-done]");
-        if (done) done.focus();
-      }, 0);
+      setTimeout(() => offerDone(true), 0);
     });
   }
   if (doneForm) doneForm.addEventListener("submit", () => fillDuration(doneForm));
 
   // A task the recorder can judge (or a time limit) may end while the site is
   // open in the other tab: ask every 2 s and move on when the step changes.
+  // A Start pressed before this script ran (a slow page) is caught up with too.
   const statusUrl = task.dataset.status;
   if (statusUrl) {
     let asking = false;
     const ask = () => {
-      if (asking || task.dataset.started !== "1") return;
+      if (asking) return;
       asking = true;
       fetch(statusUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then((response) => (response.ok ? response.json() : null))
         .then((body) => {
           if (body && body.step && body.step !== task.dataset.step) {
             window.location.assign(window.location.pathname);
+          } else if (body && body.started && task.dataset.started === "0") {
+            if (!readStart()) writeStart(now());
+            task.dataset.started = "1";
+            offerDone(false);
           }
         })
         .catch(() => {})

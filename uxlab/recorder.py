@@ -62,14 +62,15 @@ __all__ = [
     "IngestResult",
     "OriginNotAllowedError",
     "Rejected",
+    "TaskStatus",
     "attempt_state",
     "check_origin",
     "completeness",
-    "current_step",
     "ingest",
     "ingest_many",
     "origin_of",
     "parse_batch",
+    "task_status",
     "validate_event",
 ]
 
@@ -607,17 +608,30 @@ def attempt_state(
     return state
 
 
-def current_step(session: Session, slug: str, token: str | None) -> str:
+@dataclass(frozen=True, slots=True)
+class TaskStatus:
+    """Where a participant is: their step, and whether its task has started."""
+
+    step: str
+    started: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {"step": self.step, "started": self.started}
+
+
+def task_status(session: Session, slug: str, token: str | None) -> TaskStatus:
     """The participant's step now, after ending their task if its time is up.
 
     The participant page polls this while the site is open in another tab, to
-    move on when the recorder (or the clock) has ended the task.
+    move on when the recorder (or the clock) has ended the task, and to catch
+    up with a start it sent before its script was running.
     """
     from uxlab.participation import step_page
 
     page = step_page(session, slug, token)
     attempt = page.attempt
     task = page.task
+    started = attempt is not None and attempt.started_at is not None
     if (
         attempt is None
         or attempt.id is None
@@ -627,12 +641,12 @@ def current_step(session: Session, slug: str, token: str | None) -> str:
         or not task.time_limit_s
     ):
         session.commit()
-        return page.step
+        return TaskStatus(page.step, started)
     deadline = _aware(attempt.started_at) + timedelta(seconds=task.time_limit_s)
     now = utcnow()
     if now <= deadline:
         session.commit()
-        return page.step
+        return TaskStatus(page.step, started)
     with _write_lock(_engine(session)):
         begin_write(session)
         try:
@@ -643,7 +657,7 @@ def current_step(session: Session, slug: str, token: str | None) -> str:
         except BaseException:
             session.rollback()
             raise
-    return step_page(session, slug, token).step
+    return TaskStatus(step_page(session, slug, token).step, started)
 
 
 # ------------------------------------------------------------------- ingest

@@ -413,3 +413,32 @@ def test_participant_page_moves_on_when_the_task_ends_itself(
         attempt = fresh.exec(select(TaskAttempt)).one()
         assert attempt.outcome == Outcome.success
         assert attempt.judged_by == JudgedBy.auto
+
+
+def test_a_start_sent_before_the_pages_script_ran_is_caught_up(
+    live_server: Any, session: Session, page: Page
+) -> None:
+    """On a slow page Start can be pressed before participant.js is running.
+
+    The form's own submit (no submit event, as when no script listens yet)
+    opens the site; the study's tab still shows the task as not started,
+    then learns from its status poll that it has, and offers "I'm done".
+    """
+    from uxlab.invites import invite_token, open_invite
+
+    seeded = seed(session, text=PARTICIPANT_STUDY, participants=0)[0]
+    secret = live_server.app.config["SECRET_KEY"]
+    link = invite_token(open_invite(session, seeded.study, secret), secret)
+    session.commit()
+    page.goto(f"{live_server.url}/s/{link}")
+    page.get_by_role("button", name="I agree, start the study").click()
+    done = page.get_by_role("button", name="I'm done")
+    expect(done).to_be_hidden()
+    with page.context.expect_page() as opened:
+        page.evaluate("document.querySelector('form.start-form').submit()")
+    shop = opened.value
+    shop.wait_for_load_state()
+    expect(done).to_be_visible(timeout=6_000)
+    expect(page.get_by_role("button", name="Open the site again")).to_be_visible()
+    shop.get_by_role("link", name="Cart").first.click()
+    page.get_by_text("I'm done").wait_for(state="detached", timeout=10_000)

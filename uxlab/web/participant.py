@@ -184,8 +184,7 @@ def _render(
 @bp.route("/take/<slug>/status.json")
 def status(slug: str) -> Response:
     """The current step, polled by the task page to move on when a task ends itself."""
-    step = recorder.current_step(get_session(), slug, _token(slug))
-    return jsonify(step=step)
+    return jsonify(recorder.task_status(get_session(), slug, _token(slug)).as_json())
 
 
 @bp.route("/take/<slug>/consent", methods=["POST"])
