@@ -613,8 +613,11 @@
       }
       if (key.length === 1) tagArmed = false;
       if (key === "Enter" && !event.shiftKey) {
+        // Saved: back to the shortcuts, so the next key judges or moves on
+        // instead of starting another note (/ opens the box again).
         event.preventDefault();
         addNote();
+        noteText.blur();
         return;
       }
     }

@@ -82,7 +82,7 @@ def note(page: Page, tag: str, text: str) -> None:
     page.keyboard.press(tag)
     page.keyboard.type(text)
     page.keyboard.press("Enter")
-    page.keyboard.press("Escape")
+    expect(page.locator("#note-text")).not_to_be_focused()  # shortcuts work again
 
 
 def stored(page: Page, text: str) -> Locator:
@@ -171,8 +171,7 @@ def test_moderator_drives_a_session_the_participant_follows(
     mod.keyboard.press("c")
     expect(mod.locator("#note-text")).to_be_focused()
     mod.keyboard.type("Looks for the cart icon")
-    mod.keyboard.press("Enter")
-    mod.keyboard.press("Escape")
+    mod.keyboard.press("Enter")  # saves, and the next key is a shortcut again
     mod.keyboard.press("r")
     mod.keyboard.type("needed a hint")
     mod.keyboard.press("Escape")
