@@ -319,3 +319,30 @@ def clicks_static_dir() -> Any:
     from uxlab.paths import STATIC_DIR
 
     return STATIC_DIR
+
+
+@pytest.mark.browser
+def test_one_page_screenshotted_twice_at_once(live_server: Any, tmp_path: Any) -> None:
+    """Two heatmaps of one page drawn at once each get the page behind them."""
+    import threading
+
+    url = f"{live_server.url}/static/demo-shop/index.html"
+    cache = tmp_path / "screenshots"
+    made: list[Any] = []
+    failed: list[BaseException] = []
+
+    def take() -> None:
+        try:
+            made.append(heatmaps.screenshot(url, 640, cache))
+        except BaseException as exc:
+            failed.append(exc)
+
+    threads = [threading.Thread(target=take) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert failed == [] and len(made) == 2 and made[0] == made[1]
+    assert imread(str(made[0])).shape[1] == 640
+    assert sorted(p.name for p in cache.iterdir()) == [made[0].name]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -130,16 +132,23 @@ def screenshot(url: str, width: int, cache_dir: Path, *, height: int = 800) -> P
     from playwright.sync_api import sync_playwright
 
     cache_dir.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".part.png")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(**launch_options())
-        try:
-            page = browser.new_page(viewport={"width": width, "height": height})
-            page.goto(url, wait_until="load", timeout=15_000)
-            page.screenshot(path=str(partial), full_page=True)
-        finally:
-            browser.close()
-    partial.replace(path)
+    # A file of this call's own: two requests for the same page (two heatmaps
+    # of one page drawn at once) must not write into each other's screenshot.
+    fd, name = tempfile.mkstemp(prefix=f"{key}.", suffix=".part.png", dir=cache_dir)
+    os.close(fd)
+    partial = Path(name)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(**launch_options())
+            try:
+                page = browser.new_page(viewport={"width": width, "height": height})
+                page.goto(url, wait_until="load", timeout=15_000)
+                page.screenshot(path=str(partial), full_page=True)
+            finally:
+                browser.close()
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
     return path
 
 
