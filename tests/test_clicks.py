@@ -229,7 +229,10 @@ def test_site_task_paths_lostness_and_misclicks(session: Session) -> None:
     _site_events(session, seeded)
     task = session.get(Task, seeded[0].attempts["cart"].task_id)
     assert task is not None
-    task.settings = {"first_click_selector": "#to-jackets"}
+    # No target named: no first-click figures (the success element is where
+    # the task ends, not where its first click should land).
+    assert clicks.task_clicks(session, task).first_click is None
+    task.settings = {"first_click_selector": ["#nowhere", "#to-jackets"]}
     report = clicks.task_clicks(session, task)
     assert report.paths[0] == (("/index.html", "/help.html"), 1)
     assert report.shortest_path == 3
@@ -346,3 +349,29 @@ def test_one_page_screenshotted_twice_at_once(live_server: Any, tmp_path: Any) -
     assert failed == [] and len(made) == 2 and made[0] == made[1]
     assert imread(str(made[0])).shape[1] == 640
     assert sorted(p.name for p in cache.iterdir()) == [made[0].name]
+
+
+def test_element_success_is_not_a_first_click_target(session: Session) -> None:
+    """A task judged by an element that shows at its end has no first-click figure."""
+    seeded = seed(session)[0]
+    attempt = seeded.attempts["confirm"]  # success: {element: "#order-confirmation"}
+    attempt.outcome = Outcome.success
+    session.add(attempt)
+    session.add(
+        Event(
+            event_id=str(uuid.uuid4()),
+            participant_id=attempt.participant_id,
+            attempt_id=attempt.id,
+            type="click",
+            seq=1,
+            url="http://shop.example.com/cart.html",
+            payload={"x": 10, "y": 10, "selector": "main > form > p > button"},
+        )
+    )
+    session.commit()
+    task = session.get(Task, attempt.task_id)
+    assert task is not None
+    report = clicks.task_clicks(session, task)
+    assert report.first_click is None and report.split is None
+    task.settings = {"first_click_selector": ["p > button"]}
+    assert clicks.task_clicks(session, task).first_click is not None

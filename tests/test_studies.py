@@ -69,6 +69,9 @@ def test_invalid_study_names_every_field_path_and_line() -> None:
         ("title: x\ntasks: [{title: a, time_limit_s: -5}]\n", "greater than 0"),
         ("title: x\ntasks: [{title: a, success: {url_matches: a, element: b}}]\n", "exactly one"),
         ("title: x\ntasks: [{title: a, start_url: ftp://x}]\n", "start_url must start with"),
+        ("title: x\ntasks: [{title: a, image: a.png, first_click_target: '#x'}]\n",
+         "first_click_target is for site tasks"),
+        ("title: x\ntasks: [{title: a, first_click_target: ''}]\n", "at least 1 character"),
     ],
 )  # fmt: skip
 def test_invalid_studies_are_explained(text: str, fragment: str) -> None:
@@ -94,6 +97,23 @@ def test_import_creates_study_and_tasks_in_order(session) -> None:
     again = import_study(session, spec, owner=owner, source_text="", publish=True)
     assert again.slug == "test-checkout-study-2"
     assert again.status == StudyStatus.live and again.published_at is not None
+
+
+def test_first_click_target_is_one_selector_or_a_list(session) -> None:
+    owner = create_researcher(session, email="r@example.org", password="long-enough")
+    text = (
+        "title: x\ntasks:\n"
+        "  - {id: one, title: a, first_click_target: 'nav > a'}\n"
+        "  - {id: two, title: b, first_click_target: ['#buy', 'main > a']}\n"
+        "  - {id: none, title: c}\n"
+    )
+    study = import_study(session, parse_study(text), owner=owner, source_text=text)
+    tasks = session.exec(select(Task).where(Task.study_id == study.id)).all()
+    assert [t.settings.get("first_click_selector") for t in tasks] == [
+        ["nav > a"],
+        ["#buy", "main > a"],
+        None,
+    ]
 
 
 def test_import_file_needs_a_known_owner(session) -> None:

@@ -299,13 +299,15 @@ def _first_click_correct(task: Task, event: Event | None) -> bool | None:
             return in_region(float(payload["x"]), float(payload["y"]), region)
         except (KeyError, TypeError, ValueError):
             return None
-    target = task.settings.get("first_click_selector") or (
-        task.success_value if task.success_kind == "element" else None
-    )
-    if not target:
+    # Only a target the study names: a success element (an order confirmation)
+    # is where a task ends, not where its first click should land.
+    targets = task.settings.get("first_click_selector") or []
+    if isinstance(targets, str):
+        targets = [targets]
+    if not targets:
         return None
     selector = str(payload.get("selector", ""))
-    return selector == target or selector.endswith(" > " + str(target))
+    return any(selector == t or selector.endswith(" > " + str(t)) for t in targets)
 
 
 def task_clicks(session: Session, task: Task) -> TaskClicks:

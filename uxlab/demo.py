@@ -400,7 +400,7 @@ _SHOP_JOURNEYS: dict[str, tuple[list[tuple[str, str | None]], ...]] = {
         [
             ("index.html", "shop-jackets"),
             ("jackets.html", "add-blue"),
-            ("cart.html", None),
+            ("cart.html?add=blue-rain", None),
         ],
         [
             ("index.html", "heading"),

@@ -55,6 +55,7 @@ __all__ = [
 ]
 
 Key = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")]
+Selector = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 
 DEFAULT_CONSENT = """\
 You are invited to take part in a study of how people use a product. You will be
@@ -180,6 +181,14 @@ class TaskSpec(_Strict):
     image: str | None = None
     #: The fewest pages a participant must visit to succeed (for lostness).
     shortest_path: int | None = Field(default=None, ge=1)
+    #: Site tasks: where a right first click lands, as the recorder's selector
+    #: path or its end ("nav > a:nth-of-type(2)"); one or a list.
+    first_click_target: list[Selector] | None = None
+
+    @field_validator("first_click_target", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
 
     @property
     def success_kind(self) -> str:
@@ -193,6 +202,11 @@ class TaskSpec(_Strict):
     def _first_click_needs_image(self) -> TaskSpec:
         if self.success_kind == "first_click" and not self.image:
             raise ValueError("a first_click task needs an image (a path under static/)")
+        if self.first_click_target and self.image:
+            raise ValueError(
+                "first_click_target is for site tasks; an image task's target is "
+                "success: {first_click: ...}"
+            )
         if self.image and ".." in Path(self.image).parts:
             raise ValueError("image must be a path inside static/")
         if self.start_url is not None and not re.match(
@@ -442,6 +456,8 @@ def import_study(
             settings["image"] = task.image
         if task.shortest_path:
             settings["shortest_path"] = task.shortest_path
+        if task.first_click_target:
+            settings["first_click_selector"] = task.first_click_target
         session.add(
             Task(
                 study_id=study.id,
