@@ -138,6 +138,27 @@ def test_overview_and_funnel(session: Session, shop: Study) -> None:
     assert o.median_session_s == pytest.approx(float(np.median(sessions)))
 
 
+def test_someone_who_only_opened_the_link_is_not_counted(
+    session: Session, shop: Study
+) -> None:
+    """Started, counted and the funnel agree when a visitor never consents."""
+    from uxlab.tokens import hash_token, new_code, new_token
+
+    session.add(
+        Participant(
+            study_id=shop.id,  # type: ignore[arg-type]
+            token_hash=hash_token(new_token()),
+            code=new_code(),
+            task_order=[],
+            step="consent",
+        )
+    )
+    session.commit()
+    o = analyse_study(session, shop).overview
+    assert o.started == o.included == 20
+    assert {s.label: s.count for s in o.funnel}["Started"] == 20
+
+
 def test_exclusions_change_the_numbers(session: Session, shop: Study) -> None:
     before = analyse_study(session, shop)
     people = list(

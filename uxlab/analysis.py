@@ -730,7 +730,8 @@ def _overview(
         started=started,
         finished=sum(p.finished for p in data.participants),
         excluded=sum(p.excluded for p in data.participants),
-        included=len(people),
+        # Someone who opened the link and never consented gave no data.
+        included=sum(p.started for p in people),
         included_finished=finished,
         median_session_s=float(np.median(sessions)) if sessions else None,
         funnel=tuple(steps),
