@@ -402,6 +402,9 @@
   let byeAt = 0;
 
   function setConnected(ok) {
+    // While the browser says it is offline, a stream still delivering what
+    // was sent before does not make it connected: changes cannot go out.
+    ok = ok && navigator.onLine !== false;
     if (online !== ok) {
       online = ok;
       renderConnection();

@@ -174,6 +174,7 @@
   const shownPhase = follow.dataset.phase || "";
   let notice = null;
   const connected = (ok) => {
+    ok = ok && navigator.onLine !== false; // see moderator.js
     if (!notice) {
       notice = document.createElement("p");
       notice.className = "live-status";
