@@ -386,10 +386,8 @@ after_each_task: [seq]
 """
 
 
-def test_participant_page_moves_on_when_the_task_ends_itself(
-    live_server: Any, session: Session, page: Page
-) -> None:
-    """Start opens the hosted shop with a token; reaching the cart ends the task."""
+def agree_to_the_study(live_server: Any, session: Session, page: Page) -> None:
+    """A participant opens PARTICIPANT_STUDY's link and consents: its task page."""
     from uxlab.invites import invite_token, open_invite
 
     seeded = seed(session, text=PARTICIPANT_STUDY, participants=0)[0]
@@ -398,6 +396,13 @@ def test_participant_page_moves_on_when_the_task_ends_itself(
     session.commit()
     page.goto(f"{live_server.url}/s/{link}")
     page.get_by_role("button", name="I agree, start the study").click()
+
+
+def test_participant_page_moves_on_when_the_task_ends_itself(
+    live_server: Any, session: Session, page: Page
+) -> None:
+    """Start opens the hosted shop with a token; reaching the cart ends the task."""
+    agree_to_the_study(live_server, session, page)
     with page.context.expect_page() as opened:
         page.get_by_role("button", name="Start task").click()
     shop = opened.value
@@ -424,14 +429,7 @@ def test_a_start_sent_before_the_pages_script_ran_is_caught_up(
     opens the site; the study's tab still shows the task as not started,
     then learns from its status poll that it has, and offers "I'm done".
     """
-    from uxlab.invites import invite_token, open_invite
-
-    seeded = seed(session, text=PARTICIPANT_STUDY, participants=0)[0]
-    secret = live_server.app.config["SECRET_KEY"]
-    link = invite_token(open_invite(session, seeded.study, secret), secret)
-    session.commit()
-    page.goto(f"{live_server.url}/s/{link}")
-    page.get_by_role("button", name="I agree, start the study").click()
+    agree_to_the_study(live_server, session, page)
     done = page.get_by_role("button", name="I'm done")
     expect(done).to_be_hidden()
     with page.context.expect_page() as opened:
