@@ -873,7 +873,8 @@ def completion_sentence(
     points = 100 * result.difference
     shown = round(points)
     if shown == 0:
-        head = f"{label_b}'s completion rate is the same as {label_a}'s"
+        # The estimate rounds to 0; the interval says how different it may be.
+        head = f"{label_b}'s completion rate is within half a point of {label_a}'s"
     else:
         word = "higher" if shown > 0 else "lower"
         head = f"{label_b}'s completion rate is {abs(shown)} points {word}"
@@ -896,7 +897,7 @@ def time_sentence(
     """
     change = round(100 * (result.difference - 1))
     if change == 0:
-        head = f"{label_b}'s completion time is the same as {label_a}'s"
+        head = f"{label_b}'s completion time is within 0.5 % of {label_a}'s"
     else:
         word = "longer" if change > 0 else "shorter"
         head = f"{label_b}'s completion time is {abs(change)} % {word}"
@@ -924,7 +925,9 @@ def mean_sentence(
     """
     shown = round(result.difference, digits)
     if shown == 0:
-        head = f"{label_b}'s {what} is the same as {label_a}'s"
+        head = (
+            f"{label_b}'s {what} is within {0.5 * 10**-digits:g} points of {label_a}'s"
+        )
     else:
         word = "higher" if shown > 0 else "lower"
         head = f"{label_b}'s {what} is {abs(shown):.{digits}f} points {word}"

@@ -164,6 +164,7 @@ def test_exclusion_toggle_with_csrf(csrf_app: Flask) -> None:
     no_token = client.post(url, data={"action": "exclude", "reason": "speeder"})
     assert no_token.status_code == 400
     page = client.get(f"/studies/{slug}/results").get_data(as_text=True)
+    assert "No participant is excluded." in page and "the 0 excluded" not in page
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
     assert token
     done = client.post(
@@ -173,6 +174,7 @@ def test_exclusion_toggle_with_csrf(csrf_app: Flask) -> None:
     assert done.status_code == 303
     page = client.get(done.headers["Location"]).get_data(as_text=True)
     assert f"Participant {code} is excluded from the results." in page
+    assert "leave out the 1 excluded participant." in page
     assert '<dd data-stat="excluded">1</dd>' in page
     assert f'<dd data-stat="included">{before.overview.included - 1}</dd>' in page
     assert "Include again" in page
