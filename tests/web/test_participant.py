@@ -625,3 +625,24 @@ def test_forms_and_autosave_need_the_csrf_token(csrf_app: Flask) -> None:
         )
         assert saved.status_code == 200
         assert one(session, Response).value_num == 3.0
+
+
+def test_optional_questions_say_so(client: FlaskClient, session: Session) -> None:
+    from uxlab.accounts import create_researcher
+    from uxlab.studies import import_study, parse_study
+
+    text = (
+        "title: Survey\nquestionnaires:\n"
+        '  - {type: open_text, id: why, text: "Why that score?", required: false}\n'
+    )
+    owner = create_researcher(session, email="o@example.com", password="long enough pw")
+    study = import_study(
+        session, parse_study(text), owner=owner, source_text=text, publish=True
+    )
+    enter(client, session, study)
+    page = consent(client, study)
+    if page.status_code in (302, 303):
+        page = client.get(page.headers["Location"])
+    html = page.get_data(as_text=True)
+    assert 'Why that score? <span class="optional">(optional)</span>' in html
+    assert html.count("(optional)") == 1
