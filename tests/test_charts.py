@@ -80,6 +80,18 @@ def test_sus_chart_histogram_and_grade_bands() -> None:
     assert "Participants" in _text(svg)
 
 
+def test_sus_band_letters_stay_readable_over_the_benchmark_line() -> None:
+    """The average-68 line runs through the C band: its letter is drawn over it."""
+    scores = np.array([72.5, 85.0, 67.5, 90.0, 77.5, 62.5, 100.0, 40.0])
+    fig = charts.sus_chart(scores, stats.sus_summary(scores))
+    ax = fig.axes[0]
+    line = next(x for x in ax.lines if x.get_label().startswith("Average SUS"))
+    letter = next(t for t in ax.texts if t.get_text() == "C")
+    assert letter.get_zorder() > line.get_zorder()
+    patch = letter.get_bbox_patch()
+    assert patch is not None and patch.get_facecolor()[3] == 1.0  # opaque
+
+
 def test_nps_chart_segments() -> None:
     r = stats.nps_from_counts(50, 30, 20)
     svg = charts.render(charts.nps_chart(r))

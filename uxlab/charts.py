@@ -398,6 +398,9 @@ def sus_chart(
             fontsize=14,
             fontweight="bold",
             color=GREY,
+            # Over the benchmark line, which runs through the C band.
+            zorder=4,
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.5},
         )
     bars = ax.bar(
         edges[:-1],
