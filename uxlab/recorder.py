@@ -215,6 +215,11 @@ class _Context:
             return None
         return _aware(self.started_at) + timedelta(seconds=self.time_limit_s)
 
+    def overdue(self, now: datetime) -> bool:
+        """Whether the attempt is still open past its time limit."""
+        deadline = self.deadline
+        return self.ended_at is None and deadline is not None and now > deadline
+
 
 @dataclass(frozen=True, slots=True)
 class AttemptState:
@@ -565,20 +570,23 @@ def _end_attempt(
     return attempt
 
 
+def _time_out(session: Session, ctx: _Context) -> TaskAttempt:
+    """End an overdue attempt as timed out, at its deadline."""
+    assert ctx.deadline is not None
+    return _end_attempt(
+        session,
+        ctx,
+        Outcome.timed_out,
+        ended_at=ctx.deadline,
+        event_at=None,
+        reason=f"time limit of {ctx.time_limit_s} s",
+    )
+
+
 def _check_time_limit(
     session: Session, ctx: _Context, now: datetime
 ) -> TaskAttempt | None:
-    deadline = ctx.deadline
-    if ctx.ended_at is None and deadline is not None and now > deadline:
-        return _end_attempt(
-            session,
-            ctx,
-            Outcome.timed_out,
-            ended_at=deadline,
-            event_at=None,
-            reason=f"time limit of {ctx.time_limit_s} s",
-        )
-    return None
+    return _time_out(session, ctx) if ctx.overdue(now) else None
 
 
 def attempt_state(
@@ -589,8 +597,7 @@ def attempt_state(
     ctx = _context(_driver(session), token)
     check_origin(ctx.allowed_origins, origin, own)
     attempt = None
-    deadline = ctx.deadline
-    if ctx.ended_at is None and deadline is not None and now > deadline:
+    if ctx.overdue(now):
         with _write_lock(_engine(session)):
             begin_write(session)
             try:
@@ -832,10 +839,9 @@ def _auto_end(
     """
     if ctx.ended_at is not None:
         return orm, None
-    deadline = ctx.deadline
-    if deadline is not None and now > deadline:
+    if ctx.overdue(now):
         orm = orm or Session(bind=conn, expire_on_commit=False)
-        return orm, _check_time_limit(orm, ctx, now)
+        return orm, _time_out(orm, ctx)
     successes = sorted(
         (e for e in fresh.values() if e.type == "task_success"), key=lambda e: e.seq
     )
