@@ -13,14 +13,21 @@ from uxlab import db
 from uxlab.config import DEFAULTS
 from uxlab.paths import STATIC_DIR, STUDY_TEMPLATES_DIR
 
-__all__ = ["SECURITY_HEADERS", "create_app"]
+__all__ = ["add_security_headers", "create_app"]
 
 #: Headers every response carries unless a view set its own.
-SECURITY_HEADERS = (
+_SECURITY_HEADERS = (
     ("Referrer-Policy", "no-referrer"),
     ("X-Content-Type-Options", "nosniff"),
     ("X-Frame-Options", "SAMEORIGIN"),
 )
+
+
+def add_security_headers(response: Response) -> Response:
+    """Give ``response`` the headers every answer carries, unless it has its own."""
+    for name, value in _SECURITY_HEADERS:
+        response.headers.setdefault(name, value)
+    return response
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -56,11 +63,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     register_commands(app)
 
-    @app.after_request
-    def _security_headers(response: Response) -> Response:
-        for name, value in SECURITY_HEADERS:
-            response.headers.setdefault(name, value)
-        return response
+    app.after_request(add_security_headers)
 
     return app
 

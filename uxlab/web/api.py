@@ -20,7 +20,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Request
 
 from uxlab import recorder
-from uxlab.app import SECURITY_HEADERS
+from uxlab.app import add_security_headers
 from uxlab.db import get_engine, get_session
 from uxlab.errors import UxlabError
 
@@ -271,12 +271,11 @@ class RecorderLane:
             outcomes = recorder.ingest_many(get_engine(app), list(batches.values()))
         for k, outcome in zip(batches, outcomes, strict=True):
             answers[k] = self._respond(outcome, origins[k])
-        done = [a for a in answers if a is not None]
-        for answer in done:
-            if isinstance(answer, Response):
-                for name, value in SECURITY_HEADERS:
-                    answer.headers.setdefault(name, value)
-        return done
+        return [
+            add_security_headers(a) if isinstance(a, Response) else a
+            for a in answers
+            if a is not None
+        ]
 
     def _respond(
         self, outcome: recorder.IngestResult | Exception, origin: str | None
@@ -288,10 +287,7 @@ class RecorderLane:
         if self.app.config["PROPAGATE_EXCEPTIONS"] or self.app.testing:
             return outcome
         # Logged without the path: it holds the attempt's token.
-        self.app.logger.error(
-            "Exception storing a recorder batch",
-            exc_info=(type(outcome), outcome, outcome.__traceback__),
-        )
+        self.app.logger.error("Exception storing a recorder batch", exc_info=outcome)
         return _error(
             500,
             "internal_server_error",
