@@ -123,6 +123,21 @@ def test_heatmap_image_is_hot_where_clicks_cluster() -> None:
     assert image.shape[2] == 4 and image.shape[0] > 100
 
 
+def _event(
+    attempt: Any, type_: str, seq: int, payload: dict[str, Any], url: str = ""
+) -> Event:
+    """An event the recorder sent for ``attempt``."""
+    return Event(
+        event_id=str(uuid.uuid4()),
+        participant_id=attempt.participant_id,
+        attempt_id=attempt.id,
+        type=type_,
+        seq=seq,
+        url=url,
+        payload=payload,
+    )
+
+
 def _first_clicks(session: Session, spec: Any, hits: int, misses: int) -> None:
     attempts = [s.attempts["cart"] for s in spec]
     for i, attempt in enumerate(attempts):
@@ -130,16 +145,7 @@ def _first_clicks(session: Session, spec: Any, hits: int, misses: int) -> None:
         x, y = (0.9, 0.1) if inside else (0.2, 0.7)
         attempt.outcome = Outcome.success if inside else Outcome.failure
         session.add(attempt)
-        session.add(
-            Event(
-                event_id=str(uuid.uuid4()),
-                participant_id=attempt.participant_id,
-                attempt_id=attempt.id,
-                type="first_click",
-                seq=1,
-                payload={"x": x, "y": y},
-            )
-        )
+        session.add(_event(attempt, "first_click", 1, {"x": x, "y": y}))
     session.commit()
 
 
@@ -199,26 +205,19 @@ def _site_events(session: Session, seeded: Any) -> None:
             ):
                 seq += 1
                 session.add(
-                    Event(
-                        event_id=str(uuid.uuid4()),
-                        participant_id=attempt.participant_id,
-                        attempt_id=attempt.id,
-                        type=kind,
-                        seq=seq,
-                        url=f"http://shop.example.com{page}",
-                        payload=payload,
+                    _event(
+                        attempt, kind, seq, payload, f"http://shop.example.com{page}"
                     )
                 )
         if i == 2:
+            # seq + 2: one event never arrived.
             session.add(
-                Event(
-                    event_id=str(uuid.uuid4()),
-                    participant_id=attempt.participant_id,
-                    attempt_id=attempt.id,
-                    type="rage_click",
-                    seq=seq + 2,  # one event never arrived
-                    url="http://shop.example.com/help.html",
-                    payload={},
+                _event(
+                    attempt,
+                    "rage_click",
+                    seq + 2,
+                    {},
+                    "http://shop.example.com/help.html",
                 )
             )
     session.commit()
@@ -357,17 +356,8 @@ def test_element_success_is_not_a_first_click_target(session: Session) -> None:
     attempt = seeded.attempts["confirm"]  # success: {element: "#order-confirmation"}
     attempt.outcome = Outcome.success
     session.add(attempt)
-    session.add(
-        Event(
-            event_id=str(uuid.uuid4()),
-            participant_id=attempt.participant_id,
-            attempt_id=attempt.id,
-            type="click",
-            seq=1,
-            url="http://shop.example.com/cart.html",
-            payload={"x": 10, "y": 10, "selector": "main > form > p > button"},
-        )
-    )
+    click = {"x": 10, "y": 10, "selector": "main > form > p > button"}
+    session.add(_event(attempt, "click", 1, click, "http://shop.example.com/cart.html"))
     session.commit()
     task = session.get(Task, attempt.task_id)
     assert task is not None
