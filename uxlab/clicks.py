@@ -301,9 +301,7 @@ def _first_click_correct(task: Task, event: Event | None) -> bool | None:
             return None
     # Only a target the study names: a success element (an order confirmation)
     # is where a task ends, not where its first click should land.
-    targets = task.settings.get("first_click_selector") or []
-    if isinstance(targets, str):
-        targets = [targets]
+    targets = task.settings.get("first_click_selector") or []  # a list
     if not targets:
         return None
     selector = str(payload.get("selector", ""))

@@ -38,8 +38,8 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 @limiter.request_filter
 def _recorder_api() -> bool:
-    # The recorder's batches are never limited, so they skip the limiter's
-    # bookkeeping too, which took some 6 % of every batch's time.
+    # The recorder's API is never limited, so its calls that reach Flask (the
+    # attempt's state, preflights; batches never do) skip the bookkeeping.
     return request.blueprint == "api"
 
 
