@@ -8,11 +8,12 @@ UXLAB := $(VENV)/bin/uxlab
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help install demo serve test test-fast test-browser check fmt bench chromium clean
+.PHONY: help install demo serve test test-fast test-browser test-postgres check fmt bench chromium clean
 
 help:
 	@echo "make demo    create the virtualenv, seed a demo study and serve it on http://127.0.0.1:5000"
 	@echo "make test    install test dependencies and Chromium, run the whole suite"
+	@echo "make test-postgres  the whole suite on a throwaway PostgreSQL (started and removed)"
 	@echo "make check   ruff format --check, ruff check, mypy"
 	@echo "make bench   run the benchmarks in benchmarks/"
 
@@ -44,6 +45,11 @@ serve: $(STAMP)
 
 test: $(STAMP) chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The same suite on a PostgreSQL server that .ci/with-postgres starts on a free
+# port and removes afterwards (installing Debian's postgresql when missing).
+test-postgres: $(STAMP) chromium
+	.ci/with-postgres $(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)

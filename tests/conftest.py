@@ -1,9 +1,17 @@
-"""Shared fixtures: an app on a real SQLite file, clients, a live server, Chromium."""
+"""Shared fixtures: an app on a real database, clients, a live server, Chromium.
+
+The database is a SQLite file per test, or, when ``UXLAB_TEST_DATABASE_URL``
+names a PostgreSQL server (``make test-postgres`` starts one), a database per
+test on that server, copied from a template that holds the schema.
+"""
 
 from __future__ import annotations
 
+import itertools
+import os
 import threading
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,42 +19,151 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import Pool
 from sqlmodel import Session
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from uxlab import create_app
 from uxlab.browser import launch_options
-from uxlab.db import create_schema, get_engine
+from uxlab.db import create_schema, get_engine, make_engine
 
 DATA = Path(__file__).parent / "data"
+#: A PostgreSQL server to run the suite on instead of SQLite files.
+SERVER_URL = os.environ.get("UXLAB_TEST_DATABASE_URL", "")
+ON_POSTGRES = SERVER_URL.startswith("postgresql")
+_TEMPLATE = f"uxlab_template_{os.getpid()}"
+_names = itertools.count(1)
+
+only_sqlite = pytest.mark.skipif(ON_POSTGRES, reason="SQLite's own behaviour")
+only_postgres = pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL")
+
+
+class TestDatabases:
+    """Fresh databases for tests: SQLite files, or databases on one PostgreSQL."""
+
+    __test__ = False
+
+    def __init__(self, server_url: str) -> None:
+        self.server_url = server_url
+        self._admin: Engine | None = None
+        self._made: list[str] = []
+        if server_url:
+            self._admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+            self._create(_TEMPLATE, template="template0")
+            schema = make_engine(self._url(_TEMPLATE))
+            create_schema(schema)
+            schema.dispose()
+
+    def _url(self, name: str) -> str:
+        url = make_url(self.server_url).set(database=name)
+        return url.render_as_string(hide_password=False)
+
+    def _create(self, name: str, *, template: str) -> None:
+        assert self._admin is not None
+        with self._admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        self._made.append(name)
+
+    def new(self, tmp_path: Path, *, schema: bool = True) -> str:
+        """The URL of a new database, with the models' tables or empty."""
+        if self._admin is None:
+            path = tmp_path / f"uxlab-{next(_names)}.sqlite"
+            url = f"sqlite:///{path}"
+            if schema:
+                engine = make_engine(url)
+                create_schema(engine)
+                engine.dispose()
+            return url
+        name = f"uxlab_test_{os.getpid()}_{next(_names)}"
+        self._create(name, template=_TEMPLATE if schema else "template0")
+        return self._url(name)
+
+    def drop_all(self) -> None:
+        if self._admin is None:
+            return
+        with self._admin.connect() as conn:
+            for name in reversed(self._made):
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self._admin.dispose()
+
+
+@pytest.fixture(scope="session", name="databases")
+def databases_fixture() -> Iterator[TestDatabases]:
+    databases = TestDatabases(SERVER_URL if ON_POSTGRES else "")
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture(autouse=True)
+def _close_leftover_connections() -> Iterator[None]:
+    """Close the PostgreSQL connections a test's engines left in their pools.
+
+    psycopg warns about a connection garbage-collected while open, and the
+    suite turns warnings into errors; an engine a test made and dropped without
+    ``dispose()`` must not fail a later test.
+    """
+    if not ON_POSTGRES:
+        yield
+        return
+    opened: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    def track(dbapi_connection: Any, _record: Any) -> None:
+        opened.add(dbapi_connection)
+
+    event.listen(Pool, "connect", track)
+    try:
+        yield
+    finally:
+        event.remove(Pool, "connect", track)
+        for connection in list(opened):
+            if not connection.closed:
+                connection.close()
+
+
+@pytest.fixture(name="new_database")
+def new_database_fixture(
+    databases: TestDatabases, tmp_path: Path
+) -> Callable[..., str]:
+    """Make another fresh database: ``new_database()`` or ``(schema=False)``."""
+
+    def make(*, schema: bool = True) -> str:
+        return databases.new(tmp_path, schema=schema)
+
+    return make
+
+
+@pytest.fixture(name="database_url")
+def database_url_fixture(new_database: Callable[..., str]) -> str:
+    """This test's database, holding every table."""
+    return new_database()
 
 
 @pytest.fixture(name="app")
-def app_fixture(tmp_path: Path) -> Iterator[Flask]:
+def app_fixture(database_url: str) -> Iterator[Flask]:
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'uxlab.sqlite'}",
+            "DATABASE_URL": database_url,
             "WTF_CSRF_ENABLED": False,
         }
     )
-    create_schema(get_engine(app))
     yield app
     get_engine(app).dispose()
 
 
 @pytest.fixture(name="csrf_app")
-def csrf_app_fixture(tmp_path: Path) -> Iterator[Flask]:
+def csrf_app_fixture(database_url: str) -> Iterator[Flask]:
     """An app with CSRF protection on, as in production."""
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'uxlab.sqlite'}",
+            "DATABASE_URL": database_url,
         }
     )
-    create_schema(get_engine(app))
     yield app
     get_engine(app).dispose()
 

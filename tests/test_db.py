@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlmodel import Session, SQLModel, select
 
 from uxlab import create_app
@@ -13,6 +15,8 @@ from uxlab.accounts import create_researcher
 from uxlab.db import begin_write, get_engine, get_session, make_engine
 from uxlab.migrate import pending_revisions, upgrade
 from uxlab.models import Researcher
+
+from .conftest import ON_POSTGRES, only_postgres, only_sqlite
 
 
 def test_session_is_reused_within_a_request_and_closed_after(app) -> None:
@@ -23,6 +27,7 @@ def test_session_is_reused_within_a_request_and_closed_after(app) -> None:
         assert get_session() is not first
 
 
+@only_sqlite
 def test_sqlite_runs_in_wal_with_busy_timeout(app) -> None:
     with get_engine(app).connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -30,8 +35,9 @@ def test_sqlite_runs_in_wal_with_busy_timeout(app) -> None:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
 
-def test_begin_write_takes_the_write_lock_at_once(app, tmp_path: Path) -> None:
-    path = tmp_path / "uxlab.sqlite"
+@only_sqlite
+def test_begin_write_takes_the_write_lock_at_once(app) -> None:
+    path = get_engine(app).url.database
     with Session(get_engine(app)) as session:
         begin_write(session)
         session.exec(select(Researcher)).all()
@@ -47,6 +53,7 @@ def test_begin_write_takes_the_write_lock_at_once(app, tmp_path: Path) -> None:
         session.rollback()
 
 
+@only_sqlite
 def test_orm_joins_a_transaction_begun_on_the_dbapi_connection(app) -> None:
     """The ORM's work rolls back and commits with the raw transaction it joins."""
     engine = get_engine(app)
@@ -64,8 +71,10 @@ def test_orm_joins_a_transaction_begun_on_the_dbapi_connection(app) -> None:
             assert check.exec(select(Researcher.email)).all() == kept
 
 
-def test_migrations_create_exactly_the_models_schema(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
+def test_migrations_create_exactly_the_models_schema(
+    new_database: Callable[..., str],
+) -> None:
+    engine = make_engine(new_database(schema=False))
     upgrade(engine=engine)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
@@ -73,6 +82,7 @@ def test_migrations_create_exactly_the_models_schema(tmp_path: Path) -> None:
     assert pending_revisions(engine) == []
 
 
+@only_sqlite
 def test_upgrade_keeps_rows_and_copies_the_file_first(tmp_path: Path) -> None:
     db_file = tmp_path / "live.db"
     engine = make_engine(f"sqlite:///{db_file}")
@@ -88,17 +98,78 @@ def test_upgrade_keeps_rows_and_copies_the_file_first(tmp_path: Path) -> None:
     assert (tmp_path / "live.db.before-upgrade").exists() == bool(pending)
 
 
-def test_db_upgrade_command(tmp_path: Path) -> None:
-    app = create_app(
-        {"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
-    )
+def test_db_upgrade_command(new_database: Callable[..., str]) -> None:
+    app = create_app({"TESTING": True, "DATABASE_URL": new_database(schema=False)})
     result = app.test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
     assert "Database is at" in result.output
     with get_engine(app).connect() as conn:
-        tables = {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master"))}
+        tables = set(inspect(conn).get_table_names())
     assert {"study", "participant", "taskattempt", "response", "event"} <= tables
     again = app.test_cli_runner().invoke(args=["db", "current"])
     assert again.exit_code == 0, again.output
     assert pending_revisions(get_engine(app)) == []
     assert again.output.strip() in result.output
+
+
+def test_begin_write_serialises_read_then_write_units(app) -> None:
+    """Two writers that each read a counter and add one never lose an update.
+
+    Without the write lock, PostgreSQL's READ COMMITTED lets both read the same
+    value and the later commit overwrites the earlier one.
+    """
+    engine = get_engine(app)
+    with Session(engine) as session:
+        session.add(Researcher(email="count@example.org", name="0", password_hash="x"))
+        session.commit()
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def add_one(times: int) -> None:
+        try:
+            barrier.wait()
+            for _ in range(times):
+                with Session(engine) as session:
+                    begin_write(session)
+                    row = session.exec(select(Researcher)).one()
+                    row.name = str(int(row.name) + 1)
+                    session.add(row)
+                    session.commit()
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=add_one, args=(10,)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    with Session(engine) as session:
+        assert session.exec(select(Researcher.name)).one() == "40"
+
+
+@only_postgres
+def test_stored_times_do_not_depend_on_the_servers_time_zone(app) -> None:
+    """A timestamptz column keeps the instant; uxlab reads it back in UTC."""
+    engine = get_engine(app)
+    with Session(engine) as session:
+        session.add(Researcher(email="tz@example.org", password_hash="x"))
+        session.commit()
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SET TIME ZONE 'America/New_York'")
+        utc = conn.exec_driver_sql(
+            "SELECT created_at AT TIME ZONE 'UTC' FROM researcher"
+        ).scalar_one()
+        kind = conn.exec_driver_sql(
+            "SELECT data_type FROM information_schema.columns "
+            "WHERE table_name = 'researcher' AND column_name = 'created_at'"
+        ).scalar_one()
+    with Session(engine) as session:
+        created = session.exec(select(Researcher.created_at)).one()
+    assert kind == "timestamp with time zone"
+    assert created.utcoffset() is not None and created.utcoffset().total_seconds() == 0
+    assert created.replace(tzinfo=None) == utc
+
+
+def test_the_suite_runs_on_the_database_it_was_asked_for(app) -> None:
+    assert get_engine(app).dialect.name == ("postgresql" if ON_POSTGRES else "sqlite")

@@ -1,9 +1,18 @@
-"""Engine and request-scoped sessions.
+"""Engine and request-scoped sessions, on SQLite or PostgreSQL.
 
-SQLite runs in WAL mode with a busy timeout, and every write transaction starts
-with ``BEGIN IMMEDIATE`` (see :func:`begin_write`): a deferred transaction that
-reads and then writes fails with "database is locked" under concurrent writers
-however long the busy timeout, while an immediate one waits its turn.
+Every unit of work that reads and then writes starts with :func:`begin_write`,
+which gives it the database's write lock before its first query, so two
+requests can never both read a state and then both change it:
+
+- SQLite runs in WAL mode with a busy timeout, and the transaction starts with
+  ``BEGIN IMMEDIATE``: a deferred transaction that reads and then writes fails
+  with "database is locked" under concurrent writers however long the busy
+  timeout, while an immediate one waits its turn.
+- PostgreSQL takes a transaction-level advisory lock
+  (``pg_advisory_xact_lock``) as the first statement. It is released at commit
+  or rollback, and under READ COMMITTED every statement after it sees what the
+  previous holder committed: the same guarantee ``BEGIN IMMEDIATE`` gives, for
+  every call site, without each one naming the rows it will touch.
 """
 
 from __future__ import annotations
@@ -14,11 +23,13 @@ from typing import Any
 
 from flask import Flask, current_app, g
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
 __all__ = [
+    "WRITE_LOCK_KEY",
     "begin_write",
+    "dialect_name",
     "get_engine",
     "get_session",
     "init_app",
@@ -28,9 +39,30 @@ __all__ = [
 
 _IMMEDIATE = "uxlab_immediate"
 
+#: The advisory lock every PostgreSQL write transaction takes (``"uxlab"`` in ASCII).
+WRITE_LOCK_KEY = 0x75786C6162
+
+
+def dialect_name(bind: Engine | Connection | Session) -> str:
+    """``"sqlite"`` or ``"postgresql"``: the database behind ``bind``."""
+    if isinstance(bind, Session):
+        engine = bind.get_bind()
+        return engine.dialect.name
+    return bind.dialect.name
+
 
 def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets WAL, a busy timeout and explicit BEGINs."""
+    if make_url(url).get_backend_name() == "postgresql":
+        return create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=10,
+            max_overflow=20,
+            # Stored datetimes are timestamptz; this only fixes how the server
+            # prints them, so nothing depends on the server's own TimeZone.
+            connect_args={"options": "-c timezone=UTC"},
+        )
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
     engine = create_engine(
@@ -63,14 +95,18 @@ def make_engine(url: str) -> Engine:
 
 
 def begin_write(session: Session) -> None:
-    """Start the session's next transaction as a write (``BEGIN IMMEDIATE``).
+    """Start the session's next transaction as a write, holding the write lock.
 
     Call it before the first query of a unit of work that writes. A read
     transaction already open is ended first, so its snapshot cannot go stale.
+    On SQLite this is ``BEGIN IMMEDIATE``; on PostgreSQL the transaction's
+    first statement takes :data:`WRITE_LOCK_KEY` as an advisory lock.
     """
     if session.in_transaction():
         session.commit()
-    session.connection(execution_options={_IMMEDIATE: True})
+    conn = session.connection(execution_options={_IMMEDIATE: True})
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
 
 @contextmanager

@@ -321,20 +321,14 @@ def test_batch_answers_carry_the_security_headers(
 
 
 def test_a_failing_database_answers_500_as_json(
-    tmp_path: Any, caplog: pytest.LogCaptureFixture
+    database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Outside testing, an unexpected failure is logged and answered in JSON."""
     from uxlab import create_app
-    from uxlab.db import create_schema, get_engine
+    from uxlab.db import get_engine
 
-    app = create_app(
-        {
-            "SECRET_KEY": "test-secret",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'uxlab.sqlite'}",
-        }
-    )
+    app = create_app({"SECRET_KEY": "test-secret", "DATABASE_URL": database_url})
     engine = get_engine(app)
-    create_schema(engine)
     with Session(engine, expire_on_commit=False) as session:
         token = seed(session)[0].tokens["cart"]
         session.connection().exec_driver_sql("DROP TABLE event")
