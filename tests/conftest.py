@@ -110,7 +110,8 @@ def _close_leftover_connections() -> Iterator[None]:
     opened: weakref.WeakSet[Any] = weakref.WeakSet()
 
     def track(dbapi_connection: Any, _record: Any) -> None:
-        opened.add(dbapi_connection)
+        if hasattr(dbapi_connection, "pgconn"):  # psycopg's, not sqlite3's
+            opened.add(dbapi_connection)
 
     event.listen(Pool, "connect", track)
     try:

@@ -11,6 +11,7 @@ from flask import Flask, Response
 
 from uxlab import db
 from uxlab.config import DEFAULTS
+from uxlab.errors import ConfigError
 from uxlab.paths import STATIC_DIR, STUDY_TEMPLATES_DIR
 
 __all__ = ["add_security_headers", "create_app"]
@@ -46,10 +47,19 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
-    if not app.config["SECRET_KEY"]:
-        app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'uxlab.sqlite'}"
+    if not app.config["SECRET_KEY"]:
+        if db.parse_url(app.config["DATABASE_URL"]).get_backend_name() != "sqlite":
+            # Links are derived from the key: every process and host of a team
+            # server must share one, so none may make up its own.
+            raise ConfigError(
+                "set UXLAB_SECRET_KEY: a server on a shared database needs the "
+                "same explicit secret key on every process and host (for example "
+                "the output of `python3 -c 'import secrets; "
+                "print(secrets.token_hex(32))'`)"
+            )
+        app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
     if not app.config["STUDY_TEMPLATES_DIR"]:
         app.config["STUDY_TEMPLATES_DIR"] = str(STUDY_TEMPLATES_DIR)
 

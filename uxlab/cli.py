@@ -21,20 +21,28 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
-from uxlab.errors import UxlabError
+from uxlab.errors import ConfigError, UxlabError
 
 __all__ = ["QueueDepthSummary", "cli", "register_commands"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class _ConfigException(click.ClickException):
+    """A setting or database the command cannot work with: exit status 2."""
+
+    exit_code = 2
+
+
 def domain_errors(func: F) -> F:
-    """Turn a UxlabError into a one-line ClickException."""
+    """Turn a UxlabError into a one-line ClickException (status 2 for settings)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except ConfigError as exc:
+            raise _ConfigException(str(exc)) from exc
         except UxlabError as exc:
             raise click.ClickException(str(exc)) from exc
 
@@ -43,8 +51,17 @@ def domain_errors(func: F) -> F:
 
 def _create_app() -> Flask:
     from uxlab.app import create_app
+    from uxlab.db import check_connection, get_engine
 
-    return create_app()
+    try:
+        app = create_app()
+        if get_engine(app).dialect.name != "sqlite":
+            check_connection(get_engine(app))
+    except ConfigError as exc:
+        # A setting the instance cannot start with: one line, exit status 2.
+        click.echo(f"Error: {exc}", err=True)
+        raise SystemExit(2) from None
+    return app
 
 
 @click.group(
@@ -73,11 +90,83 @@ def db_group() -> None:
 @with_appcontext
 @domain_errors
 def db_upgrade(revision: str) -> None:
-    """Apply schema migrations; existing rows are kept."""
-    from uxlab.migrate import upgrade
+    """Apply schema migrations; existing rows are kept.
 
+    A SQLite file is copied beside itself first. For PostgreSQL, take a backup
+    with the pg_dump line this prints before upgrading a database that holds data.
+    """
+    from uxlab.migrate import backup_command, current_revisions, upgrade
+
+    backup = backup_command()
+    if backup and current_revisions():
+        click.echo(f"Back up first if you have not: {backup}")
     applied = upgrade(revision=revision)
     click.echo(f"Database is at {applied}.")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+@click.option("--yes", is_flag=True, help="Confirm: data in dropped columns is lost.")
+@with_appcontext
+@domain_errors
+def db_downgrade(revision: str, yes: bool) -> None:
+    """Take the schema back to REVISION (for example 0003_moderation)."""
+    from uxlab.migrate import backup_command, downgrade
+
+    if not yes:
+        backup = backup_command()
+        advice = f" Back up first: {backup}." if backup else ""
+        raise click.UsageError(
+            "a downgrade drops the tables and columns of later revisions, with "
+            f"their data; run it again with --yes to go ahead.{advice}"
+        )
+    click.echo(f"Database is at {downgrade(revision)}.")
+
+
+@db_group.command("copy")
+@click.option(
+    "--to",
+    "target_url",
+    required=True,
+    metavar="URL",
+    help="Database to copy into, e.g. postgresql+psycopg://user:pass@host/uxlab.",
+)
+@click.option("--replace", is_flag=True, help="Delete what the target holds first.")
+@with_appcontext
+@domain_errors
+def db_copy(target_url: str, replace: bool) -> None:
+    """Copy this instance's database (its configured URL) into another one.
+
+    Checks the row count of every table, and prints them. Links made before the
+    move keep working when the new instance uses the same UXLAB_SECRET_KEY.
+    """
+    from flask import current_app
+
+    from uxlab.db import check_connection, describe_url, get_engine, make_engine
+    from uxlab.transfer import copy_database
+
+    source = get_engine()
+    target = make_engine(target_url)
+    try:
+        check_connection(target)
+        copies = copy_database(source, target, replace=replace)
+    finally:
+        target.dispose()
+    click.echo(f"Copied {describe_url(source.url)} to {describe_url(target.url)}:")
+    width = max(len(c.table) for c in copies)
+    for c in copies:
+        click.echo(f"  {c.table:<{width}}  {c.source:>9,}  {c.target:>9,}  ok")
+    click.echo(f"  {'total':<{width}}  {sum(c.source for c in copies):>9,}")
+    key_file = Path(current_app.instance_path) / "secret_key"
+    where = (
+        f" (this instance's is in {key_file})"
+        if key_file.exists() and key_file.read_text().strip() == current_app.secret_key
+        else ""
+    )
+    click.echo(
+        "Serve the copy with this instance's UXLAB_SECRET_KEY"
+        f"{where}, or links sent before the move stop working."
+    )
 
 
 @db_group.command("current")
@@ -282,14 +371,19 @@ class QueueDepthSummary(logging.Filter):
     help="Worker threads (each open moderated-session page holds one).",
 )
 @with_appcontext
+@domain_errors
 def serve_command(host: str, port: int, threads: int) -> None:
     """Serve uxlab with the production WSGI server (waitress)."""
     from flask import current_app
     from waitress.server import create_server
 
-    from uxlab.migrate import upgrade
+    from uxlab.db import get_engine
+    from uxlab.migrate import require_current, upgrade
 
-    upgrade()
+    if get_engine().dialect.name == "sqlite":
+        upgrade()  # the embedded default migrates itself (copying the file first)
+    else:
+        require_current()  # a shared database is upgraded once, by its operator
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
         # Bind once first: waitress, failing to bind, leaves sockets behind.

@@ -22,13 +22,17 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy import event, exc
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
+
+from uxlab.errors import DatabaseError
 
 __all__ = [
     "WRITE_LOCK_KEY",
     "begin_write",
+    "check_connection",
+    "describe_url",
     "dialect_name",
     "get_engine",
     "get_session",
@@ -51,20 +55,71 @@ def dialect_name(bind: Engine | Connection | Session) -> str:
     return bind.dialect.name
 
 
+_URL_EXAMPLE = "postgresql+psycopg://user:password@host:5432/uxlab"
+
+
+def parse_url(url: str) -> URL:
+    """The parsed database URL, or a :class:`DatabaseError` that never echoes it."""
+    try:
+        parsed = make_url(url)
+    except (exc.ArgumentError, ValueError):
+        raise DatabaseError(
+            f"the database URL is malformed; expected one like {_URL_EXAMPLE} "
+            "or sqlite:////path/to/uxlab.sqlite"
+        ) from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise DatabaseError(
+            f"uxlab runs on SQLite or PostgreSQL, not {parsed.get_backend_name()!r}"
+        )
+    return parsed
+
+
+def describe_url(url: str | URL) -> str:
+    """Where a database is, for messages: host and port or file, never a password.
+
+    >>> describe_url("postgresql+psycopg://ux:secret@db.example.org/uxlab")
+    'PostgreSQL database uxlab on db.example.org:5432'
+    >>> describe_url("sqlite:////srv/uxlab.sqlite")
+    'SQLite file /srv/uxlab.sqlite'
+    """
+    parsed = make_url(url) if isinstance(url, str) else url
+    if parsed.get_backend_name() == "sqlite":
+        return f"SQLite file {parsed.database or ':memory:'}"
+    host = parsed.host or "localhost"
+    return f"PostgreSQL database {parsed.database} on {host}:{parsed.port or 5432}"
+
+
+def check_connection(engine: Engine) -> None:
+    """Connect once; an unreachable database is a :class:`DatabaseError`."""
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except exc.DBAPIError as error:
+        reason = str(error.orig or error).strip().splitlines()[0]
+        reason = reason.removeprefix("connection failed: ")
+        password = engine.url.password
+        if password:
+            reason = reason.replace(str(password), "***")
+        raise DatabaseError(
+            f"cannot reach the {describe_url(engine.url)}: {reason}"
+        ) from None
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets WAL, a busy timeout and explicit BEGINs."""
-    if make_url(url).get_backend_name() == "postgresql":
+    if parse_url(url).get_backend_name() == "postgresql":
         return create_engine(
             url,
             pool_pre_ping=True,
             pool_size=10,
             max_overflow=20,
-            # Stored datetimes are timestamptz; this only fixes how the server
-            # prints them, so nothing depends on the server's own TimeZone.
-            connect_args={"options": "-c timezone=UTC"},
+            connect_args={
+                # Stored datetimes are timestamptz; this only fixes how the
+                # server prints them, so nothing depends on its own TimeZone.
+                "options": "-c timezone=UTC",
+                "connect_timeout": 10,
+            },
         )
-    if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30},

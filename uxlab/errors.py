@@ -15,16 +15,21 @@ the JSON API and the CLI each translate it once, at their boundary::
     │                           used up or expired
     ├── InvalidAnswerError      an answer out of range or of the wrong type
     ├── NotEnoughDataError      a statistic asked of too few data
-    └── AuditError              an audit script that cannot run
-        ├── AuditScriptError    the script itself is invalid
-        └── SiteUnreachableError
+    ├── AuditError              an audit script that cannot run
+    │   ├── AuditScriptError    the script itself is invalid
+    │   └── SiteUnreachableError
+    └── ConfigError             a setting uxlab cannot start with
+        └── DatabaseError       a database URL that is malformed or unreachable,
+                                or a schema that is not current
 """
 
 from __future__ import annotations
 
 __all__ = [
     "AlreadyFinishedError",
+    "ConfigError",
     "ConsentRequiredError",
+    "DatabaseError",
     "LinkExpiredError",
     "AuditError",
     "AuditScriptError",
@@ -135,3 +140,16 @@ class SiteUnreachableError(AuditError):
     """The site an audit targets did not answer."""
 
     code = "site_unreachable"
+
+
+class ConfigError(UxlabError):
+    """A setting uxlab cannot start with (the CLI exits with status 2)."""
+
+    code = "config_error"
+    status = 500
+
+
+class DatabaseError(ConfigError):
+    """A database URL that is malformed or unreachable, or a schema behind."""
+
+    code = "database_error"

@@ -3,7 +3,8 @@
 ``upgrade()`` takes a copy of a SQLite database file before it applies anything,
 so a failed migration can be undone by hand, and applies migrations in one
 transaction per revision (SQLite batch mode keeps every row when a table is
-rebuilt).
+rebuilt). A PostgreSQL server's files cannot be copied from here:
+:func:`backup_command` gives the ``pg_dump`` line to run first instead.
 """
 
 from __future__ import annotations
@@ -19,9 +20,18 @@ from flask import current_app
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine, make_url
 
-from uxlab.db import get_engine
+from uxlab.db import describe_url, get_engine
+from uxlab.errors import DatabaseError
 
-__all__ = ["alembic_config", "current_revisions", "pending_revisions", "upgrade"]
+__all__ = [
+    "alembic_config",
+    "backup_command",
+    "current_revisions",
+    "downgrade",
+    "pending_revisions",
+    "require_current",
+    "upgrade",
+]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -72,6 +82,53 @@ def upgrade(revision: str = "heads", engine: Engine | None = None) -> str:
         else:
             command.upgrade(config, revision)
     return ", ".join(current_revisions(engine)) or "base"
+
+
+def downgrade(revision: str, engine: Engine | None = None) -> str:
+    """Take the schema back to ``revision`` (columns and tables it drops are lost)."""
+    engine = engine or get_engine()
+    url = engine.url.render_as_string(hide_password=False)
+    if current_revisions(engine):
+        _backup(url)
+    config = alembic_config(url)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+    return ", ".join(current_revisions(engine)) or "base"
+
+
+def backup_command(engine: Engine | None = None) -> str | None:
+    """The ``pg_dump`` line that backs up a PostgreSQL database (None on SQLite).
+
+    The password is left out: ``pg_dump`` asks for it, or reads ``PGPASSWORD``.
+
+    >>> from sqlalchemy import create_engine
+    >>> line = backup_command(create_engine("postgresql+psycopg://ux:pw@db:5433/ux"))
+    >>> line.split()[2:]
+    ['--file=ux-before-upgrade.dump', '--host=db', '--port=5433', '--username=ux', 'ux']
+    """
+    engine = engine or get_engine()
+    url = engine.url
+    if url.get_backend_name() != "postgresql":
+        return None
+    parts = ["pg_dump", "--format=custom", f"--file={url.database}-before-upgrade.dump"]
+    parts.append(f"--host={url.host or 'localhost'}")
+    parts.append(f"--port={url.port or 5432}")
+    if url.username:
+        parts.append(f"--username={url.username}")
+    parts.append(str(url.database))
+    return " ".join(parts)
+
+
+def require_current(engine: Engine | None = None) -> None:
+    """Refuse a database whose schema is behind the code (or empty)."""
+    engine = engine or get_engine()
+    pending = pending_revisions(engine)
+    if pending:
+        raise DatabaseError(
+            f"the {describe_url(engine.url)} is {len(pending)} migration(s) behind "
+            f"({', '.join(pending)}); run `uxlab db upgrade` first"
+        )
 
 
 def _backup(url: str) -> None:
