@@ -9,6 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from uxlab.errors import UxlabError
 from uxlab.models import Researcher
+from uxlab.workspaces import add_personal_workspace
 
 __all__ = ["MIN_PASSWORD_LENGTH", "authenticate", "create_researcher"]
 
@@ -21,7 +22,10 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password")
 def create_researcher(
     session: Session, *, email: str, password: str, name: str = ""
 ) -> Researcher:
-    """Create a researcher; the email must be new and the password long enough."""
+    """Create a researcher, with a personal workspace they own.
+
+    The email must be new and the password long enough.
+    """
     email = email.strip().lower()
     if not _EMAIL.match(email):
         raise UxlabError(f"email ({email!r}) is not an email address")
@@ -33,6 +37,8 @@ def create_researcher(
         email=email, name=name.strip(), password_hash=generate_password_hash(password)
     )
     session.add(researcher)
+    session.flush()
+    add_personal_workspace(session, researcher)
     session.commit()
     session.refresh(researcher)
     return researcher

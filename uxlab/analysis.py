@@ -45,6 +45,7 @@ from uxlab.stats import (
     SUSResult,
     TaskTimes,
 )
+from uxlab.workspaces import record
 
 __all__ = [
     "CONFIDENCE_LEVELS",
@@ -814,9 +815,18 @@ def analyse_study(
 
 
 def set_exclusion(
-    session: Session, study: Study, code: str, *, excluded: bool, reason: str = ""
+    session: Session,
+    study: Study,
+    code: str,
+    *,
+    excluded: bool,
+    reason: str = "",
+    by: int | None = None,
 ) -> Participant:
-    """Exclude a participant of ``study`` from the results (or include them again)."""
+    """Exclude a participant of ``study`` from the results (or include them again).
+
+    The change goes into the workspace's activity log as done by ``by``.
+    """
     participant = session.exec(
         select(Participant)
         .where(Participant.study_id == study.id)
@@ -830,6 +840,15 @@ def set_exclusion(
     participant.excluded = excluded
     participant.exclusion_reason = reason if excluded else ""
     session.add(participant)
+    record(
+        session,
+        study.workspace_id,
+        by,
+        "excluded" if excluded else "included",
+        study.slug,
+        participant=participant.code,
+        reason=participant.exclusion_reason,
+    )
     session.commit()
     return participant
 
@@ -1101,11 +1120,11 @@ def _compare(
 
 
 def comparable_studies(
-    session: Session, owner_id: int
+    session: Session, workspace_id: int
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str, list[str]]]]:
-    """A researcher's studies (slug, title), and those with two or more variants."""
+    """A workspace's studies (slug, title), and those with two or more variants."""
     studies = session.exec(
-        select(Study).where(Study.researcher_id == owner_id).order_by(col(Study.id))
+        select(Study).where(Study.workspace_id == workspace_id).order_by(col(Study.id))
     ).all()
     plain = [(s.slug, s.title) for s in studies]
     with_variants = [

@@ -82,6 +82,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Where rate-limit counters live (memory:// for one process).",
     ),
     Setting(
+        "SMTP_URL",
+        None,
+        "Mail server for workspace invitations: smtp://user:pass@host:587 "
+        "(STARTTLS when offered) or smtps://user:pass@host:465; ?from=address "
+        "sets the sender. Unset: invite links are only shown to copy.",
+    ),
+    Setting(
         "CHROMIUM",
         None,
         "Path to the Chromium binary used for screenshots, PDFs and audits.",

@@ -57,6 +57,7 @@ from uxlab.studies import (
     import_study,
     parse_study,
 )
+from uxlab.workspaces import record
 
 __all__ = [
     "TRANSITIONS",
@@ -167,9 +168,17 @@ def _owner(session: Session, owner_id: int) -> Researcher:
 
 
 def create_study_from_text(
-    session: Session, text: str, *, owner_id: int, source: str = "<study>"
+    session: Session,
+    text: str,
+    *,
+    owner_id: int,
+    workspace_id: int | None = None,
+    source: str = "<study>",
 ) -> Study:
-    """Validate study file text and create a draft study from it, or change nothing."""
+    """Validate study file text and create a draft study from it, or change nothing.
+
+    The study goes into ``workspace_id`` (default: the owner's personal one).
+    """
     if len(text) > MAX_STUDY_TEXT:
         raise StudyFileError(
             source, [f"the file is longer than {MAX_STUDY_TEXT} characters"]
@@ -178,14 +187,21 @@ def create_study_from_text(
     begin_write(session)
     try:
         owner = _owner(session, owner_id)
-        return import_study(session, spec, owner=owner, source_text=text)
+        return import_study(
+            session, spec, owner=owner, source_text=text, workspace_id=workspace_id
+        )
     except BaseException:
         session.rollback()
         raise
 
 
 def create_study_from_template(
-    session: Session, folder: Path, name: str, *, owner_id: int
+    session: Session,
+    folder: Path,
+    name: str,
+    *,
+    owner_id: int,
+    workspace_id: int | None = None,
 ) -> Study:
     """Create a draft study from the shipped template called ``name``."""
     names = {template_name for template_name, _ in available_templates(folder)}
@@ -194,7 +210,9 @@ def create_study_from_template(
             f"no study template {name!r}; choose one of {sorted(names)}"
         )
     text = (folder / name).read_text(encoding="utf-8")
-    return create_study_from_text(session, text, owner_id=owner_id, source=name)
+    return create_study_from_text(
+        session, text, owner_id=owner_id, workspace_id=workspace_id, source=name
+    )
 
 
 # ------------------------------------------------------------------ editing
@@ -320,8 +338,13 @@ def edit_study(session: Session, study: Study, edit: StudyEdit) -> list[str]:
 # -------------------------------------------------------- status and delete
 
 
-def change_status(session: Session, study: Study, action: str) -> Study:
-    """Publish, close or reopen a study, if its current status allows it."""
+def change_status(
+    session: Session, study: Study, action: str, *, by: int | None = None
+) -> Study:
+    """Publish, close or reopen a study, if its current status allows it.
+
+    The change goes into the workspace's activity log as done by ``by``.
+    """
     if action not in TRANSITIONS:
         raise ValueError(f"action ({action!r}) must be one of {sorted(TRANSITIONS)}")
     allowed_from, to = TRANSITIONS[action]
@@ -342,6 +365,7 @@ def change_status(session: Session, study: Study, action: str) -> Study:
         else:
             study.closed_at = None
         session.add(study)
+        record(session, study.workspace_id, by, _past(action), study.slug)
         session.commit()
     except BaseException:
         session.rollback()
@@ -353,7 +377,7 @@ def _past(action: str) -> str:
     return {"publish": "published", "close": "closed", "reopen": "reopened"}[action]
 
 
-def delete_study(session: Session, study: Study) -> None:
+def delete_study(session: Session, study: Study, *, by: int | None = None) -> None:
     """Delete a draft study and everything under it; other statuses are refused."""
     begin_write(session)
     try:
@@ -377,6 +401,7 @@ def delete_study(session: Session, study: Study) -> None:
         session.exec(delete(Invite).where(col(Invite.study_id) == study.id))
         session.exec(delete(Task).where(col(Task.study_id) == study.id))
         session.exec(delete(Study).where(col(Study.id) == study.id))
+        record(session, study.workspace_id, by, "deleted", study.slug)
         session.commit()
     except BaseException:
         session.rollback()
@@ -601,8 +626,14 @@ class StudyOverview:
     progress: StudyProgress
 
 
-def study_overview(session: Session, study: Study, secret: str) -> StudyOverview:
-    """Everything the study page shows (creates the open link on first view)."""
+def study_overview(
+    session: Session, study: Study, secret: str, *, links: bool = True
+) -> StudyOverview:
+    """Everything the study page shows (creates the open link on first view).
+
+    With ``links=False`` (a viewer's page) participant links are left out, and
+    none is made.
+    """
     link = session.exec(
         select(Invite).where(
             Invite.study_id == study.id,
@@ -610,7 +641,9 @@ def study_overview(session: Session, study: Study, secret: str) -> StudyOverview
             col(Invite.revoked_at).is_(None),
         )
     ).first()
-    if link is None and study.status != StudyStatus.closed:
+    if not links:
+        link = None
+    elif link is None and study.status != StudyStatus.closed:
         # Only the first view writes, so page views do not queue for the write lock.
         begin_write(session)
         link = open_invite(session, study, secret)
@@ -620,6 +653,6 @@ def study_overview(session: Session, study: Study, secret: str) -> StudyOverview
         questionnaires=questionnaire_names(study.settings, "questionnaires"),
         after_each_task=questionnaire_names(study.settings, "after_each_task"),
         open_token=invite_token(link, secret) if link is not None else "",
-        invites=invite_rows(session, study, secret),
+        invites=invite_rows(session, study, secret) if links else [],
         progress=study_progress(session, study),
     )

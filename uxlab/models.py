@@ -15,12 +15,14 @@ from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "ActivityEntry",
     "Event",
     "Invite",
     "InviteKind",
     "JudgedBy",
     "ModeratedSession",
     "Outcome",
+    "Membership",
     "Participant",
     "Researcher",
     "Response",
@@ -32,6 +34,9 @@ __all__ = [
     "StudyStatus",
     "Task",
     "TaskAttempt",
+    "Workspace",
+    "WorkspaceInvite",
+    "WorkspaceRole",
     "utcnow",
 ]
 
@@ -72,6 +77,14 @@ class InviteKind(enum.StrEnum):
     single = "single"
 
 
+class WorkspaceRole(enum.StrEnum):
+    """A member's role in a workspace; see :data:`uxlab.workspaces.NEEDS`."""
+
+    viewer = "viewer"
+    editor = "editor"
+    owner = "owner"
+
+
 class Researcher(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(index=True, unique=True, max_length=254)
@@ -80,9 +93,75 @@ class Researcher(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class Workspace(SQLModel, table=True):
+    """A team's studies; every study belongs to one, every member has a role."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(index=True, unique=True, max_length=80)
+    name: str = Field(max_length=200)
+    #: Made for one researcher when their account was; never shared by default.
+    personal: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Membership(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("workspace_id", "researcher_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(
+        foreign_key="workspace.id", index=True, ondelete="CASCADE"
+    )
+    researcher_id: int = Field(
+        foreign_key="researcher.id", index=True, ondelete="CASCADE"
+    )
+    role: WorkspaceRole
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class WorkspaceInvite(SQLModel, table=True):
+    """An emailed invitation to join a workspace; only the token's hash is kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(
+        foreign_key="workspace.id", index=True, ondelete="CASCADE"
+    )
+    email: str = Field(max_length=254)
+    role: WorkspaceRole
+    token_hash: str = Field(index=True, unique=True, max_length=64)
+    invited_by: int | None = Field(
+        default=None, foreign_key="researcher.id", ondelete="SET NULL"
+    )
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    accepted_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class ActivityEntry(SQLModel, table=True):
+    """Who did what in a workspace, and when (published, exported, invited ...)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(
+        foreign_key="workspace.id", index=True, ondelete="CASCADE"
+    )
+    researcher_id: int | None = Field(
+        default=None, foreign_key="researcher.id", ondelete="SET NULL"
+    )
+    #: "published", "closed", "exported", "invited", "role_changed" ...
+    action: str = Field(max_length=40)
+    #: What it was done to: a study's slug, a member's email.
+    subject: str = Field(default="", max_length=254)
+    detail: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    at: datetime = Field(default_factory=utcnow)
+
+
 class Study(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
+    #: The researcher who created the study.
     researcher_id: int = Field(foreign_key="researcher.id", index=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
     slug: str = Field(index=True, unique=True, max_length=80)
     title: str = Field(max_length=200)
     description: str = Field(default="", sa_column=Column(Text, nullable=False))

@@ -320,11 +320,20 @@ NOTE_NUMBERS: Final = {"completion": 1, "time": 2, "mean": 3, "nps": 4}
 
 
 def report_context(
-    page: ResultsPage, *, interactive: bool, query: dict[str, str] | None = None
+    page: ResultsPage,
+    *,
+    interactive: bool,
+    query: dict[str, str] | None = None,
+    participant_data: bool = True,
 ) -> dict[str, Any]:
-    """Template variables shared by the results page (interactive) and the report."""
+    """Template variables shared by the results page (interactive) and the report.
+
+    Without ``participant_data`` (a viewer's copy) participants are counted,
+    never named by code or label.
+    """
     return {
         "interactive": interactive,
+        "participant_data": participant_data,
         "query": query or {},
         "note_numbers": NOTE_NUMBERS,
         "page": page,
@@ -346,6 +355,7 @@ def render_report_html(
     *,
     confidence_level: float = 0.95,
     include_excluded: bool = False,
+    participant_data: bool = True,
 ) -> str:
     """The study's report as one self-contained HTML document (needs an app context)."""
     page = build_results(
@@ -359,7 +369,7 @@ def render_report_html(
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         notes=notes_by_tag(session, study),
         css=Markup(_stylesheet()),  # noqa: S704 - our own static file
-        **report_context(page, interactive=False),
+        **report_context(page, interactive=False, participant_data=participant_data),
     )
 
 

@@ -26,17 +26,26 @@ from pydantic import (
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from uxlab.errors import NotFoundError, StudyFileError
+from uxlab.errors import NotFoundError, StudyFileError, UxlabError
 from uxlab.models import (
+    Membership,
     Participant,
     Researcher,
     Study,
     StudyMode,
     StudyStatus,
     Task,
+    WorkspaceRole,
     utcnow,
 )
 from uxlab.questionnaires import STANDARD
+from uxlab.workspaces import (
+    Permission,
+    allows,
+    get_workspace,
+    own_workspace,
+    role_in,
+)
 
 __all__ = [
     "QuestionnaireSpec",
@@ -429,13 +438,22 @@ def import_study(
     *,
     owner: Researcher,
     source_text: str,
+    workspace_id: int | None = None,
     slug: str | None = None,
     publish: bool = False,
 ) -> Study:
-    """Create a study with its tasks from a validated spec, in one transaction."""
+    """Create a study with its tasks from a validated spec, in one transaction.
+
+    The study goes into ``workspace_id``, by default the owner's personal
+    workspace; ``owner`` is recorded as the researcher who created it.
+    """
     assert owner.id is not None
+    if workspace_id is None:
+        workspace_id = own_workspace(session, owner).id
+    assert workspace_id is not None
     study = Study(
         researcher_id=owner.id,
+        workspace_id=workspace_id,
         slug=_unique_slug(session, slug or spec.title),
         title=spec.title,
         description=spec.description,
@@ -481,22 +499,54 @@ def import_study_file(
     session: Session,
     path: Path,
     *,
-    owner_email: str,
+    owner_email: str | None = None,
+    workspace: str | None = None,
     slug: str | None = None,
     publish: bool = False,
 ) -> Study:
-    """Validate a study file and import it for the researcher with that email."""
+    """Validate a study file and import it for a researcher, into a workspace.
+
+    Without ``workspace`` the study goes into the owner's personal workspace.
+    With it, the owner must be a member allowed to create studies there; with no
+    ``owner_email``, the study is recorded as created by the workspace's first
+    owner.
+    """
     spec = load_study_file(path)
-    owner = session.exec(
-        select(Researcher).where(Researcher.email == owner_email.lower())
-    ).first()
+    owner: Researcher | None = None
+    if owner_email is not None:
+        owner = session.exec(
+            select(Researcher).where(Researcher.email == owner_email.strip().lower())
+        ).first()
+        if owner is None:
+            raise NotFoundError(f"no researcher with email {owner_email!r}")
+    workspace_id = None
+    if workspace is not None:
+        found = get_workspace(session, workspace)
+        if owner is None:
+            owner = session.exec(
+                select(Researcher)
+                .join(Membership, col(Membership.researcher_id) == col(Researcher.id))
+                .where(Membership.workspace_id == found.id)
+                .where(Membership.role == WorkspaceRole.owner)
+                .order_by(col(Membership.id))
+            ).first()
+        assert owner is not None and owner.id is not None
+        role = role_in(session, found.id, owner.id)  # type: ignore[arg-type]
+        if not allows(role, Permission.edit):
+            raise UxlabError(
+                f"{owner.email} cannot create studies in workspace {found.slug!r}: "
+                f"that needs the editor or owner role (they are "
+                f"{role or 'not a member'})"
+            )
+        workspace_id = found.id
     if owner is None:
-        raise NotFoundError(f"no researcher with email {owner_email!r}")
+        raise UxlabError("name the study's owner (--owner) or its workspace")
     return import_study(
         session,
         spec,
         owner=owner,
         source_text=path.read_text(encoding="utf-8"),
+        workspace_id=workspace_id,
         slug=slug,
         publish=publish,
     )
@@ -516,8 +566,13 @@ class StudyRow:
     finished: int
 
 
-def list_studies(session: Session, *, owner_email: str | None = None) -> list[StudyRow]:
-    """Studies with participant counts, newest first."""
+def list_studies(
+    session: Session,
+    *,
+    owner_email: str | None = None,
+    workspace_id: int | None = None,
+) -> list[StudyRow]:
+    """Studies with participant counts, newest first (of one workspace, or all)."""
     started = func.count(col(Participant.id))
     finished = func.count(col(Participant.finished_at))
     query = (
@@ -530,6 +585,8 @@ def list_studies(session: Session, *, owner_email: str | None = None) -> list[St
         query = query.join(
             Researcher, col(Researcher.id) == col(Study.researcher_id)
         ).where(Researcher.email == owner_email.lower())
+    if workspace_id is not None:
+        query = query.where(Study.workspace_id == workspace_id)
     rows = []
     for study, n_started, n_finished in session.exec(query).all():
         assert study.id is not None

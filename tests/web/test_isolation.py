@@ -1,8 +1,12 @@
-"""A researcher can neither see nor change another researcher's studies.
+"""Workspaces keep studies apart, and roles decide what a member may do.
 
 Every researcher route is found from ``app.url_map``, so a route added later is
 checked without editing this file (and one taking an argument this file does not
-know fails loudly).
+know, or a member route missing from the role table below, fails loudly):
+
+- a researcher outside a study's workspace gets "not found" (404) everywhere;
+- inside it, each role gets exactly what :data:`ROLE_NEEDED` allows, and a 403
+  that names the role needed otherwise, with nothing changed.
 """
 
 from __future__ import annotations
@@ -16,9 +20,30 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 from werkzeug.routing import Rule
 
+from uxlab import moderation
 from uxlab.accounts import create_researcher
 from uxlab.management import create_study_from_text, make_invites
-from uxlab.models import Invite, Participant, Study, Task
+from uxlab.models import (
+    ActivityEntry,
+    Invite,
+    Membership,
+    ModeratedSession,
+    Participant,
+    SessionObserver,
+    Study,
+    Task,
+    Workspace,
+    WorkspaceInvite,
+    WorkspaceRole,
+)
+from uxlab.studies import import_study, parse_study
+from uxlab.web.access import permission_of
+from uxlab.workspaces import (
+    add_member,
+    create_workspace,
+    invite_member,
+    personal_workspace,
+)
 
 DATA = Path(__file__).parent.parent / "data"
 STUDY_YAML = (DATA / "researcher_study.yaml").read_text()
@@ -26,6 +51,52 @@ SECRET = "test-secret"
 #: Blueprints anyone may reach; every other one serves logged-in researchers.
 PUBLIC_BLUEPRINTS = ("participant.", "api.", "auth.")
 JSON_ENDPOINTS = ("researcher.progress", "researcher.export_json")
+MODERATED_YAML = DATA.parent.parent / "study_templates" / "moderated-think-aloud.yaml"
+
+#: The least role each member route needs, written out here (not read from the
+#: code) so that a route declared with the wrong permission fails this file.
+VIEWER_ROUTES = {
+    "researcher.index",
+    "researcher.study",
+    "researcher.progress",
+    "results.results",
+    "results.chart",
+    "results.report_html",
+    "results.report_pdf",
+    "results.codebook_csv",
+    "results.compare",
+    "results.compare_chart",
+    "results.plan",
+    "results.plan_chart",
+    "analytics.study_clicks",
+    "analytics.heatmap",
+    "moderation.study_notes",
+    "workspaces.index",
+    "workspaces.create",
+    "workspaces.switch",
+    "workspaces.members",
+    "workspaces.leave",
+}
+OWNER_ROUTES = {
+    "workspaces.invite",
+    "workspaces.revoke_invite",
+    "workspaces.change_role",
+    "workspaces.remove_member",
+    "workspaces.activity",
+    "workspaces.export_json",
+    "workspaces.delete",
+}
+#: Routes whose own token authenticates (observers, invite links): no role.
+TOKEN_ROUTES = {"moderation.observe", "workspaces.join"}
+RANK = {WorkspaceRole.viewer: 0, WorkspaceRole.editor: 1, WorkspaceRole.owner: 2}
+
+
+def role_needed(endpoint: str) -> WorkspaceRole:
+    if endpoint in VIEWER_ROUTES:
+        return WorkspaceRole.viewer
+    if endpoint in OWNER_ROUTES:
+        return WorkspaceRole.owner
+    return WorkspaceRole.editor
 
 
 def researcher_rules(app: Flask, *, with_args: bool) -> list[Rule]:
@@ -43,6 +114,7 @@ def owner_rules(app: Flask) -> list[Rule]:
         if r.arguments
         and r.endpoint != "static"
         and not r.endpoint.startswith(PUBLIC_BLUEPRINTS)
+        and r.endpoint != "workspaces.join"
     ]
 
 
@@ -57,6 +129,7 @@ INSIDE_STUDY = {
     "session_id": 1,
     "observer_id": 1,
     "token": "no-such-observer-link",
+    "member_id": 1,
 }
 
 
@@ -84,7 +157,18 @@ def snapshot(session: Session) -> list[dict[str, Any]]:
     """Every row a researcher route could touch, as plain data."""
     session.rollback()  # see the app's commits
     rows: list[dict[str, Any]] = []
-    for model in (Study, Task, Invite, Participant):
+    for model in (
+        Study,
+        Task,
+        Invite,
+        Participant,
+        Workspace,
+        Membership,
+        WorkspaceInvite,
+        ActivityEntry,
+        ModeratedSession,
+        SessionObserver,
+    ):
         query = select(model).order_by(model.id)  # type: ignore[attr-defined]
         rows.extend(row.model_dump() for row in session.exec(query).all())
     return rows
@@ -109,6 +193,7 @@ def world_fixture(app: Flask, session: Session) -> dict[str, Any]:
         "study_a": study_a,
         "invite_a": invite_a,
         "study_b": study_b,
+        "workspace_a": personal_workspace(session, a.id).slug,
         "client_b": login(app, "b@example.com", "password-b"),
     }
 
@@ -141,7 +226,11 @@ def test_other_researchers_study_is_404_everywhere(
     before = snapshot(session)
     # A's study by slug and by its numeric id (a guessed id).
     for ref in (study_a.slug, str(study_a.id)):
-        values = {"slug": ref, "invite_id": world["invite_a"].id}
+        values = {
+            "slug": ref,
+            "invite_id": world["invite_a"].id,
+            "workspace": world["workspace_a"],
+        }
         for rule in owner_rules(app):
             url = build(rule, values)
             data = {"count": "5", "title": "Taken", "consent": "x", "label": "B"}
@@ -167,7 +256,12 @@ def test_other_researchers_invite_is_404_under_own_study(
     for rule in owner_rules(app):
         if "invite_id" not in rule.arguments:
             continue
-        url = build(rule, {"slug": study_b.slug, "invite_id": world["invite_a"].id})
+        values = {
+            "slug": study_b.slug,
+            "invite_id": world["invite_a"].id,
+            "workspace": world["workspace_a"],
+        }
+        url = build(rule, values)
         method = "POST" if "POST" in (rule.methods or ()) else "GET"
         assert client_b.open(url, method=method).status_code == 404, url
     assert snapshot(session) == before
@@ -203,3 +297,214 @@ def test_every_researcher_route_needs_login(
                 assert response.status_code == 302, (method, url)
                 assert response.headers["Location"].startswith("/login"), url
     assert snapshot(session) == before
+
+
+# ------------------------------------------------------------------ roles
+
+
+@pytest.fixture(name="team")
+def team_fixture(app: Flask, session: Session) -> dict[str, Any]:
+    """A shared workspace: an owner, an editor, a viewer; two studies in it."""
+    owner = create_researcher(session, email="o@example.com", password="password-o")
+    for who in ("e", "v", "x"):
+        create_researcher(
+            session, email=f"{who}@example.com", password=f"password-{who}"
+        )
+    team = create_workspace(session, "Team", owner_email="o@example.com")
+    add_member(session, team, "e@example.com", WorkspaceRole.editor)
+    add_member(session, team, "v@example.com", WorkspaceRole.viewer)
+    study = create_study_from_text(
+        session, STUDY_YAML, owner_id=owner.id, workspace_id=team.id
+    )
+    invite = make_invites(session, study, 2, SECRET)[0]
+    session.add(Participant(study_id=study.id, token_hash="a" * 64, code="P-AAAAAAAA"))  # type: ignore[arg-type]
+    session.commit()
+    text = MODERATED_YAML.read_text()
+    moderated = import_study(
+        session,
+        parse_study(text),
+        owner=owner,
+        source_text=text,
+        workspace_id=team.id,
+        publish=True,
+    )
+    ms = moderation.schedule_session(
+        session, moderated, label="Anna", scheduled_at=None, secret=SECRET
+    )
+    observer = moderation.observers(session, ms)[0]
+    pending, _ = invite_member(
+        session, team, "new@example.com", WorkspaceRole.viewer, by=owner.id
+    )
+    viewer_id = session.exec(
+        select(Membership.researcher_id).where(
+            Membership.workspace_id == team.id,
+            Membership.role == WorkspaceRole.viewer,
+        )
+    ).one()
+    clients = {}
+    for role, who in (
+        (WorkspaceRole.owner, "o"),
+        (WorkspaceRole.editor, "e"),
+        (WorkspaceRole.viewer, "v"),
+    ):
+        client = login(app, f"{who}@example.com", f"password-{who}")
+        assert client.post("/workspaces/switch", data={"workspace": team.slug})
+        clients[role] = client
+    return {
+        "team": team,
+        "clients": clients,
+        "outsider": login(app, "x@example.com", "password-x"),
+        "values": {
+            "workspace": team.slug,
+            "invite_id": invite.id,
+            "session_id": ms.id,
+            "observer_id": observer.id,
+            "member_id": viewer_id,
+        },
+        "workspace_invite": pending.id,
+        "slugs": {"plain": study.slug, "moderated": moderated.slug},
+    }
+
+
+def team_url(rule: Rule, team: dict[str, Any]) -> str:
+    values = dict(team["values"])
+    kind = "moderated" if rule.endpoint.startswith("moderation.") else "plain"
+    values["slug"] = team["slugs"][kind]
+    if rule.endpoint == "workspaces.revoke_invite":
+        values["invite_id"] = team["workspace_invite"]
+    return build(rule, values)
+
+
+def member_rules(app: Flask) -> list[Rule]:
+    """Every route a workspace member uses (public and token routes left out)."""
+    return [
+        r
+        for r in app.url_map.iter_rules()
+        if r.endpoint != "static"
+        and not r.endpoint.startswith(PUBLIC_BLUEPRINTS)
+        and r.endpoint not in TOKEN_ROUTES
+        and not r.endpoint.startswith("moderation.observe")
+    ]
+
+
+def test_every_member_route_declares_the_permission_the_table_expects(
+    app: Flask,
+) -> None:
+    from uxlab.workspaces import NEEDS
+
+    for rule in member_rules(app):
+        permission = permission_of(app.view_functions[rule.endpoint])
+        assert permission is not None, f"{rule.endpoint} states no permission"
+        assert NEEDS[permission] == role_needed(rule.endpoint), rule.endpoint
+
+
+@pytest.mark.parametrize(
+    "role", [WorkspaceRole.viewer, WorkspaceRole.editor], ids=lambda r: r.value
+)
+def test_a_role_without_the_right_gets_403_naming_the_role_and_nothing_changes(
+    app: Flask, session: Session, team: dict[str, Any], role: WorkspaceRole
+) -> None:
+    client: FlaskClient = team["clients"][role]
+    before = snapshot(session)
+    refused = 0
+    for rule in member_rules(app):
+        needed = role_needed(rule.endpoint)
+        if RANK[role] >= RANK[needed]:
+            continue
+        url = team_url(rule, team)
+        for method in sorted((rule.methods or set()) & {"GET", "POST"}):
+            data = {"count": "5", "title": "Taken", "consent": "x", "label": "B"}
+            data |= {"email": "z@example.com", "role": "owner", "name": "Z"}
+            data |= {"action": "exclude", "reason": "r", "code": "P-AAAAAAAA"}
+            response = client.open(url, method=method, data=data)
+            assert response.status_code == 403, (role, method, url)
+            if url.endswith(".json"):
+                assert response.json is not None, url
+                assert response.json["error"] == "forbidden"
+                message = response.json["message"]
+            else:
+                assert "Your role does not allow this" in response.text, url
+                message = response.text
+            assert f"needs the {needed} role" in message, url
+            assert f"you are a{'n' if role == 'editor' else ''} {role}" in message
+            refused += 1
+    assert refused > (5 if role == WorkspaceRole.editor else 20)
+    assert snapshot(session) == before
+
+
+#: Allowed routes checked elsewhere, as they drive Chromium (PDF, screenshots).
+SLOW = {"results.report_pdf", "analytics.heatmap"}
+
+
+@pytest.mark.parametrize("role", list(WorkspaceRole), ids=lambda r: r.value)
+def test_a_role_with_the_right_gets_the_page(
+    app: Flask, session: Session, team: dict[str, Any], role: WorkspaceRole
+) -> None:
+    client: FlaskClient = team["clients"][role]
+    opened = 0
+    for rule in member_rules(app):
+        if RANK[role] < RANK[role_needed(rule.endpoint)] or rule.endpoint in SLOW:
+            continue
+        if "GET" not in (rule.methods or ()):
+            continue
+        url = team_url(rule, team)
+        if rule.endpoint == "results.compare_chart":
+            url += f"?a={team['slugs']['plain']}&b={team['slugs']['moderated']}"
+        response = client.get(url)
+        if rule.endpoint == "results.chart":
+            # Let in, and told the study has nothing to chart yet.
+            assert response.status_code == 404, url
+            assert "has no data for a completion chart" in response.text
+        elif rule.endpoint == "results.compare_chart":
+            # Let in, and told what the comparison lacks (no shared task keys).
+            assert response.status_code == 400, url
+            assert "forbidden" not in response.text
+        else:
+            assert response.status_code in (200, 302), (role, url, response.status_code)
+        opened += 1
+    assert opened >= 15
+
+
+def test_an_outsider_gets_404_for_every_route_of_the_workspace(
+    app: Flask, session: Session, team: dict[str, Any]
+) -> None:
+    outsider: FlaskClient = team["outsider"]
+    before = snapshot(session)
+    for rule in member_rules(app):
+        if not set(rule.arguments) & {"slug", "workspace"}:
+            continue
+        url = team_url(rule, team)
+        for method in sorted((rule.methods or set()) & {"GET", "POST"}):
+            response = outsider.open(url, method=method, data={"role": "owner"})
+            assert response.status_code == 404, (method, url)
+            assert "Checkout usability" not in response.text
+    # Switching to it is refused the same way.
+    assert (
+        outsider.post(
+            "/workspaces/switch", data={"workspace": team["team"].slug}
+        ).status_code
+        == 404
+    )
+    assert snapshot(session) == before
+
+
+def test_viewer_pages_show_no_participant_codes_or_exports(
+    app: Flask, team: dict[str, Any]
+) -> None:
+    viewer: FlaskClient = team["clients"][WorkspaceRole.viewer]
+    editor: FlaskClient = team["clients"][WorkspaceRole.editor]
+    plain = team["slugs"]["plain"]
+    page = viewer.get(f"/studies/{plain}").text
+    assert "export.zip" not in page and "export.xlsx" not in page
+    assert "Report (HTML)" in page
+    assert "/s/" not in page  # no participant links
+    assert "export.zip" in editor.get(f"/studies/{plain}").text
+    # The participant is excluded, so the quality table lists them (to editors).
+    editor.post(
+        f"/studies/{plain}/exclusions", data={"code": "P-AAAAAAAA", "reason": "test"}
+    )
+    assert "P-AAAAAAAA" in editor.get(f"/studies/{plain}/results").text
+    for url in (f"/studies/{plain}/results", f"/studies/{plain}/report.html"):
+        text = viewer.get(url).text
+        assert "P-AAAAAAAA" not in text, url
+        assert "1 participant is flagged or excluded (1 excluded)" in text, url

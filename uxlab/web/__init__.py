@@ -34,6 +34,7 @@ def _error_response(status: int, code: str, message: str) -> tuple[Any, int]:
 def init_app(app: Flask) -> None:
     """Register CSRF protection, login, blueprints and error handlers."""
     from uxlab.web import (
+        access,
         analytics,
         api,
         auth,
@@ -41,6 +42,7 @@ def init_app(app: Flask) -> None:
         participant,
         researcher,
         results,
+        workspaces,
     )
 
     csrf.init_app(app)
@@ -55,6 +57,8 @@ def init_app(app: Flask) -> None:
     app.wsgi_app = api.RecorderLane(app)  # type: ignore[method-assign]
     app.register_blueprint(analytics.bp)
     app.register_blueprint(moderation.bp)
+    access.init_app(app)
+    app.register_blueprint(workspaces.bp)
 
     @app.errorhandler(UxlabError)
     def _uxlab_error(exc: UxlabError) -> tuple[Any, int]:

@@ -1,7 +1,8 @@
 """Researcher pages for click analytics: first clicks, heatmaps, paths, lostness.
 
-Every route looks the study up with the researcher as owner, so another
-researcher's study is "not found" (404) before anything is read.
+Every route states its permission (:func:`uxlab.web.access.requires`), so a
+study of a workspace the researcher is not in is "not found" (404) before
+anything is read.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from uxlab.db import get_session
 from uxlab.errors import NotFoundError
 from uxlab.models import Task
 from uxlab.recorder import origin_of
-from uxlab.studies import get_study_by_ref
-from uxlab.web.auth import current_researcher_id
+from uxlab.web.access import current_study, requires
+from uxlab.workspaces import Permission
 
 __all__ = ["bp"]
 
@@ -27,20 +28,22 @@ bp = Blueprint("analytics", __name__)
 
 @bp.route("/studies/<slug>/clicks")
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.view)
 def study_clicks(slug: str) -> str:
     """First clicks, heatmaps, paths, lostness and recording completeness."""
     session = get_session()
-    study = get_study_by_ref(session, slug, owner_id=current_researcher_id())
+    study = current_study()
     reports = clicks.study_clicks(session, study)
     return render_template("analytics/clicks.html", study=study, reports=reports)
 
 
 @bp.route("/studies/<slug>/tasks/<key>/heatmap.png")
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.view)
 def heatmap(slug: str, key: str) -> Response:
     """A task's click heatmap as a PNG (``?page=/path`` for another page)."""
     session = get_session()
-    study = get_study_by_ref(session, slug, owner_id=current_researcher_id())
+    study = current_study()
     task = session.exec(
         select(Task).where(Task.study_id == study.id, Task.key == key)
     ).first()

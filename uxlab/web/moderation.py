@@ -1,9 +1,12 @@
 """Moderated sessions on the web: scheduling, the console, observers, notes.
 
-Researcher routes sit behind login and look the study up with its owner, then
-the session within that study, so another researcher's study or session is "not
-found" (404) before anything is read or written. The console's JSON POSTs are
-cookie-authenticated and carry the CSRF token in the ``X-CSRFToken`` header.
+Researcher routes sit behind login and state their permission
+(:func:`uxlab.web.access.requires`), which finds the study and checks the role
+in its workspace; the session is then looked up within that study, so a study
+or session of a workspace the researcher is not in is "not found" (404) before
+anything is read or written, and a viewer running a session is refused (403).
+The console's JSON POSTs are cookie-authenticated and carry the CSRF token in
+the ``X-CSRFToken`` header.
 
 Observer routes (``/observe/<token>``) are authenticated by the token in their
 URL alone, never by a cookie, so they are exempt from CSRF; they read the
@@ -46,10 +49,11 @@ from uxlab import moderation
 from uxlab.db import get_engine, get_session
 from uxlab.errors import UxlabError
 from uxlab.models import ModeratedSession, Study, StudyMode
-from uxlab.studies import get_study_by_ref
 from uxlab.web import csrf
+from uxlab.web.access import can, current_study, requires
 from uxlab.web.auth import current_researcher_id
 from uxlab.web.researcher import participant_link
+from uxlab.workspaces import Permission, record_export
 
 __all__ = ["STREAM_SECONDS", "bp", "event_stream", "state_response"]
 
@@ -130,7 +134,8 @@ def _secret() -> str:
 
 
 def _study(slug: str) -> Study:
-    return get_study_by_ref(get_session(), slug, owner_id=current_researcher_id())
+    """The route's study, found and checked by :func:`requires`."""
+    return current_study()
 
 
 def _session(slug: str, session_id: int) -> tuple[Study, ModeratedSession]:
@@ -255,6 +260,7 @@ def _utc(value: datetime | None, offset_minutes: int | None) -> datetime | None:
 
 @bp.route("/studies/<slug>/sessions", methods=["GET", "POST"])
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.moderate)
 def sessions(slug: str) -> str | WerkzeugResponse | tuple[str, int]:
     """The study's sessions, and a form to schedule another."""
     study = _study(slug)
@@ -293,6 +299,7 @@ def sessions(slug: str) -> str | WerkzeugResponse | tuple[str, int]:
 
 @bp.route("/studies/<slug>/sessions/<int:session_id>")
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.moderate)
 def session(slug: str, session_id: int) -> str:
     """A session: its links, outcomes, notes and timeline."""
     study, ms = _session(slug, session_id)
@@ -318,6 +325,7 @@ def session(slug: str, session_id: int) -> str:
 
 @bp.route("/studies/<slug>/sessions/<int:session_id>/observers", methods=["POST"])
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.moderate)
 def add_observer(slug: str, session_id: int) -> WerkzeugResponse:
     """Make another observer link for the session."""
     study, ms = _session(slug, session_id)
@@ -337,6 +345,7 @@ def add_observer(slug: str, session_id: int) -> WerkzeugResponse:
     methods=["POST"],
 )
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.moderate)
 def revoke_observer(slug: str, session_id: int, observer_id: int) -> WerkzeugResponse:
     """Stop one observer link from working (its notes stay)."""
     study, ms = _session(slug, session_id)
@@ -360,6 +369,7 @@ def _to_observers(study: Study, session_id: int) -> WerkzeugResponse:
 
 @bp.route("/studies/<slug>/sessions/<int:session_id>/console")
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.moderate)
 def console(slug: str, session_id: int) -> str:
     """The moderator's console."""
     study, ms = _session(slug, session_id)
@@ -374,6 +384,7 @@ def console(slug: str, session_id: int) -> str:
 
 @bp.route("/studies/<slug>/sessions/<int:session_id>/state.json")
 @_api
+@requires(Permission.moderate)
 def state(slug: str, session_id: int) -> Response:
     """The console's state, for polling."""
     _, ms = _session(slug, session_id)
@@ -382,6 +393,7 @@ def state(slug: str, session_id: int) -> Response:
 
 @bp.route("/studies/<slug>/sessions/<int:session_id>/stream")
 @_api
+@requires(Permission.moderate)
 def stream(slug: str, session_id: int) -> Response:
     """The console's state as server-sent events."""
     _, ms = _session(slug, session_id)
@@ -391,6 +403,7 @@ def stream(slug: str, session_id: int) -> Response:
 
 @bp.route("/studies/<slug>/sessions/<int:session_id>/control", methods=["POST"])
 @_api
+@requires(Permission.moderate)
 def control(slug: str, session_id: int) -> tuple[Response, int]:
     """Apply one control action (JSON); answers with the new state."""
     _, ms = _session(slug, session_id)
@@ -446,6 +459,7 @@ def _note_response(
 
 @bp.route("/studies/<slug>/sessions/<int:session_id>/notes", methods=["POST"])
 @_api
+@requires(Permission.moderate)
 def notes(slug: str, session_id: int) -> tuple[Response, int]:
     """Create, edit or delete one of the moderator's notes (JSON)."""
     _, ms = _session(slug, session_id)
@@ -455,19 +469,27 @@ def notes(slug: str, session_id: int) -> tuple[Response, int]:
 
 @bp.route("/studies/<slug>/notes")
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.view)
 def study_notes(slug: str) -> str:
     """Notes across the study's sessions, grouped by tag and task."""
     study = _study(slug)
     groups = moderation.notes_by_tag(get_session(), study)
-    return render_template("moderation/notes.html", study=study, groups=groups)
+    return render_template(
+        "moderation/notes.html",
+        study=study,
+        groups=groups,
+        participant_data=can(Permission.participant_data),
+    )
 
 
 @bp.route("/studies/<slug>/notes.csv")
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.export)
 def notes_download(slug: str) -> Response:
     """Every session note of the study as CSV."""
     study = _study(slug)
     text = moderation.notes_csv(moderation.study_notes(get_session(), study))
+    record_export(get_session(), study, current_researcher_id(), "notes.csv")
     response = Response(text, mimetype="text/csv")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{study.slug}-notes.csv"'

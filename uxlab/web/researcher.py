@@ -1,8 +1,9 @@
 """Researcher pages (behind login): studies, links, progress, exports.
 
-Every route that names a study or an invite looks it up through
-:func:`uxlab.management.owned_study`, so another researcher's objects are
-"not found" (404) before anything is read or written.
+Every route states the permission it needs with
+:func:`uxlab.web.access.requires`, which finds the study and checks the
+researcher's role in its workspace before the view runs: a study of a workspace
+they are not in is "not found" (404), a role without the right is a 403.
 """
 
 from __future__ import annotations
@@ -61,7 +62,6 @@ from uxlab.management import (
     invites_csv,
     make_invites,
     new_open_link,
-    owned_study,
     revoke_study_invite,
     study_overview,
     study_progress,
@@ -70,7 +70,9 @@ from uxlab.management import (
 from uxlab.models import Study, StudyStatus
 from uxlab.studies import list_studies
 from uxlab.text import render_markdown
+from uxlab.web.access import can, current_study, current_workspace, requires
 from uxlab.web.auth import current_researcher_id
+from uxlab.workspaces import Permission, record_export
 
 __all__ = ["bp", "participant_link"]
 
@@ -161,7 +163,8 @@ def _secret() -> str:
 
 
 def _study(slug: str) -> Study:
-    return owned_study(get_session(), slug, current_researcher_id())
+    """The route's study, found and checked by :func:`requires`."""
+    return current_study()
 
 
 def _to_study(study: Study) -> WerkzeugResponse:
@@ -193,14 +196,17 @@ def _no_store(response: Response) -> Response:
 
 @bp.route("/")
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.view)
 def index() -> str:
-    """List the logged-in researcher's studies."""
-    rows = list_studies(get_session(), owner_email=current_user.email)
-    return render_template("researcher/index.html", studies=rows)
+    """List the current workspace's studies."""
+    workspace, _ = current_workspace()
+    rows = list_studies(get_session(), workspace_id=workspace.id)
+    return render_template("researcher/index.html", studies=rows, workspace=workspace)
 
 
 @bp.route("/studies/new", methods=["GET", "POST"])
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.edit)
 def new_study() -> str | WerkzeugResponse | tuple[str, int]:
     """Create a study from a shipped template, an uploaded file or pasted YAML."""
     folder = Path(current_app.config["STUDY_TEMPLATES_DIR"])
@@ -210,6 +216,7 @@ def new_study() -> str | WerkzeugResponse | tuple[str, int]:
 
     session = get_session()
     owner_id = current_researcher_id()
+    workspace_id = current_workspace()[0].id
     how = request.form.get("source", "")
     pasted = request.form.get("study_text", "")
     error: str | None = None
@@ -222,7 +229,7 @@ def new_study() -> str | WerkzeugResponse | tuple[str, int]:
                 error = "Choose a template."
             else:
                 study = create_study_from_template(
-                    session, folder, name, owner_id=owner_id
+                    session, folder, name, owner_id=owner_id, workspace_id=workspace_id
                 )
         elif how == "file":
             upload = request.files.get("study_file")
@@ -235,14 +242,22 @@ def new_study() -> str | WerkzeugResponse | tuple[str, int]:
                     error = f"{upload.filename} is not UTF-8 text."
                 else:
                     study = create_study_from_text(
-                        session, text, owner_id=owner_id, source=upload.filename
+                        session,
+                        text,
+                        owner_id=owner_id,
+                        workspace_id=workspace_id,
+                        source=upload.filename,
                     )
         elif how == "text":
             if not pasted.strip():
                 error = "Paste the study file's text first."
             else:
                 study = create_study_from_text(
-                    session, pasted, owner_id=owner_id, source="the pasted text"
+                    session,
+                    pasted,
+                    owner_id=owner_id,
+                    workspace_id=workspace_id,
+                    source="the pasted text",
                 )
         else:
             error = "Choose a template, upload a file or paste a study."
@@ -269,7 +284,9 @@ def new_study() -> str | WerkzeugResponse | tuple[str, int]:
 def _render_study(
     study: Study, invite_form: InviteForm | None = None, status: int = 200
 ) -> tuple[str, int]:
-    overview = study_overview(get_session(), study, _secret())
+    overview = study_overview(
+        get_session(), study, _secret(), links=can(Permission.edit)
+    )
     page = render_template(
         "researcher/study.html",
         o=overview,
@@ -282,6 +299,7 @@ def _render_study(
 
 @bp.route("/studies/<slug>")
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.view)
 def study(slug: str) -> tuple[str, int]:
     """Show a study: status, links, live progress, tasks, exports."""
     return _render_study(_study(slug))
@@ -289,6 +307,7 @@ def study(slug: str) -> tuple[str, int]:
 
 @bp.route("/studies/<slug>/edit", methods=["GET", "POST"])
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.edit)
 def edit(slug: str) -> str | WerkzeugResponse | tuple[str, int]:
     """Edit a study's texts and (while a draft) its tasks' URLs and time limits."""
     session = get_session()
@@ -365,7 +384,7 @@ def edit(slug: str) -> str | WerkzeugResponse | tuple[str, int]:
 def _transition(slug: str, action: str) -> WerkzeugResponse:
     study = _study(slug)
     try:
-        change_status(get_session(), study, action)
+        change_status(get_session(), study, action, by=current_researcher_id())
     except StudyStateError as exc:
         flash(f"Nothing changed: {exc}.", "error")
     else:
@@ -375,6 +394,7 @@ def _transition(slug: str, action: str) -> WerkzeugResponse:
 
 @bp.route("/studies/<slug>/publish", methods=["POST"])
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.edit)
 def publish(slug: str) -> WerkzeugResponse:
     """Make a draft study live: its links start working."""
     return _transition(slug, "publish")
@@ -382,6 +402,7 @@ def publish(slug: str) -> WerkzeugResponse:
 
 @bp.route("/studies/<slug>/close", methods=["POST"])
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.edit)
 def close(slug: str) -> WerkzeugResponse:
     """Close a live study: no new participants, data kept."""
     return _transition(slug, "close")
@@ -389,6 +410,7 @@ def close(slug: str) -> WerkzeugResponse:
 
 @bp.route("/studies/<slug>/reopen", methods=["POST"])
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.edit)
 def reopen(slug: str) -> WerkzeugResponse:
     """Make a closed study live again."""
     return _transition(slug, "reopen")
@@ -396,6 +418,7 @@ def reopen(slug: str) -> WerkzeugResponse:
 
 @bp.route("/studies/<slug>/delete", methods=["GET", "POST"])
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.edit)
 def delete(slug: str) -> str | WerkzeugResponse:
     """Ask, then delete a draft study."""
     study = _study(slug)
@@ -410,7 +433,7 @@ def delete(slug: str) -> str | WerkzeugResponse:
         return render_template("researcher/delete.html", study=study)
     title = study.title
     try:
-        delete_study(get_session(), study)
+        delete_study(get_session(), study, by=current_researcher_id())
     except StudyStateError as exc:
         flash(f"Nothing deleted: {exc}.", "error")
         return _to_study(study)
@@ -423,6 +446,7 @@ def delete(slug: str) -> str | WerkzeugResponse:
 
 @bp.route("/studies/<slug>/invites", methods=["POST"])
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.edit)
 def create_invite_links(slug: str) -> WerkzeugResponse | tuple[str, int]:
     """Make N single-use invite links."""
     study = _study(slug)
@@ -450,6 +474,7 @@ def create_invite_links(slug: str) -> WerkzeugResponse | tuple[str, int]:
 
 @bp.route("/studies/<slug>/invites/<int:invite_id>/revoke", methods=["POST"])
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.edit)
 def revoke(slug: str, invite_id: int) -> WerkzeugResponse:
     """Stop one invite link from working."""
     study = _study(slug)
@@ -466,6 +491,7 @@ def revoke(slug: str, invite_id: int) -> WerkzeugResponse:
 
 @bp.route("/studies/<slug>/invites.csv")
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.edit)
 def invites_download(slug: str) -> Response:
     """Download the single-use invite links as CSV."""
     study = _study(slug)
@@ -479,6 +505,7 @@ def invites_download(slug: str) -> Response:
 
 @bp.route("/studies/<slug>/open-link", methods=["POST"])
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.edit)
 def regenerate_open_link(slug: str) -> WerkzeugResponse:
     """Replace the open link; the old one stops working."""
     study = _study(slug)
@@ -492,6 +519,7 @@ def regenerate_open_link(slug: str) -> WerkzeugResponse:
 
 @bp.route("/studies/<slug>/progress.json")
 @_json_route
+@requires(Permission.view)
 def progress(slug: str) -> Response:
     """Live participant and task counts, for the study page's auto-refresh."""
     study = _study(slug)
@@ -500,12 +528,14 @@ def progress(slug: str) -> Response:
 
 @bp.route("/studies/<slug>/export.zip")
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.export)
 def export_zip(slug: str) -> Response:
     """Download the study's data as tidy CSV files in a zip."""
     from uxlab import export
 
     study = _study(slug)
     data = export.export_zip(get_session(), study)
+    record_export(get_session(), study, current_researcher_id(), "zip")
     response = send_file(
         io.BytesIO(data),
         mimetype="application/zip",
@@ -517,12 +547,14 @@ def export_zip(slug: str) -> Response:
 
 @bp.route("/studies/<slug>/export.json")
 @_json_route
+@requires(Permission.export)
 def export_json(slug: str) -> Response:
     """Download the whole study as one JSON document."""
     from uxlab import export
 
     study = _study(slug)
     response = jsonify(export.export_json(get_session(), study))
+    record_export(get_session(), study, current_researcher_id(), "json")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{study.slug}.json"'
     )

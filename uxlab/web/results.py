@@ -1,9 +1,11 @@
 """Researcher results (behind login): results page, charts, report, compare, plan.
 
 Views parse the request, call one service function in :mod:`uxlab.analysis`,
-:mod:`uxlab.report` or :mod:`uxlab.codebook`, and render.  Every study is
-looked up with its owner, so another researcher's study is a 404; a bad
-option (``?cl=0.5``) is a 400 naming the allowed values.
+:mod:`uxlab.report` or :mod:`uxlab.codebook`, and render.  Every route states
+its permission (:func:`uxlab.web.access.requires`): a study of a workspace the
+researcher is not in is a 404, a role without the right a 403; a bad option
+(``?cl=0.5``) is a 400 naming the allowed values. Viewers see no participant
+codes, on the page or in the report.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from uxlab import analysis, codebook, report
 from uxlab.db import get_session
 from uxlab.errors import NotFoundError
 from uxlab.models import Study
-from uxlab.studies import get_study_by_ref
+from uxlab.web.access import can, current_study, current_workspace, requires
 from uxlab.web.auth import current_researcher_id
+from uxlab.workspaces import Permission, record_export, study_access
 
 __all__ = ["bp"]
 
@@ -35,7 +38,16 @@ _MIME = {"svg": "image/svg+xml", "png": "image/png"}
 
 
 def _study(slug: str) -> Study:
-    return get_study_by_ref(get_session(), slug, owner_id=current_researcher_id())
+    """The route's study, found and checked by :func:`requires`."""
+    return current_study()
+
+
+def _readable(ref: str) -> Study:
+    """A study named in the query string, which the researcher may read."""
+    study, _ = study_access(
+        get_session(), ref, current_researcher_id(), Permission.view
+    )
+    return study
 
 
 def _query(cl: float, include: bool) -> dict[str, str]:
@@ -63,6 +75,7 @@ def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
 
 @bp.route("/studies/<slug>/results")
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.view)
 def results(slug: str) -> str:
     """Show a study's results at the chosen confidence level."""
     study = _study(slug)
@@ -73,12 +86,18 @@ def results(slug: str) -> str:
     return render_template(
         "results/results.html",
         levels=analysis.CONFIDENCE_LEVELS,
-        **report.report_context(page, interactive=True, query=_query(cl, include)),
+        **report.report_context(
+            page,
+            interactive=True,
+            query=_query(cl, include),
+            participant_data=can(Permission.participant_data),
+        ),
     )
 
 
 @bp.route("/studies/<slug>/charts/<name>.<fmt>")
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.view)
 def chart(slug: str, name: str, fmt: str) -> Response:
     """One chart as SVG or PNG; ``?download=1`` saves it as a file."""
     study = _study(slug)
@@ -94,6 +113,7 @@ def chart(slug: str, name: str, fmt: str) -> Response:
 
 @bp.route("/studies/<slug>/participants/<code>/exclusion", methods=["POST"])
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.exclude)
 def exclusion(slug: str, code: str) -> WerkzeugResponse:
     """Exclude a participant from the results, or include them again."""
     study = _study(slug)  # another researcher's study is 404 before anything else
@@ -108,6 +128,7 @@ def exclusion(slug: str, code: str) -> WerkzeugResponse:
         code,
         excluded=action == "exclude",
         reason=request.form.get("reason", ""),
+        by=current_researcher_id(),
     )
     state = "excluded from" if participant.excluded else "included in"
     flash(f"Participant {participant.code} is {state} the results.", "info")
@@ -120,6 +141,7 @@ def exclusion(slug: str, code: str) -> WerkzeugResponse:
 
 @bp.route("/studies/<slug>/exclusions", methods=["POST"])
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.exclude)
 def exclude_by_code(slug: str) -> WerkzeugResponse:
     """Exclude any participant, flagged or not, by the code in the exports."""
     study = _study(slug)
@@ -132,6 +154,7 @@ def exclude_by_code(slug: str) -> WerkzeugResponse:
             code,
             excluded=True,
             reason=request.form.get("reason", ""),
+            by=current_researcher_id(),
         )
     except NotFoundError:
         flash(f"No participant with the code {code!r} took this study.", "error")
@@ -144,12 +167,17 @@ def exclude_by_code(slug: str) -> WerkzeugResponse:
 
 @bp.route("/studies/<slug>/report.html")
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.view)
 def report_html(slug: str) -> Response:
     """The self-contained HTML report; ``?download=1`` saves it as a file."""
     study = _study(slug)
     cl, include = _options()
     html = report.render_report_html(
-        get_session(), study, confidence_level=cl, include_excluded=include
+        get_session(),
+        study,
+        confidence_level=cl,
+        include_excluded=include,
+        participant_data=can(Permission.participant_data),
     )
     if request.args.get("download"):
         return _download(html, "text/html", f"{slug}-report.html")
@@ -158,22 +186,29 @@ def report_html(slug: str) -> Response:
 
 @bp.route("/studies/<slug>/report.pdf")
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.view)
 def report_pdf(slug: str) -> Response:
     """The report printed to PDF by headless Chromium."""
     study = _study(slug)
     cl, include = _options()
     html = report.render_report_html(
-        get_session(), study, confidence_level=cl, include_excluded=include
+        get_session(),
+        study,
+        confidence_level=cl,
+        include_excluded=include,
+        participant_data=can(Permission.participant_data),
     )
     return _download(report.html_to_pdf(html), "application/pdf", f"{slug}-report.pdf")
 
 
 @bp.route("/studies/<slug>/export.xlsx")
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.export)
 def export_xlsx(slug: str) -> Response:
     """The study's data as an XLSX workbook with its codebook."""
     session = get_session()
     body = codebook.export_xlsx(session, _study(slug))
+    record_export(session, _study(slug), current_researcher_id(), "xlsx")
     return _download(
         body,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -183,6 +218,7 @@ def export_xlsx(slug: str) -> Response:
 
 @bp.route("/studies/<slug>/codebook.csv")
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.view)
 def codebook_csv(slug: str) -> Response:
     """What every exported column and questionnaire item means."""
     return _download(
@@ -196,9 +232,8 @@ def _comparison(
     args: dict[str, str], cl: float, include: bool
 ) -> analysis.Comparison | None:
     session = get_session()
-    owner = current_researcher_id()
     if args.get("study"):
-        study = get_study_by_ref(session, args["study"], owner_id=owner)
+        study = _readable(args["study"])
         return analysis.compare_variants(
             session,
             study,
@@ -210,8 +245,8 @@ def _comparison(
     if args.get("a") and args.get("b"):
         return analysis.compare_studies(
             session,
-            get_study_by_ref(session, args["a"], owner_id=owner),
-            get_study_by_ref(session, args["b"], owner_id=owner),
+            _readable(args["a"]),
+            _readable(args["b"]),
             confidence_level=cl,
             include_excluded=include,
         )
@@ -220,6 +255,7 @@ def _comparison(
 
 @bp.route("/compare")
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.view)
 def compare() -> tuple[str, int]:
     """Compare two studies, or two variants of one study, task by task."""
     cl, include = _options()
@@ -236,9 +272,9 @@ def compare() -> tuple[str, int]:
             report.comparison_chart(comparison),
             label=f"{comparison.label_b} compared with {comparison.label_a}",
         )
-    studies, variant_studies = analysis.comparable_studies(
-        get_session(), current_researcher_id()
-    )
+    workspace_id = current_workspace()[0].id
+    assert workspace_id is not None
+    studies, variant_studies = analysis.comparable_studies(get_session(), workspace_id)
     return render_template(
         "results/compare.html",
         comparison=comparison,
@@ -264,6 +300,7 @@ def _format() -> str:
 
 @bp.route("/compare/chart")
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.view)
 def compare_chart() -> Response:
     """The comparison's difference chart as SVG or PNG (``?fmt=png``), to download."""
     fmt = _format()
@@ -277,6 +314,7 @@ def compare_chart() -> Response:
 
 @bp.route("/plan")
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.view)
 def plan() -> tuple[str, int]:
     """Sample-size planner: margins of error and problem discovery."""
     args = {**analysis.PLAN_DEFAULTS, **request.args.to_dict()}
@@ -304,6 +342,7 @@ def plan() -> tuple[str, int]:
 
 @bp.route("/plan/chart")
 @login_required  # type: ignore[untyped-decorator]
+@requires(Permission.view)
 def plan_chart() -> Response:
     """The planner's discovery curve as SVG or PNG (``?fmt=png``), to download."""
     fmt = _format()
