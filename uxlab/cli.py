@@ -209,6 +209,87 @@ def researcher_create(email: str, name: str, password: str) -> None:
     click.echo(f"Created researcher {researcher.email} (id {researcher.id}).")
 
 
+# ---------------------------------------------------------------- workspaces
+
+
+@click.group("workspace")
+def workspace_group() -> None:
+    """Manage workspaces and their members."""
+
+
+_ROLE = click.Choice(["owner", "editor", "viewer"])
+
+
+@workspace_group.command("create")
+@click.argument("name")
+@click.option("--owner", required=True, help="Email of the workspace's first owner.")
+@click.option("--slug", default=None, help="URL name (default: from the name).")
+@with_appcontext
+@domain_errors
+def workspace_create(name: str, owner: str, slug: str | None) -> None:
+    """Create a shared workspace owned by a researcher."""
+    from uxlab.db import get_session
+    from uxlab.workspaces import create_workspace
+
+    workspace = create_workspace(get_session(), name, owner_email=owner, slug=slug)
+    click.echo(
+        f"Created workspace {workspace.slug} ('{workspace.name}'), owner {owner}."
+    )
+
+
+@workspace_group.command("list")
+@with_appcontext
+def workspace_list() -> None:
+    """List workspaces with their members and studies."""
+    from uxlab.db import get_session
+    from uxlab.workspaces import list_workspaces, members
+
+    session = get_session()
+    for row in list_workspaces(session):
+        kind = " (personal)" if row.personal else ""
+        click.echo(f"{row.slug}  {row.name}{kind}  {row.studies} studies")
+        from uxlab.workspaces import get_workspace
+
+        for m in members(session, get_workspace(session, row.slug)):
+            click.echo(f"  {m.role:<6}  {m.email}")
+
+
+@workspace_group.command("add-member")
+@click.argument("workspace")
+@click.argument("email")
+@click.option("--role", type=_ROLE, default="editor", show_default=True, help="Role.")
+@with_appcontext
+@domain_errors
+def workspace_add_member(workspace: str, email: str, role: str) -> None:
+    """Add an existing researcher to WORKSPACE (a slug) with a role."""
+    from uxlab.db import get_session
+    from uxlab.models import WorkspaceRole
+    from uxlab.workspaces import add_member, get_workspace
+
+    session = get_session()
+    found = get_workspace(session, workspace)
+    add_member(session, found, email, WorkspaceRole(role))
+    click.echo(f"{email.strip().lower()} is now {role} of {found.slug}.")
+
+
+@workspace_group.command("remove-member")
+@click.argument("workspace")
+@click.argument("email")
+@with_appcontext
+@domain_errors
+def workspace_remove_member(workspace: str, email: str) -> None:
+    """Remove a researcher from WORKSPACE (never its last owner)."""
+    from uxlab.db import get_session
+    from uxlab.workspaces import get_workspace, remove_member, researcher_by_email
+
+    session = get_session()
+    found = get_workspace(session, workspace)
+    researcher = researcher_by_email(session, email)
+    assert researcher.id is not None
+    remove_member(session, found, researcher.id)
+    click.echo(f"{researcher.email} is no longer a member of {found.slug}.")
+
+
 # ------------------------------------------------------------------- studies
 
 
@@ -234,19 +315,41 @@ def study_validate(path: Path) -> None:
 @study_group.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
-    "--owner", required=True, help="Email of the researcher who owns the study."
+    "--owner",
+    default=None,
+    help="Email of the researcher who creates the study (an editor or owner of "
+    "--workspace; default: the workspace's first owner).",
+)
+@click.option(
+    "--workspace",
+    default=None,
+    metavar="SLUG",
+    help="Workspace to import into (default: the owner's personal one).",
 )
 @click.option("--slug", default=None, help="URL name (default: from the title).")
 @click.option("--publish", is_flag=True, help="Make the study live right away.")
 @with_appcontext
 @domain_errors
-def study_import(path: Path, owner: str, slug: str | None, publish: bool) -> None:
+def study_import(
+    path: Path,
+    owner: str | None,
+    workspace: str | None,
+    slug: str | None,
+    publish: bool,
+) -> None:
     """Import a study file as a new draft study."""
     from uxlab.db import get_session
     from uxlab.studies import import_study_file
 
+    if owner is None and workspace is None:
+        raise click.UsageError("give --owner, --workspace or both")
     study = import_study_file(
-        get_session(), path, owner_email=owner, slug=slug, publish=publish
+        get_session(),
+        path,
+        owner_email=owner,
+        workspace=workspace,
+        slug=slug,
+        publish=publish,
     )
     click.echo(f"Imported '{study.title}' as {study.slug} ({study.status}).")
 
@@ -437,6 +540,7 @@ def demo_command(participants: int, seed: int) -> None:
 _COMMANDS: tuple[click.Command, ...] = (
     db_group,
     researcher_group,
+    workspace_group,
     study_group,
     export_command,
     serve_command,

@@ -26,15 +26,19 @@ from uxlab.models import (
     StudyStatus,
     Task,
     TaskAttempt,
+    WorkspaceRole,
     utcnow,
 )
 from uxlab.questionnaires import Questionnaire, build_questionnaire
 from uxlab.studies import balanced_latin_square, import_study, load_study_file
 from uxlab.tokens import hash_token, new_code, new_token
+from uxlab.workspaces import add_member, create_workspace
 
 __all__ = [
     "DEMO_EMAIL",
     "DEMO_PASSWORD",
+    "DEMO_VIEWER_EMAIL",
+    "DEMO_VIEWER_PASSWORD",
     "DemoResult",
     "seed_demo",
     "simulate_participants",
@@ -42,6 +46,12 @@ __all__ = [
 
 DEMO_EMAIL = "demo@uxlab.local"
 DEMO_PASSWORD = "uxlab-demo"
+#: A second account, a viewer of the demo team's workspace, to show roles.
+DEMO_VIEWER_EMAIL = "viewer@uxlab.local"
+DEMO_VIEWER_PASSWORD = "uxlab-viewer"
+DEMO_TEAM = "Demo team"
+#: Studies seeded into the shared workspace rather than the personal one.
+_TEAM_TEMPLATES = frozenset({"ecommerce-tasks.yaml", "ab-checkout.json"})
 
 _COMMENTS = (
     "The search box was hard to find on my phone.",
@@ -71,7 +81,13 @@ class DemoResult:
 
     def lines(self) -> list[str]:
         head = "Demo data created." if self.created else "Demo data already exists."
-        out = [head, f"Log in at /login as {DEMO_EMAIL} with password {DEMO_PASSWORD}"]
+        out = [
+            head,
+            f"Log in at /login as {DEMO_EMAIL} with password {DEMO_PASSWORD}",
+            f"  or as {DEMO_VIEWER_EMAIL} with password {DEMO_VIEWER_PASSWORD}: a "
+            f"viewer in the shared workspace “{DEMO_TEAM}” (results and reports, "
+            "no participant data)",
+        ]
         wide = max((len(slug) for slug, _, _ in self.studies), default=0)
         for slug, title, n in self.studies:
             out.append(f"  {slug:{wide}}  {n:3} participants  {title}")
@@ -97,6 +113,14 @@ def seed_demo(session: Session, *, participants: int = 30, seed: int = 7) -> Dem
         owner = create_researcher(
             session, email=DEMO_EMAIL, password=DEMO_PASSWORD, name="Demo researcher"
         )
+        create_researcher(
+            session,
+            email=DEMO_VIEWER_EMAIL,
+            password=DEMO_VIEWER_PASSWORD,
+            name="Demo viewer",
+        )
+        team = create_workspace(session, DEMO_TEAM, owner_email=DEMO_EMAIL)
+        add_member(session, team, DEMO_VIEWER_EMAIL, WorkspaceRole.viewer)
         rng = np.random.default_rng(seed)
         for name, share, live in _DEMO_TEMPLATES:
             path = templates / name
@@ -104,7 +128,12 @@ def seed_demo(session: Session, *, participants: int = 30, seed: int = 7) -> Dem
                 continue
             spec = load_study_file(path)
             study = import_study(
-                session, spec, owner=owner, source_text=path.read_text(), publish=live
+                session,
+                spec,
+                owner=owner,
+                source_text=path.read_text(),
+                workspace_id=team.id if name in _TEAM_TEMPLATES else None,
+                publish=live,
             )
             simulate_participants(session, study, round(participants * share), rng)
             if study.mode != StudyMode.moderated:  # those join through sessions

@@ -63,6 +63,7 @@ __all__ = [
     "personal_workspace",
     "record",
     "record_export",
+    "researcher_by_email",
     "remove_member",
     "revoke_invite",
     "role_in",
@@ -349,6 +350,11 @@ def own_workspace(session: Session, researcher: Researcher) -> Workspace:
         return personal_workspace(session, researcher.id)
     except NotFoundError:
         return add_personal_workspace(session, researcher)
+
+
+def researcher_by_email(session: Session, email: str) -> Researcher:
+    """The researcher with this email (any case)."""
+    return _researcher(session, email)
 
 
 def _researcher(session: Session, email: str) -> Researcher:
