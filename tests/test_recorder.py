@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from uxlab import recorder
+from uxlab.db import dialect_name
 from uxlab.errors import StudyStateError, TokenError
 from uxlab.models import (
     Event,
@@ -223,6 +225,8 @@ def test_spoofed_ids_are_rejected_and_other_data_untouched(session: Session) -> 
     assert row.attempt_id == b.attempts["cart"].id and row.seq == 1
     stored = session.exec(select(Event).where(Event.event_id == own_ids["id"])).one()
     assert stored.participant_id == a.participant.id
+    assert stored.payload == own_ids["data"] and stored.client_ts is not None
+    assert recorder._aware(stored.client_ts).timestamp() == own_ids["ts"] / 1000
     session.refresh(a.attempts["cart"])
     assert a.attempts["cart"].rejected_events == 4
 
@@ -361,6 +365,63 @@ def test_concurrent_batches_never_lock(app: Any) -> None:
     assert total == distinct == len(sent) == 1600
 
 
+def test_a_batch_sent_to_two_processes_at_once_is_stored_once(
+    app: Any, database_url: str
+) -> None:
+    """A retry that lands on another app process while the first is storing it.
+
+    Each process has its own engine (its own pool and write lock); both get
+    every id acknowledged, and each event is stored once.
+    """
+    from uxlab.db import get_engine, make_engine
+
+    engines = [get_engine(app), make_engine(database_url)]
+    with Session(engines[0], expire_on_commit=False) as session:
+        people = seed(session, participants=6)
+    batches = {
+        s.tokens["cart"]: [
+            [event(seq=n * 50 + i) for i in range(1, 51)] for n in range(4)
+        ]
+        for s in people
+    }
+    results: dict[tuple[str, int, int], Any] = {}
+
+    def process(k: int, token: str, turns: threading.Barrier) -> None:
+        for n, batch in enumerate(batches[token]):
+            turns.wait(timeout=30)
+            try:
+                outcome = recorder.ingest_many(
+                    engines[k], [recorder.Batch(token, batch)]
+                )
+                results[token, n, k] = outcome[0]
+            except BaseException as exc:  # pragma: no cover - reported below
+                results[token, n, k] = exc
+
+    threads = []
+    for token in batches:
+        turns = threading.Barrier(2)
+        threads += [
+            threading.Thread(target=process, args=(k, token, turns)) for k in (0, 1)
+        ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    engines[1].dispose()
+
+    for token, sent in batches.items():
+        for n, batch in enumerate(sent):
+            pair = [results[token, n, k] for k in (0, 1)]
+            assert all(isinstance(r, recorder.IngestResult) for r in pair), pair
+            ids = {e["id"] for e in batch}
+            assert all(set(r.acked) == ids for r in pair)
+            assert sum(r.stored for r in pair) == sum(r.duplicates for r in pair) == 50
+    with Session(engines[0]) as session:
+        total = session.exec(select(func.count()).select_from(Event)).one()
+        distinct = session.exec(select(func.count(func.distinct(Event.event_id)))).one()
+    assert total == distinct == 6 * 4 * 50
+
+
 def test_batches_written_together_each_get_their_own_outcome(
     session: Session,
 ) -> None:
@@ -434,16 +495,28 @@ def test_an_attempt_in_two_batches_of_a_group_ends_once(session: Session) -> Non
     assert attempt is not None and attempt.judged_by == JudgedBy.auto
 
 
-def test_a_batch_that_breaks_the_group_fails_alone(session: Session) -> None:
-    """A database failure in one batch: the group is written again batch by batch."""
-    import sqlite3
-
-    people = seed(session, participants=3)
-    session.connection().exec_driver_sql(
+#: A trigger that refuses one URL, as a database fault only one batch meets.
+REFUSING_TRIGGER = {
+    "sqlite": [
         "CREATE TRIGGER refuse BEFORE INSERT ON event "
         "WHEN NEW.url = 'http://shop.example.com/boom' "
         "BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END"
-    )
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF NEW.url = 'http://shop.example.com/boom' THEN "
+        "RAISE EXCEPTION 'refused by a trigger'; END IF; RETURN NEW; END $$",
+        "CREATE TRIGGER refuse BEFORE INSERT ON event "
+        "FOR EACH ROW EXECUTE FUNCTION refuse()",
+    ],
+}
+
+
+def test_a_batch_that_breaks_the_group_fails_alone(session: Session) -> None:
+    """A database failure in one batch: the group is written again batch by batch."""
+    people = seed(session, participants=3)
+    for statement in REFUSING_TRIGGER[dialect_name(session)]:
+        session.connection().exec_driver_sql(statement)
     session.commit()
     good = [[event(seq=1)], [event(seq=1)]]
     boom = [event(seq=1, url="http://shop.example.com/boom")]
@@ -457,7 +530,7 @@ def test_a_batch_that_breaks_the_group_fails_alone(session: Session) -> None:
         ],
     )
 
-    assert isinstance(outcomes[1], sqlite3.IntegrityError)
+    assert isinstance(outcomes[1], DBAPIError)
     assert "refused by a trigger" in str(outcomes[1])
     for outcome, batch in zip(outcomes[::2], good, strict=True):
         assert isinstance(outcome, recorder.IngestResult) and outcome.stored == 1

@@ -3,10 +3,18 @@
 The browser recorder (``static/recorder.js``) delivers at least once: it keeps
 every event until the server acknowledges its id, so the same event may arrive
 twice (a beacon and a retry racing, a response lost after commit). Storage is
-exactly once: in one ``BEGIN IMMEDIATE`` transaction the batch's ids already
-stored are looked up and only the others inserted (the event id is unique), and
-an id already stored for the same attempt is acknowledged again and counted as a
-duplicate absorbed.
+exactly once: the event id is unique, every event goes in with ``INSERT ... ON
+CONFLICT (event_id) DO NOTHING RETURNING event_id``, and an id the insert skipped
+is looked up: stored before for the same attempt, it is acknowledged again and
+counted as a duplicate absorbed; stored for another, the event is rejected.
+
+The same statements run on SQLite and PostgreSQL; only the locking differs.
+SQLite allows one writer, so a batch's transaction starts as a write
+(:func:`uxlab.db.begin_write`, ``BEGIN IMMEDIATE``). PostgreSQL writes rows
+side by side: there the unique index settles two processes storing the same id
+(the second waits for the first to commit, then skips it), and only a batch
+that may end its attempt, a read-then-write of the attempt and its participant,
+takes the write lock every other read-then-write takes.
 
 Events are bound to the attempt the URL's token names; any participant,
 attempt, study or task id an event carries must be that attempt's own or the
@@ -24,18 +32,25 @@ from __future__ import annotations
 import json
 import math
 import re
-import sqlite3
 import threading
 import weakref
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import chain
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Table, select
+from sqlalchemy import JSON, Dialect, Integer, Table, bindparam, select, text
+from sqlalchemy import update as sql_update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine.interfaces import DBAPICursor
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, col
 
 from uxlab.db import begin_write
@@ -109,12 +124,14 @@ ENDED_GRACE = timedelta(hours=1)
 #: A success seen this soon after the time limit still counts (delivery lag).
 _LIMIT_SLACK = timedelta(seconds=10)
 _EVENT: Table = Event.__table__  # type: ignore[attr-defined]
+_ATTEMPT: Table = TaskAttempt.__table__  # type: ignore[attr-defined]
 
-#: One write at a time per engine inside this process. SQLite allows a single
-#: writer anyway, and threads queueing on a lock wake as soon as it is free,
-#: where SQLite's busy handler sleeps in steps of up to 100 ms: under load
-#: that sleeping, not the writing, would set the latency. Other processes
-#: still wait through the busy timeout.
+#: On SQLite, one write at a time per engine inside this process. SQLite
+#: allows a single writer anyway, and threads queueing on a lock wake as soon
+#: as it is free, where SQLite's busy handler sleeps in steps of up to 100 ms:
+#: under load that sleeping, not the writing, would set the latency. Other
+#: processes still wait through the busy timeout. PostgreSQL needs no such
+#: lock: it writes rows side by side.
 _WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = (
     weakref.WeakKeyDictionary()
 )
@@ -126,12 +143,22 @@ def _engine(session: Session) -> Engine:
     return bind if isinstance(bind, Engine) else bind.engine
 
 
+def _single_writer(engine: Engine) -> bool:
+    """Whether the database takes one writer at a time (SQLite)."""
+    return engine.dialect.name == "sqlite"
+
+
 def _write_lock(engine: Engine) -> threading.Lock:
     with _LOCKS_GUARD:
         lock = _WRITE_LOCKS.get(engine)
         if lock is None:
             lock = _WRITE_LOCKS[engine] = threading.Lock()
         return lock
+
+
+def _writer_turn(engine: Engine) -> AbstractContextManager[Any]:
+    """This process's write lock on SQLite; nothing to wait for elsewhere."""
+    return _write_lock(engine) if _single_writer(engine) else nullcontext()
 
 
 class BatchError(UxlabError):
@@ -311,17 +338,6 @@ def _ts(raw: Any) -> datetime | None:
 _PAYLOAD_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
-def _driver(session: Session) -> sqlite3.Connection:
-    """The session's own DB-API connection, inside the session's transaction.
-
-    Ingest runs a few fixed statements per batch, where the SQLAlchemy
-    execution layer would cost more than SQLite does.
-    """
-    raw = session.connection().connection.driver_connection
-    assert raw is not None
-    return cast(sqlite3.Connection, raw)
-
-
 def validate_event(raw: Any, index: int = 0) -> _Valid | Rejected:
     """Check one event on its own; a :class:`Rejected` says why it is refused.
 
@@ -391,7 +407,7 @@ def validate_event(raw: Any, index: int = 0) -> _Valid | Rejected:
 
 
 def _aware(moment: datetime) -> datetime:
-    """SQLite hands datetimes back naive; they were stored in UTC."""
+    """A datetime read back naive was stored in UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
@@ -405,6 +421,11 @@ JOIN task AS t ON t.id = a.task_id
 JOIN study AS s ON s.id = p.study_id
 WHERE a.{where}
 """
+# Plain SQL, the same on both databases: the ORM's overhead would be most of
+# its cost. Values come back as the driver gives them (SQLite: text for
+# datetimes and JSON), which _context_of reads.
+_CONTEXT_BY_TOKEN = text(_CONTEXT_SQL.format(where="token_hash = :key"))
+_CONTEXT_BY_ID = text(_CONTEXT_SQL.format(where="id = :key"))
 
 
 def _when(value: Any) -> datetime | None:
@@ -415,31 +436,24 @@ def _when(value: Any) -> datetime | None:
 
 
 def _context(
-    raw: sqlite3.Connection, token: str | None, *, attempt_id: int | None = None
+    conn: Connection, token: str | None, *, attempt_id: int | None = None
 ) -> _Context:
-    """Everything about an attempt ingest needs, in one query.
-
-    The query is written for SQLite (this runs on every batch, and the ORM's
-    overhead would be most of its cost); values come back as stored.
-    """
-    where, key = (
-        ("token_hash = ?", hash_token(token)) if token else ("id = ?", attempt_id)
-    )
-    cursor = raw.execute(_CONTEXT_SQL.format(where=where), (key,))
-    row = cursor.fetchone()
-    cursor.close()
+    """Everything about an attempt ingest needs, in one query."""
+    if token:
+        row = conn.execute(_CONTEXT_BY_TOKEN, {"key": hash_token(token)}).first()
+    else:
+        row = conn.execute(_CONTEXT_BY_ID, {"key": attempt_id}).first()
     return _context_of(row)
 
 
 def _contexts(
-    raw: sqlite3.Connection, token_hashes: Iterable[str]
+    conn: Connection, token_hashes: Iterable[str]
 ) -> dict[str, _Context | UxlabError]:
     """The context of each hashed token, or the error its batch gets, in one query."""
     wanted = list(dict.fromkeys(token_hashes))
     found: dict[str, _Context | UxlabError] = {}
-    for part in _chunks(wanted, _MAX_VARIABLES):
-        where = f"token_hash IN ({','.join('?' * len(part))})"
-        for row in raw.execute(_CONTEXT_SQL.format(where=where), part):
+    for size, keys in _sized(wanted):
+        for row in _prepared(conn, "contexts", size).rows(conn, keys):
             try:
                 found[row[13]] = _context_of(row)
             except UxlabError as exc:
@@ -504,7 +518,7 @@ def check_origin(
 
 def allowed_origins(session: Session, token: str) -> tuple[str, ...]:
     """The study's allowed origins for a token (raises like :func:`ingest`)."""
-    return _context(_driver(session), token).allowed_origins
+    return _context(session.connection(), token).allowed_origins
 
 
 def _js_regex(pattern: str) -> str:
@@ -594,15 +608,15 @@ def attempt_state(
 ) -> AttemptState:
     """The attempt's state and success criterion; ends it if its time is up."""
     now = utcnow()
-    ctx = _context(_driver(session), token)
+    ctx = _context(session.connection(), token)
     check_origin(ctx.allowed_origins, origin, own)
     attempt = None
     if ctx.overdue(now):
-        with _write_lock(_engine(session)):
+        with _writer_turn(_engine(session)):
             begin_write(session)
             try:
                 # Again, inside the write transaction.
-                ctx = _context(_driver(session), token)
+                ctx = _context(session.connection(), token)
                 attempt = _check_time_limit(session, ctx, now)
                 state = _state(ctx, attempt, now)
                 session.commit()
@@ -654,12 +668,11 @@ def task_status(session: Session, slug: str, token: str | None) -> TaskStatus:
     if now <= deadline:
         session.commit()
         return TaskStatus(page.step, started)
-    with _write_lock(_engine(session)):
+    with _writer_turn(_engine(session)):
         begin_write(session)
         try:
-            _check_time_limit(
-                session, _context(_driver(session), None, attempt_id=attempt.id), now
-            )
+            ctx = _context(session.connection(), None, attempt_id=attempt.id)
+            _check_time_limit(session, ctx, now)
             session.commit()
         except BaseException:
             session.rollback()
@@ -690,7 +703,190 @@ def _bound_to(ctx: _Context, bound: Mapping[str, Any]) -> bool:
     return all(str(value) == str(own[key]) for key, value in bound.items())
 
 
-_INSERT_COLUMNS = (
+class _EncodedJSON(TypeDecorator[Any]):
+    """The ``payload`` column, bound as the JSON text :func:`validate_event` made.
+
+    Each event's data is encoded once, to check its size; the driver is given
+    that text (PostgreSQL casts it to ``json``) rather than a second encoding.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        return None
+
+
+# ---------------------------------------------------------- statements
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A statement compiled once for an engine's dialect, run on a DB-API cursor.
+
+    Ingest runs a few fixed statements for every batch. SQLAlchemy writes each
+    once, in the dialect's SQL and paramstyle, and says which values its types
+    process (SQLite's datetimes become text); each run then goes to the
+    driver through the DB-API (PEP 249) that every driver implements. The
+    execution layer's work per statement (cache keys, events, result typing)
+    cost five times what SQLite took to run it. A driver's error comes out as
+    SQLAlchemy's, as from any other statement.
+    """
+
+    sql: str
+    keys: tuple[str, ...]
+    positional: bool
+    processors: Mapping[str, Callable[[Any], Any]]
+
+    @classmethod
+    def of(
+        cls, statement: ClauseElement, dialect: Dialect, keys: Sequence[str] = ()
+    ) -> _Prepared:
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys) or None)
+        assert isinstance(compiled, SQLCompiler)
+        names = tuple(compiled.positiontup or compiled.binds)
+        processors = {}
+        for name in names:
+            bound = compiled.binds[name].type.dialect_impl(dialect)
+            process = bound.bind_processor(dialect)
+            if process is not None:
+                processors[name] = process
+        return cls(str(compiled), names, compiled.positional, processors)
+
+    def params(self, values: dict[str, Any], *, processed: Collection[str] = ()) -> Any:
+        """``values`` (changed in place) as the driver takes them: tuple or dict.
+
+        Values named in ``processed`` are in the driver's form already.
+        """
+        for key, process in self.processors.items():
+            if key not in processed:
+                values[key] = process(values[key])
+        if self.positional:
+            return tuple([values[k] for k in self.keys])
+        return values
+
+    def process(self, key: str, value: Any) -> Any:
+        """``value`` of ``key`` in the driver's form."""
+        process = self.processors.get(key)
+        return value if process is None else process(value)
+
+    def rows(self, conn: Connection, values: dict[str, Any]) -> list[Sequence[Any]]:
+        """The rows the statement reads, as the driver gives them."""
+        params = self.params(values)
+        with _cursor(conn, self.sql, params) as cursor:
+            cursor.execute(self.sql, params)
+            return list(cursor.fetchall())
+
+    def run_many(
+        self,
+        conn: Connection,
+        rows: Iterable[dict[str, Any]],
+        *,
+        processed: Collection[str] = (),
+    ) -> int:
+        """Run the statement once for each of ``rows``; the rows it changed."""
+        params = [self.params(row, processed=processed) for row in rows]
+        with _cursor(conn, self.sql, params) as cursor:
+            cursor.executemany(self.sql, params)
+            return int(cursor.rowcount)
+
+
+@contextmanager
+def _cursor(conn: Connection, sql: str, params: Any) -> Iterator[DBAPICursor]:
+    """A DB-API cursor in ``conn``'s transaction; driver errors as SQLAlchemy's."""
+    cursor = conn.connection.cursor()
+    try:
+        yield cursor
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(
+            sql, params, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
+        ) from exc
+    finally:
+        cursor.close()
+
+
+_PREPARED: weakref.WeakKeyDictionary[Engine, dict[tuple[str, int], _Prepared]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _prepared(conn: Connection, name: str, size: int = 1) -> _Prepared:
+    """Statement ``name`` (for ``size`` values, where it takes a list) for ``conn``."""
+    engine = conn.engine
+    with _LOCKS_GUARD:
+        cache = _PREPARED.setdefault(engine, {})
+    found = cache.get((name, size))
+    if found is None:
+        found = cache[name, size] = _STATEMENTS[name](engine.dialect, size)
+    return found
+
+
+#: How many values one statement of a list lookup takes: longer lists are
+#: padded up to one of these sizes, so lookups share a few dozen statements.
+_SIZES = (*range(1, 65), 128, 256, 512, 1024)
+_KEY_NAMES = tuple(f"k{i}" for i in range(_SIZES[-1]))
+
+
+def _sized(values: Sequence[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    """``values`` as the parameters of lookups of a prepared size."""
+    for start in range(0, len(values), _SIZES[-1]):
+        part = values[start : start + _SIZES[-1]]
+        size = next(s for s in _SIZES if s >= len(part))
+        # Repeating a value pads the list without changing what it finds.
+        padded = [*part, *[part[0]] * (size - len(part))]
+        yield size, dict(zip(_KEY_NAMES, padded, strict=False))
+
+
+def _in(size: int) -> str:
+    return ", ".join(f":k{i}" for i in range(size))
+
+
+def _context_lookup(dialect: Dialect, size: int) -> _Prepared:
+    where = f"token_hash IN ({_in(size)})"
+    return _Prepared.of(text(_CONTEXT_SQL.format(where=where)), dialect)
+
+
+def _owner_lookup(dialect: Dialect, size: int) -> _Prepared:
+    sql = f"SELECT event_id, attempt_id FROM event WHERE event_id IN ({_in(size)})"
+    return _Prepared.of(text(sql), dialect)
+
+
+def _event_insert(dialect: Dialect, _size: int) -> _Prepared:
+    """``INSERT ... ON CONFLICT (event_id) DO NOTHING`` in the dialect's spelling."""
+    insert: sqlite.Insert | postgresql.Insert = (
+        postgresql.insert(_EVENT)
+        if dialect.name == "postgresql"
+        else sqlite.insert(_EVENT)
+    )
+    statement = insert.values(
+        payload=bindparam("encoded", type_=_EncodedJSON())
+    ).on_conflict_do_nothing(index_elements=[_EVENT.c.event_id])
+    return _Prepared.of(statement, dialect, _EVENT_KEYS)
+
+
+def _count_update(dialect: Dialect, _size: int) -> _Prepared:
+    statement = (
+        sql_update(_ATTEMPT)
+        .where(_ATTEMPT.c.id == bindparam("attempt", type_=Integer()))
+        .values(
+            duplicate_events=_ATTEMPT.c.duplicate_events
+            + bindparam("duplicates", type_=Integer()),
+            rejected_events=_ATTEMPT.c.rejected_events
+            + bindparam("rejected", type_=Integer()),
+        )
+    )
+    return _Prepared.of(statement, dialect)
+
+
+_STATEMENTS: dict[str, Callable[[Dialect, int], _Prepared]] = {
+    "contexts": _context_lookup,
+    "owners": _owner_lookup,
+    "insert": _event_insert,
+    "count": _count_update,
+}
+
+
+_EVENT_KEYS = (
     "event_id",
     "participant_id",
     "attempt_id",
@@ -699,91 +895,61 @@ _INSERT_COLUMNS = (
     "client_ts",
     "received_at",
     "url",
-    "payload",
 )
-_INSERT_SQL = f"INSERT INTO event ({', '.join(_INSERT_COLUMNS)}) VALUES {{rows}}"
 
 
-def _stamp(moment: datetime | None) -> str | None:
-    """A UTC time in the form SQLAlchemy stores SQLite datetimes in."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-#: Host parameters one SQLite statement may hold (SQLITE_MAX_VARIABLE_NUMBER
-#: is 32766 since SQLite 3.32; Python's own builds are newer).
-_MAX_VARIABLES = 32_000
-
-
-def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _owners(raw: sqlite3.Connection, event_ids: list[str]) -> dict[str, int]:
+def _owners(conn: Connection, event_ids: Sequence[str]) -> dict[str, int]:
     """The attempt each of ``event_ids`` already stored belongs to."""
     owners: dict[str, int] = {}
-    for part in _chunks(event_ids, _MAX_VARIABLES):
-        marks = ",".join("?" * len(part))
-        sql = f"SELECT event_id, attempt_id FROM event WHERE event_id IN ({marks})"
-        owners.update(raw.execute(sql, part))
+    for size, keys in _sized(event_ids):
+        for event_id, attempt_id in _prepared(conn, "owners", size).rows(conn, keys):
+            owners[event_id] = attempt_id
     return owners
 
 
-def _rows(
-    ctx: _Context, events: Iterable[_Valid], received: str
-) -> list[tuple[Any, ...]]:
-    """The ``event`` rows of ``events``, in the order of ``_INSERT_SQL``."""
-    return [
-        (
-            e.id,
-            ctx.participant_id,
-            ctx.attempt_id,
-            e.type,
-            e.seq,
-            _stamp(e.ts),
-            received,
-            e.url,
-            e.payload,
-        )
-        for e in events
-    ]
+def _row(ctx: _Context, event: _Valid, received: datetime) -> dict[str, Any]:
+    """The ``event`` row of ``event``, as the insert binds it."""
+    return {
+        "event_id": event.id,
+        "participant_id": ctx.participant_id,
+        "attempt_id": ctx.attempt_id,
+        "type": event.type,
+        "seq": event.seq,
+        "client_ts": event.ts,
+        "received_at": received,
+        "url": event.url,
+        "encoded": event.payload,
+    }
 
 
-def _insert(raw: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
-    """Insert ``rows``, none of which is stored yet, in as few statements as fit.
+class _Raced(Exception):
+    """Another transaction stored an id between the lookup and the insert."""
 
-    Ids already stored were looked up first in the same ``BEGIN IMMEDIATE``
-    transaction, so nothing can have stored them since. Few statements keep
-    the thread's hand-offs of the GIL (one per SQLite step) few while it
-    holds the write lock.
+
+def _insert(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows``, whose ids the lookup just found not stored.
+
+    On SQLite the write lock held since the lookup means none can be stored
+    now. On PostgreSQL another process may have stored one since: the insert
+    skips it (waiting for that process to commit if it has not), and as the
+    rows stored then fall short, the write is rolled back and done again.
     """
-    width = len(_INSERT_COLUMNS)
-    for part in _chunks(rows, _MAX_VARIABLES // width):
-        marks = ",".join([f"({','.join('?' * width)})"] * len(part))
-        raw.execute(_INSERT_SQL.format(rows=marks), list(chain.from_iterable(part)))
+    insert = _prepared(conn, "insert")
+    # One receipt time for every row, put in the driver's form once.
+    received = insert.process("received_at", rows[0]["received_at"])
+    for row in rows:
+        row["received_at"] = received
+    stored = insert.run_many(conn, rows, processed=("received_at",))
+    if stored != len(rows):
+        raise _Raced(f"{len(rows) - stored} of {len(rows)} ids were stored meanwhile")
 
 
-_COUNT_SQL = (
-    "UPDATE taskattempt SET duplicate_events = duplicate_events + ?, "
-    "rejected_events = rejected_events + ? WHERE id = ?"
-)
+def _sort_out(
+    ctx: _Context, valid: list[_Valid], rejected: list[Rejected]
+) -> tuple[dict[str, _Valid], int]:
+    """A batch's events by id, each once; those naming another attempt rejected.
 
-
-def _admit(
-    ctx: _Context,
-    valid: list[_Valid],
-    rejected: list[Rejected],
-    owners: dict[str, int],
-) -> tuple[dict[str, _Valid], list[str], int]:
-    """Sort a batch's valid events: new ones, ones stored before, foreign ones.
-
-    ``owners`` maps the ids already stored (or admitted earlier in the same
-    transaction) to their attempt; the new ids are added to it. Returns the
-    new events by id, the ids to acknowledge (new, and stored before for this
-    attempt) and the number of duplicates absorbed; events naming another
-    attempt or stored for another recording go to ``rejected``.
+    Returns the events to store and the number of repeats within the batch.
     """
     unique: dict[str, _Valid] = {}
     duplicates = 0
@@ -801,14 +967,33 @@ def _admit(
             duplicates += 1
         else:
             unique[event.id] = event
+    return unique, duplicates
+
+
+def _admit(
+    ctx: _Context,
+    unique: Mapping[str, _Valid],
+    mine: set[str],
+    owners: Mapping[str, int],
+    rejected: list[Rejected],
+) -> tuple[dict[str, _Valid], list[str], int]:
+    """Sort a batch's events: new ones, ones stored before, foreign ones.
+
+    ``mine`` holds the ids this batch's rows store; ``owners`` maps every
+    other id of the write to the attempt that holds it. Returns the new events
+    by id, the ids to acknowledge (new, and stored before for this attempt)
+    and the number of duplicates absorbed; an id stored for another recording
+    goes to ``rejected``.
+    """
     fresh: dict[str, _Valid] = {}
     acked: list[str] = []
+    duplicates = 0
     for event_id, event in unique.items():
-        owner = owners.get(event_id)
-        if owner is None:
+        if event_id in mine:
             fresh[event_id] = event
-            owners[event_id] = ctx.attempt_id
-        elif owner != ctx.attempt_id:
+        elif owners[event_id] == ctx.attempt_id:
+            duplicates += 1
+        else:
             rejected.append(
                 Rejected(
                     event.index,
@@ -818,46 +1003,47 @@ def _admit(
                 )
             )
             continue
-        else:
-            duplicates += 1
         acked.append(event_id)
     return fresh, acked, duplicates
 
 
+def _ends(ctx: _Context, events: Iterable[_Valid]) -> _Valid | None:
+    """The event that ends an open attempt as a success, if any: the first met."""
+    successes = sorted(
+        (e for e in events if e.type == "task_success"), key=lambda e: e.seq
+    )
+    return next((e for e in successes if _verified(ctx, e)), None)
+
+
+def _may_end(ctx: _Context, events: Iterable[_Valid], now: datetime) -> bool:
+    """Whether a batch could end its attempt (its events may be stored before)."""
+    if ctx.ended_at is not None:
+        return False
+    return ctx.overdue(now) or _ends(ctx, events) is not None
+
+
 def _auto_end(
-    conn: Connection,
-    orm: Session | None,
-    ctx: _Context,
-    fresh: Mapping[str, _Valid],
-    now: datetime,
-) -> tuple[Session | None, TaskAttempt | None]:
+    session: Session, ctx: _Context, fresh: Mapping[str, _Valid], now: datetime
+) -> TaskAttempt | None:
     """End the attempt if its time is up or a new event meets its criterion.
 
-    The ORM session that ends it joins the transaction on ``conn``: ``orm``
-    if one is open already, else a new one, returned with the attempt ended
-    (``None`` when the attempt goes on).
+    Returns the attempt ended, or ``None`` when it goes on.
     """
     if ctx.ended_at is not None:
-        return orm, None
+        return None
     if ctx.overdue(now):
-        orm = orm or Session(bind=conn, expire_on_commit=False)
-        return orm, _time_out(orm, ctx)
-    successes = sorted(
-        (e for e in fresh.values() if e.type == "task_success"), key=lambda e: e.seq
-    )
-    met = next((e for e in successes if _verified(ctx, e)), None)
+        return _time_out(session, ctx)
+    met = _ends(ctx, fresh.values())
     if met is None:
-        return orm, None
-    orm = orm or Session(bind=conn, expire_on_commit=False)
-    attempt = _end_attempt(
-        orm,
+        return None
+    return _end_attempt(
+        session,
         ctx,
         Outcome.success,
         ended_at=now,
         event_at=met.ts or now,
         reason=f"{ctx.success_kind} met",
     )
-    return orm, attempt
 
 
 @dataclass(frozen=True, slots=True)
@@ -935,9 +1121,9 @@ def ingest_many(
 ) -> list[IngestResult | Exception]:
     """Store several batches, each as :func:`ingest` would, in one transaction.
 
-    Batches that arrive together are written together: one ``BEGIN
-    IMMEDIATE`` transaction, one query for their attempts, one for the ids
-    already stored and one ``INSERT``, whatever the number of batches. Each
+    Batches that arrive together are written together: one transaction, one
+    query for their attempts, one ``INSERT`` (and a query for the ids it
+    skipped, if any), whatever the number of batches. Each
     batch gets its own outcome, in order: its :class:`IngestResult`, or the
     :class:`~uxlab.errors.UxlabError` that refuses it while the others are
     stored. Should the shared transaction fail, each batch is written again on
@@ -961,81 +1147,117 @@ def ingest_many(
     return outcomes
 
 
+#: Times a write is done again after another process stored one of its ids.
+_RACE_RETRIES = 3
+
+
 def _write(
     engine: Engine, batches: list[_Checked], now: datetime
 ) -> list[IngestResult | Exception]:
-    """Write ``batches`` in one ``BEGIN IMMEDIATE`` transaction on a pooled connection.
+    """Write ``batches`` in one transaction, again if another one raced it."""
+    for _ in range(_RACE_RETRIES - 1):
+        try:
+            return _write_once(engine, batches, now)
+        except _Raced:
+            continue
+    return _write_once(engine, batches, now)
 
-    Plain SQL on the DB-API connection; only ending an attempt goes through
-    the ORM, joining the transaction. Raises (after rolling back) if anything
-    fails but a batch's own refusal.
+
+def _write_once(
+    engine: Engine, batches: list[_Checked], now: datetime
+) -> list[IngestResult | Exception]:
+    """Write ``batches`` in one transaction on a pooled connection.
+
+    Prepared statements on the session's connection; only ending an attempt
+    goes through the ORM, in the same transaction. Raises (after rolling back) if
+    anything fails but a batch's own refusal.
     """
     outcomes: list[IngestResult | Exception | None] = [None] * len(batches)
-    with _write_lock(engine), engine.connect() as conn:
-        raw = cast(sqlite3.Connection, conn.connection.driver_connection)
-        raw.execute("BEGIN IMMEDIATE")
-        orm: Session | None = None
-        try:
-            contexts = _contexts(raw, (b.token_hash for b in batches))
-            taken: list[tuple[int, _Checked, _Context]] = []
-            for i, batch in enumerate(batches):
-                try:
-                    ctx = contexts[batch.token_hash]
-                    if isinstance(ctx, UxlabError):
-                        raise ctx
-                    check_origin(ctx.allowed_origins, batch.origin, batch.own)
-                    if ctx.ended_at is not None and now > ctx.ended_at + ENDED_GRACE:
-                        raise AttemptEndedError(
-                            "This task has ended; nothing more is recorded."
-                        )
-                except UxlabError as exc:
-                    outcomes[i] = exc
-                else:
-                    taken.append((i, batch, ctx))
-
-            ids = {e.id for _, batch, _ in taken for e in batch.valid}
-            owners = _owners(raw, list(ids)) if ids else {}
-            received = _stamp(now) or ""
-            admitted = []
-            rows: list[tuple[Any, ...]] = []
-            for i, batch, ctx in taken:
-                rejected = list(batch.rejected)
-                fresh, acked, duplicates = _admit(ctx, batch.valid, rejected, owners)
-                rows += _rows(ctx, fresh.values(), received)
-                admitted.append((i, ctx, fresh, acked, duplicates, rejected))
-            if rows:
-                _insert(raw, rows)
-
-            # An attempt two batches share is ended once, by the first.
-            ended: dict[int, TaskAttempt | None] = {}
-            for i, ctx, fresh, acked, duplicates, rejected in admitted:
-                if ctx.attempt_id in ended:
-                    attempt = ended[ctx.attempt_id]
-                else:
-                    orm, attempt = _auto_end(conn, orm, ctx, fresh, now)
-                    ended[ctx.attempt_id] = attempt
-                if duplicates or rejected:
-                    raw.execute(_COUNT_SQL, (duplicates, len(rejected), ctx.attempt_id))
-                rejected.sort(key=lambda r: r.index)
-                outcomes[i] = IngestResult(
-                    acked=acked,
-                    rejected=rejected,
-                    stored=len(fresh),
-                    duplicates=duplicates,
-                    attempt=_state(ctx, attempt, now),
-                )
-            if orm is not None:
-                orm.commit()  # flushes the endings, then commits every batch
+    single_writer = _single_writer(engine)
+    hashes = [b.token_hash for b in batches]
+    with _writer_turn(engine), Session(engine, expire_on_commit=False) as session:
+        if single_writer:
+            begin_write(session)
+        conn = session.connection()
+        contexts = _contexts(conn, hashes)
+        if not single_writer and any(
+            isinstance(ctx, _Context) and _may_end(ctx, b.valid, now)
+            for b, ctx in zip(batches, (contexts[h] for h in hashes), strict=True)
+        ):
+            # Ending an attempt reads and then writes the attempt and its
+            # participant, as the participant's own pages do: it takes the
+            # same write lock, before any row lock, and reads again under it.
+            begin_write(session)
+            conn = session.connection()
+            contexts = _contexts(conn, hashes)
+        taken: list[tuple[int, _Checked, _Context]] = []
+        for i, batch in enumerate(batches):
+            try:
+                ctx = contexts[batch.token_hash]
+                if isinstance(ctx, UxlabError):
+                    raise ctx
+                check_origin(ctx.allowed_origins, batch.origin, batch.own)
+                if ctx.ended_at is not None and now > ctx.ended_at + ENDED_GRACE:
+                    raise AttemptEndedError(
+                        "This task has ended; nothing more is recorded."
+                    )
+            except UxlabError as exc:
+                outcomes[i] = exc
             else:
-                raw.commit()
-        except BaseException:
-            if orm is not None:
-                orm.rollback()
-            raw.rollback()
-            raise
-        finally:
-            if orm is not None:
-                orm.close()
+                taken.append((i, batch, ctx))
+
+        # An id new to the database is stored by the first batch naming it.
+        sorted_out = []
+        claims: dict[str, tuple[_Context, _Valid]] = {}
+        for i, batch, ctx in taken:
+            rejected = list(batch.rejected)
+            unique, repeats = _sort_out(ctx, batch.valid, rejected)
+            for event_id, event in unique.items():
+                claims.setdefault(event_id, (ctx, event))
+            sorted_out.append((i, ctx, unique, repeats, rejected))
+        owners = _owners(conn, list(claims)) if claims else {}
+        received = now.astimezone(UTC)
+        rows = [
+            _row(ctx, event, received)
+            for event_id, (ctx, event) in claims.items()
+            if event_id not in owners
+        ]
+        if rows:
+            _insert(conn, rows)
+
+        # An attempt two batches share is ended once, by the first.
+        ended: dict[int, TaskAttempt | None] = {}
+        counts: dict[int, list[int]] = {}
+        for i, ctx, unique, repeats, rejected in sorted_out:
+            mine = {e for e in unique if e not in owners}
+            owners.update(dict.fromkeys(mine, ctx.attempt_id))
+            fresh, acked, duplicates = _admit(ctx, unique, mine, owners, rejected)
+            duplicates += repeats
+            if ctx.attempt_id in ended:
+                attempt = ended[ctx.attempt_id]
+            else:
+                attempt = ended[ctx.attempt_id] = _auto_end(session, ctx, fresh, now)
+            if duplicates or rejected:
+                count = counts.setdefault(ctx.attempt_id, [0, 0])
+                count[0] += duplicates
+                count[1] += len(rejected)
+            rejected.sort(key=lambda r: r.index)
+            outcomes[i] = IngestResult(
+                acked=acked,
+                rejected=rejected,
+                stored=len(fresh),
+                duplicates=duplicates,
+                attempt=_state(ctx, attempt, now),
+            )
+        if counts:
+            _prepared(conn, "count").run_many(
+                conn,
+                (
+                    {"attempt": a, "duplicates": d, "rejected": r}
+                    for a, (d, r) in sorted(counts.items())
+                ),
+            )
+        session.commit()  # flushes any ending, then commits every batch
     return [o for o in outcomes if o is not None]
 
 
