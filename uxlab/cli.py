@@ -462,6 +462,56 @@ class QueueDepthSummary(logging.Filter):
         return True
 
 
+def _serve_processes(
+    app: Flask, host: str, port: int, threads: int, processes: int
+) -> None:
+    """Run ``app`` in ``processes`` gunicorn workers until stopped.
+
+    gunicorn, a pre-fork server kept up for over a decade, starts the workers,
+    restarts one that dies and stops them all on SIGTERM or Ctrl+C: a process
+    manager uxlab does not have to write. Its threaded worker gives each
+    process ``threads`` threads, as waitress does.
+    """
+    from gunicorn.app.base import BaseApplication
+
+    from uxlab.db import get_engine
+
+    engine = get_engine(app)
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            settings = {
+                "bind": [f"{host}:{port}"],
+                "workers": processes,
+                "worker_class": "gthread",
+                "threads": threads,
+                # The app is made once, here, before the workers are forked.
+                "preload_app": True,
+                "graceful_timeout": 10,
+                "post_fork": _after_fork,
+            }
+            for key, value in settings.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Flask:
+            return app
+
+    def _after_fork(_server: Any, _worker: Any) -> None:
+        # Connections are the parent's; a worker opens its own. Threads (the
+        # recorder's lane among them) start in the worker on first use.
+        engine.dispose(close=False)
+
+    engine.dispose()
+    # Objects made so far live as long as the server (see below); frozen
+    # before the fork, they also stay shared with the workers' memory.
+    gc.freeze()
+    click.echo(
+        f"uxlab is serving on http://{host}:{port}/ with {processes} processes "
+        "(Ctrl+C to stop)"
+    )
+    Server().run()
+
+
 @click.command("serve")
 @click.option(
     "--host", default="127.0.0.1", show_default=True, help="Interface to bind."
@@ -471,12 +521,30 @@ class QueueDepthSummary(logging.Filter):
     "--threads",
     default=16,
     show_default=True,
-    help="Worker threads (each open moderated-session page holds one).",
+    help="Worker threads per process (each open moderated-session page holds one).",
+)
+@click.option(
+    "--processes",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="App processes; more than one needs PostgreSQL and runs under gunicorn.",
 )
 @with_appcontext
 @domain_errors
-def serve_command(host: str, port: int, threads: int) -> None:
-    """Serve uxlab with the production WSGI server (waitress)."""
+def serve_command(host: str, port: int, threads: int, processes: int) -> None:
+    """Serve uxlab with a production WSGI server.
+
+    One process (the default) is served by waitress. With --processes N and
+    a PostgreSQL database, gunicorn runs N app processes of --threads threads
+    each, restarting any that dies. The same with gunicorn's own command line,
+    after `uxlab db upgrade` and with UXLAB_DATABASE_URL and UXLAB_SECRET_KEY
+    set:
+
+    \b
+        gunicorn --workers 4 --worker-class gthread --threads 16 \\
+            --preload --bind 127.0.0.1:5000 'uxlab:create_app()'
+    """
     from flask import current_app
     from waitress.server import create_server
 
@@ -484,6 +552,15 @@ def serve_command(host: str, port: int, threads: int) -> None:
     from uxlab.migrate import require_current, upgrade
 
     if get_engine().dialect.name == "sqlite":
+        if processes > 1:
+            # Several processes would queue on SQLite's one write lock through
+            # its busy timeout, and live pages would not hear each other.
+            click.echo(
+                f"Error: --processes {processes} needs PostgreSQL; SQLite serves "
+                "one process (set UXLAB_DATABASE_URL to a PostgreSQL database).",
+                err=True,
+            )
+            raise SystemExit(2)
         upgrade()  # the embedded default migrates itself (copying the file first)
     else:
         require_current()  # a shared database is upgraded once, by its operator
@@ -497,6 +574,9 @@ def serve_command(host: str, port: int, threads: int) -> None:
             f"{os.strerror(exc.errno) if exc.errno else exc}"
             " (is another server running there? try --port)"
         ) from None
+    if processes > 1:
+        _serve_processes(app, host, port, threads, processes)
+        return
     queue_log = logging.getLogger("waitress.queue")
     summary = QueueDepthSummary()
     queue_log.addFilter(summary)

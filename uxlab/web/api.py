@@ -8,8 +8,10 @@ browsers may call it only from uxlab's own origin and the study's
 from __future__ import annotations
 
 import json
+import os
 import queue
 import re
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -210,13 +212,30 @@ class RecorderLane:
 
     ``GET``, ``OPTIONS`` and anything else on the batch path go to Flask, whose
     routes answer the preflight and refuse other methods.
+
+    Each process has its own lane. A server that forks its workers after
+    making the app (gunicorn's ``preload_app``) gives each worker a lane of its
+    own on its first batch: a thread does not survive a fork, and a queue
+    copied from the parent holds nothing of the child's.
     """
 
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.wsgi_app = app.wsgi_app
+        self._start()
+        self._starting = threading.Lock()
+
+    def _start(self) -> None:
+        self._pid = os.getpid()
         self._waiting: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._lane = ThreadPoolExecutor(1, thread_name_prefix="uxlab-recorder")
+
+    def _own_lane(self) -> None:
+        """Start this process's lane if the one here was made before a fork."""
+        if self._pid != os.getpid():
+            with self._starting:
+                if self._pid != os.getpid():
+                    self._start()
 
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
@@ -228,6 +247,7 @@ class RecorderLane:
         )
         if match is None:
             return self.wsgi_app(environ, start_response)
+        self._own_lane()
         job = _Job(environ, match["token"])
         self._waiting.put(job)
         self._lane.submit(self._drain)
