@@ -23,6 +23,7 @@ __all__ = [
     "create_invites",
     "find_invite",
     "invite_token",
+    "new_invites",
     "open_invite",
     "regenerate_open_invite",
     "revoke_invite",
@@ -69,12 +70,46 @@ def open_invite(session: Session, study: Study, secret: str) -> Invite:
 
 
 def regenerate_open_invite(session: Session, study: Study, secret: str) -> Invite:
-    """Revoke the open link and make a new one (participants already in keep going)."""
-    current = open_invite(session, study, secret)
-    current.revoked_at = utcnow()
-    session.add(current)
+    """Revoke the open link and make a new one (participants already in keep going).
+
+    Both happen in the caller's transaction and one commit, so a caller that
+    holds the write lock keeps it throughout: two researchers asking for a new
+    link at once leave exactly one open link working.
+    """
+    now = utcnow()
+    current = session.exec(
+        select(Invite).where(
+            Invite.study_id == study.id,
+            Invite.kind == InviteKind.open,
+            col(Invite.revoked_at).is_(None),
+        )
+    ).all()
+    for invite in current:
+        invite.revoked_at = now
+        session.add(invite)
+    fresh = _new_invite(study, InviteKind.open, secret)
+    session.add(fresh)
     session.commit()
-    return open_invite(session, study, secret)
+    session.refresh(fresh)
+    return fresh
+
+
+def new_invites(
+    study: Study,
+    count: int,
+    secret: str,
+    *,
+    label: str = "",
+    ttl_days: int | None = 60,
+) -> list[Invite]:
+    """``count`` single-use invites (1-1000), not yet added to any session."""
+    if not 1 <= count <= 1000:
+        raise ValueError(f"count ({count}) must be between 1 and 1000")
+    expires = utcnow() + timedelta(days=ttl_days) if ttl_days else None
+    return [
+        _new_invite(study, InviteKind.single, secret, label=label, expires_at=expires)
+        for _ in range(count)
+    ]
 
 
 def create_invites(
@@ -87,13 +122,7 @@ def create_invites(
     ttl_days: int | None = 60,
 ) -> list[Invite]:
     """Make ``count`` single-use invites (1-1000)."""
-    if not 1 <= count <= 1000:
-        raise ValueError(f"count ({count}) must be between 1 and 1000")
-    expires = utcnow() + timedelta(days=ttl_days) if ttl_days else None
-    invites = [
-        _new_invite(study, InviteKind.single, secret, label=label, expires_at=expires)
-        for _ in range(count)
-    ]
+    invites = new_invites(study, count, secret, label=label, ttl_days=ttl_days)
     session.add_all(invites)
     session.commit()
     for invite in invites:

@@ -2,9 +2,9 @@
 
 Every function takes a ``Session`` and works on a study already checked to belong
 to the researcher (:func:`owned_study`), so the web layer stays thin and tests can
-call these directly. Writes start with ``BEGIN IMMEDIATE``
-(:func:`uxlab.db.begin_write`) and re-read the study under that lock before
-deciding anything.
+call these directly. Writes start with :func:`uxlab.db.begin_write` (the
+database's write lock, from one app process or several), re-read the study
+under that lock before deciding anything, and commit once at the end.
 
 Status changes follow :data:`TRANSITIONS`::
 
@@ -290,7 +290,7 @@ def edit_study(session: Session, study: Study, edit: StudyEdit) -> list[str]:
     """
     begin_write(session)
     try:
-        session.refresh(study)
+        session.expire_all()  # the study and its tasks as they are now
         if study.status == StudyStatus.closed:
             raise StudyStateError("a closed study cannot be edited; reopen it first")
         tasks = {t.id: t for t in study_tasks(session, study) if t.id is not None}
@@ -472,31 +472,44 @@ def make_invites(
     ttl_days: int | None = 60,
 ) -> list[Invite]:
     """Make ``count`` single-use invites for a study that is not closed."""
-    if study.status == StudyStatus.closed:
-        raise StudyStateError(
-            "a closed study takes no new participants; reopen it first"
-        )
     begin_write(session)
-    return create_invites(
-        session, study, count, secret, label=label.strip(), ttl_days=ttl_days
-    )
+    try:
+        session.refresh(study)  # it may have been closed since it was read
+        if study.status == StudyStatus.closed:
+            raise StudyStateError(
+                "a closed study takes no new participants; reopen it first"
+            )
+        return create_invites(
+            session, study, count, secret, label=label.strip(), ttl_days=ttl_days
+        )
+    except BaseException:
+        session.rollback()
+        raise
 
 
 def revoke_study_invite(session: Session, study: Study, invite_id: int) -> Invite:
     """Revoke one of the study's invites (participants already in keep going)."""
     begin_write(session)
-    invite = owned_invite(session, study, invite_id)
-    if invite.revoked_at is not None:
+    try:
+        invite = owned_invite(session, study, invite_id)
+        session.refresh(invite)  # it may have been revoked since it was read
+        if invite.revoked_at is not None:
+            raise StudyStateError("that invite is already revoked")
+        revoke_invite(session, invite)
+    except BaseException:
         session.rollback()
-        raise StudyStateError("that invite is already revoked")
-    revoke_invite(session, invite)
+        raise
     return invite
 
 
 def new_open_link(session: Session, study: Study, secret: str) -> Invite:
     """Replace the study's open link with a new one; the old link stops working."""
     begin_write(session)
-    return regenerate_open_invite(session, study, secret)
+    try:
+        return regenerate_open_invite(session, study, secret)
+    except BaseException:
+        session.rollback()
+        raise
 
 
 def invites_csv(rows: Iterable[InviteRow], link: Callable[[str], str]) -> str:

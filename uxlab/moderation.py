@@ -49,7 +49,7 @@ from sqlmodel import Session, col, select
 from uxlab.db import begin_write
 from uxlab.errors import NotFoundError, StudyStateError, UxlabError
 from uxlab.export import neutralise
-from uxlab.invites import create_invites, invite_token
+from uxlab.invites import invite_token, new_invites
 from uxlab.models import (
     Event,
     Invite,
@@ -380,10 +380,13 @@ def schedule_session(
         raise UxlabError("the participant label must be 1-200 characters")
     if scheduled_at is not None and scheduled_at.tzinfo is None:
         raise ValueError("scheduled_at must be an aware datetime")
-    invite = create_invites(db, study, 1, secret, label=f"Session: {label}"[:200])[0]
-    assert invite.id is not None and study.id is not None
     begin_write(db)
     try:
+        # The invite and the session are one unit: no invite without its session.
+        invite = new_invites(study, 1, secret, label=f"Session: {label}"[:200])[0]
+        db.add(invite)
+        db.flush()
+        assert invite.id is not None and study.id is not None
         ms = ModeratedSession(
             study_id=study.id,
             invite_id=invite.id,

@@ -2,9 +2,10 @@
 
 Every function takes a :class:`~sqlmodel.Session`, and every one that writes
 starts with :func:`~uxlab.db.begin_write`, so the participant's current step is
-read and changed inside one ``BEGIN IMMEDIATE`` transaction: two copies of the
-same submit (a double click, Enter plus click, a retry) are serialised, and the
-second finds the step already passed and changes nothing.
+read and changed while holding the database's write lock (``BEGIN IMMEDIATE``
+on SQLite, an advisory lock on PostgreSQL): two copies of the same submit (a
+double click, Enter plus click, a retry, from one app process or two) are
+serialised, and the second finds the step already passed and changes nothing.
 
 A participant's place is :attr:`Participant.step`, one of::
 
@@ -236,10 +237,21 @@ def load_participant(
     return study, participant
 
 
+def _begin(session: Session) -> None:
+    """Take the write lock and forget every row read before it.
+
+    The session keeps objects across commits (``expire_on_commit=False``), and
+    a query does not overwrite an object it already holds: without this, a
+    write after a read in the same session would decide from the old copy.
+    """
+    begin_write(session)
+    session.expire_all()
+
+
 def _writing(
     session: Session, slug: str, token: str | None
 ) -> tuple[Study, Participant]:
-    begin_write(session)
+    _begin(session)
     return load_participant(session, slug, token)
 
 
@@ -318,7 +330,7 @@ def enter_with_invite(
     participant afterwards, from any browser, until they finish. Nothing is
     stored for a closed or draft study or a bad link.
     """
-    begin_write(session)
+    _begin(session)
     invite = find_invite(session, invite_token)
     if invite is None or invite.revoked_at is not None:
         raise TokenError("This link does not work. Check that you copied all of it.")
