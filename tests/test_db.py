@@ -99,7 +99,13 @@ def test_upgrade_keeps_rows_and_copies_the_file_first(tmp_path: Path) -> None:
 
 
 def test_db_upgrade_command(new_database: Callable[..., str]) -> None:
-    app = create_app({"TESTING": True, "DATABASE_URL": new_database(schema=False)})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": new_database(schema=False),
+        }
+    )
     result = app.test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
     assert "Database is at" in result.output
