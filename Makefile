@@ -66,8 +66,19 @@ fmt: $(STAMP)
 	$(VENV)/bin/ruff format uxlab tests benchmarks
 	$(VENV)/bin/ruff check --fix uxlab tests benchmarks
 
+# The ingest benchmark runs again on a throwaway, durable PostgreSQL with two app
+# processes (and once with one killed half-way) when a server can be started.
 bench: $(STAMP) chromium
 	@for b in benchmarks/*_bench.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }; then \
+	  echo "== benchmarks/ingest_bench.py --database postgresql"; \
+	  .ci/with-postgres --durable $(PY) benchmarks/ingest_bench.py --database postgresql || exit 1; \
+	  echo "== benchmarks/ingest_bench.py --database postgresql --kill-one"; \
+	  .ci/with-postgres --durable $(PY) benchmarks/ingest_bench.py --database postgresql --kill-one || exit 1; \
+	else \
+	  echo "== PostgreSQL benchmark skipped: no PostgreSQL server here (Debian: apt-get install postgresql)"; \
+	fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,16 +1,27 @@
-"""Ingest benchmark: simulated participants posting recorder batches to waitress.
+"""Ingest benchmark: simulated participants posting recorder batches to uxlab serve.
 
-Starts ``uxlab serve`` (waitress) on 127.0.0.1 with a temporary SQLite file,
-seeds a live study with one attempt per participant, then has each simulated
-participant (a thread with its own keep-alive connection) send batches of
-events, as the recorder does, for a fixed time. Afterwards the same rows are
-inserted with the bare ``sqlite3`` module, batch by batch in BEGIN IMMEDIATE
-transactions, as the limit ingest is measured against.
+Starts ``uxlab serve`` on 127.0.0.1, seeds a live study with one attempt per
+participant, then has each simulated participant (a thread with its own
+keep-alive connection) send batches of events, as the recorder does, for a
+fixed time; a batch that fails is sent again until it is acknowledged.
 
-Prints events/s, request latency p50/p99, ingest / raw ratio and the count
-check (every acked event stored once, nothing else stored).
+- ``--database sqlite`` (the default): one waitress process on a temporary
+  SQLite file. Afterwards the same rows are inserted with the bare ``sqlite3``
+  module, batch by batch in BEGIN IMMEDIATE transactions, as the limit ingest
+  is measured against.
+- ``--database postgresql``: two app processes (gunicorn, ``--processes 2``)
+  on a new database of the PostgreSQL server ``UXLAB_BENCH_DATABASE_URL`` names
+  (``.ci/with-postgres --durable`` starts a throwaway one and sets it). With
+  ``--kill-one``, one app process is killed with SIGKILL half-way through;
+  gunicorn starts another, and participants send again what was not
+  acknowledged.
+
+Prints events/s, request latency p50/p99 and the count check (every acked
+event stored once, nothing else stored).
 
     .venv/bin/python benchmarks/ingest_bench.py [--seconds 30] [--participants 50]
+    .ci/with-postgres --durable .venv/bin/python benchmarks/ingest_bench.py \\
+        --database postgresql [--kill-one]
 """
 
 from __future__ import annotations
@@ -19,6 +30,7 @@ import argparse
 import http.client
 import json
 import os
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -29,6 +41,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -108,14 +121,15 @@ def seed(url: str, participants: int) -> list[str]:
 
 
 def start_server(
-    url: str, port: int, threads: int, log: Path
+    url: str, port: int, threads: int, log: Path, processes: int = 1
 ) -> subprocess.Popen[bytes]:
     env = dict(os.environ, UXLAB_DATABASE_URL=url, UXLAB_SECRET_KEY="bench")
     script = Path(sys.executable).with_name("uxlab")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "uxlab"]
+    many = ["--processes", str(processes)] if processes > 1 else []
     proc = subprocess.Popen(
         [*command, "serve", "--host", "127.0.0.1", "--port", str(port)]
-        + ["--threads", str(threads)],
+        + ["--threads", str(threads), *many],
         env=env,
         stdout=subprocess.DEVNULL,
         # A file, not a pipe: waitress logs queue depth warnings under load,
@@ -253,13 +267,78 @@ def raw_insert(rows: list[tuple[object, ...]], batch: int, path: Path) -> float:
     return elapsed
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """CPU time (user + system) a process has used so far; None off Linux."""
+def _stat(pid: int) -> list[str] | None:
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    """The live child processes of ``pid`` (the server's workers)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        fields = _stat(int(stat.parent.name))
+        if fields and int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return sorted(found)
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) a server has used so far, workers included.
+
+    Workers that have ended count through the parent's children's times.
+    None off Linux.
+    """
+    fields = _stat(pid)
+    if fields is None:
+        return None
+    ticks = sum(int(f) for f in fields[11:15])
+    for child in children(pid):
+        worker = _stat(child)
+        if worker is not None:
+            ticks += int(worker[11]) + int(worker[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def new_postgres_database(server_url: str) -> tuple[str, Any]:
+    """A new, empty database on the server; its URL and how to drop it."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"uxlab_bench_{os.getpid()}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    url = make_url(server_url).set(database=name)
+    return url.render_as_string(hide_password=False), drop
+
+
+def stored_ids(url: str) -> tuple[int, set[str]]:
+    """How many events are stored, and their distinct ids."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        ids = [row[0] for row in conn.execute(text("SELECT event_id FROM event"))]
+    engine.dispose()
+    return len(ids), set(ids)
+
+
+def kill_one(server: subprocess.Popen[bytes], at: float, killed: list[int]) -> None:
+    """At ``at`` (monotonic), SIGKILL one of the server's worker processes."""
+    time.sleep(max(0.0, at - time.monotonic()))
+    workers = children(server.pid)
+    if workers:
+        os.kill(workers[0], signal.SIGKILL)
+        killed.append(workers[0])
 
 
 def main() -> int:
@@ -271,8 +350,8 @@ def main() -> int:
         "--threads",
         type=int,
         default=16,
-        help="waitress threads (16, as `uxlab serve`; batches run on one "
-        "thread of their own)",
+        help="threads per app process (16, as `uxlab serve`; batches run on "
+        "one thread of their own in each process)",
     )
     parser.add_argument(
         "--rate",
@@ -281,81 +360,139 @@ def main() -> int:
         help="events/s offered by all participants together, each sending a "
         "batch at a steady pace; 0 sends back to back (the ceiling)",
     )
+    parser.add_argument(
+        "--database",
+        choices=["sqlite", "postgresql"],
+        default="sqlite",
+        help="a temporary SQLite file, or a new database on the PostgreSQL "
+        "server UXLAB_BENCH_DATABASE_URL names",
+    )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=None,
+        help="app processes (default: 1 on SQLite, 2 on PostgreSQL)",
+    )
+    parser.add_argument(
+        "--kill-one",
+        action="store_true",
+        help="SIGKILL one app process half-way through (gunicorn starts another)",
+    )
     args = parser.parse_args()
+    on_postgres = args.database == "postgresql"
+    processes = args.processes or (2 if on_postgres else 1)
+    if args.kill_one and processes < 2:
+        parser.error("--kill-one needs two app processes or more")
+    server_url = os.environ.get("UXLAB_BENCH_DATABASE_URL", "")
+    if on_postgres and not server_url.startswith("postgresql"):
+        parser.error(
+            "set UXLAB_BENCH_DATABASE_URL to a PostgreSQL server "
+            "(.ci/with-postgres --durable starts a throwaway one and sets it)"
+        )
 
     with tempfile.TemporaryDirectory(prefix="uxlab-bench-") as tmp:
         db = Path(tmp) / "bench.sqlite"
-        url = f"sqlite:///{db}"
-        tokens = seed(url, args.participants)
-        port = free_port()
-        server = start_server(url, port, args.threads, Path(tmp) / "server.log")
+        drop = None
+        if on_postgres:
+            url, drop = new_postgres_database(server_url)
+        else:
+            url = f"sqlite:///{db}"
         try:
-            people = [Participant(t, port, args.batch) for t in tokens]
-            interval = len(people) * args.batch / args.rate if args.rate else 0.0
-            start_at = time.monotonic() + 0.2
-            cpu_before = cpu_seconds(server.pid)
-            stop_at = start_at + args.seconds
-            threads = [
-                threading.Thread(
-                    target=p.run,
-                    # Participants spread evenly over one interval.
-                    args=(start_at + i * interval / len(people), stop_at, interval),
-                    daemon=True,
-                )
-                for i, p in enumerate(people)
-            ]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(timeout=args.seconds + 60)
-            # Paced, the rate is what the window offered and the server took
-            # (a server that falls behind sends fewer batches in it); back to
-            # back, it runs until the last answer.
-            done = max(p.last_done for p in people) - start_at
-            window = max(args.seconds, done) if args.rate else done
-            cpu_after = cpu_seconds(server.pid)
-        finally:
-            server.terminate()
+            tokens = seed(url, args.participants)
+            port = free_port()
+            server = start_server(
+                url, port, args.threads, Path(tmp) / "server.log", processes
+            )
+            killed: list[int] = []
             try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
+                people = [Participant(t, port, args.batch) for t in tokens]
+                interval = len(people) * args.batch / args.rate if args.rate else 0.0
+                # The workers of several processes start after the port opens.
+                start_at = time.monotonic() + (2.0 if processes > 1 else 0.2)
+                cpu_before: float | None = None
+                stop_at = start_at + args.seconds
+                threads = [
+                    threading.Thread(
+                        target=p.run,
+                        # Participants spread evenly over one interval.
+                        args=(start_at + i * interval / len(people), stop_at, interval),
+                        daemon=True,
+                    )
+                    for i, p in enumerate(people)
+                ]
+                if args.kill_one:
+                    threads.append(
+                        threading.Thread(
+                            target=kill_one,
+                            args=(server, start_at + args.seconds / 2, killed),
+                            daemon=True,
+                        )
+                    )
+                for t in threads:
+                    t.start()
+                time.sleep(max(0.0, start_at - 0.05 - time.monotonic()))
+                cpu_before = cpu_seconds(server.pid)
+                for t in threads:
+                    t.join(timeout=args.seconds + 60)
+                # Paced, the rate is what the window offered and the server
+                # took (a server that falls behind sends fewer batches in it);
+                # back to back, it runs until the last answer.
+                done = max(p.last_done for p in people) - start_at
+                window = max(args.seconds, done) if args.rate else done
+                cpu_after = cpu_seconds(server.pid)
+            finally:
+                server.terminate()
+                try:
+                    server.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    server.kill()
 
-        acked = [i for p in people for i in p.acked]
-        latencies = np.array([x for p in people for x in p.latencies]) * 1000
-        errors = sum(p.errors for p in people)
-        rejected = sum(p.rejected for p in people)
-        conn = sqlite3.connect(db)
-        stored, distinct = conn.execute(
-            "SELECT COUNT(*), COUNT(DISTINCT event_id) FROM event"
-        ).fetchone()
-        conn.execute("CREATE TEMP TABLE acked (event_id TEXT PRIMARY KEY)")
-        conn.executemany(
-            "INSERT OR IGNORE INTO acked VALUES (?)", ((i,) for i in acked)
-        )
-        missing = conn.execute(
-            "SELECT COUNT(*) FROM acked LEFT JOIN event USING (event_id) "
-            "WHERE event.id IS NULL"
-        ).fetchone()[0]
-        rows = conn.execute(
-            "SELECT event_id, participant_id, attempt_id, type, seq, client_ts, "
-            "received_at, url, payload FROM event ORDER BY id"
-        ).fetchall()
-        conn.close()
-        raw_s = raw_insert(rows, args.batch, Path(tmp) / "raw.sqlite")
+            acked = [i for p in people for i in p.acked]
+            latencies = np.array([x for p in people for x in p.latencies]) * 1000
+            errors = sum(p.errors for p in people)
+            rejected = sum(p.rejected for p in people)
+            stored, ids = stored_ids(url)
+            distinct = len(ids)
+            missing = len(set(acked) - ids)
+            raw_rate = None
+            if not on_postgres:
+                conn = sqlite3.connect(db)
+                rows = conn.execute(
+                    "SELECT event_id, participant_id, attempt_id, type, seq, "
+                    "client_ts, received_at, url, payload FROM event ORDER BY id"
+                ).fetchall()
+                conn.close()
+                raw_s = raw_insert(rows, args.batch, Path(tmp) / "raw.sqlite")
+                raw_rate = len(rows) / raw_s if raw_s else float("inf")
+        finally:
+            if drop is not None:
+                drop()
 
     rate = len(acked) / window
-    raw_rate = len(rows) / raw_s if raw_s else float("inf")
     p50, p99 = np.percentile(latencies, [50, 99]) if len(latencies) else (0, 0)
     ok = len(acked) == stored == distinct and missing == 0
     offered = f"{args.rate:,.0f} events/s offered" if args.rate else "back to back"
-    print(
-        f"participants {args.participants}, batches of {args.batch}, {offered}, "
-        f"{done:.1f} s sending, waitress threads {args.threads}"
+    server_kind = (
+        f"{processes} processes (gunicorn) x {args.threads} threads"
+        if processes > 1
+        else f"waitress threads {args.threads}"
     )
-    print(f"requests     {len(latencies)}  (errors {errors}, rejected {rejected})")
+    print(
+        f"{args.database}, participants {args.participants}, batches of "
+        f"{args.batch}, {offered}, {done:.1f} s sending, {server_kind}"
+    )
+    if args.kill_one:
+        print(
+            f"killed       app process {killed[0] if killed else 'none'} with "
+            f"SIGKILL at {args.seconds / 2:g} s; gunicorn started another"
+        )
+    print(
+        f"requests     {len(latencies)}  (errors {errors}, sent again until "
+        f"acknowledged; rejected {rejected})"
+    )
     offered_events = sum(p.offered for p in people)
-    kept_up = bool(args.rate) and errors == 0 and len(acked) == offered_events
+    taken = len(acked) == offered_events
+    kept_up = bool(args.rate) and taken and (errors == 0 or args.kill_one)
     if args.rate:
         print(
             f"offered      {offered_events} events in {args.seconds:g} s: "
@@ -365,14 +502,17 @@ def main() -> int:
     print(f"latency      p50 {p50:.1f} ms   p99 {p99:.1f} ms")
     if cpu_before is not None and cpu_after is not None and len(latencies):
         # Less noisy than events/s on a shared machine: what each batch cost
-        # the server's process, on all its threads together.
+        # the server's processes, on all their threads together.
         used = cpu_after - cpu_before
         print(
             f"server CPU   {used / len(latencies) * 1000:.2f} ms per batch "
             f"({used / window:.0%} of one core)"
         )
-    print(f"raw sqlite3  {raw_rate:,.0f} events/s  ({len(rows)} rows in {raw_s:.2f} s)")
-    print(f"ingest / raw {rate / raw_rate:.3f}")
+    if raw_rate is not None:
+        print(
+            f"raw sqlite3  {raw_rate:,.0f} events/s  ({stored} rows)\n"
+            f"ingest / raw {rate / raw_rate:.3f}"
+        )
     print(
         f"count check  sent {len(acked)}  stored {stored}  distinct {distinct}  "
         f"missing {missing}: {'OK' if ok else 'MISMATCH'}"
