@@ -276,3 +276,20 @@ def test_demo_leaves_a_team_with_a_viewer(app: Flask, session: Session) -> None:
     refused = viewer.get(f"/studies/{slug}/export.zip")
     assert refused.status_code == 403
     assert "needs the editor role" in refused.text
+
+
+def test_package_exports_each_modules_public_names() -> None:
+    import importlib
+    import pkgutil
+
+    import uxlab.workspaces as package
+
+    modules = [
+        importlib.import_module(f"uxlab.workspaces.{m.name}")
+        for m in pkgutil.iter_modules(package.__path__)
+    ]
+    public = {name for module in modules for name in module.__all__}
+    assert set(package.__all__) == public
+    for module in modules:
+        for name in module.__all__:
+            assert getattr(package, name) is getattr(module, name), name

@@ -12,7 +12,7 @@ The check runs before the view, so a refusal reads and writes nothing:
 - any other route against the current workspace (kept in the session cookie,
   by default the researcher's personal one).
 
-The role table itself is :data:`uxlab.workspaces.NEEDS`.
+The role table itself is :data:`uxlab.workspaces.roles.NEEDS`.
 """
 
 from __future__ import annotations
