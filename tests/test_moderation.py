@@ -229,8 +229,10 @@ def test_moderator_drives_three_tasks_and_the_participant_answers_seq(
     session.refresh(participant)
     assert participant.step == "seq:2" == participant.moderator_step
     session.refresh(ms)
-    # Every applied action (not the duplicate, not the stale one) is one version.
-    assert ms.version == 10
+    # Every applied action (not the duplicate, not the stale one) is one version,
+    # and so is each of the participant's own moves: arriving, consenting and
+    # answering the first SEQ.
+    assert ms.version == 10 + 3
     assert ms.started_at is not None
 
 
@@ -506,7 +508,7 @@ def test_state_shows_the_participant_and_the_current_task(
     assert state["current_task"] == 0 and state["tasks"][0]["current"]
     assert state["next_step"] == {"step": "seq:0", "label": "Questions after task 1"}
     assert m.follow_state(session, participant) == {
-        "version": 0,
+        "version": 2,  # the participant arrived, then agreed
         "step": "task:0",
         "phase": "waiting",
         "ended": False,

@@ -22,10 +22,10 @@ moderator put them. The moderator's "next" follows the participant flow's own
 step order (:mod:`uxlab.participation`), so the participant still answers SEQ
 and SUS themselves.
 
-``ModeratedSession.version`` goes up with every change made from the console
-or by an observer; clients keep the highest version they have seen and ignore
-older states. Changes the participant makes themselves show up in the state
-too, without a version bump.
+``ModeratedSession.version`` goes up with every change to what the session's
+pages show, made from the console, by an observer or by the participant
+themselves (:mod:`uxlab.live`); clients keep the highest version they have seen
+and ignore older states, and event streams in every app process poll it.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ import hmac
 import io
 import re
 import secrets
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -50,6 +49,7 @@ from uxlab.db import begin_write
 from uxlab.errors import NotFoundError, StudyStateError, UxlabError
 from uxlab.export import neutralise
 from uxlab.invites import invite_token, new_invites
+from uxlab.live import CHANGES
 from uxlab.models import (
     Event,
     Invite,
@@ -152,40 +152,6 @@ class NotYourNoteError(UxlabError):
 
     code = "not_your_note"
     status = 403
-
-
-# ---------------------------------------------------------------- wake-ups
-
-
-class _Changes:
-    """Wakes the event streams of this process when a session changes.
-
-    The database stays the only source of truth: a stream re-reads its state
-    when woken and at least once a second anyway, so changes made by another
-    process (or by the participant's own pages) arrive too, a little later.
-    """
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._count = 0
-
-    @property
-    def count(self) -> int:
-        return self._count
-
-    def notify(self) -> None:
-        with self._cond:
-            self._count += 1
-            self._cond.notify_all()
-
-    def wait(self, seen: int, timeout: float) -> int:
-        """Wait until something changed after ``seen`` or ``timeout`` passed."""
-        with self._cond:
-            self._cond.wait_for(lambda: self._count != seen, timeout)
-            return self._count
-
-
-CHANGES: Final = _Changes()
 
 
 # ----------------------------------------------------------------- helpers
@@ -492,16 +458,20 @@ def revoke_observer(db: Session, ms: ModeratedSession, observer_id: int) -> None
     """Stop an observer link from working; its notes stay. Unknown is 404."""
     begin_write(db)
     try:
+        db.expire_all()  # objects read before the lock may be stale
         link = db.get(SessionObserver, observer_id)
-        if link is None or link.session_id != ms.id:
+        current = db.get(ModeratedSession, ms.id)
+        if link is None or current is None or link.session_id != current.id:
             raise NotFoundError(f"no observer link {observer_id} in this session")
-        link.revoked_at = link.revoked_at or utcnow()
-        db.add(link)
+        if link.revoked_at is None:
+            link.revoked_at = utcnow()
+            current.version += 1  # open observer streams, in any process, end
+            db.add_all([link, current])
         db.commit()
     except BaseException:
         db.rollback()
         raise
-    CHANGES.notify()  # open observer streams end
+    CHANGES.notify()
 
 
 def observers(db: Session, ms: ModeratedSession) -> list[SessionObserver]:

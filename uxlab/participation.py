@@ -46,6 +46,7 @@ from uxlab.errors import (
     TokenError,
 )
 from uxlab.invites import find_invite
+from uxlab.live import CHANGES, bump
 from uxlab.models import (
     Event,
     Invite,
@@ -255,6 +256,21 @@ def _writing(
     return load_participant(session, slug, token)
 
 
+def _commit_change(session: Session, study: Study, invite_id: int | None) -> None:
+    """Commit a change the participant made, counted on their moderated session.
+
+    The moderator's console and the observers' pages, in whichever app process
+    serves them, see the session's version move and show the change.
+    """
+    moderated = study.mode == StudyMode.moderated and invite_id is not None
+    if moderated:
+        assert invite_id is not None
+        bump(session, invite_id=invite_id)
+    session.commit()
+    if moderated:
+        CHANGES.notify()
+
+
 def _require_consent(participant: Participant) -> None:
     if participant.consented_at is None or participant.step == "consent":
         raise ConsentRequiredError("Please read and accept the consent form first.")
@@ -347,6 +363,7 @@ def enter_with_invite(
             "This study runs in sessions with a moderator: use the link your "
             "moderator sent you for your session."
         )
+    arrived: int | None = None
     if invite.kind == InviteKind.single:
         token = _derive(secret, f"participant:{invite.id}:{invite.nonce}")
         participant = _by_token(session, token)
@@ -358,6 +375,7 @@ def enter_with_invite(
             )
             invite.used_at = invite.used_at or utcnow()
             session.add(invite)
+            arrived = invite.id
     else:
         known_token = (known_tokens or {}).get(study.slug)
         participant = _by_token(session, known_token) if known_token else None
@@ -375,7 +393,7 @@ def enter_with_invite(
         raise AlreadyFinishedError(
             "You have already taken part in this study. Thank you!"
         )
-    session.commit()
+    _commit_change(session, study, arrived)
     return Entry(study.slug, token)
 
 
@@ -474,6 +492,8 @@ def give_consent(session: Session, slug: str, token: str | None, *, step: str) -
         participant.started_at = participant.started_at or now
         advance_step(study, participant)
         session.add(participant)
+        _commit_change(session, study, participant.invite_id)
+        return
     session.commit()
 
 
@@ -495,7 +515,7 @@ def decline(session: Session, slug: str, token: str | None, *, step: str) -> boo
             session.add(invite)
     session.add(study)
     session.delete(participant)
-    session.commit()
+    _commit_change(session, study, participant.invite_id)
     return True
 
 
@@ -553,6 +573,7 @@ def start_task(
         session.commit()
         return None
     attempt = _attempt(session, participant, task)
+    started = attempt is None
     if attempt is None:
         assert participant.id is not None
         attempt = TaskAttempt(
@@ -566,7 +587,10 @@ def start_task(
     attempt_token = _derive(secret, f"attempt:{attempt.id}:{participant.token_hash}")
     attempt.token_hash = hash_token(attempt_token)
     session.add(attempt)
-    session.commit()
+    if started:
+        _commit_change(session, study, participant.invite_id)
+    else:
+        session.commit()
     if task.success_kind == "first_click":
         return None
     return _start_url(study, participant, task, attempt_token)
@@ -627,7 +651,7 @@ def finish_task(
     _end(attempt, task, outcome, JudgedBy.self, client_duration_ms)
     advance_step(study, participant)
     session.add_all([attempt, participant])
-    session.commit()
+    _commit_change(session, study, participant.invite_id)
 
 
 def _fraction(raw: Any, name: str) -> float:
@@ -684,7 +708,7 @@ def record_first_click(
     _end(attempt, task, outcome, JudgedBy.auto, client_duration_ms)
     advance_step(study, participant)
     session.add_all([attempt, participant])
-    session.commit()
+    _commit_change(session, study, participant.invite_id)
 
 
 # ---------------------------------------------------------------- answers
@@ -817,8 +841,10 @@ def save_answers(
         missing = [i.id for i in q.items if i.id not in given]
         if missing:
             problems.append(f"{q.id}: please answer {', '.join(missing)}")
-    if not problems:
-        advance_step(study, participant)
-        session.add(participant)
-    session.commit()
+    if problems:
+        session.commit()
+        return problems
+    advance_step(study, participant)
+    session.add(participant)
+    _commit_change(session, study, participant.invite_id)
     return problems

@@ -225,7 +225,8 @@ def test_console_controls_and_notes_over_json(
     assert stale.get_json()["note"]["text"] == "confused at pay"
     state = mod.get(base(study, session_id) + "/state.json")
     assert state.status_code == 200 and state.headers["Cache-Control"] == "no-store"
-    assert state.get_json()["version"] == 4 and "server_ms" in state.get_json()
+    # Two moves of the participant (arriving, agreeing), then four of the console.
+    assert state.get_json()["version"] == 6 and "server_ms" in state.get_json()
     assert [n["text"] for n in state.get_json()["notes"]] == ["confused at pay"]
     session.rollback()  # see the app's commits
     attempt = session.exec(select(TaskAttempt)).one()
@@ -465,7 +466,7 @@ def test_participant_page_follows_the_moderator(
         if phase:
             assert shown[phase] in participant_client.get(take).text
     live = participant_client.get(take + "/live.json").get_json()
-    assert live["step"] == "seq:0" and live["version"] == 3
+    assert live["step"] == "seq:0" and live["version"] == 2 + 3
     assert live["ended"] is False
     # A reload lands on the step the moderator set; the participant answers it.
     assert "How was that task?" in participant_client.get(take).text

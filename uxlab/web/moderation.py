@@ -45,9 +45,10 @@ from wtforms import DateTimeLocalField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
-from uxlab import moderation
+from uxlab import live, moderation
 from uxlab.db import get_engine, get_session
 from uxlab.errors import UxlabError
+from uxlab.live import CHANGES
 from uxlab.models import ModeratedSession, Study, StudyMode
 from uxlab.web import csrf
 from uxlab.web.access import can, current_study, requires
@@ -55,13 +56,17 @@ from uxlab.web.auth import current_researcher_id
 from uxlab.web.researcher import participant_link
 from uxlab.workspaces import Permission, record_export
 
-__all__ = ["STREAM_SECONDS", "bp", "event_stream", "state_response"]
+__all__ = ["STREAM_POLL", "STREAM_SECONDS", "bp", "event_stream", "state_response"]
 
 bp = Blueprint("moderation", __name__)
 
 #: How long one event stream stays open before the browser reconnects.
 STREAM_SECONDS = 25.0
-#: How often a stream re-reads its state when nothing woke it, in seconds.
+#: How often a stream asks the database whether its session changed, in
+#: seconds: a change made through another app process shows within about this.
+STREAM_POLL = 0.2
+#: How often a stream re-reads its whole state anyway, in seconds, for what no
+#: version counts (the recorder's latest page and click).
 STREAM_TICK = 1.0
 
 #: Keyboard shortcuts of the console, as listed on the page.
@@ -176,26 +181,39 @@ def state_response(state: dict[str, Any]) -> Response:
 def event_stream(
     read: Callable[[Session], dict[str, Any] | None],
     *,
+    version: Callable[[Session], object] | None = None,
     seconds: float | None = None,
 ) -> Response:
     """A text/event-stream of ``read``'s state, sent whenever it changes.
 
     The stream starts with the current state (so a client that reconnects has
-    missed nothing), re-reads it when this process changes a session and at
-    least every :data:`STREAM_TICK` seconds, and ends itself after ``seconds``
-    with a ``bye`` event. ``read`` returning None ends it at once. Each state
-    carries its ``version`` as the event id.
+    missed nothing) and re-reads it when ``version`` (a cheap read of the
+    session's change count, polled every :data:`STREAM_POLL` seconds) moves,
+    at once when this process changes a session (:data:`uxlab.live.CHANGES`),
+    and at least every :data:`STREAM_TICK` seconds. It ends itself after
+    ``seconds`` with a ``bye`` event; ``read`` returning None ends it at once.
+    Each state carries its ``version`` as the event id. No database connection
+    is held between reads.
     """
     engine = get_engine()
     limit = STREAM_SECONDS if seconds is None else seconds
 
+    def changed_since(mark: object) -> bool:
+        if version is None:
+            return False
+        with Session(engine) as db:
+            return version(db) != mark
+
     def generate() -> Iterator[str]:
         deadline = time.monotonic() + limit
-        seen = moderation.CHANGES.count
+        seen = CHANGES.count
         sent = None
         yield "retry: 1000\n\n"
         while True:
             with Session(engine, expire_on_commit=False) as db:
+                # Read the mark first: a change landing between the two reads
+                # is in the state, and makes the next poll read once more.
+                mark = version(db) if version is not None else None
                 state = read(db)
             if state is None:
                 break
@@ -204,10 +222,21 @@ def event_stream(
                 sent = body
                 message = _dump({**state, "server_ms": _now_ms()})
                 yield f"id: {state['version']}\nevent: state\ndata: {message}\n\n"
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            now = time.monotonic()
+            if now >= deadline:
                 break
-            seen = moderation.CHANGES.wait(seen, min(STREAM_TICK, remaining))
+            reread = min(now + STREAM_TICK, deadline)
+            while now < reread:
+                step = reread - now
+                if version is not None:
+                    step = min(step, STREAM_POLL)
+                count = CHANGES.wait(seen, step)
+                if count != seen:
+                    seen = count
+                    break
+                now = time.monotonic()
+                if now < reread and changed_since(mark):
+                    break
         yield "event: bye\ndata: {}\n\n"
 
     response = Response(generate(), mimetype="text/event-stream")
@@ -224,6 +253,13 @@ def _session_reader(
         return moderation.build_state(db, ms, viewer) if ms is not None else None
 
     return read
+
+
+def _version_of(session_id: int) -> Callable[[Session], object]:
+    def version(db: Session) -> object:
+        return live.session_version(db, session_id)
+
+    return version
 
 
 def _console_context(
@@ -398,7 +434,9 @@ def stream(slug: str, session_id: int) -> Response:
     """The console's state as server-sent events."""
     _, ms = _session(slug, session_id)
     assert ms.id is not None
-    return event_stream(_session_reader(ms.id, _moderator()))
+    return event_stream(
+        _session_reader(ms.id, _moderator()), version=_version_of(ms.id)
+    )
 
 
 @bp.route("/studies/<slug>/sessions/<int:session_id>/control", methods=["POST"])
@@ -542,7 +580,7 @@ def observe_stream(token: str) -> Response:
             return None  # revoked meanwhile: the stream ends
         return session_reader(db)
 
-    return event_stream(read)
+    return event_stream(read, version=_version_of(ms.id))
 
 
 @bp.route("/observe/<token>/notes", methods=["POST"])

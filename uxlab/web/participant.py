@@ -28,6 +28,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from uxlab import moderation, participation, recorder
 from uxlab.db import get_session
 from uxlab.errors import UxlabError
+from uxlab.live import followed_version
 from uxlab.models import Participant, StudyMode
 from uxlab.text import render_markdown
 from uxlab.web.auth import limiter
@@ -306,11 +307,16 @@ def live(slug: str) -> Response:
     _, participant = participation.load_participant(get_session(), slug, _token(slug))
     participant_id = participant.id
 
+    assert participant_id is not None
+
     def read(db: Any) -> dict[str, Any] | None:
         current = db.get(Participant, participant_id)
         return moderation.follow_state(db, current) if current is not None else None
 
-    return event_stream(read)
+    def version(db: Any) -> object:
+        return followed_version(db, participant_id)
+
+    return event_stream(read, version=version)
 
 
 @bp.route("/take/<slug>/live.json")

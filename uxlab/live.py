@@ -1,0 +1,87 @@
+"""How a change to a moderated session reaches every page that shows it live.
+
+A session's console, its observers' pages and its participant's page follow it
+through event streams (:func:`uxlab.web.moderation.event_stream`), which may be
+served by any app process, on any host. Two signals tell a stream to re-read:
+
+* :attr:`ModeratedSession.version <uxlab.models.ModeratedSession.version>`, the
+  shared one: every write that changes what those pages show (a moderator's
+  control, a note, a revoked observer link, the participant's own consent,
+  answers and task ends) adds one to it in the same transaction. Streams ask
+  the database for that single integer a few times a second, which costs one
+  indexed read, holds no connection between polls, and works the same on
+  SQLite and on PostgreSQL (also behind a connection pooler, where
+  ``LISTEN`` would not);
+* :data:`CHANGES`, a condition in this process's memory, notified after those
+  commits: a stream served by the process that made the change wakes at once,
+  without waiting for its next poll.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Final
+
+from sqlmodel import Session, col, select, update
+
+from uxlab.models import ModeratedSession, Participant
+
+__all__ = ["CHANGES", "Changes", "bump", "followed_version", "session_version"]
+
+
+class Changes:
+    """Wakes the event streams of this process when a session changes here."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._count = 0
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    def notify(self) -> None:
+        with self._cond:
+            self._count += 1
+            self._cond.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> int:
+        """Wait until something changed after ``seen`` or ``timeout`` passed."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._count != seen, timeout)
+            return self._count
+
+
+CHANGES: Final = Changes()
+
+
+def bump(db: Session, *, invite_id: int) -> None:
+    """Count a change to the moderated session of ``invite_id``, if there is one.
+
+    Runs in the caller's transaction, so the change and its count commit
+    together; an invite that opens no moderated session changes nothing.
+    """
+    db.exec(
+        update(ModeratedSession)
+        .where(col(ModeratedSession.invite_id) == invite_id)
+        .values(version=col(ModeratedSession.version) + 1)
+    )
+
+
+def session_version(db: Session, session_id: int) -> int | None:
+    """The session's change count, read afresh (None once it is gone)."""
+    return db.exec(
+        select(ModeratedSession.version).where(ModeratedSession.id == session_id)
+    ).first()
+
+
+def followed_version(db: Session, participant_id: int) -> int | None:
+    """The change count of the session a participant takes part in."""
+    return db.exec(
+        select(ModeratedSession.version)
+        .join(
+            Participant,
+            col(Participant.invite_id) == col(ModeratedSession.invite_id),
+        )
+        .where(Participant.id == participant_id)
+    ).first()
