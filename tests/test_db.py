@@ -11,7 +11,6 @@ from sqlalchemy import inspect
 from sqlmodel import Session, SQLModel, select
 
 from uxlab import create_app
-from uxlab.accounts import create_researcher
 from uxlab.db import begin_write, get_engine, get_session, make_engine
 from uxlab.migrate import pending_revisions, upgrade
 from uxlab.models import Researcher
@@ -87,8 +86,11 @@ def test_upgrade_keeps_rows_and_copies_the_file_first(tmp_path: Path) -> None:
     db_file = tmp_path / "live.db"
     engine = make_engine(f"sqlite:///{db_file}")
     upgrade(revision="0001_initial", engine=engine)
-    with Session(engine) as session:
-        create_researcher(session, email="kept@example.org", password="long-enough")
+    with engine.begin() as conn:  # a row as 0001's schema holds it
+        conn.exec_driver_sql(
+            "INSERT INTO researcher (email, name, password_hash, created_at) "
+            "VALUES ('kept@example.org', '', 'x', '2026-11-20 10:00:00.000000')"
+        )
     pending = pending_revisions(engine)
     upgrade(engine=engine)
     with Session(engine) as session:

@@ -13,9 +13,11 @@ from flask import Flask
 from sqlmodel import Session
 
 from tests.audit.conftest import SCRIPTS
+from uxlab.accounts import create_researcher
 from uxlab.audit.cli import audit_command
 from uxlab.db import get_engine
-from uxlab.models import Researcher, Study, Task
+from uxlab.models import Study, Task
+from uxlab.workspaces import personal_workspace
 
 
 @pytest.mark.browser
@@ -111,11 +113,17 @@ def test_audit_is_a_uxlab_command() -> None:
 
 def add_study(app: Flask, start_urls: list[str | None]) -> None:
     with Session(get_engine(app)) as session:
-        researcher = Researcher(email="r@example.org", password_hash="x")
-        session.add(researcher)
-        session.flush()
+        researcher = create_researcher(
+            session, email="r@example.org", password="long-enough"
+        )
         assert researcher.id is not None
-        study = Study(researcher_id=researcher.id, slug="shop", title="Shop study")
+        workspace = personal_workspace(session, researcher.id)
+        study = Study(
+            researcher_id=researcher.id,
+            workspace_id=workspace.id,
+            slug="shop",
+            title="Shop study",
+        )
         session.add(study)
         session.flush()
         assert study.id is not None
