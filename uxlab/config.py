@@ -77,9 +77,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Failed-or-not login attempts allowed per client address.",
     ),
     Setting(
-        "RATELIMIT_STORAGE_URI",
-        "memory://",
-        "Where rate-limit counters live (memory:// for one process).",
+        "RATELIMIT_STORAGE_URL",
+        None,
+        "Where rate-limit counters live, so limits hold across app processes: "
+        "redis://host:6379/0 (pip install 'uxlab[redis]'), uxlab-db:// (the "
+        "database) or memory:// (one process). Default: the database on "
+        "PostgreSQL, memory on SQLite.",
     ),
     Setting(
         "SMTP_URL",

@@ -24,6 +24,7 @@ __all__ = [
     "Outcome",
     "Membership",
     "Participant",
+    "RateLimitCounter",
     "Researcher",
     "Response",
     "SessionAction",
@@ -420,3 +421,17 @@ class SessionAction(SQLModel, table=True):
     applied: bool = True
     session_ms: int = 0
     at: datetime = Field(default_factory=utcnow)
+
+
+class RateLimitCounter(SQLModel, table=True):
+    """One rate limit's count in its current window (see uxlab.ratelimit).
+
+    Every app process counts here, so a limit holds across processes and hosts.
+    """
+
+    #: The limit and whom it counts, as Flask-Limiter names them.
+    key: str = Field(primary_key=True, max_length=400)
+    count: int = 0
+    #: When the window ends, in seconds since the epoch (the clock the rate
+    #: limiter itself reads); a count past it no longer counts.
+    expires_at: float = Field(index=True)

@@ -23,8 +23,9 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
 from uxlab.accounts import authenticate
-from uxlab.db import get_session
+from uxlab.db import get_engine, get_session
 from uxlab.models import Researcher
+from uxlab.ratelimit import limiter_storage
 
 __all__ = ["CurrentResearcher", "bp", "current_researcher_id", "init_app"]
 
@@ -114,4 +115,6 @@ def logout() -> WerkzeugResponse:
 
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
+    # Counters live where every app process sees them (uxlab.ratelimit).
+    app.config["RATELIMIT_STORAGE_URI"] = limiter_storage(app.config, get_engine(app))
     limiter.init_app(app)
