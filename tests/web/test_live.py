@@ -25,7 +25,7 @@ from tests.test_moderation import SECRET, moderated_study
 from uxlab import moderation as m
 from uxlab import participation as p
 from uxlab.db import get_engine
-from uxlab.models import ModeratedSession
+from uxlab.models import Event, ModeratedSession
 
 #: The goal: a change shows on another process's pages within this, in seconds.
 GOAL = 1.0
@@ -186,3 +186,54 @@ def test_the_moderator_moves_the_participant_on_another_process_within_a_second(
     summary = report(latencies)
     assert max(latencies) < GOAL, summary
     assert statistics.median(latencies) < TYPICAL, summary
+
+
+def test_the_participants_latest_page_reaches_an_observer_within_a_second(
+    app: Flask, session: Session, other_process: str
+) -> None:
+    """The recorder's events count on no version: the stream's periodic
+    re-read must still show the participant's latest page within a second.
+    """
+    study = moderated_study(session)
+    ms = m.schedule_session(
+        session, study, label="P1", scheduled_at=None, secret=SECRET
+    )
+    assert ms.id is not None
+    entry = p.enter_with_invite(
+        session, m.participant_link_token(session, ms, SECRET), secret=SECRET
+    )
+    p.give_consent(session, entry.slug, entry.token, step="consent")
+    participant = m.session_participant(session, ms)
+    assert participant is not None and participant.id is not None
+    token = m.observer_token(m.observers(session, ms)[0], SECRET)
+    stream = EventStream(f"{other_process}/observe/{token}/stream")
+    engine = get_engine(app)
+    latencies: list[float] = []
+    try:
+        until(stream, lambda e: e.event == "state")
+        for i in range(3):
+            url = f"http://shop.example/page-{i}"
+            started = time.monotonic()
+            # What the recorder's ingest stores when a page view arrives.
+            with Session(engine) as db:
+                db.add(
+                    Event(
+                        event_id=f"page-view-{i:04d}",
+                        participant_id=participant.id,
+                        type="page_view",
+                        url=url,
+                    )
+                )
+                db.commit()
+            seen = until(
+                stream,
+                lambda e, url=url: (
+                    e.event == "state"  # type: ignore[misc]
+                    and (e.json()["participant"].get("last_page") or {}).get("url")
+                    == url
+                ),
+            )
+            latencies.append(seen.at - started)
+    finally:
+        stream.close()
+    assert max(latencies) < GOAL, report(latencies)

@@ -65,9 +65,10 @@ STREAM_SECONDS = 25.0
 #: How often a stream asks the database whether its session changed, in
 #: seconds: a change made through another app process shows within about this.
 STREAM_POLL = 0.2
-#: How often a stream re-reads its whole state anyway, in seconds, for what no
-#: version counts (the recorder's latest page and click).
-STREAM_TICK = 1.0
+#: How often a stream re-reads its whole state anyway, in seconds, so that what
+#: no version counts (the recorder's latest page and click) still shows within
+#: a second, the read included.
+STREAM_TICK = 0.8
 
 #: Keyboard shortcuts of the console, as listed on the page.
 SHORTCUTS: tuple[tuple[str, str], ...] = (
