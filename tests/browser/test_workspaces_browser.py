@@ -279,3 +279,77 @@ def test_viewer_reads_results_but_cannot_export(
         select(ActivityEntry).where(ActivityEntry.action == "exported")
     ).all()
     assert exported == []
+
+
+#: Visible elements reaching past the right edge of the window (a phone user
+#: would have to scroll sideways, or could not reach them at all).
+PAST_THE_EDGE = """() => {
+  const width = document.documentElement.clientWidth;
+  return [...document.querySelectorAll("main *, header *")]
+    .filter((e) => !e.closest(".visually-hidden"))
+    .filter((e) => {
+      const box = e.getBoundingClientRect();
+      return box.width > 0 && box.right > width + 1;
+    })
+    .map((e) => e.outerHTML.slice(0, 80));
+}"""
+
+
+def test_team_pages_fit_a_phone_screen(
+    browser: Browser,
+    contexts: list[BrowserContext],
+    live_server: LiveServer,
+    team: Team,
+    session: Session,
+) -> None:
+    from uxlab.workspaces import invite_member
+
+    _, token = invite_member(
+        session, team.workspace, "nia@example.com", WorkspaceRole.editor, by=None
+    )
+    phone = browser.new_context(viewport={"width": 375, "height": 740})
+    contexts.append(phone)
+    page = phone.new_page()
+    log_in(page, live_server, OWNER)
+    slug = team.workspace.slug
+    for path in (
+        f"/workspaces/{slug}/members",
+        f"/workspaces/{slug}/activity",
+        "/workspaces",
+        "/",
+    ):
+        page.goto(live_server.url + path)
+        assert page.evaluate(PAST_THE_EDGE) == [], path
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
+    guest = browser.new_context(viewport={"width": 375, "height": 740})
+    contexts.append(guest)
+    join = guest.new_page()
+    join.goto(f"{live_server.url}/join/{token}")
+    assert join.evaluate(PAST_THE_EDGE) == []
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_switcher_list_and_button_share_one_line(
+    browser: Browser,
+    contexts: list[BrowserContext],
+    live_server: LiveServer,
+    team: Team,
+    width: int,
+) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    contexts.append(context)
+    page = context.new_page()
+    log_in(page, live_server, OWNER)
+    label = page.locator(".workspace-switcher label").bounding_box()
+    select = page.get_by_label("Workspace", exact=True).bounding_box()
+    button = page.get_by_role("button", name="Switch").bounding_box()
+    assert label and select and button
+    for box in (label, button):
+        middle = box["y"] + box["height"] / 2
+        assert select["y"] <= middle <= select["y"] + select["height"], (box, select)
+    if width >= 1024:
+        # The whole top bar is one row on a laptop.
+        studies = page.get_by_role("link", name="Studies").bounding_box()
+        assert studies is not None
+        middle = studies["y"] + studies["height"] / 2
+        assert select["y"] <= middle <= select["y"] + select["height"]
