@@ -162,7 +162,6 @@ def test_first_click_task_report_and_heatmap(app: Any, session: Session) -> None
         session,
         task,
         static_dir=clicks_static(app),
-        cache_dir=clicks_static(app),
         own_origin="http://localhost",
     )
     assert len(data.points) == 5 and data.background is not None
@@ -311,7 +310,6 @@ def test_heatmap_without_clicks_says_so(session: Session) -> None:
         session,
         task,
         static_dir=clicks_static_dir(),
-        cache_dir=clicks_static_dir(),
         own_origin="http://localhost",
     )
     assert imread(io.BytesIO(png)).shape[0] == 120
@@ -324,18 +322,24 @@ def clicks_static_dir() -> Any:
 
 
 @pytest.mark.browser
-def test_one_page_screenshotted_twice_at_once(live_server: Any, tmp_path: Any) -> None:
+def test_one_page_screenshotted_twice_at_once(live_server: Any) -> None:
     """Two heatmaps of one page drawn at once each get the page behind them."""
     import threading
 
+    from sqlmodel import select
+
+    from uxlab.db import get_engine
+    from uxlab.models import Screenshot
+
     url = f"{live_server.url}/static/demo-shop/index.html"
-    cache = tmp_path / "screenshots"
-    made: list[Any] = []
+    engine = get_engine(live_server.app)
+    made: list[bytes] = []
     failed: list[BaseException] = []
 
     def take() -> None:
         try:
-            made.append(heatmaps.screenshot(url, 640, cache))
+            with Session(engine) as own:
+                made.append(heatmaps.screenshot(own, url, 640))
         except BaseException as exc:
             failed.append(exc)
 
@@ -346,8 +350,42 @@ def test_one_page_screenshotted_twice_at_once(live_server: Any, tmp_path: Any) -
         t.join()
 
     assert failed == [] and len(made) == 2 and made[0] == made[1]
-    assert imread(str(made[0])).shape[1] == 640
-    assert sorted(p.name for p in cache.iterdir()) == [made[0].name]
+    assert imread(io.BytesIO(made[0])).shape[1] == 640
+    with Session(engine) as check:
+        assert [s.url for s in check.exec(select(Screenshot)).all()] == [url]
+
+
+@pytest.mark.browser
+def test_another_process_draws_over_the_stored_screenshot(
+    live_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A screenshot taken through one app process is there for every other.
+
+    The second engine stands for another process or host: with no Chromium it
+    could start, it still gets the page, from the database.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from uxlab.db import get_engine, make_engine
+
+    url = f"{live_server.url}/static/demo-shop/index.html"
+
+    def take(engine: Any, width: int) -> bytes:
+        # In a thread of its own, as a server thread would: Playwright's sync
+        # API refuses the test thread, where the browser fixtures run a loop.
+        with Session(engine) as own:
+            return heatmaps.screenshot(own, url, width)
+
+    other = make_engine(get_engine(live_server.app).url.render_as_string(False))
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            taken = pool.submit(take, get_engine(live_server.app), 480).result()
+            monkeypatch.setenv("UXLAB_CHROMIUM", "/nonexistent/chromium")
+            assert pool.submit(take, other, 480).result() == taken
+            with pytest.raises(Exception, match="nonexistent"):
+                pool.submit(take, other, 481).result()  # not stored: needs Chromium
+    finally:
+        other.dispose()
 
 
 def test_element_success_is_not_a_first_click_target(session: Session) -> None:

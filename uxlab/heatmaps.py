@@ -3,15 +3,14 @@
 Figures are built with :class:`matplotlib.figure.Figure`, never pyplot, so
 nothing is left open in a server process. Screenshots are taken with
 Playwright's Chromium (:func:`uxlab.browser.launch_options`) at the viewport
-width most participants had, and cached as PNG files.
+width most participants had, and kept in the database (:class:`Screenshot`), so
+every app process and host of a team server shares them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import os
-import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -22,12 +21,22 @@ from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 from matplotlib.image import imread
 from numpy.typing import ArrayLike, NDArray
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from uxlab.browser import launch_options
 from uxlab.clicks import click_density, page_key
+from uxlab.db import begin_write, dialect_name
 from uxlab.errors import NotEnoughDataError
-from uxlab.models import Event, Participant, Study, Task, TaskAttempt
+from uxlab.models import (
+    Event,
+    Participant,
+    Screenshot,
+    Study,
+    Task,
+    TaskAttempt,
+    utcnow,
+)
 from uxlab.recorder import origin_of
 
 __all__ = [
@@ -123,33 +132,40 @@ def empty_png(message: str) -> bytes:
     return _png(fig)
 
 
-def screenshot(url: str, width: int, cache_dir: Path, *, height: int = 800) -> Path:
-    """A full-page screenshot of ``url`` at ``width`` CSS pixels, cached on disk."""
+def screenshot(session: Session, url: str, width: int, *, height: int = 800) -> bytes:
+    """A full-page PNG of ``url`` at ``width`` CSS pixels, taken once and stored.
+
+    Two requests that miss at once (two heatmaps of one page, or two hosts)
+    each take the picture; the first stored is kept, and both draw over it.
+    """
     key = hashlib.sha256(f"{url}|{width}|{height}".encode()).hexdigest()[:24]
-    path = cache_dir / f"{key}.png"
-    if path.exists():
-        return path
+    stored = session.get(Screenshot, key)
+    if stored is not None:
+        return stored.png
     from playwright.sync_api import sync_playwright
 
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    # A file of this call's own: two requests for the same page (two heatmaps
-    # of one page drawn at once) must not write into each other's screenshot.
-    fd, name = tempfile.mkstemp(prefix=f"{key}.", suffix=".part.png", dir=cache_dir)
-    os.close(fd)
-    partial = Path(name)
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(**launch_options())
-            try:
-                page = browser.new_page(viewport={"width": width, "height": height})
-                page.goto(url, wait_until="load", timeout=15_000)
-                page.screenshot(path=str(partial), full_page=True)
-            finally:
-                browser.close()
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
-    return path
+    with sync_playwright() as p:
+        browser = p.chromium.launch(**launch_options())
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.goto(url, wait_until="load", timeout=15_000)
+            png = page.screenshot(full_page=True)
+        finally:
+            browser.close()
+    insert = (
+        postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
+    )
+    begin_write(session)
+    session.execute(
+        insert(Screenshot)
+        .values(
+            key=key, url=url, width=width, height=height, png=png, taken_at=utcnow()
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    session.commit()
+    kept = session.get(Screenshot, key, populate_existing=True)
+    return kept.png if kept is not None else png
 
 
 class HeatmapData:
@@ -193,7 +209,6 @@ def task_heatmap_data(
     task: Task,
     *,
     static_dir: Path,
-    cache_dir: Path,
     own_origin: str,
     page: str | None = None,
 ) -> HeatmapData:
@@ -242,7 +257,7 @@ def task_heatmap_data(
     ]
     if origin_of(url) in allowed:
         try:
-            background = imread(str(screenshot(url, width, cache_dir)))
+            background = imread(io.BytesIO(screenshot(session, url, width)))
             height = float(background.shape[0])
         except Exception:  # noqa: BLE001 - a missing screenshot only loses the backdrop
             background = None

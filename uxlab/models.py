@@ -11,7 +11,7 @@ import enum
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "RateLimitCounter",
     "Researcher",
     "Response",
+    "Screenshot",
     "SessionAction",
     "SessionNote",
     "SessionObserver",
@@ -435,3 +436,20 @@ class RateLimitCounter(SQLModel, table=True):
     #: When the window ends, in seconds since the epoch (the clock the rate
     #: limiter itself reads); a count past it no longer counts.
     expires_at: float = Field(index=True)
+
+
+class Screenshot(SQLModel, table=True):
+    """A page screenshot a heatmap is drawn over, shared by every app process.
+
+    Kept in the database rather than on one host's disk, so every process and
+    host of a team server draws a page's heatmap over the same picture, and
+    Chromium is started once per page and width, not once per host.
+    """
+
+    #: SHA-256 of the URL, width and height, shortened (see uxlab.heatmaps).
+    key: str = Field(primary_key=True, max_length=64)
+    url: str = Field(max_length=2000)
+    width: int
+    height: int
+    png: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    taken_at: datetime = Field(default_factory=utcnow)

@@ -53,7 +53,6 @@ def heatmap(slug: str, key: str) -> Response:
         session,
         task,
         static_dir=Path(current_app.static_folder or "static"),
-        cache_dir=Path(current_app.instance_path) / "screenshots",
         own_origin=origin_of(request.host_url),
         page=request.args.get("page") or None,
     )
