@@ -141,6 +141,56 @@ def test_the_last_owner_can_neither_leave_nor_be_demoted(
         add_member(session, team, "o@example.com", WorkspaceRole.viewer)
 
 
+def test_the_last_owner_is_told_why_there_is_no_leave_button(
+    app: Flask, team: Any
+) -> None:
+    page = login(app, "o@example.com", "password-o").get(
+        f"/workspaces/{team.slug}/members"
+    )
+    assert "Leave this workspace" not in page.text
+    assert "You are the only owner" in page.text
+    viewer = login(app, "v@example.com", "password-v").get(
+        f"/workspaces/{team.slug}/members"
+    )
+    assert "Leave this workspace" in viewer.text
+    assert "only owner" not in viewer.text
+
+
+def test_activity_page_says_what_happened_in_words(
+    app: Flask, session: Session, team: Any
+) -> None:
+    owner = login(app, "o@example.com", "password-o")
+    fresh = create_workspace(session, "Fresh", owner_email="o@example.com")
+    empty = owner.get(f"/workspaces/{fresh.slug}/activity").text
+    assert "Nothing has happened here yet" in empty
+    owner.post(
+        f"/workspaces/{team.slug}/invites",
+        data={"email": "new@example.com", "role": "editor"},
+    )
+    viewer = session.exec(
+        select(Membership).where(Membership.role == WorkspaceRole.viewer)
+    ).one()
+    owner.post(
+        f"/workspaces/{team.slug}/members/{viewer.researcher_id}/role",
+        data={"role": "editor"},
+    )
+    page = owner.get(f"/workspaces/{team.slug}/activity").text
+    cells = [c.split("</td>")[0].strip() for c in page.split("<td")[1:]]
+    cells = [c.split(">", 1)[1] for c in cells]
+    assert ["Changed role", "v@example.com", "viewer → editor"] == cells[2:5]
+    assert ["Invited", "new@example.com", "as editor"] == cells[7:10]
+
+
+def test_join_page_says_what_the_role_may_do(
+    app: Flask, session: Session, team: Any
+) -> None:
+    _, token = invite_member(
+        session, team, "new@example.com", WorkspaceRole.viewer, by=None
+    )
+    page = app.test_client().get(f"/join/{token}").text
+    assert "As a viewer you can read results" in page
+
+
 def _smtp_server() -> tuple[int, list[bytes], threading.Thread]:
     """A one-message SMTP server on 127.0.0.1 (enough of RFC 5321 for smtplib)."""
     listener = socket.create_server(("127.0.0.1", 0))

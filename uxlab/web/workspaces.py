@@ -73,7 +73,7 @@ class JoinForm(FlaskForm):  # type: ignore[misc]
 
 
 class NewAccountForm(FlaskForm):  # type: ignore[misc]
-    name = StringField("Your name", [Length(max=200)])
+    name = StringField("Your name (optional)", [Length(max=200)])
     password = PasswordField(
         "Choose a password",
         [
@@ -132,6 +132,7 @@ def _render_members(
         mailed=mailed,
         me=current_researcher_id(),
         roles=[r.value for r in WorkspaceRole],
+        ttl_days=workspaces.INVITE_TTL_DAYS,
     )
     return page, status
 
