@@ -181,3 +181,50 @@ def test_stored_times_do_not_depend_on_the_servers_time_zone(app) -> None:
 
 def test_the_suite_runs_on_the_database_it_was_asked_for(app) -> None:
     assert get_engine(app).dialect.name == ("postgresql" if ON_POSTGRES else "sqlite")
+
+
+def test_every_datetime_column_stores_aware_utc() -> None:
+    """One column type for every timestamp: timestamptz on PostgreSQL, UTC on SQLite.
+
+    A naive datetime would mean "whatever the server's TimeZone is"; none is
+    ever stored.
+    """
+    from sqlalchemy import DateTime
+    from sqlmodel.sql.sqltypes import UTCDateTime
+
+    from uxlab import models  # noqa: F401  (registers the tables)
+
+    stamps = [
+        f"{table.name}.{column.name}"
+        for table in SQLModel.metadata.sorted_tables
+        for column in table.columns
+        if isinstance(column.type, DateTime | UTCDateTime)
+    ]
+    assert len(stamps) > 20
+    wrong = [
+        name
+        for name in stamps
+        if not isinstance(
+            SQLModel.metadata.tables[name.split(".")[0]].c[name.split(".")[1]].type,
+            UTCDateTime,
+        )
+    ]
+    assert wrong == []
+
+
+def test_a_naive_datetime_is_refused_not_stored(app) -> None:
+    from datetime import datetime
+
+    import pytest
+    from sqlalchemy.exc import StatementError
+
+    with Session(get_engine(app)) as session:
+        session.add(
+            Researcher(
+                email="naive@example.org",
+                password_hash="x",
+                created_at=datetime(2026, 12, 4, 12, 0),
+            )
+        )
+        with pytest.raises(StatementError, match="timezone"):
+            session.commit()
