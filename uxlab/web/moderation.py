@@ -68,7 +68,7 @@ STREAM_POLL = 0.2
 #: How often a stream re-reads its whole state anyway, in seconds, so that what
 #: no version counts (the recorder's latest page and click) still shows within
 #: a second, the read included.
-STREAM_TICK = 0.8
+STREAM_TICK = 0.7
 
 #: Keyboard shortcuts of the console, as listed on the page.
 SHORTCUTS: tuple[tuple[str, str], ...] = (
