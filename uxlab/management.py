@@ -434,8 +434,6 @@ def invite_state(invite: Invite, now: datetime | None = None) -> str:
         return "used"
     expires = invite.expires_at
     if expires is not None:
-        if expires.tzinfo is None:  # SQLite hands back naive UTC datetimes
-            expires = expires.replace(tzinfo=now.tzinfo)
         if expires <= now:
             return "expired"
     return "unused"

@@ -39,7 +39,7 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy.exc import IntegrityError
@@ -184,19 +184,15 @@ def observer(link: SessionObserver) -> Author:
     return Author("observer", link.name, observer_id=link.id)
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def _epoch_ms(moment: datetime | None) -> int | None:
-    return None if moment is None else int(_aware(moment).timestamp() * 1000)
+    return None if moment is None else int(moment.timestamp() * 1000)
 
 
 def _since(ms: ModeratedSession, moment: datetime | None) -> int | None:
     """Milliseconds from the session's start to ``moment``."""
     if moment is None or ms.started_at is None:
         return None
-    return int((_aware(moment) - _aware(ms.started_at)).total_seconds() * 1000)
+    return int((moment - ms.started_at).total_seconds() * 1000)
 
 
 def clock(ms: int | None) -> str:
@@ -1116,7 +1112,7 @@ def timeline(db: Session, ms: ModeratedSession) -> list[TimelineItem]:
 
     def at(moment: datetime | None, item: TimelineItem, order: int = 0) -> None:
         if moment is not None:
-            moments.append((_aware(moment), order, item))
+            moments.append((moment, order, item))
 
     if participant is not None:
         at(participant.consented_at, TimelineItem(0, "consent", "Consent given"))
@@ -1184,12 +1180,12 @@ def timeline(db: Session, ms: ModeratedSession) -> list[TimelineItem]:
             note.author_name,
         )
         if origin is not None:
-            at(_aware(origin) + timedelta(milliseconds=note.session_ms), item, 3)
+            at(origin + timedelta(milliseconds=note.session_ms), item, 3)
     if origin is None and moments:
         origin = min(m[0] for m in moments)
     items = []
     for moment, _rank, item in sorted(moments, key=lambda m: (m[0], m[1])):
-        offset = int((moment - _aware(origin)).total_seconds() * 1000) if origin else 0
+        offset = int((moment - origin).total_seconds() * 1000) if origin else 0
         items.append(_with_ms(item, offset))
     return items
 
@@ -1379,8 +1375,8 @@ def notes_csv(rows: Iterable[NoteRow]) -> str:
                 r.session_ms,
                 r.author,
                 r.text,
-                _aware(r.created_at).isoformat(timespec="seconds"),
-                _aware(r.updated_at).isoformat(timespec="seconds"),
+                r.created_at.isoformat(timespec="seconds"),
+                r.updated_at.isoformat(timespec="seconds"),
             )
         )
     return out.getvalue()

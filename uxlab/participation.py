@@ -27,7 +27,6 @@ import random
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -143,11 +142,6 @@ class StepPage:
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands datetimes back naive; they were stored in UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _derive(secret: str, message: str) -> str:
@@ -368,7 +362,7 @@ def enter_with_invite(
         token = _derive(secret, f"participant:{invite.id}:{invite.nonce}")
         participant = _by_token(session, token)
         if participant is None:
-            if invite.expires_at is not None and _aware(invite.expires_at) < utcnow():
+            if invite.expires_at is not None and invite.expires_at < utcnow():
                 raise LinkExpiredError("This invitation has expired.")
             _new_participant(
                 session, study, token, invite=invite, user_agent=user_agent
@@ -613,7 +607,7 @@ def _end(
 ) -> None:
     now = utcnow()
     assert attempt.started_at is not None
-    elapsed = (now - _aware(attempt.started_at)).total_seconds()
+    elapsed = (now - attempt.started_at).total_seconds()
     if outcome == Outcome.success and task.time_limit_s and elapsed > task.time_limit_s:
         outcome = Outcome.timed_out
     attempt.ended_at = now
