@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import os
 import threading
-import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from uxlab import create_app
 from uxlab.browser import launch_options
 from uxlab.db import create_schema, get_engine, make_engine
+from uxlab.migrate import upgrade
 
 DATA = Path(__file__).parent / "data"
 #: A PostgreSQL server to run the suite on instead of SQLite files.
@@ -54,6 +54,7 @@ class TestDatabases:
             self._create(_TEMPLATE, template="template0")
             schema = make_engine(self._url(_TEMPLATE))
             create_schema(schema)
+            upgrade(engine=schema)  # stamps it current, as `uxlab db upgrade` would
             schema.dispose()
 
     def _url(self, name: str) -> str:
@@ -96,31 +97,60 @@ def databases_fixture() -> Iterator[TestDatabases]:
     databases.drop_all()
 
 
-@pytest.fixture(autouse=True)
-def _close_leftover_connections() -> Iterator[None]:
-    """Close the PostgreSQL connections a test's engines left in their pools.
+class _OpenConnections:
+    """Every psycopg connection the suite's engines open, held until closed.
 
     psycopg warns about a connection garbage-collected while open, and the
-    suite turns warnings into errors; an engine a test made and dropped without
-    ``dispose()`` must not fail a later test.
+    suite turns warnings into errors. A test's engines are closed when it ends,
+    but a thread it started can still open one afterwards (a live page's stream
+    runs on for seconds after its browser is gone), and that connection would
+    then be collected, open, in the middle of some later test. Holding every
+    connection here until it is closed, at its own test's end or at the end of
+    the run, keeps that from happening.
     """
+
+    def __init__(self) -> None:
+        self.test = 0
+        self.held: list[tuple[int, Any]] = []
+
+    def track(self, dbapi_connection: Any, _record: Any) -> None:
+        if hasattr(dbapi_connection, "pgconn"):  # psycopg's, not sqlite3's
+            self.held.append((self.test, dbapi_connection))
+
+    def close(self, *, test: int | None = None) -> None:
+        kept = []
+        for owner, connection in self.held:
+            if test is None or owner == test:
+                if not connection.closed:
+                    connection.close()
+            elif not connection.closed:
+                kept.append((owner, connection))
+        self.held = kept
+
+
+_open_connections = _OpenConnections()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _hold_connections() -> Iterator[None]:
     if not ON_POSTGRES:
         yield
         return
-    opened: weakref.WeakSet[Any] = weakref.WeakSet()
-
-    def track(dbapi_connection: Any, _record: Any) -> None:
-        if hasattr(dbapi_connection, "pgconn"):  # psycopg's, not sqlite3's
-            opened.add(dbapi_connection)
-
-    event.listen(Pool, "connect", track)
+    event.listen(Pool, "connect", _open_connections.track)
     try:
         yield
     finally:
-        event.remove(Pool, "connect", track)
-        for connection in list(opened):
-            if not connection.closed:
-                connection.close()
+        event.remove(Pool, "connect", _open_connections.track)
+        _open_connections.close()
+
+
+@pytest.fixture(autouse=True)
+def _close_leftover_connections() -> Iterator[None]:
+    """Close the PostgreSQL connections a test's engines left open."""
+    _open_connections.test += 1
+    test = _open_connections.test
+    yield
+    _open_connections.close(test=test)
 
 
 @pytest.fixture(name="new_database")
