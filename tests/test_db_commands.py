@@ -176,11 +176,11 @@ def test_serve_refuses_a_shared_database_whose_schema_is_behind(
     get_engine(app).dispose()
 
 
-def _uxlab(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    """Run ``uxlab db current`` as a user would, with these settings."""
+def _uxlab(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``uxlab ARGS`` (``db current``) as a user would, with these settings."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("UXLAB_")}
     return subprocess.run(
-        [sys.executable, "-m", "uxlab", "db", "current"],
+        [sys.executable, "-m", "uxlab", *(args or ("db", "current"))],
         env={**clean, **env},
         cwd=tmp_path,
         capture_output=True,
@@ -201,6 +201,13 @@ def _closed_port() -> int:
     [
         ("postgresql+psycopg://ux:hunter2@127.0.0.1:{port}/uxlab", "127.0.0.1:{port}"),
         ("postgresql+psycopg://ux:hunter2@nosuch.invalid/uxlab", "nosuch.invalid:5432"),
+        # As hosting providers hand them out: no driver named.
+        ("postgres://ux:hunter2@127.0.0.1:{port}/uxlab", "127.0.0.1:{port}"),
+        # An unencoded "@" in the password must not be taken for the host.
+        (
+            "postgresql+psycopg://ux:hunter2@x#y@127.0.0.1:{port}/uxlab",
+            "percent-encode",
+        ),
         ("postgresql+psycopg://ux:hun:ter2@127.0.0.1:x/uxlab", "malformed"),
         ("mysql://ux:hunter2@127.0.0.1/uxlab", "SQLite or PostgreSQL"),
     ],
@@ -227,3 +234,38 @@ def test_a_shared_database_needs_an_explicit_secret_key(tmp_path: Path) -> None:
         tmp_path, UXLAB_DATABASE_URL="postgresql+psycopg://ux@127.0.0.1:1/uxlab"
     )
     assert done.returncode == 2 and "UXLAB_SECRET_KEY" in done.stderr
+
+
+def test_a_database_that_refuses_a_write_is_one_line(
+    tmp_path: Path, new_database: Callable[..., str]
+) -> None:
+    """A role without rights (or a read-only file): no traceback, exit 2."""
+    if ON_POSTGRES:
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        url = make_url(new_database(schema=False))
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("DROP ROLE IF EXISTS uxlab_reader"))
+            conn.execute(text("CREATE ROLE uxlab_reader LOGIN PASSWORD 'hunter2'"))
+        admin.dispose()
+        limited = url.set(username="uxlab_reader", password="hunter2")
+        target = limited.render_as_string(hide_password=False)
+        expected = "permission denied"
+    else:
+        path = tmp_path / "read-only.sqlite"
+        path.touch()
+        target = f"sqlite:///file:{path}?mode=ro&uri=true"
+        expected = "readonly"
+    done = _uxlab(
+        tmp_path,
+        "db",
+        "upgrade",
+        UXLAB_DATABASE_URL=target,
+        UXLAB_SECRET_KEY="a-shared-key",
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("Error: refused by the ")
+    assert expected in done.stderr and "Traceback" not in done.stderr
+    assert done.stderr.count("\n") == 1 and "hunter2" not in done.stderr

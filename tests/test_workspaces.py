@@ -289,7 +289,7 @@ def test_cli_workspaces_and_import(app: Flask, session: Session, team: Any) -> N
     )
     assert imported.exit_code == 0, imported.output
     listing = runner.invoke(args=["workspace", "list"])
-    assert "research-ops  Research ops  1 studies" in listing.output
+    assert "research-ops  Research ops  1 study\n" in listing.output
     assert "viewer  v@example.com" in listing.output
     last = runner.invoke(
         args=["workspace", "remove-member", "research-ops", "e@example.com"]

@@ -64,8 +64,31 @@ def _create_app() -> Flask:
     return app
 
 
+class _UxlabGroup(FlaskGroup):
+    """Flask's group, turning a database's refusal into one line, exit status 2.
+
+    A role without rights on the schema, a dropped table or a full disk would
+    otherwise end any command in a traceback.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from sqlalchemy.exc import DBAPIError
+
+        try:
+            return super().invoke(ctx)
+        except DBAPIError as error:
+            from flask.cli import ScriptInfo
+
+            from uxlab.db import describe_error, get_engine
+
+            url = get_engine(ctx.ensure_object(ScriptInfo).load_app()).url
+            raise _ConfigException(
+                f"refused by {describe_error(error, url)}"
+            ) from error
+
+
 @click.group(
-    cls=FlaskGroup,
+    cls=_UxlabGroup,
     create_app=_create_app,
     add_version_option=False,
     # Flask's run/shell/routes stay with `flask --app uxlab`; `uxlab serve`
@@ -154,6 +177,7 @@ def db_copy(target_url: str, replace: bool) -> None:
         target.dispose()
     click.echo(f"Copied {describe_url(source.url)} to {describe_url(target.url)}:")
     width = max(len(c.table) for c in copies)
+    click.echo(f"  {'table':<{width}}  {'source':>9}  {'target':>9}")
     for c in copies:
         click.echo(f"  {c.table:<{width}}  {c.source:>9,}  {c.target:>9,}  ok")
     click.echo(f"  {'total':<{width}}  {sum(c.source for c in copies):>9,}")
@@ -247,7 +271,8 @@ def workspace_list() -> None:
     session = get_session()
     for row in list_workspaces(session):
         kind = " (personal)" if row.personal else ""
-        click.echo(f"{row.slug}  {row.name}{kind}  {row.studies} studies")
+        studies = f"{row.studies} {'study' if row.studies == 1 else 'studies'}"
+        click.echo(f"{row.slug}  {row.name}{kind}  {studies}")
         from uxlab.workspaces import get_workspace
 
         for m in members(session, get_workspace(session, row.slug)):
@@ -489,6 +514,9 @@ def _serve_processes(
                 "preload_app": True,
                 "graceful_timeout": 10,
                 "post_fork": _after_fork,
+                # gunicorn's control socket has one default path per user, so
+                # two servers on a host would remove each other's.
+                "control_socket_disable": True,
             }
             for key, value in settings.items():
                 self.cfg.set(key, value)

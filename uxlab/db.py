@@ -32,7 +32,9 @@ __all__ = [
     "WRITE_LOCK_KEY",
     "begin_write",
     "check_connection",
+    "describe_error",
     "describe_url",
+    "normalise_url",
     "dialect_name",
     "get_engine",
     "get_session",
@@ -58,13 +60,35 @@ def dialect_name(bind: Engine | Connection | Session) -> str:
 _URL_EXAMPLE = "postgresql+psycopg://user:password@host:5432/uxlab"
 
 
+def normalise_url(url: str) -> str:
+    """Give a PostgreSQL URL without a driver (as hosts hand them out) psycopg.
+
+    >>> normalise_url("postgres://ux:pw@db.example.org/uxlab")
+    'postgresql+psycopg://ux:pw@db.example.org/uxlab'
+    >>> normalise_url("sqlite:////srv/uxlab.sqlite")
+    'sqlite:////srv/uxlab.sqlite'
+    """
+    for bare in ("postgres://", "postgresql://"):
+        if url.startswith(bare):
+            return "postgresql+psycopg://" + url.removeprefix(bare)
+    return url
+
+
 def parse_url(url: str) -> URL:
     """The parsed database URL, or a :class:`DatabaseError` that never echoes it."""
+    _, _, rest = url.partition("://")
+    if rest.split("?", 1)[0].count("@") > 1:
+        # An unencoded "@" in the password: the host would be read from it.
+        raise DatabaseError(
+            "the database URL has more than one '@': percent-encode the user name "
+            "and password ('@' is %40, '/' %2F, ':' %3A, '#' %23)"
+        )
     try:
-        parsed = make_url(url)
+        parsed = make_url(normalise_url(url))
     except (exc.ArgumentError, ValueError):
         raise DatabaseError(
             f"the database URL is malformed; expected one like {_URL_EXAMPLE} "
+            "(percent-encode special characters in the password) "
             "or sqlite:////path/to/uxlab.sqlite"
         ) from None
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
@@ -72,6 +96,15 @@ def parse_url(url: str) -> URL:
             f"uxlab runs on SQLite or PostgreSQL, not {parsed.get_backend_name()!r}"
         )
     return parsed
+
+
+def describe_error(error: exc.DBAPIError, url: URL) -> str:
+    """One line for a database's refusal: where, and its first line, no password."""
+    reason = str(error.orig or error).strip().splitlines()[0]
+    reason = reason.removeprefix("connection failed: ")
+    if url.password:
+        reason = reason.replace(str(url.password), "***")
+    return f"the {describe_url(url)}: {reason}"
 
 
 def describe_url(url: str | URL) -> str:
@@ -95,13 +128,8 @@ def check_connection(engine: Engine) -> None:
         with engine.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
     except exc.DBAPIError as error:
-        reason = str(error.orig or error).strip().splitlines()[0]
-        reason = reason.removeprefix("connection failed: ")
-        password = engine.url.password
-        if password:
-            reason = reason.replace(str(password), "***")
         raise DatabaseError(
-            f"cannot reach the {describe_url(engine.url)}: {reason}"
+            f"cannot reach {describe_error(error, engine.url)}"
         ) from None
 
 
@@ -109,7 +137,7 @@ def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets WAL, a busy timeout and explicit BEGINs."""
     if parse_url(url).get_backend_name() == "postgresql":
         return create_engine(
-            url,
+            normalise_url(url),
             pool_pre_ping=True,
             pool_size=10,
             max_overflow=20,
