@@ -8,7 +8,7 @@ UXLAB := $(VENV)/bin/uxlab
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help install demo serve test test-fast test-browser test-postgres check fmt bench chromium clean
+.PHONY: help install demo serve test test-fast test-browser test-postgres check fmt bench chromium redis clean
 
 help:
 	@echo "make demo    create the virtualenv, seed a demo study and serve it on http://127.0.0.1:5000"
@@ -36,6 +36,17 @@ chromium: $(STAMP)
 	  $(PY) -m playwright install chromium; \
 	fi
 
+# Redis, for the test that keeps rate-limit counters there (it is skipped when
+# no redis-server can be had).
+redis:
+	@if command -v redis-server >/dev/null 2>&1; then \
+	  echo "redis-server: $$(command -v redis-server)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	else \
+	  echo "redis-server: not installed; the Redis rate-limit test will be skipped"; \
+	fi
+
 demo: $(STAMP)
 	$(UXLAB) demo
 	$(UXLAB) serve --host 127.0.0.1 --port 5000
@@ -43,12 +54,12 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(UXLAB) serve
 
-test: $(STAMP) chromium
+test: $(STAMP) chromium redis
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The same suite on a PostgreSQL server that .ci/with-postgres starts on a free
 # port and removes afterwards (installing Debian's postgresql when missing).
-test-postgres: $(STAMP) chromium
+test-postgres: $(STAMP) chromium redis
 	.ci/with-postgres $(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
