@@ -390,8 +390,10 @@ def test_a_batch_sent_to_two_processes_at_once_is_stored_once(
         for n, batch in enumerate(batches[token]):
             turns.wait(timeout=30)
             try:
+                # The second sends the events in the other order: writes that
+                # took their ids' row locks in the order sent would deadlock.
                 outcome = recorder.ingest_many(
-                    engines[k], [recorder.Batch(token, batch)]
+                    engines[k], [recorder.Batch(token, batch[:: 1 - 2 * k])]
                 )
                 results[token, n, k] = outcome[0]
             except BaseException as exc:  # pragma: no cover - reported below
@@ -420,6 +422,110 @@ def test_a_batch_sent_to_two_processes_at_once_is_stored_once(
         total = session.exec(select(func.count()).select_from(Event)).one()
         distinct = session.exec(select(func.count(func.distinct(Event.event_id)))).one()
     assert total == distinct == 6 * 4 * 50
+
+
+def test_an_id_stored_meanwhile_is_settled_by_the_attempt_that_holds_it(
+    app: Any, database_url: str
+) -> None:
+    """Another process stores two of a batch's ids while this write waits for it.
+
+    The one stored for the same attempt is acknowledged as a duplicate, the one
+    stored for another attempt is rejected, and the rest of the batch is stored.
+    """
+    from uxlab.db import begin_write, get_engine, make_engine
+
+    engine = get_engine(app)
+    with Session(engine, expire_on_commit=False) as session:
+        a, b = seed(session, participants=2)
+    mine, theirs, new = event(seq=1), event(seq=2), event(seq=3)
+    other = make_engine(database_url)
+    outcome: list[Any] = []
+    with Session(other) as held:
+        if dialect_name(held) == "sqlite":
+            begin_write(held)  # the write lock, as another process's write
+        for raw, s in ((mine, a), (theirs, b)):
+            held.add(
+                Event(
+                    event_id=raw["id"],
+                    participant_id=s.participant.id,  # type: ignore[arg-type]
+                    attempt_id=s.attempts["cart"].id,
+                    type="click",
+                    seq=raw["seq"],
+                )
+            )
+        held.flush()
+        writer = threading.Thread(
+            target=lambda: outcome.append(
+                recorder.ingest_many(
+                    engine, [recorder.Batch(a.tokens["cart"], [new, theirs, mine])]
+                )[0]
+            )
+        )
+        writer.start()
+        if dialect_name(held) == "postgresql":
+            # The write now waits for this transaction's rows (on SQLite it
+            # waits for the write lock, to begin).
+            waiting = 0
+            for _ in range(200):
+                waiting = (
+                    held.connection()
+                    .exec_driver_sql("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                    .scalar_one()
+                )
+                if waiting:
+                    break
+                writer.join(timeout=0.05)
+            assert waiting
+        held.commit()
+    writer.join(timeout=30)
+    other.dispose()
+
+    [result] = outcome
+    assert isinstance(result, recorder.IngestResult)
+    assert (result.stored, result.duplicates) == (1, 1)
+    assert result.acked == [new["id"], mine["id"]]
+    assert [(r.id, r.reason) for r in result.rejected] == [
+        (theirs["id"], "id_conflict")
+    ]
+    with Session(engine) as session:
+        for raw, s in ((mine, a), (theirs, b), (new, a)):
+            row = session.exec(select(Event).where(Event.event_id == raw["id"])).one()
+            assert row.attempt_id == s.attempts["cart"].id
+
+
+def test_stored_events_read_back_as_sent(session: Session) -> None:
+    """Text that needs escaping, nested data and a missing client time."""
+    s = seed(session)[0]
+    odd = 'http://shop.example.com/a "b"\\c\n\td?q=\u00e9&x=\U0001f600<\x01>'
+    data: dict[str, Any] = {
+        "text": 'quote " backslash \\ newline \n tab \t nul-free \x7f \u2028',
+        "nested": {"list": [1, 2.5, -3e-7, None, True, "\u00e9\U0001f600"]},
+        "selector": "main > a[href='/x']",
+        "empty": {},
+    }
+    events = [
+        event(seq=1, url=odd, data=data),
+        event(seq=0, ts=None, url="", data={}),
+        event(seq=2**31 - 1, data=None),
+    ]
+    result = recorder.ingest(session, s.tokens["cart"], events)
+    assert result.stored == 3 and not result.rejected
+    rows = {
+        row.event_id: row
+        for row in session.exec(
+            select(Event).where(col(Event.event_id).in_([e["id"] for e in events]))
+        )
+    }
+    for raw in events:
+        row = rows[raw["id"]]
+        assert (row.url, row.seq, row.type) == (raw["url"], raw["seq"], raw["type"])
+        assert row.payload == (raw["data"] or {})
+        assert row.participant_id == s.participant.id
+        if raw["ts"] is None:
+            assert row.client_ts is None
+        else:
+            assert row.client_ts is not None
+            assert recorder._aware(row.client_ts).timestamp() == raw["ts"] / 1000
 
 
 def test_batches_written_together_each_get_their_own_outcome(

@@ -8,13 +8,15 @@ CONFLICT (event_id) DO NOTHING RETURNING event_id``, and an id the insert skippe
 is looked up: stored before for the same attempt, it is acknowledged again and
 counted as a duplicate absorbed; stored for another, the event is rejected.
 
-The same statements run on SQLite and PostgreSQL; only the locking differs.
+SQLite and PostgreSQL differ in locking and in how a write's rows are sent.
 SQLite allows one writer, so a batch's transaction starts as a write
-(:func:`uxlab.db.begin_write`, ``BEGIN IMMEDIATE``). PostgreSQL writes rows
-side by side: there the unique index settles two processes storing the same id
-(the second waits for the first to commit, then skips it), and only a batch
-that may end its attempt, a read-then-write of the attempt and its participant,
-takes the write lock every other read-then-write takes.
+(:func:`uxlab.db.begin_write`, ``BEGIN IMMEDIATE``), looks up which ids are
+stored, and inserts the others. PostgreSQL writes rows side by side: there the
+unique index settles two processes storing the same id (the second waits for
+the first to commit, then skips it), all the rows of a write go in one
+statement and only the ids it skipped are looked up, and only a batch that may
+end its attempt, a read-then-write of the attempt and its participant, takes
+the write lock every other read-then-write takes.
 
 Events are bound to the attempt the URL's token names; any participant,
 attempt, study or task id an event carries must be that attempt's own or the
@@ -452,12 +454,11 @@ def _contexts(
     """The context of each hashed token, or the error its batch gets, in one query."""
     wanted = list(dict.fromkeys(token_hashes))
     found: dict[str, _Context | UxlabError] = {}
-    for size, keys in _sized(wanted):
-        for row in _prepared(conn, "contexts", size).rows(conn, keys):
-            try:
-                found[row[13]] = _context_of(row)
-            except UxlabError as exc:
-                found[row[13]] = exc
+    for row in _lookup(conn, "contexts", wanted):
+        try:
+            found[row[13]] = _context_of(row)
+        except UxlabError as exc:
+            found[row[13]] = exc
     for key in wanted:
         if key not in found:
             found[key] = TokenError("This recording link is not valid.")
@@ -821,8 +822,9 @@ def _prepared(conn: Connection, name: str, size: int = 1) -> _Prepared:
     return found
 
 
-#: How many values one statement of a list lookup takes: longer lists are
-#: padded up to one of these sizes, so lookups share a few dozen statements.
+#: How many values one statement of a list lookup takes on SQLite: longer
+#: lists are padded up to one of these sizes, so lookups share a few dozen
+#: statements.
 _SIZES = (*range(1, 65), 128, 256, 512, 1024)
 _KEY_NAMES = tuple(f"k{i}" for i in range(_SIZES[-1]))
 
@@ -837,18 +839,41 @@ def _sized(values: Sequence[str]) -> Iterator[tuple[int, dict[str, str]]]:
         yield size, dict(zip(_KEY_NAMES, padded, strict=False))
 
 
-def _in(size: int) -> str:
-    return ", ".join(f":k{i}" for i in range(size))
+def _lookup(conn: Connection, name: str, values: Sequence[str]) -> list[Sequence[Any]]:
+    """The rows lookup ``name`` finds for ``values``.
+
+    PostgreSQL takes the list as one array parameter: one statement, prepared
+    once, whatever its length. SQLite has no arrays; there the list is padded
+    to one of a few sizes.
+    """
+    if not values:
+        return []
+    if conn.dialect.name == "postgresql":
+        return _prepared(conn, name).rows(conn, {"keys": list(values)})
+    return [
+        row
+        for size, keys in _sized(values)
+        for row in _prepared(conn, name, size).rows(conn, keys)
+    ]
+
+
+def _in(dialect: Dialect, column: str, size: int) -> str:
+    """``column`` is one of the lookup's values, in the dialect's spelling."""
+    if dialect.name == "postgresql":
+        return f"{column} = ANY(CAST(:keys AS VARCHAR[]))"
+    return f"{column} IN ({', '.join(f':k{i}' for i in range(size))})"
 
 
 def _context_lookup(dialect: Dialect, size: int) -> _Prepared:
-    where = f"token_hash IN ({_in(size)})"
+    where = _in(dialect, "token_hash", size)
     return _Prepared.of(text(_CONTEXT_SQL.format(where=where)), dialect)
 
 
 def _owner_lookup(dialect: Dialect, size: int) -> _Prepared:
-    sql = f"SELECT event_id, attempt_id FROM event WHERE event_id IN ({_in(size)})"
-    return _Prepared.of(text(sql), dialect)
+    where = _in(dialect, "event_id", size)
+    return _Prepared.of(
+        text(f"SELECT event_id, attempt_id FROM event WHERE {where}"), dialect
+    )
 
 
 def _event_insert(dialect: Dialect, _size: int) -> _Prepared:
@@ -878,10 +903,35 @@ def _count_update(dialect: Dialect, _size: int) -> _Prepared:
     return _Prepared.of(statement, dialect)
 
 
+#: PostgreSQL's insert of a whole write: one statement whatever the number of
+#: rows, given as one JSON array. psycopg adapts a list parameter in Python,
+#: escaping each item; one string goes to the server as it is, and the JSON
+#: encoding of each event's data is already made. It answers with the ids it
+#: stored; any other was stored before, or by a transaction that committed
+#: while this one waited for it.
+_STORE_SQL = """
+INSERT INTO event (event_id, participant_id, attempt_id, type, seq, client_ts,
+                   received_at, url, payload)
+SELECT e.event_id, e.participant_id, e.attempt_id, e.type, e.seq, e.client_ts,
+       CAST(:received_at AS TIMESTAMPTZ), e.url, e.payload
+FROM json_to_recordset(CAST(:events AS JSON))
+     AS e(event_id VARCHAR, participant_id INTEGER, attempt_id INTEGER,
+          type VARCHAR, seq INTEGER, client_ts TIMESTAMPTZ, url VARCHAR,
+          payload JSON)
+ON CONFLICT (event_id) DO NOTHING
+RETURNING event_id
+"""
+
+
+def _event_store(dialect: Dialect, _size: int) -> _Prepared:
+    return _Prepared.of(text(_STORE_SQL), dialect)
+
+
 _STATEMENTS: dict[str, Callable[[Dialect, int], _Prepared]] = {
     "contexts": _context_lookup,
     "owners": _owner_lookup,
     "insert": _event_insert,
+    "store": _event_store,
     "count": _count_update,
 }
 
@@ -900,11 +950,10 @@ _EVENT_KEYS = (
 
 def _owners(conn: Connection, event_ids: Sequence[str]) -> dict[str, int]:
     """The attempt each of ``event_ids`` already stored belongs to."""
-    owners: dict[str, int] = {}
-    for size, keys in _sized(event_ids):
-        for event_id, attempt_id in _prepared(conn, "owners", size).rows(conn, keys):
-            owners[event_id] = attempt_id
-    return owners
+    return {
+        event_id: attempt_id
+        for event_id, attempt_id in _lookup(conn, "owners", event_ids)
+    }
 
 
 def _row(ctx: _Context, event: _Valid, received: datetime) -> dict[str, Any]:
@@ -923,16 +972,15 @@ def _row(ctx: _Context, event: _Valid, received: datetime) -> dict[str, Any]:
 
 
 class _Raced(Exception):
-    """Another transaction stored an id between the lookup and the insert."""
+    """An id the insert skipped was gone when looked up, or stored meanwhile."""
 
 
 def _insert(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows``, whose ids the lookup just found not stored.
+    """Insert ``rows``, whose ids the lookup just found not stored (SQLite).
 
-    On SQLite the write lock held since the lookup means none can be stored
-    now. On PostgreSQL another process may have stored one since: the insert
-    skips it (waiting for that process to commit if it has not), and as the
-    rows stored then fall short, the write is rolled back and done again.
+    The write lock held since the lookup means none can be stored now; should
+    one be, the rows stored fall short and the write is rolled back and done
+    again.
     """
     insert = _prepared(conn, "insert")
     # One receipt time for every row, put in the driver's form once.
@@ -942,6 +990,46 @@ def _insert(conn: Connection, rows: list[dict[str, Any]]) -> None:
     stored = insert.run_many(conn, rows, processed=("received_at",))
     if stored != len(rows):
         raise _Raced(f"{len(rows) - stored} of {len(rows)} ids were stored meanwhile")
+
+
+def _store(
+    conn: Connection,
+    claims: Mapping[str, tuple[_Context, _Valid]],
+    received: datetime,
+) -> dict[str, int]:
+    """Insert every claimed event not stored yet (PostgreSQL); owners of the rest.
+
+    One statement stores the write, and only the ids it skipped, rare (a
+    resend, a beacon racing a retry), are looked up: the owner of each, an
+    attempt. The insert waits for a transaction storing one of the ids to end,
+    and the lookup after it, with a snapshot of its own, sees what that one
+    committed. Rows go in in order of id, so two writes sharing ids wait for
+    each other in one order and never deadlock.
+    """
+    ordered = sorted(claims)
+    encode = _PAYLOAD_JSON.encode
+    rows = []
+    for event_id in ordered:
+        ctx, event = claims[event_id]
+        ts = "null" if event.ts is None else f'"{event.ts.isoformat()}"'
+        rows.append(
+            f'{{"event_id":{encode(event_id)},'
+            f'"participant_id":{ctx.participant_id:d},'
+            f'"attempt_id":{ctx.attempt_id:d},"type":{encode(event.type)},'
+            f'"seq":{event.seq:d},"client_ts":{ts},"url":{encode(event.url)},'
+            f'"payload":{event.payload}}}'
+        )
+    found = _prepared(conn, "store").rows(
+        conn, {"received_at": received, "events": f"[{','.join(rows)}]"}
+    )
+    stored = {row[0] for row in found}
+    if len(stored) == len(ordered):
+        return {}
+    skipped = [event_id for event_id in ordered if event_id not in stored]
+    owners = _owners(conn, skipped)
+    if len(owners) != len(skipped):  # pragma: no cover - deleted meanwhile
+        raise _Raced(f"{len(skipped) - len(owners)} skipped ids are gone")
+    return owners
 
 
 def _sort_out(
@@ -1215,15 +1303,22 @@ def _write_once(
             for event_id, event in unique.items():
                 claims.setdefault(event_id, (ctx, event))
             sorted_out.append((i, ctx, unique, repeats, rejected))
-        owners = _owners(conn, list(claims)) if claims else {}
         received = now.astimezone(UTC)
-        rows = [
-            _row(ctx, event, received)
-            for event_id, (ctx, event) in claims.items()
-            if event_id not in owners
-        ]
-        if rows:
-            _insert(conn, rows)
+        if not claims:
+            owners = {}
+        elif single_writer:
+            # Under SQLite's write lock nothing is stored meanwhile: the ids
+            # looked up first are all there will be.
+            owners = _owners(conn, list(claims))
+            rows = [
+                _row(ctx, event, received)
+                for event_id, (ctx, event) in claims.items()
+                if event_id not in owners
+            ]
+            if rows:
+                _insert(conn, rows)
+        else:
+            owners = _store(conn, claims, received)
 
         # An attempt two batches share is ended once, by the first.
         ended: dict[int, TaskAttempt | None] = {}
