@@ -332,6 +332,14 @@ def stored_ids(url: str) -> tuple[int, set[str]]:
     return len(ids), set(ids)
 
 
+def load_average() -> str:
+    """The machine's load averages over 1, 5 and 15 minutes, or "n/a"."""
+    try:
+        return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
 def kill_one(server: subprocess.Popen[bytes], at: float, killed: list[int]) -> None:
     """At ``at`` (monotonic), SIGKILL one of the server's worker processes."""
     time.sleep(max(0.0, at - time.monotonic()))
@@ -379,6 +387,7 @@ def main() -> int:
         help="SIGKILL one app process half-way through (gunicorn starts another)",
     )
     args = parser.parse_args()
+    load_before = load_average()
     on_postgres = args.database == "postgresql"
     processes = args.processes or (2 if on_postgres else 1)
     if args.kill_one and processes < 2:
@@ -481,6 +490,8 @@ def main() -> int:
         f"{args.database}, participants {args.participants}, batches of "
         f"{args.batch}, {offered}, {done:.1f} s sending, {server_kind}"
     )
+    # The machine is shared: other work on it moves every figure below.
+    print(f"load average {load_before} before, {load_average()} after (1, 5, 15 min)")
     if args.kill_one:
         print(
             f"killed       app process {killed[0] if killed else 'none'} with "
