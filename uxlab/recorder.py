@@ -905,19 +905,20 @@ def _count_update(dialect: Dialect, _size: int) -> _Prepared:
 
 #: PostgreSQL's insert of a whole write: one statement whatever the number of
 #: rows, given as one JSON array. psycopg adapts a list parameter in Python,
-#: escaping each item; one string goes to the server as it is, and the JSON
-#: encoding of each event's data is already made. It answers with the ids it
-#: stored; any other was stored before, or by a transaction that committed
-#: while this one waited for it.
+#: escaping each item; one string goes to the server as it is. Each event's
+#: data goes in as the text of its JSON, a string in the array: as a nested
+#: value, any ``\u0000`` in it would fail the whole array, where the ``json``
+#: type stores it. It answers with the ids it stored; any other was stored
+#: before, or by a transaction that committed while this one waited for it.
 _STORE_SQL = """
 INSERT INTO event (event_id, participant_id, attempt_id, type, seq, client_ts,
                    received_at, url, payload)
 SELECT e.event_id, e.participant_id, e.attempt_id, e.type, e.seq, e.client_ts,
-       CAST(:received_at AS TIMESTAMPTZ), e.url, e.payload
+       CAST(:received_at AS TIMESTAMPTZ), e.url, CAST(e.payload AS JSON)
 FROM json_to_recordset(CAST(:events AS JSON))
      AS e(event_id VARCHAR, participant_id INTEGER, attempt_id INTEGER,
           type VARCHAR, seq INTEGER, client_ts TIMESTAMPTZ, url VARCHAR,
-          payload JSON)
+          payload TEXT)
 ON CONFLICT (event_id) DO NOTHING
 RETURNING event_id
 """
@@ -1017,7 +1018,7 @@ def _store(
             f'"participant_id":{ctx.participant_id:d},'
             f'"attempt_id":{ctx.attempt_id:d},"type":{encode(event.type)},'
             f'"seq":{event.seq:d},"client_ts":{ts},"url":{encode(event.url)},'
-            f'"payload":{event.payload}}}'
+            f'"payload":{encode(event.payload)}}}'
         )
     found = _prepared(conn, "store").rows(
         conn, {"received_at": received, "events": f"[{','.join(rows)}]"}
