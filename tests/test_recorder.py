@@ -179,6 +179,8 @@ def test_one_malformed_event_costs_only_itself(session: Session) -> None:
         ({"data": {"selector": "div " * 2600}}, "too_large"),
         ({"data": {"blob": ["x" * 1000] * 10}}, "too_large"),
         ({"data": {"text": "caf\udce9"}}, "invalid_utf8"),
+        ({"data": {"x": float("nan")}}, "bad_data"),
+        ({"data": {"x": [float("-inf")]}}, "bad_data"),
         ({"keys": "hunter2"}, "unknown_field"),
     ],
 )
@@ -201,6 +203,19 @@ def test_invalid_utf8_bytes_reject_only_their_event() -> None:
     assert not isinstance(checked[0], recorder.Rejected)
     assert isinstance(checked[1], recorder.Rejected)
     assert checked[1].reason == "invalid_utf8"
+
+
+def test_nan_in_data_rejects_only_its_event(session: Session) -> None:
+    """Python's parser reads NaN, which JSON and PostgreSQL's json type have not."""
+    s = seed(session)[0]
+    good = event(seq=1)
+    body = (
+        b'{"events": [' + json.dumps(good).encode() + b', {"id": "abcdefgh-12", '
+        b'"seq": 2, "type": "click", "data": {"x": NaN}}]}'
+    )
+    result = recorder.ingest(session, s.tokens["cart"], recorder.parse_batch(body))
+    assert result.acked == [good["id"]]
+    assert [(r.id, r.reason) for r in result.rejected] == [("abcdefgh-12", "bad_data")]
 
 
 def test_spoofed_ids_are_rejected_and_other_data_untouched(session: Session) -> None:

@@ -336,8 +336,12 @@ def _ts(raw: Any) -> datetime | None:
 
 
 #: Encodes event data for storage; one instance, as ``json.dumps`` with options
-#: builds a new encoder on every call.
-_PAYLOAD_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+#: builds a new encoder on every call. ``NaN`` and ``Infinity``, which Python's
+#: parser reads but JSON has not, are refused: PostgreSQL's json type would
+#: refuse them too, failing the batch on every resend.
+_PAYLOAD_JSON = json.JSONEncoder(
+    separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
 
 
 def validate_event(raw: Any, index: int = 0) -> _Valid | Rejected:
@@ -397,7 +401,7 @@ def validate_event(raw: Any, index: int = 0) -> _Valid | Rejected:
         size = len(payload.encode("utf-8"))
     except UnicodeEncodeError:
         return reject("invalid_utf8", "The event holds text that is not UTF-8.")
-    except (TypeError, ValueError, RecursionError):  # pragma: no cover - from JSON
+    except (TypeError, ValueError, RecursionError):  # NaN; the rest from JSON
         return reject("bad_data", "data cannot be stored as JSON.")
     if size > MAX_DATA_BYTES:
         return reject("too_large", f"data is {size} bytes; at most {MAX_DATA_BYTES}.")
