@@ -163,6 +163,16 @@ def test_one_malformed_event_costs_only_itself(session: Session) -> None:
     assert count(session, bad["id"]) == 0
 
 
+def test_a_nul_in_a_url_costs_only_its_event(session: Session) -> None:
+    """PostgreSQL text cannot hold NUL: the event is refused, the rest stored."""
+    s = seed(session)[0]
+    good = [event(seq=i) for i in range(3)]
+    bad = event(seq=3, url="https://shop.example.com/cart\x00.html")
+    result = recorder.ingest(session, s.tokens["cart"], [*good, bad])
+    assert result.stored == 3
+    assert [(r.id, r.reason) for r in result.rejected] == [(bad["id"], "bad_url")]
+
+
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
@@ -174,6 +184,7 @@ def test_one_malformed_event_costs_only_itself(session: Session) -> None:
         ({"ts": "yesterday"}, "bad_ts"),
         ({"ts": 1e20}, "bad_ts"),
         ({"url": 5}, "bad_url"),
+        ({"url": "https://shop.example.com/\x00"}, "bad_url"),
         ({"url": "x" * 2001}, "too_large"),
         ({"data": [1]}, "bad_data"),
         ({"data": {"selector": "div " * 2600}}, "too_large"),

@@ -382,6 +382,8 @@ def validate_event(raw: Any, index: int = 0) -> _Valid | Rejected:
         return reject("bad_url", "url must be a string.")
     if len(url) > MAX_URL:
         return reject("too_large", f"url is longer than {MAX_URL} characters.")
+    if "\x00" in url:  # no URL has one, and PostgreSQL text cannot hold it
+        return reject("bad_url", "url cannot contain a NUL character.")
     data = raw.get("data", {})
     if data is None:
         data = {}

@@ -31,6 +31,40 @@ def _error_response(status: int, code: str, message: str) -> tuple[Any, int]:
     return render_template(template, status=status, code=code, message=message), status
 
 
+def _holds_nul(value: Any) -> bool:
+    """Whether a request value (or anything nested in a JSON body) has a NUL."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+def _refuse_nul() -> tuple[Any, int] | None:
+    """Refuse a request whose path, query, form or JSON holds a NUL character.
+
+    No text uxlab keeps may contain one (PostgreSQL's text cannot), and no
+    browser sends one from a form: it can only be a crafted request.
+    """
+    values: list[Any] = [
+        request.path,
+        *request.args.listvalues(),
+        *request.form.listvalues(),
+    ]
+    if request.is_json:
+        values.append(request.get_json(silent=True))
+    if any(_holds_nul(v) for v in values):
+        return _error_response(
+            400,
+            "nul_character",
+            "The request holds a NUL character (\\0), which no address or text "
+            "field may contain.",
+        )
+    return None
+
+
 def init_app(app: Flask) -> None:
     """Register CSRF protection, login, blueprints and error handlers."""
     from uxlab.web import (
@@ -45,6 +79,8 @@ def init_app(app: Flask) -> None:
         workspaces,
     )
 
+    # Before CSRF protection and login, which read the form and the database.
+    app.before_request(_refuse_nul)
     csrf.init_app(app)
     auth.init_app(app)
     app.register_blueprint(auth.bp)
