@@ -403,3 +403,49 @@ def test_element_success_is_not_a_first_click_target(session: Session) -> None:
     assert report.first_click is None and report.split is None
     task.settings = {"first_click_selector": ["p > button"]}
     assert clicks.task_clicks(session, task).first_click is not None
+
+
+def test_counts_on_the_clicks_page_say_what_they_count(
+    client: FlaskClient, session: Session
+) -> None:
+    """One successful attempt with a page view but no clicks, and a shortest path
+    of three pages set in the study file: the page says one attempt and no
+    clicks, and gives no lostness above Smith's supremum for a recording that
+    lacks page views."""
+    seeded = seed(session, participants=1, email="counts@example.org")
+    attempt = seeded[0].attempts["cart"]
+    attempt.outcome = Outcome.success
+    session.add(attempt)
+    session.add(
+        _event(attempt, "page_view", 1, {}, "http://shop.example.com/index.html")
+    )
+    task = session.get(Task, attempt.task_id)
+    assert task is not None
+    task.settings = {**task.settings, "shortest_path": 3}
+    session.add(task)
+    session.commit()
+
+    report = clicks.task_clicks(session, task)
+    assert report.paths == [(("/index.html",), 1)]
+    assert report.clicks == 0 and report.participants == 0
+    assert report.attempts[0].lostness is None
+    assert report.mean_lostness is None
+
+    from werkzeug.security import generate_password_hash
+
+    from uxlab.models import Researcher
+
+    owner = session.get(Researcher, seeded[0].study.researcher_id)
+    assert owner is not None
+    owner.password_hash = generate_password_hash("long-enough-password")
+    session.add(owner)
+    session.commit()
+    client.post(
+        "/login",
+        data={"email": "counts@example.org", "password": "long-enough-password"},
+    )
+    html = client.get(f"/studies/{seeded[0].study.slug}/clicks").get_data(as_text=True)
+    assert "1 attempt recorded; 0 clicks, by 0 participants who clicked" in html
+    assert "mean over 0 of 1 successful attempt)" in html
+    assert "2.00" not in html
+    assert "has page views missing from its recording" in html

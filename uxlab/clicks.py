@@ -373,7 +373,10 @@ def task_clicks(session: Session, task: Task) -> TaskClicks:
     for attempt_id, (attempt, code) in attempts.items():
         path = paths[attempt_id]
         value = None
-        if path and report.shortest_path:
+        # Fewer different pages than the shortest path means page views are
+        # missing (or the study file's shortest path is wrong): Smith's formula
+        # would give a value above its own supremum, so none is given.
+        if path and report.shortest_path and len(set(path)) >= report.shortest_path:
             value = path_lostness(path, report.shortest_path)
             if succeeded[attempt_id]:
                 lost.append(value)
