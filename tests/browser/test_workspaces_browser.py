@@ -353,3 +353,45 @@ def test_switcher_list_and_button_share_one_line(
         assert studies is not None
         middle = studies["y"] + studies["height"] / 2
         assert select["y"] <= middle <= select["y"] + select["height"]
+
+
+def switcher_shows(page: Page) -> str:
+    """The text of the switcher's selected option."""
+    text: str = page.locator("#workspace-switch option:checked").inner_text()
+    return text
+
+
+def test_pages_of_a_shared_workspace_make_it_the_current_one(
+    page: Page, live_server: LiveServer, team: Team
+) -> None:
+    log_in(page, live_server, VIEWER)
+    assert switcher_shows(page) == "Victor (personal) · owner"
+    slug = team.team_study.slug
+    # Opened from a link, without touching the switcher.
+    page.goto(f"{live_server.url}/studies/{slug}")
+    expect(
+        page.get_by_text("You are a viewer in this study's workspace")
+    ).to_be_visible()
+    assert switcher_shows(page) == "Checkout team · viewer"
+    page.get_by_role("link", name="Studies", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Studies in Checkout team"
+    )
+
+    page.get_by_label("Workspace", exact=True).select_option(
+        label="Victor (personal) · owner"
+    )
+    page.get_by_role("button", name="Switch").click()
+    page.goto(f"{live_server.url}/workspaces/{team.workspace.slug}/members")
+    assert switcher_shows(page) == "Checkout team · viewer"
+
+    page.get_by_label("Workspace", exact=True).select_option(
+        label="Victor (personal) · owner"
+    )
+    page.get_by_role("button", name="Switch").click()
+    response = page.goto(f"{live_server.url}/studies/{slug}/export.zip")
+    assert response is not None and response.status == 403
+    expect(page.get_by_text("you are a viewer there")).to_be_visible()
+    assert switcher_shows(page) == "Checkout team · viewer"
+    page.get_by_role("link", name="Compare", exact=True).click()
+    assert switcher_shows(page) == "Checkout team · viewer"

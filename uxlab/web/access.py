@@ -12,6 +12,10 @@ The check runs before the view, so a refusal reads and writes nothing:
 - any other route against the current workspace (kept in the session cookie,
   by default the researcher's personal one).
 
+Opening a page of a study or a workspace the researcher belongs to makes that
+workspace the current one (even when the page refuses them), so the switcher,
+the study list, Compare and Plan follow the page they came from.
+
 The role table itself is :data:`uxlab.workspaces.roles.NEEDS`.
 """
 
@@ -57,15 +61,24 @@ def requires(permission: Permission) -> Callable[[View], View]:
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             db = get_session()
             researcher = current_researcher_id()
-            if "slug" in kwargs:
-                g.study, g.role = workspaces.study_access(
-                    db, kwargs["slug"], researcher, permission
-                )
-            elif "workspace" in kwargs:
-                g.workspace, g.role = workspaces.member_workspace(
-                    db, kwargs["workspace"], researcher, permission
-                )
-            else:
+            try:
+                if "slug" in kwargs:
+                    g.study, g.role = workspaces.study_access(
+                        db, kwargs["slug"], researcher, permission
+                    )
+                    home = db.get(Workspace, g.study.workspace_id)
+                    assert home is not None
+                    _make_current(home, g.role)
+                elif "workspace" in kwargs:
+                    g.workspace, g.role = workspaces.member_workspace(
+                        db, kwargs["workspace"], researcher, permission
+                    )
+                    _make_current(g.workspace, g.role)
+            except PermissionDeniedError as exc:
+                # A member refused here is still on a page of that workspace.
+                _make_current(exc.workspace, exc.role)
+                raise
+            if "slug" not in kwargs and "workspace" not in kwargs:
                 workspace, role = current_workspace()
                 if not workspaces.allows(role, permission):
                     raise PermissionDeniedError(permission, role, workspace)
@@ -76,6 +89,13 @@ def requires(permission: Permission) -> Callable[[View], View]:
         return wrapped
 
     return decorate
+
+
+def _make_current(workspace: Workspace, role: WorkspaceRole) -> None:
+    """Make the workspace of the page being opened the current one."""
+    if session.get(_KEY) != workspace.slug:
+        session[_KEY] = workspace.slug
+    g.current_workspace = (workspace, role)
 
 
 def permission_of(view: View) -> Permission | None:

@@ -89,6 +89,7 @@ class PermissionDeniedError(UxlabError):
         self.permission = permission
         self.needed = NEEDS[permission]
         self.role = role
+        self.workspace = workspace
         super().__init__(
             f"{_DOING[permission]} needs the {self.needed} role: only "
             f"{_roles_from(self.needed)} of workspace “{workspace.name}” can do "
