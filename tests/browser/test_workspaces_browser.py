@@ -395,3 +395,25 @@ def test_pages_of_a_shared_workspace_make_it_the_current_one(
     assert switcher_shows(page) == "Checkout team · viewer"
     page.get_by_role("link", name="Compare", exact=True).click()
     assert switcher_shows(page) == "Checkout team · viewer"
+
+
+def test_switch_button_looks_the_same_on_every_page(
+    page: Page, live_server: LiveServer, team: Team
+) -> None:
+    log_in(page, live_server, VIEWER)
+    slug = team.team_study.slug
+    looks = {}
+    for path in (
+        "/",
+        f"/workspaces/{team.workspace.slug}/members",
+        "/compare",
+        "/plan",
+        f"/studies/{slug}/export.zip",
+    ):
+        page.goto(live_server.url + path)
+        button = page.get_by_role("button", name="Switch")
+        box = button.bounding_box()
+        assert box is not None
+        size = button.evaluate("(b) => getComputedStyle(b).fontSize")
+        looks[path] = (size, round(box["height"]), round(box["width"]))
+    assert len(set(looks.values())) == 1, looks
