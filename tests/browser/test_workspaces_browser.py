@@ -417,3 +417,29 @@ def test_switch_button_looks_the_same_on_every_page(
         size = button.evaluate("(b) => getComputedStyle(b).fontSize")
         looks[path] = (size, round(box["height"]), round(box["width"]))
     assert len(set(looks.values())) == 1, looks
+
+
+def test_compare_without_studies_says_what_it_needs(
+    page: Page, live_server: LiveServer, team: Team, session: Session
+) -> None:
+    empty = create_workspace(session, "Empty team", owner_email=OWNER)
+    owner = session.exec(select(Workspace).where(Workspace.slug == empty.slug)).one()
+    from uxlab.models import Researcher
+
+    olivia = session.exec(select(Researcher).where(Researcher.email == OWNER)).one()
+    add_member(session, owner, VIEWER, WorkspaceRole.viewer, by=olivia.id)
+    log_in(page, live_server, VIEWER)
+    # Victor's personal workspace has no studies; he owns it.
+    page.get_by_role("link", name="Compare", exact=True).click()
+    expect(page.get_by_role("heading", name="Nothing to compare yet")).to_be_visible()
+    expect(page.get_by_text("Compare needs two studies")).to_be_visible()
+    expect(page.get_by_role("button", name="Compare studies")).to_have_count(0)
+    expect(page.get_by_role("combobox", name="Design A (baseline)")).to_have_count(0)
+    page.get_by_role("link", name="Create or import a study").click()
+    expect(page).to_have_url(f"{live_server.url}/studies/new")
+    # A viewer is told who can add one, not offered a link that would refuse.
+    page.goto(f"{live_server.url}/workspaces/{empty.slug}/members")
+    page.get_by_role("link", name="Compare", exact=True).click()
+    expect(page.get_by_role("heading", name="Nothing to compare yet")).to_be_visible()
+    expect(page.get_by_role("link", name="Create or import a study")).to_have_count(0)
+    expect(page.get_by_text("Editors and owners of this workspace")).to_be_visible()
