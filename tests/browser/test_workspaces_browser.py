@@ -443,3 +443,16 @@ def test_compare_without_studies_says_what_it_needs(
     expect(page.get_by_role("heading", name="Nothing to compare yet")).to_be_visible()
     expect(page.get_by_role("link", name="Create or import a study")).to_have_count(0)
     expect(page.get_by_text("Editors and owners of this workspace")).to_be_visible()
+
+
+def test_only_owner_is_not_offered_a_role_change_that_must_fail(
+    page: Page, live_server: LiveServer, team: Team
+) -> None:
+    log_in(page, live_server, OWNER)
+    page.goto(f"{live_server.url}/workspaces/{team.workspace.slug}/members")
+    own = page.locator(f'tr[data-member="{OWNER}"]')
+    expect(own.get_by_role("button", name=re.compile("Change role"))).to_have_count(0)
+    expect(own.get_by_role("combobox")).to_have_count(0)
+    expect(own.get_by_text("the only owner")).to_be_visible()
+    other = page.locator(f'tr[data-member="{VIEWER}"]')
+    expect(other.get_by_role("button", name=re.compile("Change role"))).to_be_visible()
