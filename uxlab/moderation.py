@@ -1352,8 +1352,10 @@ NOTES_CSV_COLUMNS: Final = (
 def notes_csv(rows: Iterable[NoteRow]) -> str:
     """Notes as CSV, every text cell safe to open in a spreadsheet.
 
+    >>> from datetime import UTC
     >>> row = NoteRow(1, "P1", "P-X", "q", "quote", "t", "T", 61_000, "M",
-    ...     "=HYPERLINK(1)", datetime(2026, 1, 1), datetime(2026, 1, 1))
+    ...     "=HYPERLINK(1)", datetime(2026, 1, 1, tzinfo=UTC),
+    ...     datetime(2026, 1, 1, tzinfo=UTC))
     >>> notes_csv([row]).splitlines()[1]
     "1,P1,P-X,q,quote,t,T,1:01,61000,M,'=HYPERLINK(1),2026-01-01T00:00:00+00:00,2026-01-01T00:00:00+00:00"
     """
