@@ -22,7 +22,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import event, exc
+from sqlalchemy import Table, event, exc
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -36,6 +37,7 @@ __all__ = [
     "describe_url",
     "normalise_url",
     "dialect_name",
+    "insert_for",
     "get_engine",
     "get_session",
     "init_app",
@@ -131,6 +133,17 @@ def check_connection(engine: Engine) -> None:
         raise DatabaseError(
             f"cannot reach {describe_error(error, engine.url)}"
         ) from None
+
+
+def insert_for(dialect: str, table: Table) -> sqlite.Insert | postgresql.Insert:
+    """An ``INSERT`` with ``ON CONFLICT`` clauses, in ``dialect``'s own construct.
+
+    Both dialects have ``on_conflict_do_nothing`` and ``on_conflict_do_update``
+    with the same arguments; only the class differs.
+    """
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 def make_engine(url: str) -> Engine:

@@ -21,12 +21,11 @@ from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 from matplotlib.image import imread
 from numpy.typing import ArrayLike, NDArray
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from uxlab.browser import launch_options
 from uxlab.clicks import click_density, page_key
-from uxlab.db import begin_write, dialect_name
+from uxlab.db import begin_write, dialect_name, insert_for
 from uxlab.errors import NotEnoughDataError
 from uxlab.models import (
     Event,
@@ -152,12 +151,9 @@ def screenshot(session: Session, url: str, width: int, *, height: int = 800) -> 
             png = page.screenshot(full_page=True)
         finally:
             browser.close()
-    insert = (
-        postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
-    )
     begin_write(session)
     session.execute(
-        insert(Screenshot)
+        insert_for(dialect_name(session), Screenshot.__table__)  # type: ignore[attr-defined]
         .values(
             key=key, url=url, width=width, height=height, png=png, taken_at=utcnow()
         )

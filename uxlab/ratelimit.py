@@ -31,9 +31,9 @@ from typing import Any
 
 from limits.storage import Storage
 from sqlalchemy import case, delete, exc, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
+from uxlab.db import insert_for
 from uxlab.models import RateLimitCounter
 
 __all__ = [
@@ -124,11 +124,7 @@ class DatabaseStorage(Storage):
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         """Count ``amount`` hits on ``key``; a window that ran out starts again."""
         now = time.time()
-        insert = (
-            postgresql.insert(_TABLE)
-            if self.engine.dialect.name == "postgresql"
-            else sqlite.insert(_TABLE)
-        )
+        insert = insert_for(self.engine.dialect.name, _TABLE)
         ended = _TABLE.c.expires_at <= now
         upsert = (
             insert.values(key=_key(key), count=amount, expires_at=now + expiry)

@@ -46,7 +46,6 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import JSON, Dialect, Integer, Table, bindparam, select, text
 from sqlalchemy import update as sql_update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.exc import DBAPIError
@@ -55,7 +54,7 @@ from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, col
 
-from uxlab.db import begin_write
+from uxlab.db import begin_write, insert_for
 from uxlab.errors import StudyStateError, TokenError, UxlabError
 from uxlab.models import (
     Event,
@@ -884,14 +883,11 @@ def _owner_lookup(dialect: Dialect, size: int) -> _Prepared:
 
 def _event_insert(dialect: Dialect, _size: int) -> _Prepared:
     """``INSERT ... ON CONFLICT (event_id) DO NOTHING`` in the dialect's spelling."""
-    insert: sqlite.Insert | postgresql.Insert = (
-        postgresql.insert(_EVENT)
-        if dialect.name == "postgresql"
-        else sqlite.insert(_EVENT)
+    statement = (
+        insert_for(dialect.name, _EVENT)
+        .values(payload=bindparam("encoded", type_=_EncodedJSON()))
+        .on_conflict_do_nothing(index_elements=[_EVENT.c.event_id])
     )
-    statement = insert.values(
-        payload=bindparam("encoded", type_=_EncodedJSON())
-    ).on_conflict_do_nothing(index_elements=[_EVENT.c.event_id])
     return _Prepared.of(statement, dialect, _EVENT_KEYS)
 
 
