@@ -15,6 +15,7 @@ import secrets
 from datetime import timedelta
 
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from uxlab.models import Invite, InviteKind, Study, utcnow
 from uxlab.tokens import hash_token
@@ -52,15 +53,18 @@ def _new_invite(
     return invite
 
 
+def _open_links(study: Study) -> SelectOfScalar[Invite]:
+    """The study's open links that have not been revoked."""
+    return select(Invite).where(
+        Invite.study_id == study.id,
+        Invite.kind == InviteKind.open,
+        col(Invite.revoked_at).is_(None),
+    )
+
+
 def open_invite(session: Session, study: Study, secret: str) -> Invite:
     """The study's open link, created on first use."""
-    invite = session.exec(
-        select(Invite).where(
-            Invite.study_id == study.id,
-            Invite.kind == InviteKind.open,
-            col(Invite.revoked_at).is_(None),
-        )
-    ).first()
+    invite = session.exec(_open_links(study)).first()
     if invite is None:
         invite = _new_invite(study, InviteKind.open, secret)
         session.add(invite)
@@ -77,13 +81,7 @@ def regenerate_open_invite(session: Session, study: Study, secret: str) -> Invit
     link at once leave exactly one open link working.
     """
     now = utcnow()
-    current = session.exec(
-        select(Invite).where(
-            Invite.study_id == study.id,
-            Invite.kind == InviteKind.open,
-            col(Invite.revoked_at).is_(None),
-        )
-    ).all()
+    current = session.exec(_open_links(study)).all()
     for invite in current:
         invite.revoked_at = now
         session.add(invite)
