@@ -236,6 +236,11 @@ def test_plan_page(client: FlaskClient, study: Study) -> None:
         in html
     )
     assert "discovery-curve" in html
+    # stats-methods.md section 7: at 90 %, +/-10 points the corrected rule
+    # asks for 41, and the page says how it got there.
+    html = client.get("/plan?margin=10&proportion=90&cl=0.95").get_data(as_text=True)
+    assert 'data-field="n-proportion">41<' in html
+    assert "smallest n whose expected adjusted-Wald margin" in html
     bad = client.get("/plan?margin=abc")
     assert bad.status_code == 400 and b"margin" in bad.data
     svg = client.get("/plan/chart?problem=31&goal=85")
