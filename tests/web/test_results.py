@@ -73,6 +73,8 @@ def test_results_page_equals_the_library(
         assert _field(row, "completion") == f.pct(c.observed)
         ci = stats.completion_rate(c.successes, c.trials, confidence_level=cl).ci
         assert _field(row, "completion-ci").startswith(f.ci_pct(ci))
+        best = stats.completion_rate(c.successes, c.trials).estimate
+        assert _field(row, "best-estimate") == f.pct(best)
         t = task.times.completion
         assert t is not None
         assert _field(row, "time").startswith(f.secs(t.center))
@@ -86,6 +88,10 @@ def test_results_page_equals_the_library(
     assert f'data-field="sus-mean">{f.num(sus.mean, 1)}<' in html
     assert f'data-field="sus-grade">{sus.grade}<' in html
     assert f"{f.level} confidence interval: adjusted-Wald" in html  # tooltip
+    # The Methods text states the rule the library applies (Lewis & Sauro
+    # 2006: strict boundaries, so 9/10 stays 0.90).
+    assert "Laplace above 90 %, Wilson below 50 %, otherwise x/n" in html
+    assert stats.completion_rate(9, 10).estimate == 0.9
     assert html.count("<svg") == 5
 
 
