@@ -9,8 +9,8 @@ import numpy as np
 import numpy.typing as npt
 
 from ._validation import as_float_array, check_confidence_level
-from .proportions import completion_rate
-from .results import ProportionResult, TimeResult, TreeTaskResult
+from .proportions import completion_rates
+from .results import ConfidenceInterval, ProportionResult, TimeResult, TreeTaskResult
 from .times import time_on_task
 
 __all__ = ["TREE_OUTCOMES", "tree_test_task"]
@@ -37,46 +37,49 @@ class _Tree:
                 "parents must be a non-empty mapping of each node id to its "
                 "parent's id (None for a top-level node)"
             )
-        children: dict[Hashable, list[Hashable]] = {}
-        roots: list[Hashable] = []
+        if None in parents:
+            raise ValueError("parents has a node id None; None marks a skip")
+        index = {node: i for i, node in enumerate(parents)}
+        size = len(index)
+        children: list[list[int]] = [[] for _ in range(size)]
+        parent_of = [-1] * size
+        roots: list[int] = []
         for node, parent in parents.items():
-            if node is None:
-                raise ValueError("parents has a node id None; None marks a skip")
+            i = index[node]
             if parent is None:
-                roots.append(node)
-            elif parent not in parents:
+                roots.append(i)
+                continue
+            p = index.get(parent)
+            if p is None:
                 raise ValueError(
                     f"parents gives node {node!r} the parent {parent!r}, which "
                     "is not a node of the tree"
                 )
-            else:
-                children.setdefault(parent, []).append(node)
-        index: dict[Hashable, int] = {}
-        size = len(parents)
-        first = np.empty(size, dtype=np.int64)
-        last = np.empty(size, dtype=np.int64)
-        order = 0
-        # Iterative depth-first walk; a node's "last" is set when it is left.
-        stack: list[tuple[Hashable, bool]] = [(r, False) for r in reversed(roots)]
+            children[p].append(i)
+            parent_of[i] = p
+        # Preorder: a depth-first walk, children in the mapping's order.
+        order: list[int] = []
+        stack = roots[::-1]
         while stack:
-            node, leaving = stack.pop()
-            if leaving:
-                last[index[node]] = order - 1
-                continue
-            i = index[node] = len(index)
-            first[i] = order
-            order += 1
-            stack.append((node, True))
-            stack.extend((c, False) for c in reversed(children.get(node, ())))
-        if len(index) != size:
-            stray = next(node for node in parents if node not in index)
+            v = stack.pop()
+            order.append(v)
+            stack.extend(children[v][::-1])
+        if len(order) != size:
+            reached = set(order)
+            stray = next(node for node, i in index.items() if i not in reached)
             raise ValueError(
                 f"parents does not form a tree: node {stray!r} is on a cycle "
                 "and never reaches a top-level node"
             )
+        subtree = [1] * size
+        for v in reversed(order):
+            if parent_of[v] >= 0:
+                subtree[parent_of[v]] += subtree[v]
+        first = np.empty(size, dtype=np.int64)
+        first[order] = np.arange(size)
         self.index = index
         self.first = first
-        self.last = last
+        self.last = first + np.asarray(subtree, dtype=np.int64) - 1
 
     def below(self, a: IntArray, b: IntArray) -> npt.NDArray[np.bool_]:
         """Whether each node ``b`` lies strictly below the matching ``a``."""
@@ -183,13 +186,13 @@ def tree_test_task(
     if n == 0:
         raise ValueError("paths is empty; at least one attempt is needed")
 
-    owner: list[int] = []
     flat: list[int] = []
+    lengths: list[int] = []
     answer = np.full(n, -1, dtype=np.int64)
     destinations: dict[Hashable, int] = {}
     index = tree.index
     for i, raw in enumerate(path_list):
-        path = _as_collection(f"paths[{i}]", raw)
+        path = raw if isinstance(raw, list) else _as_collection(f"paths[{i}]", raw)
         if not path:
             raise ValueError(
                 f"paths[{i}] is empty; a path ends at the chosen node, or at "
@@ -199,25 +202,25 @@ def tree_test_task(
         visited = path[:-1] if chosen is None else path
         if chosen is not None and len(path) > 1 and path[-2] == chosen:
             visited = path[:-1]
-        for node in visited:
-            code = index.get(node) if node is not None else None
-            if code is None:
-                if node is None:
-                    raise ValueError(
-                        f"paths[{i}] has None before its end; None marks a "
-                        "skip and may only end a path"
-                    )
+        codes_i = [index.get(node) for node in visited]
+        if None in codes_i:
+            node = visited[codes_i.index(None)]
+            if node is None:
                 raise ValueError(
-                    f"paths[{i}] visits {node!r}, which is not a node of the tree"
+                    f"paths[{i}] has None before its end; None marks a skip "
+                    "and may only end a path"
                 )
-            flat.append(code)
-        owner.extend([i] * len(visited))
+            raise ValueError(
+                f"paths[{i}] visits {node!r}, which is not a node of the tree"
+            )
+        flat.extend(codes_i)  # type: ignore[arg-type]
+        lengths.append(len(codes_i))
         if chosen is not None:
             answer[i] = index[chosen]
             destinations[chosen] = destinations.get(chosen, 0) + 1
 
     codes = np.asarray(flat, dtype=np.int64)
-    who = np.asarray(owner, dtype=np.int64)
+    who = np.repeat(np.arange(n), lengths)
     # A move is a pair of consecutive clicks of the same attempt.
     same = who[1:] == who[:-1]
     back = same & ~tree.below(codes[:-1], codes[1:])
@@ -244,33 +247,47 @@ def tree_test_task(
     on_path = (fc <= fcorrect) & (fcorrect <= tree.last[first_click][:, None])
     first_ok = clicked & on_path.any(axis=1)
 
-    def share(mask: npt.NDArray[np.bool_]) -> ProportionResult:
-        return completion_rate(int(mask.sum()), n, confidence_level=confidence_level)
-
-    def success_among(group: npt.NDArray[np.bool_]) -> ProportionResult | None:
-        size = int(group.sum())
-        if size == 0:
-            return None
-        return completion_rate(
-            int((succeeded & group).sum()), size, confidence_level=confidence_level
-        )
+    groups = {
+        "success": succeeded,
+        "direct_success": succeeded & direct,
+        "indirect_success": succeeded & backtracked,
+        "failure": failed,
+        "direct_failure": failed & direct,
+        "indirect_failure": failed & backtracked,
+        "skip": skipped,
+        "direct_skip": skipped & direct,
+        "indirect_skip": skipped & backtracked,
+        "directness": direct,
+        "first_click": first_ok,
+    }
+    shares = _shares(
+        {name: (int(mask.sum()), n) for name, mask in groups.items()}
+        | {
+            "after_right": (int((succeeded & first_ok).sum()), int(first_ok.sum())),
+            "after_wrong": (
+                int((succeeded & ~first_ok).sum()),
+                int((~first_ok).sum()),
+            ),
+        },
+        confidence_level,
+    )
 
     outcome = np.where(succeeded, "success", np.where(skipped, "skip", "failure"))
     return TreeTaskResult(
         n=n,
-        success=share(succeeded),
-        direct_success=share(succeeded & direct),
-        indirect_success=share(succeeded & backtracked),
-        failure=share(failed),
-        direct_failure=share(failed & direct),
-        indirect_failure=share(failed & backtracked),
-        skip=share(skipped),
-        direct_skip=share(skipped & direct),
-        indirect_skip=share(skipped & backtracked),
-        directness=share(direct),
-        first_click=share(first_ok),
-        success_after_correct_first_click=success_among(first_ok),
-        success_after_wrong_first_click=success_among(~first_ok),
+        success=shares["success"],
+        direct_success=shares["direct_success"],
+        indirect_success=shares["indirect_success"],
+        failure=shares["failure"],
+        direct_failure=shares["direct_failure"],
+        indirect_failure=shares["indirect_failure"],
+        skip=shares["skip"],
+        direct_skip=shares["direct_skip"],
+        indirect_skip=shares["indirect_skip"],
+        directness=shares["directness"],
+        first_click=shares["first_click"],
+        success_after_correct_first_click=shares.get("after_right"),
+        success_after_wrong_first_click=shares.get("after_wrong"),
         time=_times(seconds, n, confidence_level),
         destinations=dict(sorted(destinations.items(), key=lambda kv: -kv[1])),
         correct=frozenset(correct_nodes),
@@ -278,6 +295,29 @@ def tree_test_task(
         direct=direct,
         first_click_correct=first_ok,
     )
+
+
+def _shares(
+    counts: dict[str, tuple[int, int]], confidence_level: float
+) -> dict[str, ProportionResult]:
+    """:func:`completion_rate` of every (x, n) at once; n = 0 is left out."""
+    names = [name for name, (_, trials) in counts.items() if trials > 0]
+    x = [counts[name][0] for name in names]
+    trials = [counts[name][1] for name in names]
+    rates = completion_rates(x, trials, confidence_level=confidence_level)
+    return {
+        name: ProportionResult(
+            successes=x[i],
+            trials=trials[i],
+            observed=x[i] / trials[i],
+            estimate=float(rates.estimate[i]),
+            estimate_method=str(rates.estimate_method[i]),
+            ci=ConfidenceInterval(float(rates.low[i]), float(rates.high[i])),
+            confidence_level=confidence_level,
+            method=rates.method,
+        )
+        for i, name in enumerate(names)
+    }
 
 
 def _times(seconds: Any, n: int, confidence_level: float) -> TimeResult | None:
