@@ -46,6 +46,9 @@ def _groups(name: str, sort: Any) -> list[list[Any]]:
         raise ValueError(f"{name} ({sort!r}) must be a list of groups of card ids")
     groups = []
     for g, group in enumerate(sort):
+        if isinstance(group, list):
+            groups.append(group)
+            continue
         if isinstance(group, str | bytes) or not isinstance(group, Iterable):
             raise ValueError(
                 f"{name}[{g}] ({group!r}) must be a group (a list of card ids)"
@@ -230,17 +233,21 @@ def card_clusters(similarity: Any, *, method: str = "average") -> FloatArray:
     return linkage
 
 
-def _partition(name: str, sort: Any) -> tuple[list[list[Any]], set[Any]]:
-    groups = [g for g in _groups(name, sort) if g]
-    seen: set[Any] = set()
-    for group in groups:
+def _labels(name: str, sort: Any) -> tuple[dict[Any, int], int]:
+    """Each card's group number in one sort (empty groups skipped)."""
+    labels: dict[Any, int] = {}
+    number = 0
+    for group in _groups(name, sort):
+        if not group:
+            continue
         for card in group:
-            if card in seen:
+            if card in labels:
                 raise ValueError(
                     f"{name} places {card!r} twice; a sort puts each card in one group"
                 )
-            seen.add(card)
-    return groups, seen
+            labels[card] = number
+        number += 1
+    return labels, number
 
 
 def sort_distance(a: Any, b: Any) -> int:
@@ -286,27 +293,23 @@ def sort_distance(a: Any, b: Any) -> int:
     ... )
     3
     """
-    groups_a, cards_a = _partition("a", a)
-    groups_b, cards_b = _partition("b", b)
-    if cards_a != cards_b:
-        extra = sorted(map(repr, cards_a ^ cards_b))[:3]
+    labels_a, groups_a = _labels("a", a)
+    labels_b, groups_b = _labels("b", b)
+    if labels_a.keys() != labels_b.keys():
+        extra = sorted(map(repr, labels_a.keys() ^ labels_b.keys()))[:3]
         raise ValueError(
             "a and b must sort the same cards; only one of them holds "
             + ", ".join(extra)
         )
-    if not cards_a:
+    n = len(labels_a)
+    if n == 0:
         return 0
-    index = {card: i for i, card in enumerate(cards_a)}
-    n = len(index)
-    in_a = np.zeros((len(groups_a), n))
-    in_b = np.zeros((len(groups_b), n))
-    for g, group in enumerate(groups_a):
-        in_a[g, [index[c] for c in group]] = 1.0
-    for h, group in enumerate(groups_b):
-        in_b[h, [index[c] for c in group]] = 1.0
-    overlap = in_a @ in_b.T
+    in_a = np.fromiter(labels_a.values(), dtype=np.int64, count=n)
+    in_b = np.fromiter((labels_b[c] for c in labels_a), dtype=np.int64, count=n)
+    overlap = np.bincount(in_a * groups_b + in_b, minlength=groups_a * groups_b)
+    overlap = overlap.reshape(groups_a, groups_b)
     rows, cols = optimize.linear_sum_assignment(overlap, maximize=True)
-    return n - int(round(float(overlap[rows, cols].sum())))
+    return n - int(overlap[rows, cols].sum())
 
 
 def placement_matrix(
