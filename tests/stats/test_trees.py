@@ -47,8 +47,8 @@ def result_fixture() -> stats.TreeTaskResult:
 
 
 def test_outcomes_are_counted_by_hand(result: stats.TreeTaskResult) -> None:
-    # Counted by hand from PATHS (definitions: Optimal Workshop, "Tree testing
-    # analysis: directness"; /work/shared ia-methods "Tree tests").
+    # Counted by hand from PATHS (definitions: Optimal Workshop's support
+    # documentation on directness; ia-methods.md, "Tree tests").
     counts = {
         "success": 5,
         "direct_success": 3,

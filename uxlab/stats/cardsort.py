@@ -131,10 +131,11 @@ def similarity_matrix(sorts: Any, cards: Sequence[Hashable]) -> FloatArray:
     .. math:: S_{ij} = \frac{\#\{p : G_p(i) = G_p(j)\}}
                             {\#\{p : p \text{ sorted both } i \text{ and } j\}}
 
-    counting only participants who sorted both cards (Tullis & Wood 2004;
-    Paul 2008).  It is computed as matrix products: with M the 0/1 matrix of
-    groups x cards and U that of participants x cards sorted, the numerator
-    is :math:`M^\top M` and the denominator :math:`U^\top U`.
+    counting only participants who sorted both cards (Tullis & Wood 2004,
+    "How many users are enough for a card-sorting study?").  It is computed
+    as matrix products: with M the 0/1 matrix of groups x cards and U that of
+    participants x cards sorted, the numerator is :math:`M^\top M` and the
+    denominator :math:`U^\top U`.
 
     Examples
     --------

@@ -144,11 +144,12 @@ def tree_test_task(
     a to node b goes *deeper* when b lies below a; every other move goes up
     the tree (b is an ancestor of a, or a itself clicked again to close it)
     or leaves a for another branch.  An attempt *backtracked* when it made
-    at least one such move, and is *direct* otherwise (Optimal Workshop,
-    "Tree testing analysis: directness"; directness counts every attempt,
-    whatever its answer).  The first click is correct when it lies on the
-    path from the top of the tree to a correct node (Bailey & Wolfson 2009 on
-    first clicks).
+    at least one such move, and is *direct* otherwise (Optimal Workshop's
+    support documentation on directness, which counts every attempt, whatever
+    its answer).  The first click is correct when it lies on the path from
+    the top of the tree to a correct node; success after a right first click
+    is typically far above success after a wrong one (Bailey & Wolfson's
+    first-click studies).
 
     Every share x/n is reported with the adjusted-Wald interval (Agresti &
     Coull 1998; Sauro & Lewis 2005):
