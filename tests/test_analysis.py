@@ -361,6 +361,9 @@ def test_plan_sample_size_uses_the_library() -> None:
     assert plan.n_mean == stats.sample_size_for_mean(5, sd=17.7)
     assert plan.n_discovery == stats.sample_size_for_discovery(0.10, 0.85)
     assert dict(plan.seen_with_n)[5] == stats.problem_discovery(0.10, 5)
+    # stats-methods.md section 7: 90 %, +/-10 points -> 41 (the z^2-shortcut
+    # gave 31, which delivers only +/-11.7 points).
+    assert plan_sample_size({"margin": "10", "proportion": "90"}).n_proportion == 41
     with pytest.raises(AnalysisOptionError, match="margin"):
         plan_sample_size({"margin": "0"})
     with pytest.raises(AnalysisOptionError, match="goal"):

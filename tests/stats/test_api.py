@@ -42,6 +42,12 @@ PUBLIC_FUNCTIONS = {
     "sample_size_for_discovery",
     "lostness",
     "lostness_category",
+    "tree_test_task",
+    "similarity_matrix",
+    "card_clusters",
+    "sort_distance",
+    "placement_matrix",
+    "preference",
 }
 PUBLIC_TYPES = {
     "ConfidenceInterval",
@@ -56,6 +62,9 @@ PUBLIC_TYPES = {
     "UMUXLiteResult",
     "NPSResult",
     "ComparisonResult",
+    "TreeTaskResult",
+    "PlacementResult",
+    "PreferenceResult",
 }
 
 

@@ -6,37 +6,85 @@ import math
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import special
 
 from uxlab import stats
 
 
+def _adjusted_wald_margin(n: int, p: float, level: float) -> float:
+    """Expected adjusted-Wald half-width at n with x = p n (stats-methods.md 7)."""
+    z = float(special.ndtri(0.5 + level / 2))
+    n_adj = n + z**2
+    p_adj = (p * n + z**2 / 2) / n_adj
+    return z * math.sqrt(p_adj * (1 - p_adj) / n_adj)
+
+
 @pytest.mark.parametrize(
-    ("proportion", "margin", "level", "adjusted", "wald", "raw_adjusted", "raw_wald"),
+    ("proportion", "margin", "level", "adjusted", "wald"),
     [
-        # stats-cases ss_proportion_moe: Wald n = z^2 p(1-p)/d^2; adjusted Wald
-        # subtracts z^2 (Sauro & Lewis QUX ch. 6); rounded up.
-        (0.5, 0.10, 0.95, 93, 97, 92.195, 96.0365),
-        (0.5, 0.20, 0.95, 21, 25, 20.1677, 24.0091),
-        (0.8, 0.15, 0.90, 17, 20, 16.5339, 19.2394),
+        # stats-methods.md section 7 (corrected rule: the smallest n whose
+        # expected adjusted-Wald margin is <= d) and stats-cases
+        # ss_proportion_moe; Wald n = z^2 p(1-p)/d^2 rounded up.
+        (0.5, 0.10, 0.95, 93, 97),
+        (0.5, 0.20, 0.95, 21, 25),
+        (0.8, 0.15, 0.90, 20, 20),  # the shortcut gave 17
+        (0.9, 0.10, 0.95, 41, 35),  # the shortcut gave 31 (delivers +/-11.7)
+        (0.95, 0.05, 0.95, 94, 73),
+        (0.8, 0.15, 0.95, 28, 28),
+        (0.02, 0.10, 0.95, 26, 8),  # the shortcut gave 4
     ],
 )
 def test_sample_size_for_proportion(
-    proportion: float,
-    margin: float,
-    level: float,
-    adjusted: int,
-    wald: int,
-    raw_adjusted: float,
-    raw_wald: float,
+    proportion: float, margin: float, level: float, adjusted: int, wald: int
 ) -> None:
     kwargs: dict[str, Any] = {"proportion": proportion, "confidence_level": level}
     assert stats.sample_size_for_proportion(margin, **kwargs) == adjusted
     assert stats.sample_size_for_proportion(margin, method="wald", **kwargs) == wald
+
+
+@pytest.mark.parametrize(
+    ("margin", "level", "raw_adjusted", "raw_wald"),
+    [
+        # stats-cases ss_proportion_moe: at p = 0.5 the corrected rule equals
+        # ceil(z^2 p(1-p)/d^2 - z^2) (Sauro & Lewis QUX ch. 6).
+        (0.10, 0.95, 92.195, 96.0365),
+        (0.20, 0.95, 20.1677, 24.0091),
+    ],
+)
+def test_adjusted_wald_shortcut_holds_at_one_half(
+    margin: float, level: float, raw_adjusted: float, raw_wald: float
+) -> None:
     z = float(special.ndtri(0.5 + level / 2))
-    raw = z**2 * proportion * (1 - proportion) / margin**2
+    raw = z**2 * 0.25 / margin**2
     assert raw == pytest.approx(raw_wald, abs=1e-4)
     assert raw - z**2 == pytest.approx(raw_adjusted, abs=1e-4)
+    n = stats.sample_size_for_proportion(margin, confidence_level=level)
+    assert n == math.ceil(raw_adjusted)
+
+
+def test_the_old_shortcut_misses_the_margin_at_90_percent() -> None:
+    # stats-methods.md section 7: 31 participants at 90 % deliver +/-11.7.
+    assert _adjusted_wald_margin(31, 0.9, 0.95) == pytest.approx(0.117, abs=5e-4)
+    assert _adjusted_wald_margin(41, 0.9, 0.95) <= 0.10
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.floats(0.01, 0.5),
+    st.floats(0.0, 1.0),
+    st.sampled_from([0.8, 0.9, 0.95, 0.99]),
+)
+def test_planned_n_delivers_the_margin_and_one_fewer_does_not(
+    margin: float, proportion: float, level: float
+) -> None:
+    n = stats.sample_size_for_proportion(
+        margin, proportion=proportion, confidence_level=level
+    )
+    assert _adjusted_wald_margin(n, proportion, level) <= margin * (1 + 1e-12)
+    if n > 1:
+        assert _adjusted_wald_margin(n - 1, proportion, level) > margin
 
 
 def test_sample_size_for_proportion_never_below_one() -> None:

@@ -135,6 +135,15 @@ def test_matches_statsmodels(x: int, n: int, level: float, method: str) -> None:
         (5, 5, 0.857143, "laplace"),
         (19, 20, 0.909091, "laplace"),
         (0, 10, 0.138766, "wilson"),
+        # stats-methods.md section 1: the boundaries are strict ("less than
+        # .5", "greater than .9", Lewis & Sauro 2006), so exactly 0.9 and
+        # exactly 0.5 are x/n.
+        (9, 10, 0.9, "mle"),
+        (27, 30, 0.9, "mle"),
+        (5, 10, 0.5, "mle"),
+        (1, 2, 0.5, "mle"),
+        (91, 100, 92 / 102, "laplace"),
+        (49, 100, 0.490370, "wilson"),
     ],
 )
 def test_best_point_estimate(x: int, n: int, estimate: float, rule: str) -> None:
@@ -142,6 +151,9 @@ def test_best_point_estimate(x: int, n: int, estimate: float, rule: str) -> None
     assert r.estimate == pytest.approx(estimate, abs=1e-6)
     assert r.estimate_method == rule
     assert r.observed == x / n
+    v = stats.completion_rates([x], [n])
+    assert v.estimate[0] == pytest.approx(estimate, abs=1e-6)
+    assert v.estimate_method[0] == rule
 
 
 def test_best_estimate_does_not_depend_on_the_interval() -> None:

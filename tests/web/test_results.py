@@ -73,6 +73,8 @@ def test_results_page_equals_the_library(
         assert _field(row, "completion") == f.pct(c.observed)
         ci = stats.completion_rate(c.successes, c.trials, confidence_level=cl).ci
         assert _field(row, "completion-ci").startswith(f.ci_pct(ci))
+        best = stats.completion_rate(c.successes, c.trials).estimate
+        assert _field(row, "best-estimate") == f.pct(best)
         t = task.times.completion
         assert t is not None
         assert _field(row, "time").startswith(f.secs(t.center))
@@ -86,6 +88,10 @@ def test_results_page_equals_the_library(
     assert f'data-field="sus-mean">{f.num(sus.mean, 1)}<' in html
     assert f'data-field="sus-grade">{sus.grade}<' in html
     assert f"{f.level} confidence interval: adjusted-Wald" in html  # tooltip
+    # The Methods text states the rule the library applies (Lewis & Sauro
+    # 2006: strict boundaries, so 9/10 stays 0.90).
+    assert "Laplace above 90 %, Wilson below 50 %, otherwise x/n" in html
+    assert stats.completion_rate(9, 10).estimate == 0.9
     assert html.count("<svg") == 5
 
 
@@ -236,6 +242,11 @@ def test_plan_page(client: FlaskClient, study: Study) -> None:
         in html
     )
     assert "discovery-curve" in html
+    # stats-methods.md section 7: at 90 %, +/-10 points the corrected rule
+    # asks for 41, and the page says how it got there.
+    html = client.get("/plan?margin=10&proportion=90&cl=0.95").get_data(as_text=True)
+    assert 'data-field="n-proportion">41<' in html
+    assert "smallest n whose expected adjusted-Wald margin" in html
     bad = client.get("/plan?margin=abc")
     assert bad.status_code == 400 and b"margin" in bad.data
     svg = client.get("/plan/chart?problem=31&goal=85")

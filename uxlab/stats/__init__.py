@@ -3,11 +3,11 @@
 A pure library (numpy and scipy only) implementing the methods of Sauro & Lewis,
 *Quantifying the User Experience*, and the papers it builds on: completion rates
 with adjusted-Wald intervals, task times on the log scale, SUS and other
-questionnaires, NPS, comparisons of two designs, sample-size planning and
-lostness.  Every function validates its input and raises :class:`ValueError`
-naming the bad value and what is allowed; results are frozen dataclasses whose
-intervals are :class:`ConfidenceInterval` named tuples clipped to the possible
-range.
+questionnaires, NPS, comparisons of two designs, sample-size planning,
+lostness, and the analysis of tree tests, card sorts and preference tests.
+Every function validates its input and raises :class:`ValueError` naming the
+bad value and what is allowed; results are frozen dataclasses whose intervals
+are :class:`ConfidenceInterval` named tuples clipped to the possible range.
 
 >>> from uxlab import stats
 >>> stats.completion_rate(4, 5).ci  # doctest: +ELLIPSIS
@@ -16,6 +16,12 @@ ConfidenceInterval(low=0.3596..., high=0.9796...)
 
 from __future__ import annotations
 
+from .cardsort import (
+    card_clusters,
+    placement_matrix,
+    similarity_matrix,
+    sort_distance,
+)
 from .compare import compare_completion, compare_means, compare_times
 from .navigation import lostness, lostness_category
 from .planning import (
@@ -24,6 +30,7 @@ from .planning import (
     sample_size_for_mean,
     sample_size_for_proportion,
 )
+from .preference import preference
 from .proportions import completion_rate, completion_rates
 from .questionnaires import (
     csat,
@@ -45,6 +52,8 @@ from .results import (
     CompletionRates,
     ConfidenceInterval,
     NPSResult,
+    PlacementResult,
+    PreferenceResult,
     ProportionResult,
     RatingResult,
     SUSResult,
@@ -52,15 +61,19 @@ from .results import (
     TaskTimes,
     TimeResult,
     TimesSummary,
+    TreeTaskResult,
     UMUXLiteResult,
 )
 from .times import task_times, time_on_task, times_summary
+from .trees import tree_test_task
 
 __all__ = [
     "ComparisonResult",
     "CompletionRates",
     "ConfidenceInterval",
     "NPSResult",
+    "PlacementResult",
+    "PreferenceResult",
     "ProportionResult",
     "RatingResult",
     "SUSResult",
@@ -68,7 +81,9 @@ __all__ = [
     "TaskTimes",
     "TimeResult",
     "TimesSummary",
+    "TreeTaskResult",
     "UMUXLiteResult",
+    "card_clusters",
     "compare_completion",
     "compare_means",
     "compare_times",
@@ -79,11 +94,15 @@ __all__ = [
     "lostness_category",
     "nps",
     "nps_from_counts",
+    "placement_matrix",
+    "preference",
     "problem_discovery",
     "rating_summary",
     "sample_size_for_discovery",
     "sample_size_for_mean",
     "sample_size_for_proportion",
+    "similarity_matrix",
+    "sort_distance",
     "sus_acceptability",
     "sus_adjective",
     "sus_grade",
@@ -95,5 +114,6 @@ __all__ = [
     "time_on_task",
     "times_summary",
     "top_box",
+    "tree_test_task",
     "umux_lite",
 ]

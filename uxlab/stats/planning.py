@@ -58,7 +58,8 @@ def sample_size_for_proportion(
     Returns
     -------
     int
-        Sample size, rounded up, at least 1.
+        Sample size, at least 1: for adjusted Wald the smallest n whose
+        expected interval half-width at ``proportion`` is at most ``margin``.
 
     Raises
     ------
@@ -68,15 +69,28 @@ def sample_size_for_proportion(
 
     Notes
     -----
-    Wald: :math:`n = z^2 p(1-p)/d^2`.  Adjusted Wald: the interval uses
-    :math:`\tilde n = n + z^2`, so :math:`n = z^2 p(1-p)/d^2 - z^2` (Sauro &
-    Lewis, QUX ch. 6).  Always rounded up.
+    Wald: :math:`n = z^2 p(1-p)/d^2`, rounded up.
+
+    Adjusted Wald: the smallest n whose *expected* adjusted-Wald half-width,
+    with :math:`x = pn`,
+
+    .. math:: \tilde p = \frac{pn + z^2/2}{n + z^2}, \qquad
+              m(n) = z\sqrt{\frac{\tilde p(1-\tilde p)}{n + z^2}},
+
+    is at most d.  :math:`m(n)` decreases with n, so the search is exact.  The
+    shortcut :math:`n = z^2 p(1-p)/d^2 - z^2` (Sauro & Lewis, QUX ch. 6) is
+    right only at :math:`p = 0.5`; elsewhere it under-samples, because the
+    interval is centred on :math:`\tilde p`, not p (at 90 %, +/-10 points it
+    gives 31, which delivers +/-11.7).  It is a lower bound, and the search
+    starts there.
 
     Examples
     --------
     >>> from uxlab import stats
     >>> stats.sample_size_for_proportion(0.10)
     93
+    >>> stats.sample_size_for_proportion(0.10, proportion=0.9)
+    41
     >>> stats.sample_size_for_proportion(0.10, method="wald")
     97
     """
@@ -87,10 +101,43 @@ def sample_size_for_proportion(
     confidence_level = check_confidence_level(confidence_level)
     check_choice("method", method, SAMPLE_SIZE_METHODS)
     z = z_value(confidence_level)
-    n = z**2 * proportion * (1 - proportion) / margin**2
-    if method == "adjusted-wald":
-        n -= z**2
-    return max(1, _ceil(n))
+    if method == "wald":
+        return max(1, _ceil(z**2 * proportion * (1 - proportion) / margin**2))
+    return _adjusted_wald_n(margin, proportion, z)
+
+
+def _adjusted_wald_margin(n: int, p: float, z: float) -> float:
+    """Expected adjusted-Wald half-width with n participants and x = p n."""
+    n_adj = n + z**2
+    p_adj = (p * n + z**2 / 2) / n_adj
+    return z * math.sqrt(p_adj * (1 - p_adj) / n_adj)
+
+
+def _adjusted_wald_n(margin: float, p: float, z: float) -> int:
+    """Smallest n >= 1 with an expected adjusted-Wald margin <= ``margin``."""
+
+    def fits(n: int) -> bool:
+        # The relative tolerance keeps an exact fit (p = 0.5, where the
+        # shortcut is exact) from failing on the last bit.
+        return _adjusted_wald_margin(n, p, z) <= margin * (1 + 1e-12)
+
+    # p_adj lies between p and 1/2, so p_adj(1 - p_adj) >= p(1 - p): no n
+    # below the shortcut fits.  Gallop up from it, then bisect.
+    low = max(1, _ceil(z**2 * p * (1 - p) / margin**2 - z**2))
+    if fits(low):
+        return low
+    step = 1
+    while not fits(low + step):
+        low += step
+        step *= 2
+    high = low + step  # fits(high) and not fits(low)
+    while high - low > 1:
+        mid = (low + high) // 2
+        if fits(mid):
+            high = mid
+        else:
+            low = mid
+    return high
 
 
 def sample_size_for_mean(

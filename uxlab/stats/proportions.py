@@ -35,8 +35,10 @@ def _best_estimate(
     p = x / n
     wilson = (x + _Z95**2 / 2) / (n + _Z95**2)
     laplace = (x + 1) / (n + 2)
-    low_p = p <= 0.5
-    high_p = p >= 0.9
+    # Strict boundaries, compared on the integer counts so that 9/10 or 27/30
+    # is exactly 0.9 (and so x/n) whatever the float division gives.
+    low_p = 2 * x < n
+    high_p = 10 * x > 9 * n
     estimate = np.where(low_p, wilson, np.where(high_p, laplace, p))
     label = np.where(low_p, "wilson", np.where(high_p, "laplace", "mle"))
     return estimate, label
@@ -122,8 +124,9 @@ def completion_rate(
 
     The point estimate follows Lewis & Sauro (2006), "When 100% really isn't
     100%", JUS 1(3): the Wilson point :math:`(x + z^2/2)/(n + z^2)` (95% z) when
-    :math:`\hat p \le 0.5`, Laplace :math:`(x+1)/(n+2)` when
-    :math:`\hat p \ge 0.9`, and :math:`x/n` in between.
+    :math:`\hat p < 0.5`, Laplace :math:`(x+1)/(n+2)` when
+    :math:`\hat p > 0.9`, and :math:`x/n` from 0.5 to 0.9 inclusive (so 9/10
+    gives 0.90).
 
     Examples
     --------
@@ -135,6 +138,8 @@ def completion_rate(
     (0.3596, 0.9797)
     >>> r.observed, round(r.estimate, 4), r.estimate_method
     (0.8, 0.8, 'mle')
+    >>> stats.completion_rate(9, 10).estimate
+    0.9
     >>> round(stats.completion_rate(5, 5, method="exact").ci.low, 3)
     0.478
     """

@@ -9,6 +9,7 @@ observation) rather than ``nan`` or ``inf``.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -20,6 +21,8 @@ __all__ = [
     "CompletionRates",
     "ConfidenceInterval",
     "NPSResult",
+    "PlacementResult",
+    "PreferenceResult",
     "ProportionResult",
     "RatingResult",
     "SUSResult",
@@ -27,6 +30,7 @@ __all__ = [
     "TaskTimes",
     "TimeResult",
     "TimesSummary",
+    "TreeTaskResult",
     "UMUXLiteResult",
 ]
 
@@ -216,3 +220,100 @@ class ComparisonResult:
     statistic: float | None
     p_value: float | None
     method: str
+
+
+@dataclass(frozen=True, slots=True)
+class TreeTaskResult:
+    """Outcome of one tree-test task over its participants.
+
+    Every share is a :class:`ProportionResult` of the ``n`` attempts with its
+    adjusted-Wald interval.  ``success``, ``failure`` and ``skip`` add up to
+    ``n``; each splits into a direct part (no backtracking) and an indirect
+    one.  ``directness`` is the share of attempts, whatever their answer, with
+    no backtracking.  ``first_click`` is the share of attempts whose first
+    click was on a path to a correct node (attempts with no click count as
+    wrong); ``success_after_correct_first_click`` and
+    ``success_after_wrong_first_click`` split the success rate by it (``None``
+    when a group is empty).  ``time`` summarises the attempts' times (``None``
+    without times).  ``destinations`` counts the chosen nodes, most chosen
+    first (skips are not destinations); ``correct`` lists the correct nodes.
+    ``outcome``, ``direct`` and ``first_click_correct`` hold each attempt's
+    own values, in input order.
+    """
+
+    n: int
+    success: ProportionResult
+    direct_success: ProportionResult
+    indirect_success: ProportionResult
+    failure: ProportionResult
+    direct_failure: ProportionResult
+    indirect_failure: ProportionResult
+    skip: ProportionResult
+    direct_skip: ProportionResult
+    indirect_skip: ProportionResult
+    directness: ProportionResult
+    first_click: ProportionResult
+    success_after_correct_first_click: ProportionResult | None
+    success_after_wrong_first_click: ProportionResult | None
+    time: TimeResult | None
+    destinations: dict[Hashable, int]
+    correct: frozenset[Hashable]
+    outcome: npt.NDArray[np.str_]
+    direct: npt.NDArray[np.bool_]
+    first_click_correct: npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, slots=True)
+class PlacementResult:
+    """Where the participants of a closed or hybrid card sort put each card.
+
+    Rows follow ``cards`` and columns ``categories``.  ``counts[i, j]`` is the
+    number of participants who put card i in category j, ``other[i]`` those
+    who put it in a group of their own (hybrid sorts) and ``placed[i]`` all
+    who sorted it; ``shares`` is ``counts / placed`` (``nan`` for a card nobody
+    sorted).  Per card, ``top_category`` is the most chosen category (``None``
+    when nobody sorted it; ties go to the earlier category), ``agreement`` its
+    share and ``low``/``high`` its interval, computed with ``method``.  A card
+    that every participant put in a group of their own has no top category
+    and an agreement of 0.
+    """
+
+    cards: tuple[Hashable, ...]
+    categories: tuple[Hashable, ...]
+    counts: npt.NDArray[np.int64]
+    other: npt.NDArray[np.int64]
+    placed: npt.NDArray[np.int64]
+    shares: npt.NDArray[np.float64]
+    top_category: tuple[Hashable | None, ...]
+    agreement: npt.NDArray[np.float64]
+    low: npt.NDArray[np.float64]
+    high: npt.NDArray[np.float64]
+    confidence_level: float
+    method: str
+
+
+@dataclass(frozen=True, slots=True)
+class PreferenceResult:
+    """Shares of a preference test and a test against equal preference.
+
+    ``shares`` holds each option's share of the ``n`` choices with its
+    adjusted-Wald interval.  ``test`` is "binomial" (two options, exact
+    two-sided test of 1/2; ``statistic`` is the first option's share) or
+    "chi-square" (goodness of fit against 1/k; ``statistic`` is the
+    chi-square with ``df`` degrees of freedom).  ``small_expected`` is true
+    when the chi-square's expected count per option is below 5, where its
+    p-value is approximate.  ``above_equal_share[i]`` is true when option i's
+    interval lies wholly above 1/k: the only case where it can be called
+    preferred.
+    """
+
+    counts: npt.NDArray[np.int64]
+    n: int
+    shares: CompletionRates
+    test: str
+    statistic: float
+    df: int | None
+    p_value: float
+    small_expected: bool
+    above_equal_share: npt.NDArray[np.bool_]
+    confidence_level: float
