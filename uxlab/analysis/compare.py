@@ -1,0 +1,351 @@
+"""Comparing two designs: variants of one study, or two studies, task by task."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from sqlmodel import Session, col, select
+
+from uxlab import stats
+from uxlab.analysis.data import (
+    FloatArray,
+    StudyData,
+    _keep,
+    _sus_questionnaire,
+    _sus_scores,
+    load_study_data,
+)
+from uxlab.analysis.options import AnalysisOptionError, parse_confidence_level
+from uxlab.models import Study
+from uxlab.stats import ComparisonResult, ProportionResult
+
+
+def format_p(p: float | None) -> str:
+    """A p-value as reports print it.
+
+    >>> format_p(0.0241), format_p(0.0042), format_p(0.00001), format_p(None)
+    ('p = 0.02', 'p = 0.004', 'p < 0.001', 'p not defined')
+    """
+    if p is None:
+        return "p not defined"
+    if p < 0.001:
+        return "p < 0.001"
+    if p < 0.01:
+        return f"p = {p:.3f}"
+    return f"p = {p:.2f}"
+
+
+def _level(confidence_level: float) -> str:
+    return f"{100 * confidence_level:g} %"
+
+
+def _signed(value: float, digits: int = 0) -> str:
+    text = f"{value:.{digits}f}"
+    return "0" if float(text) == 0 else text.replace("-", "−")
+
+
+def completion_sentence(
+    result: ComparisonResult, label_a: str, label_b: str, confidence_level: float
+) -> str:
+    """Plain-language sentence for ``result`` = completion of B minus A.
+
+    >>> r = stats.compare_completion(40, 60, 15, 35)
+    >>> completion_sentence(r, "Design A", "Design B", 0.95)
+    "Design B's completion rate is 24 points higher (95 % CI 3 to 43 points; p = 0.02)"
+    """
+    points = 100 * result.difference
+    shown = round(points)
+    if shown == 0:
+        # The estimate rounds to 0; the interval says how different it may be.
+        head = f"{label_b}'s completion rate is within half a point of {label_a}'s"
+    else:
+        word = "higher" if shown > 0 else "lower"
+        head = f"{label_b}'s completion rate is {abs(shown)} points {word}"
+    ci = (
+        f"{_level(confidence_level)} CI {_signed(100 * result.ci.low)} to "
+        f"{_signed(100 * result.ci.high)} points"
+    )
+    return f"{head} ({ci}; {format_p(result.p_value)})"
+
+
+def time_sentence(
+    result: ComparisonResult, label_a: str, label_b: str, confidence_level: float
+) -> str:
+    """Plain-language sentence for a ratio of geometric mean times (B over A).
+
+    >>> r = stats.compare_times([40, 52, 35, 60, 48], [61, 70, 55, 90, 66])
+    >>> time_sentence(r, "A", "B", 0.95)  # doctest: +NORMALIZE_WHITESPACE
+    "B's completion time is 32 % shorter (ratio of geometric means 0.68,
+    95 % CI 0.51 to 0.92; p = 0.02)"
+    """
+    change = round(100 * (result.difference - 1))
+    if change == 0:
+        head = f"{label_b}'s completion time is within 0.5 % of {label_a}'s"
+    else:
+        word = "longer" if change > 0 else "shorter"
+        head = f"{label_b}'s completion time is {abs(change)} % {word}"
+    return (
+        f"{head} (ratio of geometric means {result.difference:.2f}, "
+        f"{_level(confidence_level)} CI {result.ci.low:.2f} to {result.ci.high:.2f}; "
+        f"{format_p(result.p_value)})"
+    )
+
+
+def mean_sentence(
+    result: ComparisonResult,
+    what: str,
+    label_a: str,
+    label_b: str,
+    confidence_level: float,
+    *,
+    digits: int = 1,
+) -> str:
+    """Plain-language sentence for a difference of means (B minus A).
+
+    >>> r = stats.compare_means([70, 80, 75, 85], [60, 65, 70, 62.5])
+    >>> mean_sentence(r, "SUS score", "A", "B", 0.95)
+    "B's SUS score is 13.1 points higher (95 % CI 3.3 to 23.0 points; p = 0.02)"
+    """
+    shown = round(result.difference, digits)
+    if shown == 0:
+        head = (
+            f"{label_b}'s {what} is within {0.5 * 10**-digits:g} points of {label_a}'s"
+        )
+    else:
+        word = "higher" if shown > 0 else "lower"
+        head = f"{label_b}'s {what} is {abs(shown):.{digits}f} points {word}"
+    return (
+        f"{head} ({_level(confidence_level)} CI {_signed(result.ci.low, digits)} to "
+        f"{_signed(result.ci.high, digits)} points; {format_p(result.p_value)})"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TaskComparison:
+    key: str
+    title: str
+    completion_a: ProportionResult | None
+    completion_b: ProportionResult | None
+    completion: ComparisonResult | None
+    time: ComparisonResult | None
+    seq: ComparisonResult | None
+    sentences: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """Design B against design A: differences are B minus A, ratios B over A."""
+
+    label_a: str
+    label_b: str
+    title_a: str
+    title_b: str
+    n_a: int
+    n_b: int
+    confidence_level: float
+    tasks: tuple[TaskComparison, ...]
+    only_a: tuple[str, ...]
+    only_b: tuple[str, ...]
+    sus: ComparisonResult | None
+    sus_sentence: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    data: StudyData
+    keep_a: npt.NDArray[np.bool_]
+    keep_r: npt.NDArray[np.bool_]
+    n: int
+
+    def task(self, key: str) -> int:
+        return next(j for j, t in enumerate(self.data.tasks) if t.key == key)
+
+    def completion(self, j: int) -> tuple[int, int]:
+        outcome = self.data.a_outcome[self.keep_a & (self.data.a_task == j)]
+        return int((outcome == "success").sum()), int((outcome != "").sum())
+
+    def success_times(self, j: int) -> FloatArray:
+        sel = (
+            self.keep_a
+            & (self.data.a_task == j)
+            & (self.data.a_outcome == "success")
+            & (self.data.a_duration > 0)
+        )
+        return np.asarray(self.data.a_duration[sel], dtype=np.float64)
+
+    def seq(self, j: int) -> FloatArray:
+        q = next((q for q in self.data.after_each_task if q.kind == "seq"), None)
+        if q is None:
+            return np.empty(0)
+        sel = (
+            self.keep_r & (self.data.r_task == j) & (self.data.r_questionnaire == q.id)
+        )
+        values = self.data.r_value[sel]
+        return np.asarray(values[~np.isnan(values)], dtype=np.float64)
+
+    def sus(self) -> FloatArray:
+        q = _sus_questionnaire(self.data)
+        if q is None:
+            return np.empty(0)
+        return _sus_scores(self.data, self.keep_r, q.id)[2]
+
+
+def _group(data: StudyData, include_excluded: bool, variant: str | None) -> _Group:
+    keep_p, keep_a, keep_r = _keep(data, include_excluded, variant)
+    return _Group(data, keep_a, keep_r, int(keep_p.sum()))
+
+
+def _compare(
+    a: _Group,
+    b: _Group,
+    *,
+    label_a: str,
+    label_b: str,
+    title_a: str,
+    title_b: str,
+    confidence_level: float,
+) -> Comparison:
+    keys_a = [t.key for t in a.data.tasks]
+    keys_b = {t.key for t in b.data.tasks}
+    common = [k for k in keys_a if k in keys_b]
+    sus_a, sus_b = a.sus(), b.sus()
+    if not common and (sus_a.size == 0 or sus_b.size == 0):
+        if all(_sus_questionnaire(g.data) is not None for g in (a, b)):
+            why = "no task ids in common, and the SUS has no answers in " + (
+                " or ".join(
+                    t for t, s in ((title_a, sus_a), (title_b, sus_b)) if s.size == 0
+                )
+            )
+        else:
+            why = "no task ids and no SUS in common"
+        raise AnalysisOptionError(
+            f"{title_a} and {title_b} have {why}, so there is nothing to compare yet"
+        )
+    cl = confidence_level
+    rows = []
+    for key in common:
+        ja, jb = a.task(key), b.task(key)
+        (xa, na), (xb, nb) = a.completion(ja), b.completion(jb)
+        sentences = []
+        completion = None
+        if na and nb:
+            completion = stats.compare_completion(xb, nb, xa, na, confidence_level=cl)
+            sentences.append(completion_sentence(completion, label_a, label_b, cl))
+        ta, tb = a.success_times(ja), b.success_times(jb)
+        time = None
+        if ta.size >= 2 and tb.size >= 2:
+            time = stats.compare_times(tb, ta, confidence_level=cl)
+            sentences.append(time_sentence(time, label_a, label_b, cl))
+        sa, sb = a.seq(ja), b.seq(jb)
+        seq = None
+        if sa.size >= 2 and sb.size >= 2:
+            seq = stats.compare_means(sb, sa, confidence_level=cl)
+            sentences.append(mean_sentence(seq, "SEQ", label_a, label_b, cl, digits=1))
+        rows.append(
+            TaskComparison(
+                key=key,
+                title=a.data.tasks[ja].title,
+                completion_a=stats.completion_rate(xa, na, confidence_level=cl)
+                if na
+                else None,
+                completion_b=stats.completion_rate(xb, nb, confidence_level=cl)
+                if nb
+                else None,
+                completion=completion,
+                time=time,
+                seq=seq,
+                sentences=tuple(sentences),
+            )
+        )
+    sus = None
+    sus_sentence = ""
+    if sus_a.size >= 2 and sus_b.size >= 2:
+        sus = stats.compare_means(sus_b, sus_a, confidence_level=cl)
+        sus_sentence = mean_sentence(sus, "SUS score", label_a, label_b, cl)
+    return Comparison(
+        label_a=label_a,
+        label_b=label_b,
+        title_a=title_a,
+        title_b=title_b,
+        n_a=a.n,
+        n_b=b.n,
+        confidence_level=cl,
+        tasks=tuple(rows),
+        only_a=tuple(k for k in keys_a if k not in keys_b),
+        only_b=tuple(t.key for t in b.data.tasks if t.key not in set(keys_a)),
+        sus=sus,
+        sus_sentence=sus_sentence,
+    )
+
+
+def comparable_studies(
+    session: Session, workspace_id: int
+) -> tuple[list[tuple[str, str]], list[tuple[str, str, list[str]]]]:
+    """A workspace's studies (slug, title), and those with two or more variants."""
+    studies = session.exec(
+        select(Study).where(Study.workspace_id == workspace_id).order_by(col(Study.id))
+    ).all()
+    plain = [(s.slug, s.title) for s in studies]
+    with_variants = [
+        (s.slug, s.title, [str(v["key"]) for v in s.settings.get("variants", [])])
+        for s in studies
+        if len(s.settings.get("variants", [])) >= 2
+    ]
+    return plain, with_variants
+
+
+def compare_studies(
+    session: Session,
+    study_a: Study,
+    study_b: Study,
+    *,
+    confidence_level: float = 0.95,
+    include_excluded: bool = False,
+) -> Comparison:
+    """Compare two studies (two designs or two rounds) task by task, by task key."""
+    cl = parse_confidence_level(confidence_level)
+    a = _group(load_study_data(session, study_a), include_excluded, None)
+    b = _group(load_study_data(session, study_b), include_excluded, None)
+    return _compare(
+        a,
+        b,
+        label_a=study_a.title,
+        label_b=study_b.title,
+        title_a=study_a.title,
+        title_b=study_b.title,
+        confidence_level=cl,
+    )
+
+
+def compare_variants(
+    session: Session,
+    study: Study,
+    variant_a: str,
+    variant_b: str,
+    *,
+    confidence_level: float = 0.95,
+    include_excluded: bool = False,
+) -> Comparison:
+    """Compare two variants (designs) of one study, e.g. "A" and "B"."""
+    cl = parse_confidence_level(confidence_level)
+    data = load_study_data(session, study)
+    names = dict(data.variants)
+    for v in (variant_a, variant_b):
+        if v not in names:
+            raise AnalysisOptionError(
+                f"variant ({v!r}) must be one of {sorted(names)} for study "
+                f"{study.slug!r}"
+            )
+    if variant_a == variant_b:
+        raise AnalysisOptionError("pick two different variants to compare")
+    return _compare(
+        _group(data, include_excluded, variant_a),
+        _group(data, include_excluded, variant_b),
+        label_a=f"Design {variant_a}",
+        label_b=f"Design {variant_b}",
+        title_a=f"Design {variant_a}: {names[variant_a]}",
+        title_b=f"Design {variant_b}: {names[variant_b]}",
+        confidence_level=cl,
+    )
