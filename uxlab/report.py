@@ -76,7 +76,8 @@ METHODS: Final = {
     "mean": "t interval of the mean",
     "nps": "adjusted-Wald interval of the net score; Rocks 2016",
     "difference": "adjusted-Wald interval of the difference (Agresti & Caffo 2000) "
-    "with the N-1 two-proportion test (Campbell 2007)",
+    "with the N-1 two-proportion test, or Fisher's exact test where an expected "
+    "count is under 1 (Campbell 2007)",
     "ratio": "Welch t on log times; the interval is a ratio of geometric means",
     "mean_difference": "Welch t interval of the difference of means",
 }

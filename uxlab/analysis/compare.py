@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,20 +20,22 @@ from uxlab.analysis.data import (
 )
 from uxlab.analysis.options import AnalysisOptionError, parse_confidence_level
 from uxlab.models import Study
-from uxlab.stats import ComparisonResult, ProportionResult
+from uxlab.stats import ComparisonResult, ConfidenceInterval, ProportionResult
 
 
 def format_p(p: float | None) -> str:
-    """A p-value as reports print it.
+    """A p-value as reports print it: three decimals from 0.001 to 0.1.
 
-    >>> format_p(0.0241), format_p(0.0042), format_p(0.00001), format_p(None)
-    ('p = 0.02', 'p = 0.004', 'p < 0.001', 'p not defined')
+    >>> format_p(0.0241), format_p(0.0495), format_p(0.0042), format_p(0.52)
+    ('p = 0.024', 'p = 0.050', 'p = 0.004', 'p = 0.52')
+    >>> format_p(0.00001), format_p(None)
+    ('p < 0.001', 'p not defined')
     """
     if p is None:
         return "p not defined"
     if p < 0.001:
         return "p < 0.001"
-    if p < 0.01:
+    if p < 0.1:
         return f"p = {p:.3f}"
     return f"p = {p:.2f}"
 
@@ -46,50 +49,120 @@ def _signed(value: float, digits: int = 0) -> str:
     return "0" if float(text) == 0 else text.replace("-", "−")
 
 
+def verdict(ci: ConfidenceInterval, null: float = 0.0) -> int:
+    """+1 when the interval lies above ``null``, -1 below it, 0 when it holds it.
+
+    The verdict is read from the interval shown, never from a p-value whose
+    test may disagree with the interval's method near the boundary.
+
+    >>> verdict(ConfidenceInterval(0.03, 0.43)), verdict(ConfidenceInterval(-0.02, 0.9))
+    (1, 0)
+    """
+    if ci.low > null:
+        return 1
+    if ci.high < null:
+        return -1
+    return 0
+
+
+def _digits(values: Sequence[float], digits: int, null: float) -> int:
+    """Enough decimals that no value that differs from ``null`` prints as it."""
+    for extra in range(4):
+        if all(
+            v == null or round(v, digits + extra) != round(null, digits + extra)
+            for v in values
+        ):
+            return digits + extra
+    return digits + 3
+
+
+def _test(result: ComparisonResult) -> str:
+    if result.method.startswith("fisher"):
+        return f"Fisher's exact test, {format_p(result.p_value)}"
+    return format_p(result.p_value)
+
+
+def _difference_sentence(
+    result: ComparisonResult,
+    what: str,
+    label_b: str,
+    confidence_level: float,
+    *,
+    scale: float,
+    digits: int,
+    words: tuple[str, str],
+) -> str:
+    level = _level(confidence_level)
+    low, high = scale * result.ci.low, scale * result.ci.high
+    direction = verdict(result.ci)
+    if direction == 0:
+        return (
+            f"{what}: no detectable difference; the {level} interval runs from "
+            f"{_signed(low, digits)} to {_signed(high, digits)} points "
+            f"({_test(result)})"
+        )
+    d = _digits((scale * result.difference, low, high), digits, 0.0)
+    word = words[0] if direction > 0 else words[1]
+    return (
+        f"{what}: {label_b} is {word} by "
+        f"{abs(scale * result.difference):.{d}f} points ({level} CI "
+        f"{_signed(low, d)} to {_signed(high, d)} points; {_test(result)})"
+    )
+
+
 def completion_sentence(
     result: ComparisonResult, label_a: str, label_b: str, confidence_level: float
 ) -> str:
-    """Plain-language sentence for ``result`` = completion of B minus A.
+    """Verdict on ``result`` = completion of B minus A, read from its interval.
 
     >>> r = stats.compare_completion(40, 60, 15, 35)
-    >>> completion_sentence(r, "Design A", "Design B", 0.95)
-    "Design B's completion rate is 24 points higher (95 % CI 3 to 43 points; p = 0.02)"
+    >>> s = completion_sentence(r, "Design A", "Design B", 0.95)
+    >>> s  # doctest: +NORMALIZE_WHITESPACE
+    'Completion rate: Design B is higher by 24 points (95 % CI 3 to 43 points;
+    p = 0.024)'
+    >>> r = stats.compare_completion(3, 5, 0, 5)
+    >>> s = completion_sentence(r, "Design A", "Design B", 0.95)
+    >>> s  # doctest: +NORMALIZE_WHITESPACE
+    'Completion rate: no detectable difference; the 95 % interval runs from −2
+    to 88 points (p = 0.050)'
     """
-    points = 100 * result.difference
-    shown = round(points)
-    if shown == 0:
-        # The estimate rounds to 0; the interval says how different it may be.
-        head = f"{label_b}'s completion rate is within half a point of {label_a}'s"
-    else:
-        word = "higher" if shown > 0 else "lower"
-        head = f"{label_b}'s completion rate is {abs(shown)} points {word}"
-    ci = (
-        f"{_level(confidence_level)} CI {_signed(100 * result.ci.low)} to "
-        f"{_signed(100 * result.ci.high)} points"
+    return _difference_sentence(
+        result,
+        "Completion rate",
+        label_b,
+        confidence_level,
+        scale=100,
+        digits=0,
+        words=("higher", "lower"),
     )
-    return f"{head} ({ci}; {format_p(result.p_value)})"
 
 
 def time_sentence(
     result: ComparisonResult, label_a: str, label_b: str, confidence_level: float
 ) -> str:
-    """Plain-language sentence for a ratio of geometric mean times (B over A).
+    """Verdict on a ratio of geometric mean times (B over A), read from its interval.
 
     >>> r = stats.compare_times([40, 52, 35, 60, 48], [61, 70, 55, 90, 66])
     >>> time_sentence(r, "A", "B", 0.95)  # doctest: +NORMALIZE_WHITESPACE
-    "B's completion time is 32 % shorter (ratio of geometric means 0.68,
-    95 % CI 0.51 to 0.92; p = 0.02)"
+    'Completion time: B is shorter by 32 % (ratio of geometric means 0.68,
+    95 % CI 0.51 to 0.92; p = 0.017)'
     """
-    change = round(100 * (result.difference - 1))
-    if change == 0:
-        head = f"{label_b}'s completion time is within 0.5 % of {label_a}'s"
-    else:
-        word = "longer" if change > 0 else "shorter"
-        head = f"{label_b}'s completion time is {abs(change)} % {word}"
+    level = _level(confidence_level)
+    direction = verdict(result.ci, 1.0)
+    d = _digits((result.difference, result.ci.low, result.ci.high), 2, 1.0)
+    ratio = f"{result.ci.low:.{d}f} to {result.ci.high:.{d}f}"
+    if direction == 0:
+        return (
+            "Completion time: no detectable difference; the "
+            f"{level} interval of the ratio of geometric means ({label_b} ÷ "
+            f"{label_a}) runs from {ratio} ({_test(result)})"
+        )
+    change = abs(100 * (result.difference - 1))
+    shown = f"{change:.0f}" if round(change) else f"{change:.1f}"
+    word = "longer" if direction > 0 else "shorter"
     return (
-        f"{head} (ratio of geometric means {result.difference:.2f}, "
-        f"{_level(confidence_level)} CI {result.ci.low:.2f} to {result.ci.high:.2f}; "
-        f"{format_p(result.p_value)})"
+        f"Completion time: {label_b} is {word} by {shown} % (ratio of geometric "
+        f"means {result.difference:.{d}f}, {level} CI {ratio}; {_test(result)})"
     )
 
 
@@ -102,23 +175,21 @@ def mean_sentence(
     *,
     digits: int = 1,
 ) -> str:
-    """Plain-language sentence for a difference of means (B minus A).
+    """Verdict on a difference of means (B minus A), read from its interval.
 
     >>> r = stats.compare_means([70, 80, 75, 85], [60, 65, 70, 62.5])
-    >>> mean_sentence(r, "SUS score", "A", "B", 0.95)
-    "B's SUS score is 13.1 points higher (95 % CI 3.3 to 23.0 points; p = 0.02)"
+    >>> mean_sentence(r, "SUS score", "A", "B", 0.95)  # doctest: +NORMALIZE_WHITESPACE
+    'SUS score: B is higher by 13.1 points (95 % CI 3.3 to 23.0 points;
+    p = 0.018)'
     """
-    shown = round(result.difference, digits)
-    if shown == 0:
-        head = (
-            f"{label_b}'s {what} is within {0.5 * 10**-digits:g} points of {label_a}'s"
-        )
-    else:
-        word = "higher" if shown > 0 else "lower"
-        head = f"{label_b}'s {what} is {abs(shown):.{digits}f} points {word}"
-    return (
-        f"{head} ({_level(confidence_level)} CI {_signed(result.ci.low, digits)} to "
-        f"{_signed(result.ci.high, digits)} points; {format_p(result.p_value)})"
+    return _difference_sentence(
+        result,
+        what,
+        label_b,
+        confidence_level,
+        scale=1,
+        digits=digits,
+        words=("higher", "lower"),
     )
 
 
@@ -231,7 +302,10 @@ def _compare(
         sentences = []
         completion = None
         if na and nb:
-            completion = stats.compare_completion(xb, nb, xa, na, confidence_level=cl)
+            # Fisher-Irwin where an expected count is under 1 (Campbell 2007).
+            completion = stats.compare_completion(
+                xb, nb, xa, na, confidence_level=cl, method="auto"
+            )
             sentences.append(completion_sentence(completion, label_a, label_b, cl))
         ta, tb = a.success_times(ja), b.success_times(jb)
         time = None

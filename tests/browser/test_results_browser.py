@@ -1,0 +1,65 @@
+"""What a researcher reads on the results and Compare pages, in headless Chromium."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlmodel import Session
+
+from tests.results_data import log_in, owner, with_outcomes
+
+pytestmark = pytest.mark.browser
+
+
+def test_compare_verdict_follows_the_interval(
+    page: Page, live_server, session: Session
+) -> None:
+    me = owner(session)
+    old = with_outcomes(session, me, "Old checkout", 0, 5)
+    new = with_outcomes(session, me, "New checkout", 3, 5)
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/compare?a={old.slug}&b={new.slug}")
+    row = page.locator('tr[data-task="find"]')
+    # 3/5 against 0/5: the N-1 two-proportion test gives p = 0.0495, under 0.05,
+    # while the adjusted-Wald interval of the difference (Agresti & Caffo 2000,
+    # z^2/4 per group; QUX ch. 5) runs from -1.6 to 88.3 points and so includes 0
+    # (values from uxlab.stats.compare_completion, cross-checked by hand).
+    expect(row).to_contain_text(
+        "Completion rate: no detectable difference; the 95 % interval runs "
+        "from −2 to 88 points"
+    )
+    expect(row).to_contain_text("p = 0.050")
+    expect(row).not_to_contain_text("higher")
+    expect(page.get_by_text("means the interval excludes")).to_have_count(0)
+
+
+def test_compare_names_fishers_test_for_tiny_counts(
+    page: Page, live_server, session: Session
+) -> None:
+    me = owner(session)
+    old = with_outcomes(session, me, "Old form", 0, 4)
+    new = with_outcomes(session, me, "New form", 1, 4)
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/compare?a={old.slug}&b={new.slug}")
+    row = page.locator('tr[data-task="find"]')
+    # 1 success in 8 attempts: the expected count of successes per group is 0.5,
+    # under 1, so Campbell (2007) prescribes the Fisher-Irwin test; two-sided
+    # p = 1 (scipy.stats.fisher_exact([[1, 3], [0, 4]])).
+    expect(row).to_contain_text("Fisher's exact test, p = 1.00")
+    expect(row).to_contain_text("no detectable difference")
+
+
+def test_compare_states_a_clear_difference(
+    page: Page, live_server, session: Session
+) -> None:
+    me = owner(session)
+    old = with_outcomes(session, me, "Old", 15, 35)
+    new = with_outcomes(session, me, "New", 40, 60)
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/compare?a={old.slug}&b={new.slug}")
+    # uxlab.stats doctest of compare_completion(40, 60, 15, 35): 0.2381,
+    # CI 0.0306 to 0.4278, p = 0.0241 (N-1 two-proportion test).
+    expect(page.locator('tr[data-task="find"]')).to_contain_text(
+        "Completion rate: New is higher by 24 points (95 % CI 3 to 43 points; "
+        "p = 0.024)"
+    )
