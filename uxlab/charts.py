@@ -34,7 +34,7 @@ from matplotlib.ticker import (
     NullFormatter,
 )
 
-from uxlab import stats
+from uxlab import numbers, stats
 from uxlab.stats import (
     ComparisonResult,
     NPSResult,
@@ -184,7 +184,7 @@ def _no_data(ax: Axes, y: float, x: float) -> None:
 
 
 def _pct(value: float) -> str:
-    return f"{100 * value:.0f} %"
+    return numbers.pct(value)
 
 
 def _level(confidence_level: float) -> str:
@@ -227,7 +227,7 @@ def completion_chart(
         ax.text(
             min(100 * rate.ci.high + 1.5, 101),
             pos,
-            f"{rate.successes}/{rate.trials}",
+            f"{_pct(rate.observed)} ({rate.successes}/{rate.trials})",
             va="center",
             ha="left",
             fontsize=11,
@@ -243,7 +243,7 @@ def completion_chart(
             gid="completion-benchmark",
         )
         ax.legend(loc="lower right", fontsize=11, frameon=True)
-    ax.set_xlim(0, 112)
+    ax.set_xlim(0, 126)
     ax.set_xticks(range(0, 101, 20))
     ax.set_xlabel("Completion rate (% of participants)")
     _style(ax)
@@ -424,7 +424,7 @@ def sus_chart(
         ms=10,
         color=OKABE_ITO["vermillion"],
         gid="sus-point-0",
-        label=f"Mean {summary.mean:.1f}"
+        label=f"Mean {numbers.signed(summary.mean, 1)}"
         + ("" if summary.ci is None else f" ({_level(confidence_level)} CI)"),
     )
     if summary.ci is not None:
@@ -469,7 +469,7 @@ def nps_chart(result: NPSResult, *, subtitle: str = "") -> Figure:
             ax.text(
                 left + share / 2,
                 0,
-                f"{share:.0f} %",
+                numbers.pct(share / 100),
                 ha="center",
                 va="center",
                 fontsize=14,
@@ -490,7 +490,12 @@ def nps_chart(result: NPSResult, *, subtitle: str = "") -> Figure:
     )
     _style(ax)
     ax.spines["left"].set_visible(False)
-    _titles(fig, ax, f"Net Promoter Score {result.score:+.0f}", subtitle)
+    _titles(
+        fig,
+        ax,
+        f"Net Promoter Score {numbers.signed(result.score, plus=True)}",
+        subtitle,
+    )
     return fig
 
 

@@ -30,7 +30,7 @@ from markupsafe import Markup
 from matplotlib.figure import Figure
 from sqlmodel import Session
 
-from uxlab import charts
+from uxlab import charts, numbers
 from uxlab.analysis import (
     COMPLETION_BENCHMARK,
     QUALITY_RULES,
@@ -92,11 +92,16 @@ class ReportError(UxlabError):
 class Formats:
     """Number formatting shared by the page, the report and the tests.
 
+    Built on :mod:`uxlab.numbers`: "82 %", a true minus sign, and intervals
+    as ranges that keep to one line ("47–80 %").
+
     >>> f = Formats(0.9)
     >>> f.pct(0.6552), f.level, f.secs(107.26), f.secs(68.12)
     ('66 %', '90 %', '107 s', '68.1 s')
     >>> f.ci_pct(ConfidenceInterval(0.4726, 0.8015))
-    '47 % to 80 %'
+    '47–80 %'
+    >>> f.ci_secs(ConfidenceInterval(46.0, 101.2)), f.signed(-41.2, plus=True)
+    ('46.0–101 s', '−41')
     """
 
     def __init__(self, confidence_level: float) -> None:
@@ -105,37 +110,47 @@ class Formats:
 
     @staticmethod
     def pct(value: float | None, digits: int = 0) -> str:
-        if value is None or math.isnan(value):
-            return "–"
-        return f"{100 * value:.{digits}f} %"
+        return numbers.pct(value, digits)
 
     def ci_pct(self, ci: ConfidenceInterval | None, digits: int = 0) -> str:
         if ci is None:
             return "not defined"
-        return f"{self.pct(ci.low, digits)} to {self.pct(ci.high, digits)}"
+        return numbers.pct_range(ci.low, ci.high, digits)
 
     @staticmethod
-    def secs(value: float | None) -> str:
+    def _sec_value(value: float) -> str:
+        return f"{value:.0f}" if value >= 100 else f"{value:.1f}"
+
+    @classmethod
+    def secs(cls, value: float | None) -> str:
         if value is None or math.isnan(value):
-            return "–"
-        return f"{value:.0f} s" if value >= 100 else f"{value:.1f} s"
+            return numbers.MISSING
+        return f"{cls._sec_value(value)} s"
 
     def ci_secs(self, ci: ConfidenceInterval | None) -> str:
         if ci is None:
             return "not defined (one time)"
-        return f"{self.secs(ci.low)} to {self.secs(ci.high)}"
+        return f"{self._sec_value(ci.low)}–{self._sec_value(ci.high)} s"
 
     @staticmethod
     def num(value: float | None, digits: int = 1) -> str:
-        if value is None or math.isnan(value):
-            return "–"
-        text = f"{value:.{digits}f}"
-        return text.replace("-", "−") if float(text) != 0 else f"{0:.{digits}f}"
+        return numbers.signed(value, digits)
+
+    @staticmethod
+    def signed(value: float | None, digits: int = 0, *, plus: bool = False) -> str:
+        return numbers.signed(value, digits, plus=plus)
 
     def ci_num(self, ci: ConfidenceInterval | None, digits: int = 1) -> str:
         if ci is None:
             return "not defined (one answer)"
-        return f"{self.num(ci.low, digits)} to {self.num(ci.high, digits)}"
+        return numbers.span(ci.low, ci.high, digits)
+
+    def nps_range(self, ci: ConfidenceInterval | None) -> str:
+        """A net score's interval, signed at both ends: "+14 to +45", "−55 to −26"."""
+        if ci is None:
+            return "not defined (one answer)"
+        low = numbers.signed(ci.low, plus=True)
+        return f"{low} to {numbers.signed(ci.high, plus=True)}"
 
     @staticmethod
     def p(value: float | None) -> str:
@@ -144,7 +159,7 @@ class Formats:
     @staticmethod
     def minutes(value: float | None) -> str:
         if value is None:
-            return "–"
+            return numbers.MISSING
         return f"{value / 60:.1f} min"
 
     def method(self, kind: str) -> str:
@@ -216,14 +231,14 @@ def _figures(report: StudyReport, only: str | None = None) -> dict[str, Figure]:
                 q.sus_scores,
                 q.sus,
                 confidence_level=report.confidence_level,
-                subtitle=f"n = {q.sus.n} participants · mean {q.sus.mean:.1f}, "
+                subtitle=f"n = {q.sus.n} participants · mean {f.num(q.sus.mean)}, "
                 f"grade {q.sus.grade} · {f.level} t interval",
             )
         if want("nps") and q.nps is not None and "nps" not in figures:
             figures["nps"] = charts.nps_chart(
                 q.nps,
                 subtitle=f"n = {q.nps.n} respondents · {f.level} CI "
-                f"{q.nps.ci.low:+.0f} to {q.nps.ci.high:+.0f} (adjusted Wald)",
+                f"{f.nps_range(q.nps.ci)} (adjusted Wald)",
             )
     return figures
 

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import Session
 
-from tests.results_data import log_in, owner, with_outcomes
+from tests.results_data import log_in, make_study, owner, with_outcomes
 
 pytestmark = pytest.mark.browser
 
@@ -63,3 +63,56 @@ def test_compare_states_a_clear_difference(
         "Completion rate: New is higher by 24 points (95 % CI 3 to 43 points; "
         "p = 0.024)"
     )
+
+
+def _nps_study(session: Session):
+    me = owner(session)
+    # 9 of 11 complete the task; NPS answers: 2 promoters, 6 passives,
+    # 9 detractors of 17 -> (2 - 9) / 17 = -41.2 (Reichheld 2003).
+    people = [
+        {"outcome": "success" if i < 9 else "abandoned", "seconds": 30 + i}
+        for i in range(11)
+    ] + [{} for _ in range(6)]
+    for i, person in enumerate(people):
+        person["nps"] = 10 if i < 2 else 7 if i < 8 else 3
+    return make_study(session, me, "Signup", people, questionnaires="nps")
+
+
+def test_results_table_keeps_each_interval_on_one_line(
+    page: Page, live_server, session: Session
+) -> None:
+    study = _nps_study(session)
+    log_in(page, live_server.url)
+    page.set_viewport_size({"width": 900, "height": 900})
+    page.goto(f"{live_server.url}/studies/{study.slug}/results")
+    cell = page.locator('tr[data-task="find"] [data-field="completion-ci"]')
+    # 9/11, adjusted Wald at 95 %: 0.5115 to 0.9601 (Sauro & Lewis 2005 formula;
+    # statsmodels proportion_confint(9, 11, method="agresti_coull")).
+    expect(cell).to_contain_text("51–96 %")
+    expect(cell.locator("sup a")).to_have_attribute("href", "#method-completion")
+    for ci in page.locator("#tasks table.tasks .ci").all():
+        lines = ci.evaluate("e => e.getClientRects().length")
+        assert lines == 1, ci.inner_text()
+
+
+def test_numbers_look_the_same_on_the_page_in_the_report_and_in_charts(
+    page: Page, live_server, session: Session
+) -> None:
+    study = _nps_study(session)
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/studies/{study.slug}/results")
+    # NPS -41 with a true minus sign (U+2212), and 82 % with a space: 9/11.
+    expect(page.locator('[data-field="nps-score"]')).to_have_text("−41")
+    expect(page.locator('[data-field="completion"]')).to_have_text("82 %")
+    expect(page.locator('[data-field="nps-ci"]')).to_contain_text("−")
+    page.goto(f"{live_server.url}/studies/{study.slug}/report.html")
+    expect(page.locator('[data-field="nps-score"]').first).to_have_text("−41")
+    svg = page.request.get(
+        f"{live_server.url}/studies/{study.slug}/charts/nps.svg"
+    ).text()
+    assert "Net Promoter Score −41" in svg
+    assert "-41" not in svg
+    completion = page.request.get(
+        f"{live_server.url}/studies/{study.slug}/charts/completion.svg"
+    ).text()
+    assert "82 %" in completion

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlmodel import Session, col, select
 
-from uxlab import stats
+from uxlab import numbers, stats
 from uxlab.analysis.data import (
     FloatArray,
     StudyData,
@@ -45,8 +45,7 @@ def _level(confidence_level: float) -> str:
 
 
 def _signed(value: float, digits: int = 0) -> str:
-    text = f"{value:.{digits}f}"
-    return "0" if float(text) == 0 else text.replace("-", "−")
+    return numbers.signed(value, digits)
 
 
 def verdict(ci: ConfidenceInterval, null: float = 0.0) -> int:
