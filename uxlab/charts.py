@@ -264,7 +264,11 @@ def times_chart(
     subtitle: str = "",
     title: str = "Time on task (successful attempts)",
 ) -> Figure:
-    """Geometric mean time per task with its interval, on a log axis."""
+    """Time per task, the centre and interval the results table shows, on a log axis.
+
+    The centre is the geometric mean below 25 times and the median from 25 on
+    (:attr:`TimeResult.center`), each with its own interval.
+    """
     fig = _figure(_height_for(len(labels)))
     ax = fig.add_subplot()
     y = _task_axis(ax, labels)
@@ -273,14 +277,15 @@ def times_chart(
     for i, (pos, result) in enumerate(zip(y, times, strict=True)):
         if result is None:
             continue
-        gm = result.geometric_mean
+        # The centre the results table shows, with that centre's own interval.
+        centre, ci = result.center, result.center_ci
         ax.plot(
-            [gm], [pos], "o", ms=10, color=OKABE_ITO["blue"], gid=f"times-point-{i}"
+            [centre], [pos], "o", ms=10, color=OKABE_ITO["blue"], gid=f"times-point-{i}"
         )
-        finite.append(gm)
-        if result.ci is not None:
-            _errorbar(ax, f"times-errorbar-{i}", gm, pos, result.ci.low, result.ci.high)
-            finite += [result.ci.low, result.ci.high]
+        finite.append(centre)
+        if ci is not None:
+            _errorbar(ax, f"times-errorbar-{i}", centre, pos, ci.low, ci.high)
+            finite += [ci.low, ci.high]
     lo, hi = (min(finite), max(finite)) if finite else (1.0, 100.0)
     ax.set_xlim(lo / 1.6, hi * 1.6)
     for pos, result in zip(y, times, strict=True):

@@ -45,7 +45,7 @@ from uxlab.analysis import (
 from uxlab.errors import NotFoundError, UxlabError
 from uxlab.models import Study
 from uxlab.moderation import notes_by_tag
-from uxlab.stats import ConfidenceInterval
+from uxlab.stats import ConfidenceInterval, TimeResult
 from uxlab.text import render_markdown
 
 __all__ = [
@@ -73,6 +73,8 @@ METHODS: Final = {
     "completion": "adjusted-Wald (Agresti-Coull) interval; Sauro & Lewis 2005",
     "time": "t interval on log times, back-transformed (geometric mean); "
     "Sauro & Lewis 2010",
+    "time-median": "distribution-free interval of the median from binomial order "
+    "statistics; Conover 1999",
     "mean": "t interval of the mean",
     "nps": "adjusted-Wald interval of the net score; Rocks 2016",
     "difference": "adjusted-Wald interval of the difference (Agresti & Caffo 2000) "
@@ -188,6 +190,15 @@ def _range(values: list[int]) -> str:
     return f"{lo}" if lo == hi else f"{lo}–{hi}"
 
 
+def _time_centres(times: list[TimeResult | None]) -> str:
+    kinds = {t.recommended for t in times if t}
+    if kinds == {"median"}:
+        return "median"
+    if kinds == {"geometric_mean"}:
+        return "geometric mean"
+    return "median from 25 times, geometric mean below"
+
+
 def _figures(report: StudyReport, only: str | None = None) -> dict[str, Figure]:
     def want(name: str) -> bool:
         return only is None or only == name
@@ -211,7 +222,8 @@ def _figures(report: StudyReport, only: str | None = None) -> dict[str, Figure]:
             labels,
             times,
             subtitle=f"n = {_range([t.n for t in times if t])} successful attempts "
-            f"per task · points: geometric mean · error bars: {f.level} CI",
+            f"per task · points: {_time_centres(times)} · error bars: {f.level} CI "
+            "of that centre",
         )
     seq = [t.seq.result if t.seq else None for t in report.tasks]
     if want("seq") and any(seq):
@@ -332,7 +344,13 @@ def _versions() -> dict[str, str]:
     }
 
 
-NOTE_NUMBERS: Final = {"completion": 1, "time": 2, "mean": 3, "nps": 4}
+NOTE_NUMBERS: Final = {
+    "completion": 1,
+    "time": 2,
+    "time-median": 3,
+    "mean": 4,
+    "nps": 5,
+}
 
 
 def report_context(

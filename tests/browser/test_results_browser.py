@@ -116,3 +116,36 @@ def test_numbers_look_the_same_on_the_page_in_the_report_and_in_charts(
         f"{live_server.url}/studies/{study.slug}/charts/completion.svg"
     ).text()
     assert "82 %" in completion
+
+
+def _timed_study(session: Session, me, title: str, seconds: list[float]):
+    people = [{"outcome": "success", "seconds": s} for s in seconds]
+    return make_study(session, me, title, people)
+
+
+def test_time_centre_and_interval_belong_together(
+    page: Page, live_server, session: Session
+) -> None:
+    # 30 times 20, 22, ..., 78 s: median 49.0 s. Distribution-free 95 % interval
+    # of the median from binomial order statistics: ranks 10 and 21, 38 s to
+    # 60 s (Conover 1999, Practical Nonparametric Statistics, sec. 3.2; scipy
+    # quantile_test(x, q=49, p=0.5).confidence_interval(0.95)).
+    me = owner(session)
+    many = _timed_study(session, me, "Many", [20 + 2 * i for i in range(30)])
+    # The first 24 of those times: geometric mean 40.6 s; t interval on log
+    # times 34.9-47.2 s (Sauro & Lewis 2010; numpy: exp(mean(log t) +-
+    # t(.975, 23) * sd(log t) / sqrt(24))).
+    few = _timed_study(session, me, "Few", [20 + 2 * i for i in range(24)])
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/studies/{many.slug}/results")
+    row = page.locator('tr[data-task="find"]')
+    expect(row.locator('[data-field="time"]')).to_contain_text("49.0 s median")
+    expect(row.locator('[data-field="time-ci"]')).to_contain_text("38.0–60.0 s")
+    expect(row.locator('[data-field="time-ci"] sup a')).to_have_attribute(
+        "href", "#method-time-median"
+    )
+    expect(page.locator("#method-time-median")).to_contain_text("binomial")
+    page.goto(f"{live_server.url}/studies/{few.slug}/results")
+    row = page.locator('tr[data-task="find"]')
+    expect(row.locator('[data-field="time"]')).to_contain_text("40.6 s geo. mean")
+    expect(row.locator('[data-field="time-ci"]')).to_contain_text("34.9–47.2 s")

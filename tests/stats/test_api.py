@@ -20,6 +20,7 @@ PUBLIC_FUNCTIONS = {
     "time_on_task",
     "task_times",
     "times_summary",
+    "median_ci",
     "sus_score",
     "sus_subscales",
     "sus_summary",

@@ -54,7 +54,7 @@ from .results import (
     TimesSummary,
     UMUXLiteResult,
 )
-from .times import task_times, time_on_task, times_summary
+from .times import median_ci, task_times, time_on_task, times_summary
 
 __all__ = [
     "ComparisonResult",
@@ -77,6 +77,7 @@ __all__ = [
     "csat",
     "lostness",
     "lostness_category",
+    "median_ci",
     "nps",
     "nps_from_counts",
     "problem_discovery",

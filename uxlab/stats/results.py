@@ -83,7 +83,11 @@ class TimeResult:
     ``ci`` is the interval of the geometric mean (``None`` for a single time);
     ``sd`` is the sample standard deviation of the raw times (``None`` for a
     single time).  ``recommended`` names the centre to report ("geometric_mean"
-    below 25 values, "median" from 25) and ``center`` is its value.
+    below 25 values, "median" from 25) and ``center`` is its value;
+    ``center_ci`` is the interval of that same centre (the geometric mean's
+    ``ci``, or ``median_ci``), so a centre is never shown with the other's
+    interval.  ``median_ci`` is the distribution-free interval of the median
+    (``None`` when too few times reach the confidence level).
     """
 
     n: int
@@ -94,6 +98,8 @@ class TimeResult:
     sd: float | None
     recommended: str
     center: float
+    median_ci: ConfidenceInterval | None = None
+    center_ci: ConfidenceInterval | None = None
 
 
 @dataclass(frozen=True, slots=True)
