@@ -161,3 +161,21 @@ def test_times_chart_plots_the_centre_of_the_table() -> None:
     bar = next(c for c in ax.collections if c.get_gid() == "times-errorbar-0")
     ((x0, _), (x1, _)) = bar.get_segments()[0]
     assert (x0, x1) == (38.0, 60.0)
+
+
+# [3, 900]: two times whose log-t interval (df = 1) reaches 0 s at the bottom,
+# which once left a log axis with no labels at all.
+@pytest.mark.parametrize(
+    "seconds", [[42.0], [42.0, 42.0], [30.0, 31.0], [3.0, 900.0], [2.0, 3.0, 700.0]]
+)
+def test_times_chart_keeps_its_axis_labels_whatever_n(seconds: list[float]) -> None:
+    fig = charts.times_chart(["Find it"], [stats.time_on_task(seconds)])
+    fig.draw_without_rendering()
+    ax = fig.axes[0]
+    low, high = ax.get_xlim()
+    shown = [
+        t.get_text()
+        for t, loc in zip(ax.get_xticklabels(), ax.get_xticks(), strict=True)
+        if low <= loc <= high and t.get_text()
+    ]
+    assert len(shown) >= 2, shown

@@ -278,7 +278,7 @@ def times_chart(
         if result is None:
             continue
         # The centre the results table shows, with that centre's own interval.
-        centre, ci = result.center, result.center_ci
+        centre, ci = result.center, result.usable_ci(result.center_ci)
         ax.plot(
             [centre], [pos], "o", ms=10, color=OKABE_ITO["blue"], gid=f"times-point-{i}"
         )
@@ -287,7 +287,9 @@ def times_chart(
             _errorbar(ax, f"times-errorbar-{i}", centre, pos, ci.low, ci.high)
             finite += [ci.low, ci.high]
     lo, hi = (min(finite), max(finite)) if finite else (1.0, 100.0)
-    ax.set_xlim(lo / 1.6, hi * 1.6)
+    # At least a factor of 10 around the data, so a log axis always has labels.
+    spread = max(1.0, math.sqrt(10 * lo / hi) / 1.6)
+    ax.set_xlim(lo / 1.6 / spread, hi * 1.6 * spread)
     for pos, result in zip(y, times, strict=True):
         if result is None:
             _no_data(ax, pos, lo / 1.5)

@@ -45,7 +45,7 @@ from uxlab.analysis import (
 from uxlab.errors import NotFoundError, UxlabError
 from uxlab.models import Study
 from uxlab.moderation import notes_by_tag
-from uxlab.stats import ConfidenceInterval, TimeResult
+from uxlab.stats import ConfidenceInterval, NPSResult, TimeResult
 from uxlab.text import render_markdown
 
 __all__ = [
@@ -146,6 +146,56 @@ class Formats:
         if ci is None:
             return "not defined (one answer)"
         return numbers.span(ci.low, ci.high, digits)
+
+    def no_time_interval(
+        self, times: TimeResult, ci: ConfidenceInterval | None
+    ) -> str | None:
+        """Why a time interval is not shown, or ``None`` when it can be."""
+        if times.usable_ci(ci) is not None:
+            return None
+        if len(times.values) == 1:
+            return f"too few data for an interval (one time: {self.secs(times.center)})"
+        if len(set(times.values)) == 1:
+            return f"all times were {self.secs(times.values[0])}"
+        if len(times.values) > 10:
+            return "too few data for an interval"
+        shown = ", ".join(self.secs(v) for v in times.values)
+        return f"too few data for an interval (times: {shown})"
+
+    @staticmethod
+    def no_interval(result: Any, what: str = "answers", digits: int = 1) -> str | None:
+        """Why a mean's interval is not shown (one answer, all alike), or ``None``.
+
+        >>> from uxlab import stats
+        >>> Formats.no_interval(stats.rating_summary([5, 5], scale=(1, 7)))
+        'all answers were 5'
+        >>> Formats.no_interval(stats.sus_summary([72.5]), "scores")
+        'too few data for an interval (one score: 72.5)'
+        """
+
+        def value(v: float) -> str:
+            return f"{v:g}" if float(v).is_integer() else numbers.signed(v, digits)
+
+        if result.n == 1:
+            one = what.removesuffix("s")
+            return f"too few data for an interval (one {one}: {value(result.mean)})"
+        if not result.sd or result.ci is None:
+            return f"all {what} were {value(result.mean)}"
+        return None
+
+    @staticmethod
+    def no_nps_interval(result: NPSResult) -> str | None:
+        """An NPS from one answer gets no interval; ``None`` otherwise."""
+        if result.n > 1:
+            return None
+        kind = (
+            "a promoter"
+            if result.promoters
+            else "a detractor"
+            if result.detractors
+            else "a passive"
+        )
+        return f"too few data for an interval (one answer, {kind})"
 
     def nps_range(self, ci: ConfidenceInterval | None) -> str:
         """A net score's interval, signed at both ends: "+14 to +45", "−55 to −26"."""
@@ -249,8 +299,11 @@ def _figures(report: StudyReport, only: str | None = None) -> dict[str, Figure]:
         if want("nps") and q.nps is not None and "nps" not in figures:
             figures["nps"] = charts.nps_chart(
                 q.nps,
-                subtitle=f"n = {q.nps.n} respondents · {f.level} CI "
-                f"{f.nps_range(q.nps.ci)} (adjusted Wald)",
+                subtitle=f"n = {q.nps.n} respondents · "
+                + (
+                    f.no_nps_interval(q.nps)
+                    or f"{f.level} CI {f.nps_range(q.nps.ci)} (adjusted Wald)"
+                ),
             )
     return figures
 

@@ -149,3 +149,32 @@ def test_time_centre_and_interval_belong_together(
     row = page.locator('tr[data-task="find"]')
     expect(row.locator('[data-field="time"]')).to_contain_text("40.6 s geo. mean")
     expect(row.locator('[data-field="time-ci"]')).to_contain_text("34.9–47.2 s")
+
+
+def test_small_samples_say_so(page: Page, live_server, session: Session) -> None:
+    me = owner(session)
+    sus = [5, 1, 5, 1, 5, 1, 5, 1, 5, 1]  # scores 100 (Brooke 1996)
+    # Two successful times, 3 s and 900 s: the log-t interval (df = 1,
+    # t = 12.71) runs from 0.0 s to about 10^10 s, over 100x the longest time.
+    people = [
+        {"outcome": "success", "seconds": 3, "seq": 5, "sus": sus, "nps": 9},
+        {"outcome": "success", "seconds": 900, "seq": 5, "sus": sus},
+    ]
+    study = make_study(session, me, "Tiny", people, questionnaires="sus, nps")
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/studies/{study.slug}/results")
+    row = page.locator('tr[data-task="find"]')
+    expect(row.locator('[data-field="time-ci"]')).to_have_text(
+        "too few data for an interval (times: 3.0 s, 900 s)"
+    )
+    # Both SEQ answers are 5: a zero-width interval says what it is.
+    expect(row.locator('[data-field="seq-ci"]')).to_have_text("all answers were 5")
+    expect(page.locator('[data-field="sus-ci"]')).to_have_text("all scores were 100")
+    # One NPS answer: no interval at all.
+    expect(page.locator('[data-field="nps-ci"]')).to_have_text(
+        "too few data for an interval (one answer, a promoter)"
+    )
+    expect(page.locator('[data-field="sus-norms-note"]')).to_have_text(
+        "Norms describe study means; n is very small."
+    )
+    expect(page.get_by_text("16606909")).to_have_count(0)

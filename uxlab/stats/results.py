@@ -76,6 +76,10 @@ class CompletionRates:
     method: str
 
 
+#: A time interval reaching beyond this multiple of the longest time is not shown.
+IMPLAUSIBLE_FACTOR = 100
+
+
 @dataclass(frozen=True, slots=True)
 class TimeResult:
     """Summary of task times in seconds.
@@ -100,6 +104,21 @@ class TimeResult:
     center: float
     median_ci: ConfidenceInterval | None = None
     center_ci: ConfidenceInterval | None = None
+    values: tuple[float, ...] = ()
+
+    def usable_ci(self, ci: ConfidenceInterval | None) -> ConfidenceInterval | None:
+        """``ci`` if the data can support it, else ``None``: too few data.
+
+        An interval from fewer than two distinct times says nothing, and one
+        whose upper end is over :data:`IMPLAUSIBLE_FACTOR` times the longest
+        observed time (two times, one degree of freedom) is outside any
+        plausible range of the data.
+        """
+        if ci is None or len(set(self.values)) < 2:
+            return None
+        if ci.high > IMPLAUSIBLE_FACTOR * max(self.values) or not ci.low > 0:
+            return None
+        return ci
 
 
 @dataclass(frozen=True, slots=True)

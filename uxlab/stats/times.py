@@ -71,6 +71,7 @@ def _summarise(x: FloatArray, confidence_level: float) -> TimeResult:
         center=gm if recommended == "geometric_mean" else median,
         median_ci=m_ci,
         center_ci=ci if recommended == "geometric_mean" else m_ci,
+        values=tuple(float(v) for v in np.sort(x)),
     )
 
 
