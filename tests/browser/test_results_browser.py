@@ -178,3 +178,39 @@ def test_small_samples_say_so(page: Page, live_server, session: Session) -> None
         "Norms describe study means; n is very small."
     )
     expect(page.get_by_text("16606909")).to_have_count(0)
+
+
+AUTO_TASK = """\
+title: Shop
+tasks:
+  - id: find
+    title: Find it
+    prompt: Find it.
+    start_url: /static/demo-shop/index.html
+    success: {url_matches: "cart\\\\.html"}
+after_each_task: [seq]
+questionnaires: [sus]
+"""
+
+
+def test_said_done_but_never_reached_the_goal(
+    page: Page, live_server, session: Session
+) -> None:
+    said = {"self_reported": True, "judged_by": "auto"}
+    people = (
+        [{"outcome": "success", "attempt": {"judged_by": "auto"}}] * 4
+        + [{"outcome": "failure", "attempt": said}] * 3
+        + [{"outcome": "unverified", "attempt": said}]
+    )
+    study = make_study(session, owner(session), "", people, study_text=AUTO_TASK)
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/studies/{study.slug}/results")
+    row = page.locator('tr[data-task="find"]')
+    # Only the criterion counts: 4 of 8 reached the cart page.
+    expect(row.locator('[data-field="completed"]')).to_contain_text("4/8")
+    expect(row.locator('[data-field="said-done"]')).to_have_text(
+        "3 said done but never reached the goal; 1 unverified"
+    )
+    flag = page.locator('[data-flag="unverified"]')
+    expect(flag).to_contain_text("1 flagged")
+    expect(page.locator('tr[data-participant] .flag-unverified')).to_have_count(1)

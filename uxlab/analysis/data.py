@@ -31,6 +31,9 @@ class TaskInfo:
     prompt: str
     position: int
     has_site: bool
+    #: Success is judged by a recorded criterion (url_matches, element) and
+    #: the participant's "I'm done" is not trusted on its own.
+    auto_judged: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,7 @@ class StudyData:
     Attempts: ``a_participant`` and ``a_task`` index :attr:`participants` and
     :attr:`tasks`; ``a_duration`` is seconds (``nan`` without both times);
     ``a_outcome`` and ``a_judged`` are strings ("" when not set);
+    ``a_said_done`` is the participant's own "I'm done";
     ``a_events`` counts recorder events other than first clicks.  Responses:
     ``r_task`` is -1 for study-level answers; ``r_value`` is ``nan`` for text.
     """
@@ -69,6 +73,7 @@ class StudyData:
     a_started: npt.NDArray[np.bool_]
     a_outcome: npt.NDArray[np.str_]
     a_judged: npt.NDArray[np.str_]
+    a_said_done: npt.NDArray[np.bool_]
     a_events: IntArray
     r_participant: IntArray
     r_questionnaire: npt.NDArray[np.str_]
@@ -100,7 +105,16 @@ def _questionnaires(study: Study, key: str) -> tuple[Questionnaire, ...]:
 def load_study_data(session: Session, study: Study) -> StudyData:
     """Read a study's tasks, participants, attempts and answers (five queries)."""
     tasks = tuple(
-        TaskInfo(t.id, t.key, t.title, t.prompt, t.position, bool(t.start_url))  # type: ignore[arg-type]
+        TaskInfo(
+            t.id,  # type: ignore[arg-type]
+            t.key,
+            t.title,
+            t.prompt,
+            t.position,
+            bool(t.start_url),
+            t.success_kind in ("url_matches", "element")
+            and not t.settings.get("trust_self_report"),
+        )
         for t in session.exec(
             select(Task).where(Task.study_id == study.id).order_by(col(Task.position))
         ).all()
@@ -156,6 +170,7 @@ def load_study_data(session: Session, study: Study) -> StudyData:
             col(TaskAttempt.ended_at),
             col(TaskAttempt.outcome),
             col(TaskAttempt.judged_by),
+            col(TaskAttempt.self_reported),
         ).where(col(TaskAttempt.participant_id).in_(in_study))
     ).all()
     a_rows = [r for r in a_rows if r[2] in task_index]
@@ -187,6 +202,7 @@ def load_study_data(session: Session, study: Study) -> StudyData:
         a_started=np.array([r[4] is not None for r in a_rows], dtype=bool),
         a_outcome=np.array([str(r[6] or "") for r in a_rows], dtype=np.str_),
         a_judged=np.array([str(r[7] or "") for r in a_rows], dtype=np.str_),
+        a_said_done=np.array([bool(r[8]) for r in a_rows], dtype=np.bool_),
         a_events=np.array([event_counts.get(r[0], 0) for r in a_rows], dtype=np.int64),
         r_participant=np.array([p_index[r[0]] for r in r_rows], dtype=np.int64),
         r_questionnaire=np.array([r[1] for r in r_rows], dtype=np.str_),

@@ -29,6 +29,11 @@ QUALITY_RULES: Final = {
         f"recorded start, in under {MIN_VISIT_S:g} seconds, or (when the study "
         "records page events) with no event recorded on the site."
     ),
+    "unverified": (
+        'Unverified: said "I\'m done" on a task whose goal the recorder checks, '
+        "but no recorder data at all came from the attempt, so whether the goal "
+        "was reached is unknown. Counted as not completed."
+    ),
 }
 
 
@@ -98,6 +103,15 @@ def _quality(data: StudyData) -> tuple[list[ParticipantQuality], float | None]:
             flags[int(i)].append(
                 QualityFlag("never_left_task_page", "tasks: " + ", ".join(keys))
             )
+    unverified = data.a_outcome == "unverified"
+    for i in np.unique(data.a_participant[unverified]):
+        keys = sorted(
+            {
+                data.tasks[j].key
+                for j in data.a_task[unverified & (data.a_participant == i)]
+            }
+        )
+        flags[int(i)].append(QualityFlag("unverified", "tasks: " + ", ".join(keys)))
     rows = [
         ParticipantQuality(
             p.code, p.variant, p.excluded, p.exclusion_reason, p.session_s, tuple(f)

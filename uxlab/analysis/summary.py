@@ -83,6 +83,10 @@ class TaskResult:
     outcomes: tuple[tuple[str, int], ...]
     judged: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]
     ratings: tuple[RatingItem, ...]
+    #: Said "I'm done" on a task with a recorded criterion they never met.
+    said_done_not_reached: int = 0
+    #: Said "I'm done" with no recorder data to check the goal against.
+    unverified: int = 0
 
     @property
     def seq(self) -> RatingItem | None:
@@ -181,6 +185,10 @@ def _task_result(
     times = stats.task_times(
         durations[timed], outcome[timed] == "success", confidence_level=confidence_level
     )
+    said_done = data.a_said_done[mine]
+    not_reached = (
+        int((said_done & (outcome == "failure")).sum()) if task.auto_judged else 0
+    )
     judged = data.a_judged[mine][ended]
     by_judge = tuple(
         (str(who), _counts(outcome[ended][judged == who]))
@@ -211,6 +219,8 @@ def _task_result(
         outcomes=_counts(outcome[ended]),
         judged=by_judge,
         ratings=tuple(ratings),
+        said_done_not_reached=not_reached,
+        unverified=int((outcome == "unverified").sum()),
     )
 
 
@@ -356,6 +366,7 @@ def summarise(
         "speeder": True,
         "straight_lined_sus": _sus_questionnaire(data) is not None,
         "never_left_task_page": any(t.has_site for t in data.tasks),
+        "unverified": any(t.auto_judged for t in data.tasks),
     }
     flag_counts = tuple(
         (kind, sum(any(f.kind == kind for f in q.flags) for q in quality))
