@@ -183,6 +183,24 @@ class Formats:
             return f"all {what} were {value(result.mean)}"
         return None
 
+    def against(self, result: Any, benchmark: float) -> str:
+        """A mean against a benchmark, the verdict read from the interval shown.
+
+        >>> from uxlab import stats
+        >>> r = stats.rating_summary([7, 7, 6, 7, 6, 7], scale=(1, 7), benchmark=5.5)
+        >>> Formats(0.95).against(r, 5.5)
+        'above the average of 5.5 (t = 5.53, p = 0.003)'
+        """
+        if result.p_value is None or result.t is None or result.ci is None:
+            return "no test: it needs at least two different answers"
+        if result.ci.low > benchmark:
+            word = f"above the average of {benchmark:g}"
+        elif result.ci.high < benchmark:
+            word = f"below the average of {benchmark:g}"
+        else:
+            word = f"not distinguishable from the average of {benchmark:g}"
+        return f"{word} (t = {self.num(result.t, 2)}, {self.p(result.p_value)})"
+
     @staticmethod
     def no_nps_interval(result: NPSResult) -> str | None:
         """An NPS from one answer gets no interval; ``None`` otherwise."""

@@ -214,3 +214,17 @@ def test_said_done_but_never_reached_the_goal(
     flag = page.locator('[data-flag="unverified"]')
     expect(flag).to_contain_text("1 flagged")
     expect(page.locator('tr[data-participant] .flag-unverified')).to_have_count(1)
+
+
+def test_each_tasks_seq_is_tested_against_its_average(
+    page: Page, live_server, session: Session
+) -> None:
+    people = [{"outcome": "success", "seq": v} for v in (7, 7, 6, 7, 6, 7)]
+    study = make_study(session, owner(session), "Easy", people)
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/studies/{study.slug}/results")
+    # One-sample t against 5.5 (Sauro 2012): t = 5.53, df = 5, p = 0.0026
+    # (scipy.stats.ttest_1samp([7, 7, 6, 7, 6, 7], 5.5)).
+    expect(page.locator('tr[data-task="find"] [data-field="seq-test"]')).to_have_text(
+        "above the average of 5.5 (t = 5.53, p = 0.003)"
+    )
