@@ -228,3 +228,27 @@ def test_each_tasks_seq_is_tested_against_its_average(
     expect(page.locator('tr[data-task="find"] [data-field="seq-test"]')).to_have_text(
         "above the average of 5.5 (t = 5.53, p = 0.003)"
     )
+
+
+def test_an_ab_study_says_it_pools_its_variants(
+    page: Page, live_server, session: Session
+) -> None:
+    extra = (
+        "variants:\n  - {key: A, name: Current form}\n"
+        "  - {key: B, name: Short form}"
+    )
+    people = [
+        {"outcome": "success", "variant": v, "seconds": 30 + i}
+        for i, v in enumerate("ABABAB")
+    ]
+    study = make_study(session, owner(session), "Signup AB", people, extra=extra)
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/studies/{study.slug}/results")
+    note = page.locator('[data-field="variants-pooled"]')
+    expect(note).to_contain_text(
+        "These results pool both variants (A: Current form, B: Short form)"
+    )
+    note.get_by_role("link", name="Compare the variants").click()
+    expect(page.locator("#comparison-heading")).to_have_text(
+        "Design B: Short form compared with Design A: Current form"
+    )
