@@ -438,3 +438,36 @@ def test_fisher_where_an_expected_count_is_under_one(session: Session) -> None:
     assert row.completion is not None
     assert row.completion.method == "fisher-irwin exact"
     assert row.completion.p_value == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("policy", "n", "mean", "dropped", "imputed"),
+    [
+        # Nine perfect answers and item 10 blank: 95.0 with the centre point
+        # imputed (Brooke 1996), 100.0 prorated (Lewis & Sauro 2017); the
+        # reference's worked example. Dropped, only the three 75s remain.
+        ("drop", 3, 75.0, 1, 0),
+        ("impute-center", 4, (3 * 75 + 95) / 4, 0, 1),
+        ("prorate", 4, (3 * 75 + 100) / 4, 0, 1),
+    ],
+)
+def test_sus_missing_item_policies(
+    session: Session, policy: str, n: int, mean: float, dropped: int, imputed: int
+) -> None:
+    from tests.results_data import make_study, owner
+
+    complete = [4, 2, 4, 2, 4, 2, 4, 2, 4, 2]
+    blank = [5, 1, 5, 1, 5, 1, 5, 1, 5, None]
+    # Two blanks: more than the one item either method was validated for.
+    two_blank = [5, 1, 5, 1, 5, 1, 5, 1, None, None]
+    people = [{"sus": complete}] * 3 + [{"sus": blank}, {"sus": two_blank}]
+    extra = f"sus_missing: {policy}"
+    study = make_study(session, owner(session), "Missing", people, extra=extra)
+    (sus,) = analyse_study(session, study).questionnaires
+    assert sus.n == n and sus.sus is not None
+    assert sus.sus.mean == pytest.approx(mean)
+    assert (sus.sus_missing, sus.sus_dropped, sus.sus_imputed) == (
+        policy,
+        dropped + 1,
+        imputed,
+    )

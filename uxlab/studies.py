@@ -254,6 +254,10 @@ class StudySpec(_Strict):
     allowed_origins: list[str] = Field(default_factory=list)
     task_order: Literal["fixed", "counterbalanced"] = "fixed"
     variants: list[VariantSpec] = Field(default_factory=list)
+    #: A SUS respondent with a blank item: dropped (default), the blank scored
+    #: as the centre point (Brooke 1996), or the score prorated (Lewis & Sauro
+    #: 2017).
+    sus_missing: Literal["drop", "impute-center", "prorate"] = "drop"
     moderation: ModerationSpec = Field(default_factory=ModerationSpec)
     thank_you: str = "Thank you for taking part. You can close this page now."
 
@@ -303,6 +307,7 @@ class StudySpec(_Strict):
             "variants": [v.model_dump() for v in self.variants],
             "moderation": self.moderation.model_dump(),
             "thank_you": self.thank_you,
+            "sus_missing": self.sus_missing,
         }
 
 

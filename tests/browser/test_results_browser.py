@@ -213,7 +213,7 @@ def test_said_done_but_never_reached_the_goal(
     )
     flag = page.locator('[data-flag="unverified"]')
     expect(flag).to_contain_text("1 flagged")
-    expect(page.locator('tr[data-participant] .flag-unverified')).to_have_count(1)
+    expect(page.locator("tr[data-participant] .flag-unverified")).to_have_count(1)
 
 
 def test_each_tasks_seq_is_tested_against_its_average(
@@ -234,8 +234,7 @@ def test_an_ab_study_says_it_pools_its_variants(
     page: Page, live_server, session: Session
 ) -> None:
     extra = (
-        "variants:\n  - {key: A, name: Current form}\n"
-        "  - {key: B, name: Short form}"
+        "variants:\n  - {key: A, name: Current form}\n  - {key: B, name: Short form}"
     )
     people = [
         {"outcome": "success", "variant": v, "seconds": 30 + i}
@@ -251,4 +250,25 @@ def test_an_ab_study_says_it_pools_its_variants(
     note.get_by_role("link", name="Compare the variants").click()
     expect(page.locator("#comparison-heading")).to_have_text(
         "Design B: Short form compared with Design A: Current form"
+    )
+
+
+def test_sus_with_a_missing_item_follows_the_study_file(
+    page: Page, live_server, session: Session
+) -> None:
+    # Four complete respondents scoring 75, one with item 10 blank and nine
+    # perfect answers: prorated 9 x 4 x 100/36 = 100 (Lewis & Sauro 2017,
+    # "Can I leave this one out?"), so the mean is (4 x 75 + 100) / 5 = 80.
+    complete = [4, 2, 4, 2, 4, 2, 4, 2, 4, 2]
+    blank = [5, 1, 5, 1, 5, 1, 5, 1, 5, None]
+    people = [{"sus": complete}] * 4 + [{"sus": blank}]
+    study = make_study(
+        session, owner(session), "Prorated", people, extra="sus_missing: prorate"
+    )
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/studies/{study.slug}/results")
+    expect(page.locator('[data-field="sus-mean"]')).to_have_text("80.0")
+    expect(page.locator('[data-field="sus-missing"]')).to_have_text(
+        "1 respondent skipped one item; the score was prorated from the nine "
+        "answered (Lewis & Sauro 2017)."
     )

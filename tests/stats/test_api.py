@@ -24,6 +24,7 @@ PUBLIC_FUNCTIONS = {
     "sus_score",
     "sus_subscales",
     "sus_summary",
+    "sus_scores_with_missing",
     "sus_grade",
     "sus_percentile",
     "sus_adjective",

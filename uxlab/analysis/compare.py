@@ -17,6 +17,7 @@ from uxlab.analysis.data import (
     _sus_questionnaire,
     _sus_scores,
     load_study_data,
+    sus_missing_policy,
 )
 from uxlab.analysis.options import AnalysisOptionError, parse_confidence_level
 from uxlab.models import Study
@@ -259,7 +260,9 @@ class _Group:
         q = _sus_questionnaire(self.data)
         if q is None:
             return np.empty(0)
-        return _sus_scores(self.data, self.keep_r, q.id)[2]
+        return _sus_scores(self.data, self.keep_r, q.id, sus_missing_policy(self.data))[
+            2
+        ]
 
 
 def _group(data: StudyData, include_excluded: bool, variant: str | None) -> _Group:

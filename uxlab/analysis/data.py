@@ -234,16 +234,28 @@ def _item_matrix(
 
 
 def _sus_scores(
-    data: StudyData, keep_r: npt.NDArray[np.bool_], qid: str
+    data: StudyData,
+    keep_r: npt.NDArray[np.bool_],
+    qid: str,
+    missing: str = "drop",
 ) -> tuple[IntArray, FloatArray, FloatArray]:
-    """Respondents with all ten SUS answers, their answers and their scores."""
+    """Respondents scored under the ``missing`` policy, their answers and scores.
+
+    With "drop" only respondents with all ten answers are scored; see
+    :func:`uxlab.stats.sus_scores_with_missing` for the others.
+    """
     people, matrix = _item_matrix(data, keep_r, qid, _SUS_ITEMS)
-    complete = ~np.isnan(matrix).any(axis=1)
-    matrix = matrix[complete]
-    scores = (
-        np.asarray(stats.sus_score(matrix), dtype=float) if len(matrix) else np.empty(0)
-    )
-    return people[complete], matrix, scores
+    answered = ~np.isnan(matrix).all(axis=1)
+    people, matrix = people[answered], matrix[answered]
+    if not len(matrix):
+        return people, matrix, np.empty(0)
+    scores, kept = stats.sus_scores_with_missing(matrix, missing=missing)
+    return people[kept], matrix[kept], scores
+
+
+def sus_missing_policy(data: StudyData) -> str:
+    """The study file's ``sus_missing`` (default "drop")."""
+    return str(data.study.settings.get("sus_missing") or "drop")
 
 
 def _keep(

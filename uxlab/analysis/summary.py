@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from uxlab import stats
 from uxlab.analysis.data import (
+    _SUS_ITEMS,
     FloatArray,
     StudyData,
     _item_matrix,
@@ -19,6 +20,7 @@ from uxlab.analysis.data import (
     _sus_scores,
     load_study_data,
     questionnaire_title,
+    sus_missing_policy,
 )
 from uxlab.analysis.options import AnalysisOptionError, parse_confidence_level
 from uxlab.analysis.quality import QUALITY_RULES, ParticipantQuality, _quality
@@ -120,6 +122,11 @@ class QuestionnaireResult:
     rating: RatingResult | None = None
     items: tuple[tuple[str, str, RatingResult | None], ...] = ()
     comments: tuple[str, ...] = ()
+    #: SUS: the study's blank-item policy, respondents dropped for blanks, and
+    #: respondents scored despite a blank (imputed or prorated).
+    sus_missing: str = "drop"
+    sus_dropped: int = 0
+    sus_imputed: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +254,12 @@ def _questionnaire_result(
         )
         return QuestionnaireResult(n=len(texts), comments=texts, **base)
     if q.kind == "sus":
-        _, _, scores = _sus_scores(data, keep_r, q.id)
+        policy = sus_missing_policy(data)
+        _, answers, scores = _sus_scores(data, keep_r, q.id, policy)
+        _, everything = _item_matrix(data, keep_r, q.id, _SUS_ITEMS)
+        answered = (
+            int((~np.isnan(everything).all(axis=1)).sum()) if everything.size else 0
+        )
         summary = (
             stats.sus_summary(scores, confidence_level=confidence_level)
             if scores.size
@@ -257,6 +269,9 @@ def _questionnaire_result(
             n=int(scores.size),
             sus=summary,
             sus_scores=tuple(float(s) for s in scores),
+            sus_missing=policy,
+            sus_dropped=answered - int(scores.size),
+            sus_imputed=int(np.isnan(answers).any(axis=1).sum()) if answers.size else 0,
             **base,
         )
     if q.kind == "umux_lite":

@@ -54,6 +54,7 @@ from .results import (
     TimesSummary,
     UMUXLiteResult,
 )
+from .sus_missing import sus_scores_with_missing
 from .times import median_ci, task_times, time_on_task, times_summary
 
 __all__ = [
@@ -90,6 +91,7 @@ __all__ = [
     "sus_grade",
     "sus_percentile",
     "sus_score",
+    "sus_scores_with_missing",
     "sus_subscales",
     "sus_summary",
     "task_times",
