@@ -272,3 +272,48 @@ def test_sus_with_a_missing_item_follows_the_study_file(
         "1 respondent skipped one item; the score was prorated from the nine "
         "answered (Lewis & Sauro 2017)."
     )
+
+
+VARIANTS = "variants:\n  - {key: A, name: Current form}\n  - {key: B, name: Short form}"
+
+
+def test_compare_picks_variants_from_drop_downs(
+    page: Page, live_server, session: Session
+) -> None:
+    me = owner(session)
+    people = [{"outcome": "success", "variant": v} for v in "ABABAB"]
+    make_study(session, me, "Signup", people, extra=VARIANTS)
+    three = "variants:\n  - {key: X, name: Old}\n  - {key: Y, name: New}\n  - {key: Z, name: Newer}"
+    make_study(
+        session, me, "Search", [{"outcome": "success", "variant": v} for v in "XYZ"],
+        extra=three,
+    )  # fmt: skip
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/compare")
+    page.get_by_label("Study", exact=True).select_option(label="Search (X, Y, Z)")
+    variant_b = page.get_by_label("Variant B")
+    # The drop-downs offer the chosen study's variants, nothing to type.
+    expect(variant_b.locator("option")).to_have_text(["X: Old", "Y: New", "Z: Newer"])
+    page.get_by_label("Variant A (baseline)").select_option("X")
+    variant_b.select_option("Z")
+    page.get_by_role("button", name="Compare variants").click()
+    expect(page.locator("#comparison-heading")).to_have_text(
+        "Design Z: Newer compared with Design X: Old"
+    )
+
+
+def test_compare_errors_are_sentences(
+    page: Page, live_server, session: Session
+) -> None:
+    me = owner(session)
+    people = [{"outcome": "success", "variant": v} for v in "ABAB"]
+    study = make_study(session, me, "Signup", people, extra=VARIANTS)
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/compare?study={study.slug}&va=A&vb=Q")
+    error = page.locator("[data-error]")
+    expect(error).to_have_text("Signup has no variant “Q”; its variants are A and B.")
+    page.goto(f"{live_server.url}/compare?a={study.slug}&b={study.slug}")
+    expect(error).to_have_text(
+        "Pick two different studies: a study compared with itself shows nothing."
+    )
+    expect(page.locator("#comparison")).to_have_count(0)

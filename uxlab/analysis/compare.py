@@ -265,6 +265,15 @@ class _Group:
         ]
 
 
+def _and(words: list[str]) -> str:
+    """ "A and B", "A, B and C".
+
+    >>> _and(["A", "B"]), _and(["X", "Y", "Z"])
+    ('A and B', 'X, Y and Z')
+    """
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
 def _group(data: StudyData, include_excluded: bool, variant: str | None) -> _Group:
     keep_p, keep_a, keep_r = _keep(data, include_excluded, variant)
     return _Group(data, keep_a, keep_r, int(keep_p.sum()))
@@ -294,7 +303,7 @@ def _compare(
         else:
             why = "no task ids and no SUS in common"
         raise AnalysisOptionError(
-            f"{title_a} and {title_b} have {why}, so there is nothing to compare yet"
+            f"{title_a} and {title_b} have {why}, so there is nothing to compare yet."
         )
     cl = confidence_level
     rows = []
@@ -358,14 +367,24 @@ def _compare(
 
 def comparable_studies(
     session: Session, workspace_id: int
-) -> tuple[list[tuple[str, str]], list[tuple[str, str, list[str]]]]:
-    """A workspace's studies (slug, title), and those with two or more variants."""
+) -> tuple[list[tuple[str, str]], list[tuple[str, str, list[tuple[str, str]]]]]:
+    """A workspace's studies (slug, title), and those with two or more variants.
+
+    Each study with variants comes with its variants' keys and names.
+    """
     studies = session.exec(
         select(Study).where(Study.workspace_id == workspace_id).order_by(col(Study.id))
     ).all()
     plain = [(s.slug, s.title) for s in studies]
     with_variants = [
-        (s.slug, s.title, [str(v["key"]) for v in s.settings.get("variants", [])])
+        (
+            s.slug,
+            s.title,
+            [
+                (str(v["key"]), str(v.get("name") or v["key"]))
+                for v in s.settings.get("variants", [])
+            ],
+        )
         for s in studies
         if len(s.settings.get("variants", [])) >= 2
     ]
@@ -382,6 +401,10 @@ def compare_studies(
 ) -> Comparison:
     """Compare two studies (two designs or two rounds) task by task, by task key."""
     cl = parse_confidence_level(confidence_level)
+    if study_a.id == study_b.id:
+        raise AnalysisOptionError(
+            "Pick two different studies: a study compared with itself shows nothing."
+        )
     a = _group(load_study_data(session, study_a), include_excluded, None)
     b = _group(load_study_data(session, study_b), include_excluded, None)
     return _compare(
@@ -411,11 +434,13 @@ def compare_variants(
     for v in (variant_a, variant_b):
         if v not in names:
             raise AnalysisOptionError(
-                f"variant ({v!r}) must be one of {sorted(names)} for study "
-                f"{study.slug!r}"
+                f"{study.title} has no variant “{v}”; its variants are "
+                f"{_and(list(names))}."
             )
     if variant_a == variant_b:
-        raise AnalysisOptionError("pick two different variants to compare")
+        raise AnalysisOptionError(
+            "Pick two different variants: a variant compared with itself shows nothing."
+        )
     return _compare(
         _group(data, include_excluded, variant_a),
         _group(data, include_excluded, variant_b),
