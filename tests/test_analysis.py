@@ -310,7 +310,8 @@ def test_compare_studies_sentence_for_a_known_difference(session: Session) -> No
     # CI 0.0306 to 0.4278, p = 0.0241 (N-1 two-proportion test).
     assert row.completion == stats.compare_completion(40, 60, 15, 35)
     assert row.sentences[0] == (
-        "New's completion rate is 24 points higher (95 % CI 3 to 43 points; p = 0.02)"
+        "Completion rate: New is higher by 24 points (95 % CI 3 to 43 points; "
+        "p = 0.024)"
     )
     assert row.time is not None and row.time.difference == pytest.approx(
         stats.compare_times(
@@ -319,17 +320,27 @@ def test_compare_studies_sentence_for_a_known_difference(session: Session) -> No
     )
     assert comparison.sus is None and comparison.sus_sentence == ""
     at_99 = compare_studies(session, a, b, confidence_level=0.99)
-    assert "99 % CI" in at_99.tasks[0].sentences[0]
+    # p = 0.024 > 0.01: at 99 % the interval holds 0, and the verdict says so.
+    assert (
+        at_99.tasks[0]
+        .sentences[0]
+        .startswith(
+            "Completion rate: no detectable difference; the 99 % interval runs from −"
+        )
+    )
 
 
 def test_completion_sentence_lower_and_same() -> None:
     lower = stats.compare_completion(15, 35, 40, 60)
     assert completion_sentence(lower, "A", "B", 0.95).startswith(
-        "B's completion rate is 24 points lower (95 % CI −43 to −3 points"
+        "Completion rate: B is lower by 24 points (95 % CI −43 to −3 points"
     )
     same = stats.compare_completion(5, 10, 5, 10)
-    # An estimate that rounds to 0 is not called "the same": the CI follows.
-    assert "is within half a point of A's" in completion_sentence(same, "A", "B", 0.95)
+    # An interval that holds 0 is no detectable difference, and says how far
+    # it reaches either way.
+    assert completion_sentence(same, "A", "B", 0.95).startswith(
+        "Completion rate: no detectable difference; the 95 % interval runs from −"
+    )
 
 
 def test_compare_variants(session: Session) -> None:
@@ -343,11 +354,12 @@ def test_compare_variants(session: Session) -> None:
         expected = stats.compare_completion(
             row.completion_b.successes, row.completion_b.trials,
             row.completion_a.successes, row.completion_a.trials, confidence_level=0.9,
+            method="auto",
         )  # fmt: skip
         assert row.completion == expected
-        assert row.sentences[0].startswith("Design B's completion rate is")
+        assert row.sentences[0].startswith("Completion rate: ")
     assert comparison.sus is not None
-    assert comparison.sus_sentence.startswith("Design B's SUS score is")
+    assert comparison.sus_sentence.startswith("SUS score: ")
     with pytest.raises(AnalysisOptionError, match="variant"):
         compare_variants(session, study, "A", "C")
     with pytest.raises(AnalysisOptionError, match="two different"):
@@ -396,4 +408,69 @@ def test_only_rules_that_fit_the_design_are_listed(session: Session) -> None:
         "speeder",
         "straight_lined_sus",
         "never_left_task_page",
+        # ecommerce-tasks.yaml has url_matches criteria: "I'm done" can be
+        # unverified there.
+        "unverified",
     ]
+
+
+def test_every_completion_verdict_agrees_with_its_interval() -> None:
+    # All pairs up to 8 per group, the range where the N-1 test and the
+    # adjusted-Wald interval (Agresti & Caffo 2000) disagree most often: the
+    # sentence calls a difference exactly when the interval it prints leaves 0 out.
+    for n1, n2 in ((5, 5), (8, 6), (4, 8)):
+        for x1 in range(n1 + 1):
+            for x2 in range(n2 + 1):
+                r = stats.compare_completion(x2, n2, x1, n1, method="auto")
+                text = completion_sentence(r, "A", "B", 0.95)
+                if r.ci.low > 0:
+                    assert "B is higher" in text, text
+                elif r.ci.high < 0:
+                    assert "B is lower" in text, text
+                else:
+                    assert "no detectable difference" in text, text
+
+
+def test_fisher_where_an_expected_count_is_under_one(session: Session) -> None:
+    owner = create_researcher(session, email="f@example.org", password="long-enough")
+    a = _with_outcomes(session, owner, "Before", 0, 4)
+    b = _with_outcomes(session, owner, "After", 1, 4)
+    (row,) = compare_studies(session, a, b).tasks
+    # Expected successes per group 0.5 < 1: Fisher-Irwin (Campbell 2007);
+    # scipy.stats.fisher_exact([[1, 3], [0, 4]]) gives p = 1.
+    assert row.completion is not None
+    assert row.completion.method == "fisher-irwin exact"
+    assert row.completion.p_value == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("policy", "n", "mean", "dropped", "imputed"),
+    [
+        # Nine perfect answers and item 10 blank: 95.0 with the centre point
+        # imputed (Brooke 1996), 100.0 prorated (Lewis & Sauro 2017); the
+        # reference's worked example. Dropped, only the three 75s remain.
+        ("drop", 3, 75.0, 1, 0),
+        ("impute-center", 4, (3 * 75 + 95) / 4, 0, 1),
+        ("prorate", 4, (3 * 75 + 100) / 4, 0, 1),
+    ],
+)
+def test_sus_missing_item_policies(
+    session: Session, policy: str, n: int, mean: float, dropped: int, imputed: int
+) -> None:
+    from tests.results_data import make_study, owner
+
+    complete = [4, 2, 4, 2, 4, 2, 4, 2, 4, 2]
+    blank = [5, 1, 5, 1, 5, 1, 5, 1, 5, None]
+    # Two blanks: more than the one item either method was validated for.
+    two_blank = [5, 1, 5, 1, 5, 1, 5, 1, None, None]
+    people = [{"sus": complete}] * 3 + [{"sus": blank}, {"sus": two_blank}]
+    extra = f"sus_missing: {policy}"
+    study = make_study(session, owner(session), "Missing", people, extra=extra)
+    (sus,) = analyse_study(session, study).questionnaires
+    assert sus.n == n and sus.sus is not None
+    assert sus.sus.mean == pytest.approx(mean)
+    assert (sus.sus_missing, sus.sus_dropped, sus.sus_imputed) == (
+        policy,
+        dropped + 1,
+        imputed,
+    )

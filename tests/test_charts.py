@@ -147,3 +147,35 @@ def test_charts_never_load_pyplot() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+def test_times_chart_plots_the_centre_of_the_table() -> None:
+    # From 25 times the table's centre is the median with its distribution-free
+    # interval (ranks 10 and 21 of 30: 38 s to 60 s, Conover 1999 sec. 3.2);
+    # the chart must show the same point and bar, not the geometric mean's.
+    result = stats.time_on_task([20 + 2 * i for i in range(30)])
+    fig = charts.times_chart(["Find it"], [result])
+    ax = fig.axes[0]
+    point = next(line for line in ax.lines if line.get_gid() == "times-point-0")
+    assert point.get_xdata()[0] == 49.0
+    bar = next(c for c in ax.collections if c.get_gid() == "times-errorbar-0")
+    ((x0, _), (x1, _)) = bar.get_segments()[0]
+    assert (x0, x1) == (38.0, 60.0)
+
+
+# [3, 900]: two times whose log-t interval (df = 1) reaches 0 s at the bottom,
+# which once left a log axis with no labels at all.
+@pytest.mark.parametrize(
+    "seconds", [[42.0], [42.0, 42.0], [30.0, 31.0], [3.0, 900.0], [2.0, 3.0, 700.0]]
+)
+def test_times_chart_keeps_its_axis_labels_whatever_n(seconds: list[float]) -> None:
+    fig = charts.times_chart(["Find it"], [stats.time_on_task(seconds)])
+    fig.draw_without_rendering()
+    ax = fig.axes[0]
+    low, high = ax.get_xlim()
+    shown = [
+        t.get_text()
+        for t, loc in zip(ax.get_xticklabels(), ax.get_xticks(), strict=True)
+        if low <= loc <= high and t.get_text()
+    ]
+    assert len(shown) >= 2, shown

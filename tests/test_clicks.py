@@ -295,7 +295,7 @@ def test_clicks_page_and_heatmap_for_the_owner_only(
     page = client.get(f"/studies/{slug}/clicks")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "67% (2/3" in html and "heatmap.png" in html
+    assert "67 % (2/3" in html and "heatmap.png" in html
     png = client.get(f"/studies/{slug}/tasks/cart/heatmap.png")
     assert png.status_code == 200 and png.mimetype == "image/png"
     assert imread(io.BytesIO(png.data)).shape[0] > 100

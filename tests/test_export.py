@@ -128,3 +128,31 @@ def test_zip_and_json_bundle(session, study) -> None:
     assert '=HYPERLINK("http://evil.example","click")' in [
         r["text"] for r in bundle["responses"]
     ]
+
+
+def test_attempts_csv_keeps_the_participants_own_word(session) -> None:
+    import csv
+    import io
+
+    from tests.results_data import make_study, owner
+    from uxlab.export import export_csv_files
+
+    said = {"self_reported": True, "judged_by": "auto"}
+    people = [
+        {"outcome": "failure", "attempt": said},
+        {"outcome": "abandoned", "attempt": {"self_reported": False}},
+        {"outcome": "success", "attempt": {"judged_by": "auto"}},
+    ]
+    study = make_study(session, owner(session), "Words", people)
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                export_csv_files(session, study)["attempts.csv"].lstrip("\ufeff")
+            )
+        )
+    )
+    assert [(r["outcome"], r["self_reported"]) for r in rows] == [
+        ("failure", "done"),
+        ("abandoned", "gave_up"),
+        ("success", ""),
+    ]

@@ -163,3 +163,24 @@ def test_balanced_latin_square_is_balanced(n: int) -> None:
     if n > 1:
         assert len(set(pairs.values())) == 1
         assert len(pairs) == n * (n - 1)
+
+
+def test_a_task_can_trust_the_participant_explicitly(session) -> None:
+    text = """
+title: Trusting
+tasks:
+  - title: Find it
+    start_url: https://shop.example.com/
+    success: {url_matches: "cart", self_report: true}
+  - title: Say so
+    success: {self_report: true}
+"""
+    owner = create_researcher(session, email="t@example.org", password="long-enough")
+    study = import_study(session, parse_study(text), owner=owner, source_text=text)
+    first, second = sorted(
+        session.exec(select(Task).where(Task.study_id == study.id)).all(),
+        key=lambda t: t.position,
+    )
+    assert first.success_kind == "url_matches"
+    assert first.settings["trust_self_report"] is True
+    assert second.success_kind == "self_report"

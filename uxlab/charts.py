@@ -34,7 +34,7 @@ from matplotlib.ticker import (
     NullFormatter,
 )
 
-from uxlab import stats
+from uxlab import numbers, stats
 from uxlab.stats import (
     ComparisonResult,
     NPSResult,
@@ -184,7 +184,7 @@ def _no_data(ax: Axes, y: float, x: float) -> None:
 
 
 def _pct(value: float) -> str:
-    return f"{100 * value:.0f} %"
+    return numbers.pct(value)
 
 
 def _level(confidence_level: float) -> str:
@@ -227,7 +227,7 @@ def completion_chart(
         ax.text(
             min(100 * rate.ci.high + 1.5, 101),
             pos,
-            f"{rate.successes}/{rate.trials}",
+            f"{_pct(rate.observed)} ({rate.successes}/{rate.trials})",
             va="center",
             ha="left",
             fontsize=11,
@@ -243,7 +243,7 @@ def completion_chart(
             gid="completion-benchmark",
         )
         ax.legend(loc="lower right", fontsize=11, frameon=True)
-    ax.set_xlim(0, 112)
+    ax.set_xlim(0, 126)
     ax.set_xticks(range(0, 101, 20))
     ax.set_xlabel("Completion rate (% of participants)")
     _style(ax)
@@ -264,7 +264,11 @@ def times_chart(
     subtitle: str = "",
     title: str = "Time on task (successful attempts)",
 ) -> Figure:
-    """Geometric mean time per task with its interval, on a log axis."""
+    """Time per task, the centre and interval the results table shows, on a log axis.
+
+    The centre is the geometric mean below 25 times and the median from 25 on
+    (:attr:`TimeResult.center`), each with its own interval.
+    """
     fig = _figure(_height_for(len(labels)))
     ax = fig.add_subplot()
     y = _task_axis(ax, labels)
@@ -273,16 +277,19 @@ def times_chart(
     for i, (pos, result) in enumerate(zip(y, times, strict=True)):
         if result is None:
             continue
-        gm = result.geometric_mean
+        # The centre the results table shows, with that centre's own interval.
+        centre, ci = result.center, result.usable_ci(result.center_ci)
         ax.plot(
-            [gm], [pos], "o", ms=10, color=OKABE_ITO["blue"], gid=f"times-point-{i}"
+            [centre], [pos], "o", ms=10, color=OKABE_ITO["blue"], gid=f"times-point-{i}"
         )
-        finite.append(gm)
-        if result.ci is not None:
-            _errorbar(ax, f"times-errorbar-{i}", gm, pos, result.ci.low, result.ci.high)
-            finite += [result.ci.low, result.ci.high]
+        finite.append(centre)
+        if ci is not None:
+            _errorbar(ax, f"times-errorbar-{i}", centre, pos, ci.low, ci.high)
+            finite += [ci.low, ci.high]
     lo, hi = (min(finite), max(finite)) if finite else (1.0, 100.0)
-    ax.set_xlim(lo / 1.6, hi * 1.6)
+    # At least a factor of 10 around the data, so a log axis always has labels.
+    spread = max(1.0, math.sqrt(10 * lo / hi) / 1.6)
+    ax.set_xlim(lo / 1.6 / spread, hi * 1.6 * spread)
     for pos, result in zip(y, times, strict=True):
         if result is None:
             _no_data(ax, pos, lo / 1.5)
@@ -424,7 +431,7 @@ def sus_chart(
         ms=10,
         color=OKABE_ITO["vermillion"],
         gid="sus-point-0",
-        label=f"Mean {summary.mean:.1f}"
+        label=f"Mean {numbers.signed(summary.mean, 1)}"
         + ("" if summary.ci is None else f" ({_level(confidence_level)} CI)"),
     )
     if summary.ci is not None:
@@ -469,7 +476,7 @@ def nps_chart(result: NPSResult, *, subtitle: str = "") -> Figure:
             ax.text(
                 left + share / 2,
                 0,
-                f"{share:.0f} %",
+                numbers.pct(share / 100),
                 ha="center",
                 va="center",
                 fontsize=14,
@@ -490,7 +497,12 @@ def nps_chart(result: NPSResult, *, subtitle: str = "") -> Figure:
     )
     _style(ax)
     ax.spines["left"].set_visible(False)
-    _titles(fig, ax, f"Net Promoter Score {result.score:+.0f}", subtitle)
+    _titles(
+        fig,
+        ax,
+        f"Net Promoter Score {numbers.signed(result.score, plus=True)}",
+        subtitle,
+    )
     return fig
 
 

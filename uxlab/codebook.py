@@ -84,6 +84,11 @@ COLUMN_MEANINGS: Final[dict[str, dict[str, tuple[str, str]]]] = {
             _OUTCOMES,
         ),
         "judged_by": ("Who judged the outcome", _JUDGES),
+        "self_reported": (
+            'What the participant said: "I\'m done" or "I give up" (on a task '
+            "with an automatic criterion the criterion decides the outcome)",
+            "done, gave_up; empty when the attempt ended otherwise",
+        ),
         "outcome_reason": ("Note on the outcome", "text"),
     },
     "responses.csv": {

@@ -41,7 +41,7 @@ PARTICIPANT_COLUMNS = (
 ATTEMPT_COLUMNS = (
     "participant", "variant", "task", "task_title", "task_position", "order_position",
     "started_at", "ended_at", "duration_s", "client_duration_s", "outcome", "judged_by",
-    "outcome_reason",
+    "self_reported", "outcome_reason",
 )  # fmt: skip
 RESPONSE_COLUMNS = (
     "participant", "variant", "questionnaire", "scope", "task", "item", "value", "text",
@@ -62,6 +62,10 @@ def neutralise(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
+
+
+#: The participant's own word in attempts.csv.
+_SAID: dict[bool | None, str] = {True: "done", False: "gave_up"}
 
 
 def _iso(value: datetime | None) -> str:
@@ -161,6 +165,7 @@ class _StudyData:
                     "client_duration_s": _number(client),
                     "outcome": str(a.outcome) if a.outcome else "",
                     "judged_by": str(a.judged_by) if a.judged_by else "",
+                    "self_reported": _SAID.get(a.self_reported, ""),
                     "outcome_reason": a.outcome_reason,
                 }
             )

@@ -66,6 +66,8 @@ class Outcome(enum.StrEnum):
     abandoned = "abandoned"
     timed_out = "timed_out"
     skipped = "skipped"
+    #: Said done, but no recorder data shows whether the goal was reached.
+    unverified = "unverified"
 
 
 class JudgedBy(enum.StrEnum):
@@ -267,6 +269,9 @@ class TaskAttempt(SQLModel, table=True):
     client_duration_ms: int | None = None
     outcome: Outcome | None = None
     judged_by: JudgedBy | None = None
+    #: The participant's own word: True "I'm done", False "I give up", None
+    #: when the attempt ended otherwise (criterion met, time limit, moderator).
+    self_reported: bool | None = None
     outcome_reason: str = Field(default="", max_length=1000)
     #: Client time of the event that ended the attempt (auto-judged success).
     outcome_event_at: datetime | None = None

@@ -616,6 +616,28 @@ def _end(
     attempt.client_duration_ms = _client_ms(client_duration_ms)
 
 
+def _self_reported_outcome(
+    session: Session, task: Task, attempt: TaskAttempt, gave_up: bool
+) -> tuple[Outcome, JudgedBy]:
+    """The outcome of "I'm done" or "I give up" on ``attempt``.
+
+    Where the task has an automatic criterion (``url_matches``, ``element``)
+    the criterion decides, not the participant: reaching the goal ends the
+    attempt by itself, so "I'm done" on an attempt still open is a failure,
+    or "unverified" when no recorder data at all came from it.  A task that
+    opts in (``success: {self_report: true}``) trusts the participant.
+    """
+    if gave_up:
+        return Outcome.abandoned, JudgedBy.self
+    automatic = task.success_kind in ("url_matches", "element")
+    if not automatic or task.settings.get("trust_self_report"):
+        return Outcome.success, JudgedBy.self
+    recorded = session.exec(
+        select(func.count()).select_from(Event).where(Event.attempt_id == attempt.id)
+    ).one()
+    return (Outcome.failure if recorded else Outcome.unverified), JudgedBy.auto
+
+
 def finish_task(
     session: Session,
     slug: str,
@@ -628,9 +650,11 @@ def finish_task(
 ) -> None:
     """End the current task as the participant reports it: done or given up.
 
-    "I'm done" is a self-judged success (timed out past the task's time limit);
-    "I give up" is abandoned. A task not yet started, or a stale submit, changes
-    nothing.
+    "I'm done" is a self-judged success (timed out past the task's time limit)
+    on a task without an automatic criterion; with one, the criterion decides
+    (:func:`_self_reported_outcome`). "I give up" is abandoned. Either way
+    the participant's own word is kept in ``self_reported``. A task not yet
+    started, or a stale submit, changes nothing.
     """
     study, participant = _writing(session, slug, token)
     task = _current_task(session, study, participant, step, task_id)
@@ -641,8 +665,9 @@ def finish_task(
     if task.success_kind == "first_click" and not gave_up:
         session.commit()  # a first-click task ends with the click
         return
-    outcome = Outcome.abandoned if gave_up else Outcome.success
-    _end(attempt, task, outcome, JudgedBy.self, client_duration_ms)
+    outcome, judge = _self_reported_outcome(session, task, attempt, gave_up)
+    _end(attempt, task, outcome, judge, client_duration_ms)
+    attempt.self_reported = not gave_up
     advance_step(study, participant)
     session.add_all([attempt, participant])
     _commit_change(session, study, participant.invite_id)

@@ -30,7 +30,7 @@ from markupsafe import Markup
 from matplotlib.figure import Figure
 from sqlmodel import Session
 
-from uxlab import charts
+from uxlab import charts, numbers
 from uxlab.analysis import (
     COMPLETION_BENCHMARK,
     QUALITY_RULES,
@@ -45,7 +45,7 @@ from uxlab.analysis import (
 from uxlab.errors import NotFoundError, UxlabError
 from uxlab.models import Study
 from uxlab.moderation import notes_by_tag
-from uxlab.stats import ConfidenceInterval
+from uxlab.stats import ConfidenceInterval, NPSResult, TimeResult
 from uxlab.text import render_markdown
 
 __all__ = [
@@ -73,10 +73,13 @@ METHODS: Final = {
     "completion": "adjusted-Wald (Agresti-Coull) interval; Sauro & Lewis 2005",
     "time": "t interval on log times, back-transformed (geometric mean); "
     "Sauro & Lewis 2010",
+    "time-median": "distribution-free interval of the median from binomial order "
+    "statistics; Conover 1999",
     "mean": "t interval of the mean",
     "nps": "adjusted-Wald interval of the net score; Rocks 2016",
     "difference": "adjusted-Wald interval of the difference (Agresti & Caffo 2000) "
-    "with the N-1 two-proportion test (Campbell 2007)",
+    "with the N-1 two-proportion test, or Fisher's exact test where an expected "
+    "count is under 1 (Campbell 2007)",
     "ratio": "Welch t on log times; the interval is a ratio of geometric means",
     "mean_difference": "Welch t interval of the difference of means",
 }
@@ -91,11 +94,16 @@ class ReportError(UxlabError):
 class Formats:
     """Number formatting shared by the page, the report and the tests.
 
+    Built on :mod:`uxlab.numbers`: "82 %", a true minus sign, and intervals
+    as ranges that keep to one line ("47–80 %").
+
     >>> f = Formats(0.9)
     >>> f.pct(0.6552), f.level, f.secs(107.26), f.secs(68.12)
     ('66 %', '90 %', '107 s', '68.1 s')
     >>> f.ci_pct(ConfidenceInterval(0.4726, 0.8015))
-    '47 % to 80 %'
+    '47–80 %'
+    >>> f.ci_secs(ConfidenceInterval(46.0, 101.2)), f.signed(-41.2, plus=True)
+    ('46.0–101 s', '−41')
     """
 
     def __init__(self, confidence_level: float) -> None:
@@ -104,37 +112,115 @@ class Formats:
 
     @staticmethod
     def pct(value: float | None, digits: int = 0) -> str:
-        if value is None or math.isnan(value):
-            return "–"
-        return f"{100 * value:.{digits}f} %"
+        return numbers.pct(value, digits)
 
     def ci_pct(self, ci: ConfidenceInterval | None, digits: int = 0) -> str:
         if ci is None:
             return "not defined"
-        return f"{self.pct(ci.low, digits)} to {self.pct(ci.high, digits)}"
+        return numbers.pct_range(ci.low, ci.high, digits)
 
     @staticmethod
-    def secs(value: float | None) -> str:
+    def _sec_value(value: float) -> str:
+        return f"{value:.0f}" if value >= 100 else f"{value:.1f}"
+
+    @classmethod
+    def secs(cls, value: float | None) -> str:
         if value is None or math.isnan(value):
-            return "–"
-        return f"{value:.0f} s" if value >= 100 else f"{value:.1f} s"
+            return numbers.MISSING
+        return f"{cls._sec_value(value)} s"
 
     def ci_secs(self, ci: ConfidenceInterval | None) -> str:
         if ci is None:
             return "not defined (one time)"
-        return f"{self.secs(ci.low)} to {self.secs(ci.high)}"
+        return f"{self._sec_value(ci.low)}–{self._sec_value(ci.high)} s"
 
     @staticmethod
     def num(value: float | None, digits: int = 1) -> str:
-        if value is None or math.isnan(value):
-            return "–"
-        text = f"{value:.{digits}f}"
-        return text.replace("-", "−") if float(text) != 0 else f"{0:.{digits}f}"
+        return numbers.signed(value, digits)
+
+    @staticmethod
+    def signed(value: float | None, digits: int = 0, *, plus: bool = False) -> str:
+        return numbers.signed(value, digits, plus=plus)
 
     def ci_num(self, ci: ConfidenceInterval | None, digits: int = 1) -> str:
         if ci is None:
             return "not defined (one answer)"
-        return f"{self.num(ci.low, digits)} to {self.num(ci.high, digits)}"
+        return numbers.span(ci.low, ci.high, digits)
+
+    def no_time_interval(
+        self, times: TimeResult, ci: ConfidenceInterval | None
+    ) -> str | None:
+        """Why a time interval is not shown, or ``None`` when it can be."""
+        if times.usable_ci(ci) is not None:
+            return None
+        if len(times.values) == 1:
+            return f"too few data for an interval (one time: {self.secs(times.center)})"
+        if len(set(times.values)) == 1:
+            return f"all times were {self.secs(times.values[0])}"
+        if len(times.values) > 10:
+            return "too few data for an interval"
+        shown = ", ".join(self.secs(v) for v in times.values)
+        return f"too few data for an interval (times: {shown})"
+
+    @staticmethod
+    def no_interval(result: Any, what: str = "answers", digits: int = 1) -> str | None:
+        """Why a mean's interval is not shown (one answer, all alike), or ``None``.
+
+        >>> from uxlab import stats
+        >>> Formats.no_interval(stats.rating_summary([5, 5], scale=(1, 7)))
+        'all answers were 5'
+        >>> Formats.no_interval(stats.sus_summary([72.5]), "scores")
+        'too few data for an interval (one score: 72.5)'
+        """
+
+        def value(v: float) -> str:
+            return f"{v:g}" if float(v).is_integer() else numbers.signed(v, digits)
+
+        if result.n == 1:
+            one = what.removesuffix("s")
+            return f"too few data for an interval (one {one}: {value(result.mean)})"
+        if not result.sd or result.ci is None:
+            return f"all {what} were {value(result.mean)}"
+        return None
+
+    def against(self, result: Any, benchmark: float) -> str:
+        """A mean against a benchmark, the verdict read from the interval shown.
+
+        >>> from uxlab import stats
+        >>> r = stats.rating_summary([7, 7, 6, 7, 6, 7], scale=(1, 7), benchmark=5.5)
+        >>> Formats(0.95).against(r, 5.5)
+        'above the average of 5.5 (t = 5.53, p = 0.003)'
+        """
+        if result.p_value is None or result.t is None or result.ci is None:
+            return "no test: it needs at least two different answers"
+        if result.ci.low > benchmark:
+            word = f"above the average of {benchmark:g}"
+        elif result.ci.high < benchmark:
+            word = f"below the average of {benchmark:g}"
+        else:
+            word = f"not distinguishable from the average of {benchmark:g}"
+        return f"{word} (t = {self.num(result.t, 2)}, {self.p(result.p_value)})"
+
+    @staticmethod
+    def no_nps_interval(result: NPSResult) -> str | None:
+        """An NPS from one answer gets no interval; ``None`` otherwise."""
+        if result.n > 1:
+            return None
+        kind = (
+            "a promoter"
+            if result.promoters
+            else "a detractor"
+            if result.detractors
+            else "a passive"
+        )
+        return f"too few data for an interval (one answer, {kind})"
+
+    def nps_range(self, ci: ConfidenceInterval | None) -> str:
+        """A net score's interval, signed at both ends: "+14 to +45", "−55 to −26"."""
+        if ci is None:
+            return "not defined (one answer)"
+        low = numbers.signed(ci.low, plus=True)
+        return f"{low} to {numbers.signed(ci.high, plus=True)}"
 
     @staticmethod
     def p(value: float | None) -> str:
@@ -143,7 +229,7 @@ class Formats:
     @staticmethod
     def minutes(value: float | None) -> str:
         if value is None:
-            return "–"
+            return numbers.MISSING
         return f"{value / 60:.1f} min"
 
     def method(self, kind: str) -> str:
@@ -172,6 +258,15 @@ def _range(values: list[int]) -> str:
     return f"{lo}" if lo == hi else f"{lo}–{hi}"
 
 
+def _time_centres(times: list[TimeResult | None]) -> str:
+    kinds = {t.recommended for t in times if t}
+    if kinds == {"median"}:
+        return "median"
+    if kinds == {"geometric_mean"}:
+        return "geometric mean"
+    return "median from 25 times, geometric mean below"
+
+
 def _figures(report: StudyReport, only: str | None = None) -> dict[str, Figure]:
     def want(name: str) -> bool:
         return only is None or only == name
@@ -195,7 +290,8 @@ def _figures(report: StudyReport, only: str | None = None) -> dict[str, Figure]:
             labels,
             times,
             subtitle=f"n = {_range([t.n for t in times if t])} successful attempts "
-            f"per task · points: geometric mean · error bars: {f.level} CI",
+            f"per task · points: {_time_centres(times)} · error bars: {f.level} CI "
+            "of that centre",
         )
     seq = [t.seq.result if t.seq else None for t in report.tasks]
     if want("seq") and any(seq):
@@ -215,14 +311,17 @@ def _figures(report: StudyReport, only: str | None = None) -> dict[str, Figure]:
                 q.sus_scores,
                 q.sus,
                 confidence_level=report.confidence_level,
-                subtitle=f"n = {q.sus.n} participants · mean {q.sus.mean:.1f}, "
+                subtitle=f"n = {q.sus.n} participants · mean {f.num(q.sus.mean)}, "
                 f"grade {q.sus.grade} · {f.level} t interval",
             )
         if want("nps") and q.nps is not None and "nps" not in figures:
             figures["nps"] = charts.nps_chart(
                 q.nps,
-                subtitle=f"n = {q.nps.n} respondents · {f.level} CI "
-                f"{q.nps.ci.low:+.0f} to {q.nps.ci.high:+.0f} (adjusted Wald)",
+                subtitle=f"n = {q.nps.n} respondents · "
+                + (
+                    f.no_nps_interval(q.nps)
+                    or f"{f.level} CI {f.nps_range(q.nps.ci)} (adjusted Wald)"
+                ),
             )
     return figures
 
@@ -316,7 +415,13 @@ def _versions() -> dict[str, str]:
     }
 
 
-NOTE_NUMBERS: Final = {"completion": 1, "time": 2, "mean": 3, "nps": 4}
+NOTE_NUMBERS: Final = {
+    "completion": 1,
+    "time": 2,
+    "time-median": 3,
+    "mean": 4,
+    "nps": 5,
+}
 
 
 def report_context(

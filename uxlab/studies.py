@@ -95,6 +95,8 @@ class SuccessSpec(_Strict):
     url_matches: str | None = None
     element: str | None = None
     first_click: Region | None = None
+    #: Trust the participant's "I'm done" even where a criterion is recorded.
+    self_report: bool = False
 
     @field_validator("url_matches")
     @classmethod
@@ -111,11 +113,13 @@ class SuccessSpec(_Strict):
         given = [
             k for k in ("url_matches", "element", "first_click") if getattr(self, k)
         ]
-        if len(given) != 1:
+        if len(given) > 1 or (not given and not self.self_report):
             raise ValueError(
                 "give exactly one of url_matches, element, first_click "
                 "(or write `success: self_report`)"
             )
+        if self.self_report and self.first_click is not None:
+            raise ValueError("a first-click task is judged by the click alone")
         return self
 
     @property
@@ -123,7 +127,7 @@ class SuccessSpec(_Strict):
         for kind in ("url_matches", "element", "first_click"):
             if getattr(self, kind) is not None:
                 return kind
-        return "self_report"  # pragma: no cover - excluded by the validator
+        return "self_report"
 
     @property
     def value(self) -> str:
@@ -250,6 +254,10 @@ class StudySpec(_Strict):
     allowed_origins: list[str] = Field(default_factory=list)
     task_order: Literal["fixed", "counterbalanced"] = "fixed"
     variants: list[VariantSpec] = Field(default_factory=list)
+    #: A SUS respondent with a blank item: dropped (default), the blank scored
+    #: as the centre point (Brooke 1996), or the score prorated (Lewis & Sauro
+    #: 2017).
+    sus_missing: Literal["drop", "impute-center", "prorate"] = "drop"
     moderation: ModerationSpec = Field(default_factory=ModerationSpec)
     thank_you: str = "Thank you for taking part. You can close this page now."
 
@@ -299,6 +307,7 @@ class StudySpec(_Strict):
             "variants": [v.model_dump() for v in self.variants],
             "moderation": self.moderation.model_dump(),
             "thank_you": self.thank_you,
+            "sus_missing": self.sus_missing,
         }
 
 
@@ -476,6 +485,8 @@ def import_study(
             settings["shortest_path"] = task.shortest_path
         if task.first_click_target:
             settings["first_click_selector"] = task.first_click_target
+        if not isinstance(task.success, str) and task.success.self_report:
+            settings["trust_self_report"] = True
         session.add(
             Task(
                 study_id=study.id,

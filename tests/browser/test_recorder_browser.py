@@ -440,3 +440,52 @@ def test_a_start_sent_before_the_pages_script_ran_is_caught_up(
     expect(page.get_by_role("button", name="Open the site again")).to_be_visible()
     shop.get_by_role("link", name="Cart").first.click()
     page.get_by_text("I'm done").wait_for(state="detached", timeout=10_000)
+
+
+def _attempt_after_done(live_server: Any, page: Page) -> TaskAttempt:
+    page.get_by_role("button", name="I'm done").click()
+    page.get_by_text("I'm done").wait_for(state="detached", timeout=10_000)
+    with Session(get_engine(live_server.app)) as fresh:
+        return fresh.exec(select(TaskAttempt)).one()
+
+
+def test_done_without_reaching_the_goal_is_not_a_success(
+    live_server: Any, session: Session, page: Page
+) -> None:
+    """The task's url_matches criterion decides; the participant's word is kept."""
+    agree_to_the_study(live_server, session, page)
+    with page.context.expect_page() as opened:
+        page.get_by_role("button", name="Start task").click()
+    shop = opened.value
+    shop.wait_for_load_state()
+    shop.wait_for_function("window.uxlabRecorder !== undefined")
+    shop.get_by_role("link", name="Jackets").first.click()
+    shop.wait_for_url("**/jackets.html")
+    shop.wait_for_function("window.uxlabRecorder !== undefined")
+    with Session(get_engine(live_server.app)) as fresh:
+        deadline = time.monotonic() + 10
+        while not fresh.exec(select(func.count()).select_from(Event)).one():
+            assert time.monotonic() < deadline, "no event stored"
+            time.sleep(0.2)
+    page.bring_to_front()
+    attempt = _attempt_after_done(live_server, page)
+    assert attempt.outcome == Outcome.failure
+    assert attempt.judged_by == JudgedBy.auto
+    assert attempt.self_reported is True
+
+
+def test_done_with_no_recorder_data_is_unverified(
+    live_server: Any, session: Session, page: Page
+) -> None:
+    """Nothing recorded (the recorder blocked): the goal cannot be seen."""
+    agree_to_the_study(live_server, session, page)
+    page.context.route(INGEST, lambda route: route.abort())
+    with page.context.expect_page() as opened:
+        page.get_by_role("button", name="Start task").click()
+    shop = opened.value
+    shop.wait_for_load_state()
+    page.bring_to_front()
+    expect(page.get_by_role("button", name="I'm done")).to_be_visible(timeout=6_000)
+    attempt = _attempt_after_done(live_server, page)
+    assert attempt.outcome == Outcome.unverified
+    assert attempt.self_reported is True

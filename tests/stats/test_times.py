@@ -184,3 +184,26 @@ class TestTimesSummary:
         v = stats.times_summary(np.empty((0, 3)))
         assert v.n.tolist() == [0, 0, 0]
         assert np.isnan(v.median).all()
+
+
+@pytest.mark.parametrize(
+    ("n", "ranks"),
+    [
+        # Conover (1999), Practical Nonparametric Statistics, Table A3 / sec.
+        # 3.2: 95 % ranks of the median's interval for n = 6, 10, 25, 30.
+        (6, (1, 6)),
+        (10, (2, 9)),
+        (25, (8, 18)),
+        (30, (10, 21)),
+    ],
+)
+def test_median_ci_order_statistics(n: int, ranks: tuple[int, int]) -> None:
+    x = np.arange(1, n + 1, dtype=float) * 10
+    ci = stats.median_ci(x[::-1])
+    assert ci == (10.0 * ranks[0], 10.0 * ranks[1])
+
+
+def test_median_ci_needs_enough_values() -> None:
+    # (min, max) covers the median with 1 - 2 / 2**5 = 93.75 % < 95 %.
+    assert stats.median_ci([1, 2, 3, 4, 5]) is None
+    assert stats.median_ci([1, 2, 3, 4, 5], confidence_level=0.9) == (1.0, 5.0)

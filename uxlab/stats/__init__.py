@@ -64,7 +64,8 @@ from .results import (
     TreeTaskResult,
     UMUXLiteResult,
 )
-from .times import task_times, time_on_task, times_summary
+from .sus_missing import sus_scores_with_missing
+from .times import median_ci, task_times, time_on_task, times_summary
 from .trees import tree_test_task
 
 __all__ = [
@@ -92,6 +93,7 @@ __all__ = [
     "csat",
     "lostness",
     "lostness_category",
+    "median_ci",
     "nps",
     "nps_from_counts",
     "placement_matrix",
@@ -108,6 +110,7 @@ __all__ = [
     "sus_grade",
     "sus_percentile",
     "sus_score",
+    "sus_scores_with_missing",
     "sus_subscales",
     "sus_summary",
     "task_times",

@@ -80,6 +80,10 @@ class CompletionRates:
     method: str
 
 
+#: A time interval reaching beyond this multiple of the longest time is not shown.
+IMPLAUSIBLE_FACTOR = 100
+
+
 @dataclass(frozen=True, slots=True)
 class TimeResult:
     """Summary of task times in seconds.
@@ -87,7 +91,11 @@ class TimeResult:
     ``ci`` is the interval of the geometric mean (``None`` for a single time);
     ``sd`` is the sample standard deviation of the raw times (``None`` for a
     single time).  ``recommended`` names the centre to report ("geometric_mean"
-    below 25 values, "median" from 25) and ``center`` is its value.
+    below 25 values, "median" from 25) and ``center`` is its value;
+    ``center_ci`` is the interval of that same centre (the geometric mean's
+    ``ci``, or ``median_ci``), so a centre is never shown with the other's
+    interval.  ``median_ci`` is the distribution-free interval of the median
+    (``None`` when too few times reach the confidence level).
     """
 
     n: int
@@ -98,6 +106,23 @@ class TimeResult:
     sd: float | None
     recommended: str
     center: float
+    median_ci: ConfidenceInterval | None = None
+    center_ci: ConfidenceInterval | None = None
+    values: tuple[float, ...] = ()
+
+    def usable_ci(self, ci: ConfidenceInterval | None) -> ConfidenceInterval | None:
+        """``ci`` if the data can support it, else ``None``: too few data.
+
+        An interval from fewer than two distinct times says nothing, and one
+        whose upper end is over :data:`IMPLAUSIBLE_FACTOR` times the longest
+        observed time (two times, one degree of freedom) is outside any
+        plausible range of the data.
+        """
+        if ci is None or len(set(self.values)) < 2:
+            return None
+        if ci.high > IMPLAUSIBLE_FACTOR * max(self.values) or not ci.low > 0:
+            return None
+        return ci
 
 
 @dataclass(frozen=True, slots=True)

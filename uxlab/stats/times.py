@@ -17,7 +17,13 @@ from ._validation import (
 )
 from .results import ConfidenceInterval, TaskTimes, TimeResult, TimesSummary
 
-__all__ = ["MEDIAN_FROM_N", "task_times", "time_on_task", "times_summary"]
+__all__ = [
+    "MEDIAN_FROM_N",
+    "median_ci",
+    "task_times",
+    "time_on_task",
+    "times_summary",
+]
 
 #: Sample size from which the median, not the geometric mean, is the better
 #: centre of task times (Sauro & Lewis 2010).
@@ -53,6 +59,7 @@ def _summarise(x: FloatArray, confidence_level: float) -> TimeResult:
         median = float(np.median(x))
         sd = float(np.std(x, ddof=1))
     recommended = "geometric_mean" if n < MEDIAN_FROM_N else "median"
+    m_ci = median_ci(x, confidence_level=confidence_level)
     return TimeResult(
         n=n,
         geometric_mean=gm,
@@ -62,7 +69,57 @@ def _summarise(x: FloatArray, confidence_level: float) -> TimeResult:
         sd=sd,
         recommended=recommended,
         center=gm if recommended == "geometric_mean" else median,
+        median_ci=m_ci,
+        center_ci=ci if recommended == "geometric_mean" else m_ci,
+        values=tuple(float(v) for v in np.sort(x)),
     )
+
+
+def median_ci(
+    values: Any, *, confidence_level: float = 0.95
+) -> ConfidenceInterval | None:
+    r"""Distribution-free interval of the median from binomial order statistics.
+
+    Parameters
+    ----------
+    values : array_like of float
+        The sample (any continuous measure; here task times).
+    confidence_level : float, default 0.95
+        The smallest coverage the interval must reach.
+
+    Returns
+    -------
+    ConfidenceInterval or None
+        :math:`(x_{(r)}, x_{(n-r+1)})`, or ``None`` when even the sample's
+        minimum and maximum cover the median with less than
+        ``confidence_level`` (fewer than 6 values at 95 %).
+
+    Notes
+    -----
+    :math:`r` is the largest rank with :math:`P(B \le r - 1) \le lpha/2`,
+    :math:`B \sim \mathrm{Binomial}(n, 1/2)`, so the coverage is at least the
+    confidence level whatever the times' distribution (Conover 1999,
+    *Practical Nonparametric Statistics*, sec. 3.2).  Computed by
+    :func:`scipy.stats.quantile_test`.
+
+    Examples
+    --------
+    >>> from uxlab import stats
+    >>> stats.median_ci([20 + 2 * i for i in range(30)])  # ranks 10 and 21
+    ConfidenceInterval(low=38.0, high=60.0)
+    >>> stats.median_ci([3, 1, 2]) is None
+    True
+    """
+    confidence_level = check_confidence_level(confidence_level)
+    x = as_sample("values", values, min_n=1)
+    n = int(x.size)
+    # Coverage of (min, max) is 1 - 2 * 0.5**n; below the level, no interval.
+    if 1 - 2 * 0.5**n < confidence_level:
+        return None
+    median = float(np.median(x))
+    result = stats.quantile_test(x, q=median, p=0.5)
+    low, high = result.confidence_interval(confidence_level)
+    return ConfidenceInterval(float(low), float(high))
 
 
 def time_on_task(seconds: Any, *, confidence_level: float = 0.95) -> TimeResult:
