@@ -15,6 +15,11 @@ served by any app process, on any host. Two signals tell a stream to re-read:
 * :data:`CHANGES`, a condition in this process's memory, notified after those
   commits: a stream served by the process that made the change wakes at once,
   without waiting for its next poll.
+
+Each stream holds one of its server's threads, so a process holds at most
+``LIVE_STREAMS`` of them at once (:class:`StreamSlots`); a page asking past
+that bound gets the current state and polls (see
+:func:`uxlab.web.moderation.event_stream`).
 """
 
 from __future__ import annotations
@@ -26,7 +31,15 @@ from sqlmodel import Session, col, select, update
 
 from uxlab.models import ModeratedSession, Participant
 
-__all__ = ["CHANGES", "Changes", "bump", "followed_version", "session_version"]
+__all__ = [
+    "CHANGES",
+    "Changes",
+    "Slot",
+    "StreamSlots",
+    "bump",
+    "followed_version",
+    "session_version",
+]
 
 
 class Changes:
@@ -53,6 +66,43 @@ class Changes:
 
 
 CHANGES: Final = Changes()
+
+
+class Slot:
+    """One stream's place among a process's streams; given back once."""
+
+    def __init__(self, owner: StreamSlots) -> None:
+        self._owner: StreamSlots | None = owner
+
+    def release(self) -> None:
+        owner, self._owner = self._owner, None
+        if owner is not None:
+            owner._give_back()
+
+
+class StreamSlots:
+    """At most ``limit`` live streams open at once in this process."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._held = 0
+
+    @property
+    def held(self) -> int:
+        return self._held
+
+    def take(self) -> Slot | None:
+        """A slot, or None when ``limit`` streams are open already."""
+        with self._lock:
+            if self._held >= self.limit:
+                return None
+            self._held += 1
+        return Slot(self)
+
+    def _give_back(self) -> None:
+        with self._lock:
+            self._held -= 1
 
 
 def bump(db: Session, *, invite_id: int) -> None:
