@@ -504,21 +504,42 @@
   }
 
   // ------------------------------------------------------------------ notes
+  // A tag is picked outside the note box (its key) or inside it (Alt and its
+  // key), never by a letter typed in the box: everything typed there is kept.
   let typedAt = null; // when the note being typed was started (server clock)
-  let tagArmed = true; // the first key in an empty note box may pick a tag
+  const chip = $("#note-tag-chip");
+  // The tag the page was served with checked (the study's first): the state's
+  // own keys arrive sorted.
+  const firstTag = noteForm.querySelector('input[name="tag"]:checked');
+  const defaultTag = () => (firstTag ? firstTag.value : Object.keys(state.tags)[0]);
 
   const chosenTag = () => {
     const checked = noteForm.querySelector('input[name="tag"]:checked');
-    return checked ? checked.value : Object.keys(state.tags)[0];
+    return checked ? checked.value : defaultTag();
+  };
+  const showChip = () => {
+    if (!chip) return;
+    const key = chosenTag();
+    const label = state.tags[key] || key;
+    chip.hidden = key === defaultTag();
+    const shown = chip.querySelector("[data-chip-label]");
+    shown.textContent = label;
+    shown.className = "tag tag-" + key;
+    chip.querySelector("[data-chip-remove]").setAttribute("aria-label", "Remove the tag " + label);
   };
   const pickTag = (key) => {
     const input = noteForm.querySelector('input[name="tag"][value="' + CSS.escape(key) + '"]');
     if (input) input.checked = true;
+    showChip();
   };
+  noteForm.addEventListener("change", showChip);
+  if (chip) {
+    chip.querySelector("[data-chip-remove]").addEventListener("click", () => {
+      pickTag(defaultTag());
+      noteText.focus();
+    });
+  }
 
-  noteText.addEventListener("focus", () => {
-    if (noteText.value === "") tagArmed = true;
-  });
   noteText.addEventListener("input", () => {
     if (noteText.value !== "" && typedAt === null) typedAt = serverNow();
     if (noteText.value === "") typedAt = null;
@@ -538,7 +559,7 @@
     });
     noteText.value = "";
     typedAt = null;
-    tagArmed = true;
+    pickTag(defaultTag()); // each note picks its own tag
   };
   noteForm.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -603,26 +624,35 @@
     );
   const shortcuts = $("#shortcuts");
 
+  // The tag a key names, Alt or not: Alt+c may type "ç", its code is KeyC.
+  const tagOfKey = (event) => {
+    if (!event.altKey) return event.key;
+    const code = event.code || "";
+    if (code.startsWith("Key")) return code.slice(3).toLowerCase();
+    if (code.startsWith("Digit")) return code.slice(5);
+    return event.key;
+  };
+
   document.addEventListener("keydown", (event) => {
+    if (event.altKey && !event.ctrlKey && !event.metaKey) {
+      const tag = tagOfKey(event);
+      if (tag.length === 1 && tag in state.tags) {
+        event.preventDefault();
+        pickTag(tag);
+        if (document.activeElement !== noteText) noteText.focus();
+      }
+      return;
+    }
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     const key = event.key;
     const target = event.target;
-    if (target === noteText) {
-      if (noteText.value === "" && tagArmed && key.length === 1 && key in state.tags) {
-        event.preventDefault();
-        pickTag(key);
-        tagArmed = false;
-        return;
-      }
-      if (key.length === 1) tagArmed = false;
-      if (key === "Enter" && !event.shiftKey) {
-        // Saved: back to the shortcuts, so the next key judges or moves on
-        // instead of starting another note (/ opens the box again).
-        event.preventDefault();
-        addNote();
-        noteText.blur();
-        return;
-      }
+    if (target === noteText && key === "Enter" && !event.shiftKey) {
+      // Saved: back to the shortcuts, so the next key judges or moves on
+      // instead of starting another note (/ opens the box again).
+      event.preventDefault();
+      addNote();
+      noteText.blur();
+      return;
     }
     if (isTyping(target)) {
       if (key === "Escape") target.blur();
@@ -650,7 +680,6 @@
     } else if (key.length === 1 && key in state.tags) {
       event.preventDefault();
       pickTag(key);
-      tagArmed = false;
       noteText.focus();
     }
   });
