@@ -88,3 +88,60 @@ def test_every_letter_typed_in_the_note_box_is_kept(
         ("q", "idea: a bigger cart"),
         ("q", "every letter"),
     ]
+
+
+def scheduled(session: Session) -> tuple[str, ModeratedSession]:
+    study = moderated_study(session)
+    ms = m.schedule_session(
+        session, study, label="P1", scheduled_at=None, secret=SECRET
+    )
+    return study.slug, ms
+
+
+def participant_joins(
+    page: Page, url: str, session: Session, ms: ModeratedSession
+) -> None:
+    page.goto(f"{url}/s/{m.participant_link_token(session, ms, SECRET)}")
+    page.get_by_role("button", name="I agree, start the study").click()
+    expect(page.get_by_role("heading", name="Browse the jackets")).to_be_visible()
+
+
+def test_a_participant_offline_while_the_session_moves_on_catches_up(
+    browser: Browser, contexts: list[BrowserContext], live_server: Any, session: Session
+) -> None:
+    url = live_server.url
+    slug, ms = scheduled(session)
+    part = new_page(browser, contexts)
+    participant_joins(part, url, session, ms)
+    mod = new_page(browser, contexts)
+    log_in(mod, url)
+    mod.goto(f"{url}/studies/{slug}/sessions/{ms.id}/console")
+    expect(mod.locator("#participant-state")).to_contain_text("Task 1")
+    mod.keyboard.press("s")
+    expect(part.get_by_text("Your moderator has started this task")).to_be_visible()
+
+    # The participant's network drops; the moderator judges the task and ends
+    # the session. The participant's page waits, saying so, styled.
+    part.context.set_offline(True)
+    notice = part.get_by_text("Reconnecting…")
+    expect(notice).to_be_visible()
+    mod.keyboard.press("1")
+    expect(mod.locator('#task-list [data-task="browse"]')).to_contain_text("success")
+    mod.keyboard.press("x")
+    mod.keyboard.press("x")
+    expect(mod.get_by_text("This session has ended.")).to_be_visible()
+    part.wait_for_timeout(3000)  # what the page would do with the news, it has done
+    assert part.url.startswith(url), f"the page left for {part.url}"
+    expect(notice).to_be_visible()
+    header = part.locator(".site-header").bounding_box()
+    shown = notice.bounding_box()
+    assert header is not None and shown is not None
+    assert shown["y"] >= header["y"] + header["height"]  # below the header
+    assert notice.evaluate("n => getComputedStyle(n).backgroundColor") not in (
+        "rgba(0, 0, 0, 0)",
+        "transparent",
+    )
+
+    # Back online: the page moves on by itself.
+    part.context.set_offline(False)
+    expect(part.get_by_role("heading", name="This session has ended")).to_be_visible()
