@@ -257,6 +257,14 @@
     );
   };
 
+  // Whether the participant's page is open, and when it last reached us.
+  const presence = () => {
+    const p = state.participant;
+    if (p.connected) return "Connected";
+    if (!p.seen_ms) return "Not connected";
+    return "Not connected · last seen " + clock(serverNow() - p.seen_ms) + " ago";
+  };
+
   const renderParticipant = () => {
     const p = state.participant;
     const rows = [];
@@ -264,9 +272,10 @@
     if (!p.present) {
       row("Status", "Has not opened their link yet");
     } else {
+      row("Page", el("span", { "data-presence": "", text: presence() }));
       row("Code", p.code);
       row("Consent", p.consented ? "Given" : "Not yet");
-      row("Now on", el("span", { "data-participant-step": p.step, text: p.step_label }));
+      row(p.connected ? "Now on" : "Was on", el("span", { "data-participant-step": p.step, text: p.step_label }));
       row("Progress", p.progress + "%");
       if (p.last_page) row("Last page", el("code", { text: p.last_page.url }));
       if (p.last_click) row("Last click", p.last_click.label);
@@ -390,6 +399,8 @@
     let elapsed = 0;
     if (task && task.started_ms) elapsed = (task.ended_ms || serverNow()) - task.started_ms;
     taskTimer.textContent = clock(elapsed);
+    const shown = participantState.querySelector("[data-presence]");
+    if (shown) shown.textContent = presence();
     const s = state.session;
     sessionTimer.textContent = s.started_ms ? clock((s.ended_ms || serverNow()) - s.started_ms) : "0:00";
   };
@@ -470,9 +481,26 @@
     if (!moderator) return;
     enqueue("control", { action_id: newId(), action, ...extra });
   };
+  // Start and next ask for a second press when nobody is on the
+  // participant's page to see them.
+  let unseenArmed = { what: "", at: 0 };
+  const someoneThere = (what, key) => {
+    const p = state.participant;
+    if (!p.present || p.connected) return true;
+    if (unseenArmed.what === what && Date.now() - unseenArmed.at < 6000) {
+      unseenArmed = { what: "", at: 0 };
+      return true;
+    }
+    unseenArmed = { what, at: Date.now() };
+    say(
+      "Nobody is on the participant's page (" + presence().toLowerCase() + "). Press " +
+        key + " again to " + what + " anyway.",
+    );
+    return false;
+  };
   const start = () => {
     const task = currentTask();
-    if (task) act("start", { task_id: task.id });
+    if (task && someoneThere("start", "s")) act("start", { task_id: task.id });
   };
   const judge = (outcome) => {
     const task = currentTask();
@@ -481,7 +509,7 @@
     if (reason) reason.value = "";
   };
   const next = () => {
-    if (state.next_step) act("next", { from_step: state.participant.step });
+    if (state.next_step && someoneThere("move on", "n")) act("next", { from_step: state.participant.step });
   };
   let endArmed = 0;
   const end = () => {

@@ -29,7 +29,7 @@ from typing import Final
 
 from sqlmodel import Session, col, select, update
 
-from uxlab.models import ModeratedSession, Participant
+from uxlab.models import ModeratedSession, Participant, utcnow
 
 __all__ = [
     "CHANGES",
@@ -38,6 +38,7 @@ __all__ = [
     "StreamSlots",
     "bump",
     "followed_version",
+    "seen",
     "session_version",
 ]
 
@@ -135,3 +136,22 @@ def followed_version(db: Session, participant_id: int) -> int | None:
         )
         .where(Participant.id == participant_id)
     ).first()
+
+
+def seen(db: Session, participant_id: int) -> None:
+    """Note that the participant's live page reached the server just now.
+
+    Commits at once, on its own: the console reads the time to tell whether
+    that page is open. Counts no version; consoles re-read it on their tick.
+    """
+    invite = (
+        select(Participant.invite_id)
+        .where(Participant.id == participant_id)
+        .scalar_subquery()
+    )
+    db.exec(
+        update(ModeratedSession)
+        .where(col(ModeratedSession.invite_id) == invite)
+        .values(participant_seen_at=utcnow())
+    )
+    db.commit()

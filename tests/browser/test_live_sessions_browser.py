@@ -145,3 +145,47 @@ def test_a_participant_offline_while_the_session_moves_on_catches_up(
     # Back online: the page moves on by itself.
     part.context.set_offline(False)
     expect(part.get_by_role("heading", name="This session has ended")).to_be_visible()
+
+
+def test_the_console_shows_whether_the_participants_page_is_open(
+    browser: Browser, contexts: list[BrowserContext], live_server: Any, session: Session
+) -> None:
+    url = live_server.url
+    slug, ms = scheduled(session)
+    part = new_page(browser, contexts)
+    participant_joins(part, url, session, ms)
+    mod = new_page(browser, contexts)
+    log_in(mod, url)
+    mod.goto(f"{url}/studies/{slug}/sessions/{ms.id}/console")
+    state = mod.locator("#participant-state")
+    expect(state).to_contain_text("Task 1")
+    expect(state.locator("[data-presence]")).to_have_text("Connected")
+
+    # The participant closes their tab: the console says so, and when they
+    # were last seen, instead of "Now on Task 1".
+    part.close()
+    expect(state.locator("[data-presence]")).to_contain_text(
+        "Not connected", timeout=15_000
+    )
+    expect(state.locator("[data-presence]")).to_contain_text("last seen")
+    expect(state).to_contain_text("Was on")
+
+    # Start asks first: nobody is there to see it.
+    mod.keyboard.press("s")
+    expect(mod.locator("#control-message")).to_contain_text(
+        "Nobody is on the participant's page"
+    )
+    expect(mod.locator('#task-list [data-task="browse"]')).to_have_attribute(
+        "data-state", "waiting"
+    )
+    mod.keyboard.press("s")  # again: start anyway
+    expect(mod.locator('#task-list [data-task="browse"]')).to_have_attribute(
+        "data-state", "running"
+    )
+
+    # They come back: connected again.
+    back = new_page(browser, contexts)
+    back.context.add_cookies(part.context.cookies())
+    back.goto(f"{url}/take/{slug}")
+    expect(state.locator("[data-presence]")).to_have_text("Connected")
+    expect(state).to_contain_text("Now on")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -13,6 +14,7 @@ from uxlab.models import (
     Participant,
     SessionNote,
     TaskAttempt,
+    utcnow,
 )
 from uxlab.moderation.core import (
     _CLICK_EVENTS,
@@ -92,6 +94,12 @@ def _click_label(event: Event) -> str:
     return event.type
 
 
+#: The participant's page counts as open while it reached the server within
+#: this many seconds: its stream says so every second, a polling page every
+#: two or three.
+PRESENT_WITHIN = 8
+
+
 def build_state(
     db: Session, ms: ModeratedSession, viewer: Author | None = None
 ) -> dict[str, Any]:
@@ -123,7 +131,13 @@ def build_state(
                 "current": i == current,
             }
         )
-    person: dict[str, Any] = {"present": participant is not None}
+    seen_at = ms.participant_seen_at
+    person: dict[str, Any] = {
+        "present": participant is not None,
+        "connected": seen_at is not None
+        and utcnow() - seen_at <= timedelta(seconds=PRESENT_WITHIN),
+        "seen_ms": _epoch_ms(seen_at),
+    }
     next_step = None
     if participant is not None:
         steps = study_steps(study, participant)

@@ -218,6 +218,7 @@ def event_stream(
     *,
     version: Callable[[Session], object] | None = None,
     seconds: float | None = None,
+    alive: Callable[[Session], None] | None = None,
 ) -> Response:
     """A text/event-stream of ``read``'s state, sent whenever it changes.
 
@@ -238,9 +239,15 @@ def event_stream(
     (:func:`_stream_slots`) the answer is the current state and ``bye`` with a
     ``retry`` of :data:`POLL_RETRY_MS`: the browser's ``EventSource`` asks
     again then, which is polling, and the thread is free at once.
+
+    ``alive``, if given, runs at the start and every :data:`STREAM_HEARTBEAT`
+    seconds while the page is there (the participant's presence).
     """
     engine = get_engine()
     limit = STREAM_SECONDS if seconds is None else seconds
+    if alive is not None:
+        with Session(engine) as db:
+            alive(db)
     slot = _stream_slots().take()
     if slot is None:
         with Session(engine, expire_on_commit=False) as db:
@@ -265,7 +272,7 @@ def event_stream(
             seen = CHANGES.count
             sent = None
             yield "retry: 1000\n\n"
-            wrote = time.monotonic()
+            wrote = lived = time.monotonic()
             while not gone():
                 with Session(engine, expire_on_commit=False) as db:
                     # Read the mark first: a change landing between the two
@@ -287,6 +294,10 @@ def event_stream(
                     # A comment: fails, ending the stream, once the page is gone.
                     yield ":\n\n"
                     wrote = now
+                if alive is not None and now - lived >= STREAM_HEARTBEAT:
+                    with Session(engine) as db:
+                        alive(db)
+                    lived = now
                 reread = min(now + STREAM_TICK, deadline)
                 while now < reread and not gone():
                     step = min(reread - now, STREAM_POLL)
