@@ -477,7 +477,11 @@ def test_state_shows_the_participant_and_the_current_task(
     session: Session, world: World
 ) -> None:
     state = m.build_state(session, world.ms, world.moderator)
-    assert state["participant"] == {"present": False}
+    assert state["participant"] == {
+        "present": False,
+        "connected": False,  # no page of theirs has reached the server
+        "seen_ms": None,
+    }
     assert state["current_task"] is None and state["next_step"] is None
     participant = join(session, world.ms)
     assert participant.id is not None
