@@ -234,24 +234,57 @@
     return task ? task.title : "";
   };
 
+  // Control actions still in the outbox, by task: shown as they will be.
+  const pendingControls = () => {
+    const byTask = new Map();
+    outbox()
+      .filter((item) => item.kind === "control" && item.body.task_id !== undefined)
+      .forEach((item) => byTask.set(item.body.task_id, item.body));
+    return byTask;
+  };
+
+  // A task as the moderator left it: a start or an outcome not sent yet
+  // counts from the time it was pressed.
+  const shownTask = (task, pending) => {
+    const action = pending.get(task.id);
+    if (!action) return { ...task, unsent: false };
+    if (action.action === "outcome") {
+      return {
+        ...task,
+        state: "judged",
+        outcome: action.outcome,
+        reason: action.reason || task.reason,
+        ended_ms: task.ended_ms || action.at_ms,
+        unsent: true,
+      };
+    }
+    if (action.action === "start" && task.state === "waiting") {
+      return { ...task, state: "running", started_ms: action.at_ms, unsent: true };
+    }
+    return { ...task, unsent: false };
+  };
+
   const renderTasks = () => {
+    const pending = pendingControls();
     taskList.replaceChildren(
-      ...state.tasks.map((task) => {
+      ...state.tasks.map((original) => {
+        const task = shownTask(original, pending);
         const badge = task.outcome
           ? el("span", { class: "outcome outcome-" + task.outcome, text: task.outcome })
           : el("span", { class: "muted", text: task.state === "running" ? "running" : "" });
         return el(
           "li",
           {
-            class: "task-row" + (task.current ? " current" : ""),
+            class: "task-row" + (task.current ? " current" : "") + (task.unsent ? " is-pending" : ""),
             "data-task": task.key,
-            "data-state": task.state,
+            "data-state": task.unsent ? "pending" : task.state,
             "aria-current": task.current ? "step" : null,
           },
           el("span", { class: "task-title", text: task.title }),
           " ",
           badge,
           task.reason ? el("span", { class: "muted task-reason", text: " — " + task.reason }) : null,
+          task.unsent ? el("span", { class: "pending", text: " not sent yet" }) : null,
         );
       }),
     );
@@ -395,7 +428,8 @@
   };
 
   const tick = () => {
-    const task = currentTask();
+    const current = currentTask();
+    const task = current ? shownTask(current, pendingControls()) : null;
     let elapsed = 0;
     if (task && task.started_ms) elapsed = (task.ended_ms || serverNow()) - task.started_ms;
     taskTimer.textContent = clock(elapsed);
@@ -479,7 +513,8 @@
   // ---------------------------------------------------------------- actions
   const act = (action, extra) => {
     if (!moderator) return;
-    enqueue("control", { action_id: newId(), action, ...extra });
+    // The time it was pressed goes with it: sent later, it still counts then.
+    enqueue("control", { action_id: newId(), action, at_ms: Math.round(serverNow()), ...extra });
   };
   // Start and next ask for a second press when nobody is on the
   // participant's page to see them.

@@ -18,7 +18,7 @@ from tests.browser.test_moderated_session import (  # noqa: F401 - a fixture
 )
 from tests.test_moderation import SECRET, join, moderated_study
 from uxlab import moderation as m
-from uxlab.models import ModeratedSession, SessionNote
+from uxlab.models import ModeratedSession, Outcome, SessionNote, TaskAttempt
 
 pytestmark = pytest.mark.browser
 
@@ -189,3 +189,40 @@ def test_the_console_shows_whether_the_participants_page_is_open(
     back.goto(f"{url}/take/{slug}")
     expect(state.locator("[data-presence]")).to_have_text("Connected")
     expect(state).to_contain_text("Now on")
+
+
+def test_an_outcome_pressed_offline_keeps_the_time_it_was_pressed(
+    browser: Browser, contexts: list[BrowserContext], live_server: Any, session: Session
+) -> None:
+    url = live_server.url
+    slug, ms = scheduled(session)
+    part = new_page(browser, contexts)
+    participant_joins(part, url, session, ms)
+    mod = new_page(browser, contexts)
+    log_in(mod, url)
+    mod.goto(f"{url}/studies/{slug}/sessions/{ms.id}/console")
+    row = mod.locator('#task-list [data-task="browse"]')
+    expect(mod.locator("#participant-state")).to_contain_text("Connected")
+    mod.keyboard.press("s")
+    expect(row).to_have_attribute("data-state", "running")
+    mod.wait_for_timeout(1000)
+
+    # Judged 1 s in, while offline; sent 5 s later.
+    mod.context.set_offline(True)
+    expect(mod.locator("#connection")).to_contain_text("Reconnecting")
+    mod.keyboard.press("1")
+    expect(row).to_contain_text("not sent yet")
+    expect(row).not_to_have_attribute("data-state", "running")
+    timer = mod.locator("#task-timer").inner_text()
+    mod.wait_for_timeout(5000)
+    expect(mod.locator("#task-timer")).to_have_text(timer)  # stopped when pressed
+    mod.context.set_offline(False)
+    expect(row).to_contain_text("success")
+    expect(row).not_to_contain_text("not sent yet")
+
+    session.commit()
+    attempt = session.exec(select(TaskAttempt)).one()
+    assert attempt.outcome == Outcome.success
+    assert attempt.duration_s is not None
+    # Pressed about 1 s in (plus the test's own steps); sent 5 s later.
+    assert attempt.duration_s < 4.0, attempt.duration_s

@@ -49,6 +49,27 @@ class ControlResult:
     version: int
 
 
+def pressed_at(at_ms: Any, now: datetime) -> datetime:
+    """When an action was pressed: ``at_ms`` if plausible, else ``now``.
+
+    A time in the future is the client's clock running ahead (``now``); one
+    over a day old is no clock at all.
+
+    >>> from datetime import UTC
+    >>> now = datetime(2026, 12, 1, 10, 0, 7, tzinfo=UTC)
+    >>> pressed_at(int(now.timestamp() * 1000) - 6000, now).second
+    1
+    >>> pressed_at("soon", now) == now, pressed_at(10**15, now) == now
+    (True, True)
+    """
+    if isinstance(at_ms, bool) or not isinstance(at_ms, int | float):
+        return now
+    latest = now.timestamp() * 1000
+    if not latest - 86_400_000 <= at_ms <= latest:
+        return now
+    return datetime.fromtimestamp(at_ms / 1000, tz=now.tzinfo)
+
+
 def _start_clock(ms: ModeratedSession, now: datetime) -> None:
     if ms.started_at is None:
         ms.started_at = now
@@ -73,6 +94,7 @@ def control(
     outcome: Any = None,
     reason: Any = "",
     from_step: Any = None,
+    at_ms: Any = None,
 ) -> ControlResult:
     """Apply one control action from the console, exactly once.
 
@@ -83,6 +105,10 @@ def control(
     of an ``action_id`` already applied changes nothing; a ``next`` from a step
     the participant has already left is stale and changes nothing. Raises
     :class:`ControlRefusedError` when the session's state does not allow it.
+
+    ``at_ms`` is when the moderator pressed it (epoch ms, by the server's
+    clock as the console estimates it): an action queued while the console
+    was offline is timed then, not when it arrives (see :func:`pressed_at`).
     """
     action_id = _check_client_id(action_id, "action_id")
     if kind not in ACTIONS:
@@ -114,9 +140,9 @@ def control(
         if done is not None:
             db.commit()
             return ControlResult(done.applied, True, done.step, ms.version)
+        now = pressed_at(at_ms, utcnow())
         if kind == "end":
             applied = ms.ended_at is None
-            now = utcnow()
             _start_clock(ms, now)
             ms.ended_at = ms.ended_at or now
         else:
@@ -127,7 +153,7 @@ def control(
                     "The participant has not opened their link yet."
                 )
             applied = _apply(
-                db, ms, participant, kind, task_id, outcome, reason, from_step
+                db, ms, participant, kind, task_id, outcome, reason, from_step, now
             )
         step = participant.step if participant is not None else None
         if applied:
@@ -143,7 +169,7 @@ def control(
                 reason=reason if kind == "outcome" else "",
                 step=step,
                 applied=applied,
-                session_ms=_since(ms, utcnow()) or 0,
+                session_ms=_since(ms, now) or 0,
             )
         )
         db.add(ms)
@@ -164,13 +190,13 @@ def _apply(
     outcome: str | None,
     reason: str,
     from_step: Any,
+    now: datetime,
 ) -> bool:
     study = _study(db, ms)
     if participant.consented_at is None or participant.step == "consent":
         raise ControlRefusedError("The participant has not agreed to take part yet.")
     steps = study_steps(study, participant)
     step = participant.step
-    now = utcnow()
     if kind == "next":
         if from_step is not None and from_step != step:
             return False  # someone else moved them on already
@@ -235,6 +261,8 @@ def _apply(
     attempt.outcome = Outcome(str(outcome))
     attempt.judged_by = JudgedBy.moderator
     attempt.outcome_reason = reason
-    attempt.ended_at = attempt.ended_at or now
+    if attempt.ended_at is None:
+        started = attempt.started_at
+        attempt.ended_at = now if started is None else max(now, started)
     db.add(attempt)
     return True

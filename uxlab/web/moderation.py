@@ -529,6 +529,7 @@ def control(slug: str, session_id: int) -> tuple[Response, int]:
         outcome=data.get("outcome"),
         reason=data.get("reason", ""),
         from_step=data.get("from_step"),
+        at_ms=data.get("at_ms"),
     )
     state = moderation.build_state(db, ms, _moderator())
     body = {
