@@ -226,3 +226,36 @@ def test_an_outcome_pressed_offline_keeps_the_time_it_was_pressed(
     assert attempt.duration_s is not None
     # Pressed about 1 s in (plus the test's own steps); sent 5 s later.
     assert attempt.duration_s < 4.0, attempt.duration_s
+
+
+def test_only_the_moderator_starts_a_task(
+    browser: Browser, contexts: list[BrowserContext], live_server: Any, session: Session
+) -> None:
+    url = live_server.url
+    slug, ms = scheduled(session)
+    part = new_page(browser, contexts)
+    participant_joins(part, url, session, ms)
+    open_site = part.get_by_role("button", name="Open the site")
+    expect(part.get_by_text("Your moderator will start this task")).to_be_visible()
+    expect(open_site).to_have_count(0)
+    # A start sent anyway (an old page, a crafted form) starts nothing.
+    task_id = part.locator("[data-task]").get_attribute("data-task")
+    refused = part.request.post(
+        f"{url}/take/{slug}/start",
+        form={"step": "task:0", "task": str(task_id)},
+        max_redirects=0,
+    )
+    assert refused.status in (200, 303)
+    session.commit()
+    assert session.exec(select(TaskAttempt)).first() is None
+
+    mod = new_page(browser, contexts)
+    log_in(mod, url)
+    mod.goto(f"{url}/studies/{slug}/sessions/{ms.id}/console")
+    expect(mod.locator("#participant-state")).to_contain_text("Connected")
+    mod.keyboard.press("s")
+    expect(mod.locator('#task-list [data-task="browse"]')).to_have_attribute(
+        "data-state", "running"
+    )
+    expect(part.get_by_text("Your moderator has started this task")).to_be_visible()
+    expect(open_site).to_be_visible()
