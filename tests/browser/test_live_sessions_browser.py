@@ -259,3 +259,21 @@ def test_only_the_moderator_starts_a_task(
     )
     expect(part.get_by_text("Your moderator has started this task")).to_be_visible()
     expect(open_site).to_be_visible()
+
+
+def test_skipping_a_task_not_started_moves_the_participants_page_on(
+    browser: Browser, contexts: list[BrowserContext], live_server: Any, session: Session
+) -> None:
+    url = live_server.url
+    slug, ms = scheduled(session)
+    part = new_page(browser, contexts)
+    participant_joins(part, url, session, ms)
+    mod = new_page(browser, contexts)
+    log_in(mod, url)
+    mod.goto(f"{url}/studies/{slug}/sessions/{ms.id}/console")
+    expect(mod.locator("#participant-state")).to_contain_text("Connected")
+    mod.keyboard.press("0")
+    expect(mod.locator('#task-list [data-task="browse"]')).to_contain_text("skipped")
+    expect(part.get_by_text("That is this task done")).to_be_visible()
+    mod.keyboard.press("n")
+    expect(part.get_by_role("heading", name="How was that task?")).to_be_visible()

@@ -209,6 +209,8 @@ def _task_phase(db: Session, participant: Participant) -> str | None:
     if not step.startswith("task:") or index is None or index >= len(order):
         return None
     attempt = _attempts(db, participant).get(order[index])
+    if attempt is not None and attempt.outcome is not None:
+        return "judged"  # skipped before it started too
     if attempt is None or attempt.started_at is None:
         return "waiting"
     return "judged" if attempt.ended_at is not None else "started"
