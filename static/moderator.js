@@ -382,6 +382,8 @@
   };
 
   const renderControls = () => {
+    const endedBanner = root.querySelector("[data-ended]");
+    if (endedBanner) endedBanner.hidden = !state.session.ended_ms;
     if (!moderator) return;
     const task = currentTask();
     const p = state.participant;
@@ -393,8 +395,6 @@
     });
     const nextButton = root.querySelector('[data-action="next"]');
     nextButton.disabled = ended || !state.next_step;
-    const banner = root.querySelector("[data-ended]");
-    if (banner) banner.hidden = !ended;
     root.querySelector("[data-next-label]").textContent = state.next_step
       ? "Next: " + state.next_step.label
       : "Next step";

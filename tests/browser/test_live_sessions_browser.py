@@ -277,3 +277,21 @@ def test_skipping_a_task_not_started_moves_the_participants_page_on(
     expect(part.get_by_text("That is this task done")).to_be_visible()
     mod.keyboard.press("n")
     expect(part.get_by_role("heading", name="How was that task?")).to_be_visible()
+
+
+def test_the_observers_page_says_when_the_session_has_ended(
+    browser: Browser, contexts: list[BrowserContext], live_server: Any, session: Session
+) -> None:
+    url = live_server.url
+    mod, ms = console(browser, contexts, url, session)
+    obs = new_page(browser, contexts)
+    obs.goto(f"{url}/observe/{m.observer_token(m.observers(session, ms)[0], SECRET)}")
+    expect(obs.locator("#participant-state")).to_contain_text("Task 1")
+    ended = obs.get_by_text("This session has ended")
+    expect(ended).to_be_hidden()
+    mod.keyboard.press("x")
+    mod.keyboard.press("x")
+    expect(mod.get_by_text("This session has ended.")).to_be_visible()
+    expect(ended).to_be_visible()
+    obs.reload()
+    expect(ended).to_be_visible()
