@@ -102,10 +102,17 @@
     }
   };
 
+  // Tabs share the outbox, but each sends its own items and hears their
+  // replies; another tab's item is sent here only once it has waited a while
+  // (its tab was closed before it could).
+  const tabId = newId();
+  const ORPHANED_MS = 5000;
+  const sendsHere = (item) => !item.tab || item.tab === tabId || Date.now() - item.at > ORPHANED_MS;
+
   const enqueue = (kind, body) => {
     const id = kind === "note" ? body.note_id + ":" + (body.op === "create" ? "c" : body.version + body.op) : body.action_id;
     counter += 1;
-    keep({ id, kind, body, at: Date.now(), n: counter });
+    keep({ id, kind, body, at: Date.now(), n: counter, tab: tabId });
     render();
     flush();
   };
@@ -140,7 +147,7 @@
     flushing = true;
     try {
       for (;;) {
-        const item = outbox()[0];
+        const item = outbox().find(sendsHere);
         if (!item) break;
         let response;
         let body = {};
@@ -172,6 +179,11 @@
     }
   }
 
+  // What another tab left unsent when it closed goes out from here.
+  setInterval(() => {
+    if (outbox().length) flush();
+  }, ORPHANED_MS);
+
   const say = (text) => {
     if (message) message.textContent = text;
   };
@@ -187,10 +199,13 @@
   };
 
   const reply = (item, response, body) => {
+    const mine = !item.tab || item.tab === tabId;
     if (item.kind === "control") {
       if (body.state) apply(body.state);
+      if (!mine) return; // its own tab would have said; that tab is gone
       if (response.ok) {
         if (item.body.action === "next" && !body.applied) say("They had already moved on.");
+        else if (item.body.action === "next") say("Moved them on to " + state.participant.step_label + ".");
         else say("");
       } else {
         say(body.message || "That did not work (" + response.status + ").");

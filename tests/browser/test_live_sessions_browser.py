@@ -295,3 +295,42 @@ def test_the_observers_page_says_when_the_session_has_ended(
     expect(ended).to_be_visible()
     obs.reload()
     expect(ended).to_be_visible()
+
+
+def test_each_console_tab_hears_what_became_of_its_own_move(
+    browser: Browser, contexts: list[BrowserContext], live_server: Any, session: Session
+) -> None:
+    url = live_server.url
+    slug, ms = scheduled(session)
+    part = new_page(browser, contexts)
+    participant_joins(part, url, session, ms)
+    first = new_page(browser, contexts)
+    log_in(first, url)
+    first.goto(f"{url}/studies/{slug}/sessions/{ms.id}/console")
+    second = first.context.new_page()
+    second.goto(first.url)
+    for tab in (first, second):
+        expect(tab.locator("#participant-state")).to_contain_text("Connected")
+    first.keyboard.press("s")
+    expect(part.get_by_text("Your moderator has started this task")).to_be_visible()
+    first.keyboard.press("1")
+    expect(part.get_by_text("That is this task done")).to_be_visible()
+
+    # Both tabs press n while offline: both moves wait, then go out together.
+    first.context.set_offline(True)
+    for tab in (first, second):
+        expect(tab.locator("#connection")).to_contain_text("Reconnecting")
+        tab.keyboard.press("n")
+    first.context.set_offline(False)
+    expect(part.get_by_role("heading", name="How was that task?")).to_be_visible()
+    for tab in (first, second):
+        expect(tab.locator("#control-message")).not_to_be_empty()
+    said = sorted(t.locator("#control-message").inner_text() for t in (first, second))
+    assert said == [
+        "Moved them on to Questions after task 1.",
+        "They had already moved on.",
+    ], said
+    session.commit()
+    session.refresh(ms)
+    participant = m.session_participant(session, ms)
+    assert participant is not None and participant.step == "seq:0"  # once
