@@ -110,7 +110,9 @@
   const sendsHere = (item) => !item.tab || item.tab === tabId || Date.now() - item.at > ORPHANED_MS;
 
   const enqueue = (kind, body) => {
-    const id = kind === "note" ? body.note_id + ":" + (body.op === "create" ? "c" : body.version + body.op) : body.action_id;
+    // A note's edits and deletions are keyed by tab too: two tabs editing the
+    // same version must not overwrite each other's queued item.
+    const id = kind === "note" ? body.note_id + ":" + (body.op === "create" ? "c" : body.version + body.op + ":" + tabId) : body.action_id;
     counter += 1;
     keep({ id, kind, body, at: Date.now(), n: counter, tab: tabId });
     render();
@@ -179,6 +181,11 @@
     }
   }
 
+  // Another tab's outbox changes show here at once (an item sent, dropped).
+  window.addEventListener("storage", (event) => {
+    if (event.key === null || event.key.startsWith(prefix)) render();
+  });
+
   // What another tab left unsent when it closed goes out from here.
   setInterval(() => {
     if (outbox().length) flush();
@@ -216,6 +223,13 @@
       mergeNote(body.note);
     } else if (response.status === 409 && body.note) {
       mergeNote(body.note);
+      if (mine && item.body.op === "edit" && !body.note.deleted) {
+        // Nothing typed is lost: the edit goes back in its box, beside the
+        // version saved elsewhere meanwhile, to merge.
+        render();
+        openEditor(item.body.note_id, { text: item.body.text, tag: item.body.tag, other: body.note });
+        return;
+      }
       say("A note changed elsewhere; this is the latest version.");
       notesMessage("That note changed elsewhere; showing the latest version.");
     } else {
@@ -656,20 +670,32 @@
     }
   });
 
-  const openEditor = (noteId) => {
+  // draft: what was typed before ({text, tag}), and the version saved
+  // elsewhere that refused it ({other}), shown to merge with.
+  const openEditor = (noteId, draft) => {
     const note = state.notes.find((n) => n.note_id === noteId);
     const item = noteList.querySelector('[data-note="' + CSS.escape(noteId) + '"]');
     if (!note || !item) return;
     editing = noteId;
+    const tag = draft ? draft.tag : note.tag;
     const select = el("select", { "aria-label": "Tag" });
     Object.entries(state.tags).forEach(([key, label]) => {
-      select.append(el("option", { value: key, selected: key === note.tag, text: label }));
+      select.append(el("option", { value: key, selected: key === tag, text: label }));
     });
     const area = el("textarea", { rows: "2", "aria-label": "Edit note", maxlength: "5000" });
-    area.value = note.text;
+    area.value = draft ? draft.text : note.text;
     const save = el("button", { type: "submit", class: "primary small", text: "Save" });
     const cancel = el("button", { type: "button", class: "small", text: "Cancel" });
-    const form = el("form", { class: "note-editor" }, select, area, save, cancel);
+    const conflict = draft && draft.other
+      ? el(
+          "p",
+          { class: "conflict", "data-conflict": "", role: "alert" },
+          "Saved elsewhere meanwhile: ",
+          el("q", { text: draft.other.text }),
+          " (" + (state.tags[draft.other.tag] || draft.other.tag) + "). Your text is below: merge the two and save, or Cancel to keep that one.",
+        )
+      : null;
+    const form = el("form", { class: "note-editor" }, conflict, select, area, save, cancel);
     const editor = el("li", { class: "note editing", "data-editor": noteId }, form);
     const close = () => {
       editing = null;

@@ -334,3 +334,31 @@ def test_each_console_tab_hears_what_became_of_its_own_move(
     session.refresh(ms)
     participant = m.session_participant(session, ms)
     assert participant is not None and participant.step == "seq:0"  # once
+
+
+def test_an_edit_refused_as_stale_keeps_the_typed_text_beside_the_other(
+    browser: Browser, contexts: list[BrowserContext], live_server: Any, session: Session
+) -> None:
+    first, _ = console(browser, contexts, live_server.url, session)
+    first.keyboard.press("q")
+    first.keyboard.type("first draft")
+    first.keyboard.press("Enter")
+    expect(stored(first, "first draft")).to_be_visible()
+    second = first.context.new_page()
+    second.goto(first.url)
+
+    first.locator("#note-list").get_by_role("button", name="Edit").click()
+    first.get_by_label("Edit note").fill("the logo, clicked twice")
+    second.locator("#note-list").get_by_role("button", name="Edit").click()
+    second.get_by_label("Edit note").fill("clicked the logo")
+    second.get_by_role("button", name="Save").click()
+    expect(stored(first, "clicked the logo")).to_have_count(0)  # the editor stays
+    first.get_by_role("button", name="Save").click()
+
+    # Refused: what this tab typed stays in the box, the other version beside it.
+    expect(first.locator("[data-conflict]")).to_contain_text("clicked the logo")
+    expect(first.get_by_label("Edit note")).to_have_value("the logo, clicked twice")
+    first.get_by_label("Edit note").fill("clicked the logo twice")
+    first.get_by_role("button", name="Save").click()
+    expect(stored(second, "clicked the logo twice")).to_be_visible()
+    assert saved_notes(session) == [("q", "clicked the logo twice")]
