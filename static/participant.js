@@ -8,6 +8,33 @@
 // online and every 2 s.
 const uxlabMoveOn = (function () {
   "use strict";
+  // Set before a move the participant did not make: the next page then takes
+  // them to its heading and says what changed, instead of starting at the top.
+  const MOVED = "uxlab:moved";
+  let arrived = false;
+  try {
+    arrived = sessionStorage.getItem(MOVED) === "1";
+    sessionStorage.removeItem(MOVED);
+  } catch (error) {
+    arrived = false;
+  }
+  if (arrived) {
+    const land = () => {
+      const main = document.getElementById("main") || document.body;
+      const heading = main.querySelector("h1");
+      if (heading) {
+        heading.setAttribute("tabindex", "-1");
+        heading.focus();
+      }
+      const region = document.getElementById("live-announce");
+      const status = main.querySelector("[data-moderated]");
+      const text = status ? status.textContent.trim() : heading ? heading.textContent.trim() : "";
+      // A moment after load, so assistive technology has seen the empty region.
+      if (region && text) setTimeout(() => (region.textContent = text), 150);
+    };
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", land);
+    else land();
+  }
   let notice = null;
   let wanted = false;
   let trying = false;
@@ -44,6 +71,11 @@ const uxlabMoveOn = (function () {
       .then((response) => {
         if (response.status >= 500 || response.status === 429) throw new Error("server busy");
         if (navigator.onLine === false) throw new Error("offline");
+        try {
+          sessionStorage.setItem(MOVED, "1");
+        } catch (error) {
+          // Storage off: the new page opens at its top, as any page does.
+        }
         window.location.assign(here);
       })
       .catch(() => {

@@ -362,3 +362,50 @@ def test_an_edit_refused_as_stale_keeps_the_typed_text_beside_the_other(
     first.get_by_role("button", name="Save").click()
     expect(stored(second, "clicked the logo twice")).to_be_visible()
     assert saved_notes(session) == [("q", "clicked the logo twice")]
+
+
+def test_a_moderators_move_lands_a_keyboard_user_on_the_new_step(
+    browser: Browser, contexts: list[BrowserContext], live_server: Any, session: Session
+) -> None:
+    """A participant on a 375 px screen, by keyboard, with a screen reader."""
+    url = live_server.url
+    slug, ms = scheduled(session)
+    context = browser.new_context(viewport={"width": 375, "height": 740})
+    contexts.append(context)
+    part = context.new_page()
+    part.goto(f"{url}/s/{m.participant_link_token(session, ms, SECRET)}")
+    agree = part.get_by_role("button", name="I agree, start the study")
+    agree.focus()
+    part.keyboard.press("Enter")
+    heading = part.get_by_role("heading", name="Browse the jackets")
+    expect(heading).to_be_visible()
+    expect(part).to_have_title(
+        "Task 1 (waiting) · Think-aloud session, Northwind checkout"
+    )
+    region = part.locator("#live-announce")
+    expect(region).to_have_attribute("aria-live", "polite")
+
+    mod = new_page(browser, contexts)
+    log_in(mod, url)
+    mod.goto(f"{url}/studies/{slug}/sessions/{ms.id}/console")
+    expect(mod.locator("#participant-state")).to_contain_text("Connected")
+    mod.keyboard.press("s")
+
+    # The page changed under them: focus is on the step's heading, not the
+    # top of the page; the title and the live region say what happened.
+    expect(part).to_have_title(
+        "Task 1 (started) · Think-aloud session, Northwind checkout"
+    )
+    expect(heading).to_be_focused()
+    expect(region).to_have_text("Your moderator has started this task: go ahead.")
+    part.keyboard.press("Tab")
+    expect(part.get_by_role("button", name="Open the site")).to_be_focused()
+
+    mod.keyboard.press("1")
+    expect(part).to_have_title(
+        "Task 1 (done) · Think-aloud session, Northwind checkout"
+    )
+    expect(heading).to_be_focused()
+    mod.keyboard.press("n")
+    expect(part.get_by_role("heading", name="How was that task?")).to_be_focused()
+    expect(part.locator("#live-announce")).to_contain_text("How was that task?")
