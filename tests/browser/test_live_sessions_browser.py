@@ -18,6 +18,7 @@ from tests.browser.test_moderated_session import (  # noqa: F401 - a fixture
 )
 from tests.test_moderation import SECRET, join, moderated_study
 from uxlab import moderation as m
+from uxlab import participation as p
 from uxlab.models import ModeratedSession, Outcome, SessionNote, TaskAttempt
 
 pytestmark = pytest.mark.browser
@@ -37,6 +38,12 @@ def console(
     mod.goto(f"{url}/studies/{study.slug}/sessions/{ms.id}/console")
     expect(mod.locator("#participant-state")).to_contain_text("Task 1")
     return mod, ms
+
+
+def participation_token(session: Session, ms: ModeratedSession) -> str:
+    """The participant's own token, as their browser holds it."""
+    link = m.participant_link_token(session, ms, SECRET)
+    return p.enter_with_invite(session, link, secret=SECRET).token
 
 
 def saved_notes(session: Session) -> list[tuple[str, str]]:
@@ -409,3 +416,54 @@ def test_a_moderators_move_lands_a_keyboard_user_on_the_new_step(
     mod.keyboard.press("n")
     expect(part.get_by_role("heading", name="How was that task?")).to_be_focused()
     expect(part.locator("#live-announce")).to_contain_text("How was that task?")
+
+
+def test_the_timeline_has_no_negative_times_and_the_participants_own_moves(
+    browser: Browser, contexts: list[BrowserContext], live_server: Any, session: Session
+) -> None:
+    url = live_server.url
+    slug, ms = scheduled(session)
+    participant = join(session, ms)  # consent: before the session's clock starts
+    session.commit()
+    assert ms.id is not None
+    first = participant.task_order[0]
+    for n, (kind, extra) in enumerate(
+        [
+            ("start", {"task_id": first}),
+            ("outcome", {"task_id": first, "outcome": "success"}),
+            ("next", {"from_step": "task:0"}),
+        ]
+    ):
+        m.control(session, ms.id, action_id=f"tl-action-{n}", kind=kind, **extra)
+    long_note = "hesitates " + "a" * 300 + " then finds it"
+    m.write_note(
+        session,
+        ms.id,
+        m.moderator(ms.id, "Mo"),
+        op="create",
+        note_id="tl-note-0001",
+        tag="c",
+        text=long_note,
+    )
+    entry_token = participation_token(session, ms)
+    p.save_answers(session, slug, entry_token, step="seq:0", answers={"seq.q1": "6"})
+
+    mod = new_page(browser, contexts)
+    log_in(mod, url)
+    mod.set_viewport_size({"width": 375, "height": 740})
+    mod.goto(f"{url}/studies/{slug}/sessions/{ms.id}")
+    timeline = mod.locator(".timeline")
+    expect(timeline.locator('[data-kind="consent"] .tl-time')).to_have_text(
+        "before start"
+    )
+    expect(timeline).not_to_contain_text("-0:")
+    expect(timeline.locator('[data-kind="answers"]')).to_contain_text(
+        "Answered: Questions after task 1"
+    )
+    shown = timeline.locator('[data-kind="note"] .tl-detail')
+    expect(shown).to_have_text(long_note)
+    clipped = shown.evaluate(
+        "n => n.scrollWidth > n.clientWidth || n.getBoundingClientRect().right"
+        " > document.documentElement.clientWidth"
+    )
+    assert clipped is False

@@ -6,13 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from uxlab.models import (
     Event,
     ModeratedSession,
     Participant,
+    Response,
     SessionAction,
+    Study,
+    Task,
 )
 from uxlab.moderation.core import (
     _CLICK_EVENTS,
@@ -50,7 +53,8 @@ class TimelineItem:
 
     @property
     def clock(self) -> str:
-        return clock(self.ms)
+        """``m:ss`` on the session's clock; "before start" before it started."""
+        return "before start" if self.ms < 0 else clock(self.ms)
 
 
 def timeline(db: Session, ms: ModeratedSession) -> list[TimelineItem]:
@@ -90,6 +94,25 @@ def timeline(db: Session, ms: ModeratedSession) -> list[TimelineItem]:
                     ),
                     1,
                 )
+        # The participant's own moves: each questionnaire page answered (they
+        # go on by themselves), and the end of the study.
+        answered = db.exec(
+            select(
+                Response.scope,
+                func.max(Response.answered_at),
+                func.count(),
+            )
+            .where(Response.participant_id == participant.id)
+            .group_by(col(Response.scope))
+        ).all()
+        for scope, last, count in answered:
+            label = _answers_label(study, tasks, scope)
+            at(
+                last,
+                TimelineItem(0, "answers", f"Answered: {label}", f"{count} answers"),
+                1,
+            )
+        at(participant.finished_at, TimelineItem(0, "finished", "Finished"), 2)
         events = db.exec(
             select(Event)
             .where(
@@ -141,6 +164,15 @@ def timeline(db: Session, ms: ModeratedSession) -> list[TimelineItem]:
         offset = int((moment - origin).total_seconds() * 1000) if origin else 0
         items.append(_with_ms(item, offset))
     return items
+
+
+def _answers_label(study: Study, tasks: list[Task], scope: str) -> str:
+    """What a group of answers was: after which task, or the closing ones."""
+    if scope.startswith("task:"):
+        for i, task in enumerate(tasks):
+            if f"task:{task.id}" == scope:
+                return _step_label(study, tasks, f"seq:{i}")
+    return "Closing questionnaires"
 
 
 def _with_ms(item: TimelineItem, ms: int) -> TimelineItem:
