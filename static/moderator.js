@@ -102,10 +102,19 @@
     }
   };
 
+  // Tabs share the outbox, but each sends its own items and hears their
+  // replies; another tab's item is sent here only once it has waited a while
+  // (its tab was closed before it could).
+  const tabId = newId();
+  const ORPHANED_MS = 5000;
+  const sendsHere = (item) => !item.tab || item.tab === tabId || Date.now() - item.at > ORPHANED_MS;
+
   const enqueue = (kind, body) => {
-    const id = kind === "note" ? body.note_id + ":" + (body.op === "create" ? "c" : body.version + body.op) : body.action_id;
+    // A note's edits and deletions are keyed by tab too: two tabs editing the
+    // same version must not overwrite each other's queued item.
+    const id = kind === "note" ? body.note_id + ":" + (body.op === "create" ? "c" : body.version + body.op + ":" + tabId) : body.action_id;
     counter += 1;
-    keep({ id, kind, body, at: Date.now(), n: counter });
+    keep({ id, kind, body, at: Date.now(), n: counter, tab: tabId });
     render();
     flush();
   };
@@ -140,7 +149,7 @@
     flushing = true;
     try {
       for (;;) {
-        const item = outbox()[0];
+        const item = outbox().find(sendsHere);
         if (!item) break;
         let response;
         let body = {};
@@ -172,6 +181,16 @@
     }
   }
 
+  // Another tab's outbox changes show here at once (an item sent, dropped).
+  window.addEventListener("storage", (event) => {
+    if (event.key === null || event.key.startsWith(prefix)) render();
+  });
+
+  // What another tab left unsent when it closed goes out from here.
+  setInterval(() => {
+    if (outbox().length) flush();
+  }, ORPHANED_MS);
+
   const say = (text) => {
     if (message) message.textContent = text;
   };
@@ -187,10 +206,13 @@
   };
 
   const reply = (item, response, body) => {
+    const mine = !item.tab || item.tab === tabId;
     if (item.kind === "control") {
       if (body.state) apply(body.state);
+      if (!mine) return; // its own tab would have said; that tab is gone
       if (response.ok) {
         if (item.body.action === "next" && !body.applied) say("They had already moved on.");
+        else if (item.body.action === "next") say("Moved them on to " + state.participant.step_label + ".");
         else say("");
       } else {
         say(body.message || "That did not work (" + response.status + ").");
@@ -201,6 +223,13 @@
       mergeNote(body.note);
     } else if (response.status === 409 && body.note) {
       mergeNote(body.note);
+      if (mine && item.body.op === "edit" && !body.note.deleted) {
+        // Nothing typed is lost: the edit goes back in its box, beside the
+        // version saved elsewhere meanwhile, to merge.
+        render();
+        openEditor(item.body.note_id, { text: item.body.text, tag: item.body.tag, other: body.note });
+        return;
+      }
       say("A note changed elsewhere; this is the latest version.");
       notesMessage("That note changed elsewhere; showing the latest version.");
     } else {
@@ -234,27 +263,68 @@
     return task ? task.title : "";
   };
 
+  // Control actions still in the outbox, by task: shown as they will be.
+  const pendingControls = () => {
+    const byTask = new Map();
+    outbox()
+      .filter((item) => item.kind === "control" && item.body.task_id !== undefined)
+      .forEach((item) => byTask.set(item.body.task_id, item.body));
+    return byTask;
+  };
+
+  // A task as the moderator left it: a start or an outcome not sent yet
+  // counts from the time it was pressed.
+  const shownTask = (task, pending) => {
+    const action = pending.get(task.id);
+    if (!action) return { ...task, unsent: false };
+    if (action.action === "outcome") {
+      return {
+        ...task,
+        state: "judged",
+        outcome: action.outcome,
+        reason: action.reason || task.reason,
+        ended_ms: task.ended_ms || action.at_ms,
+        unsent: true,
+      };
+    }
+    if (action.action === "start" && task.state === "waiting") {
+      return { ...task, state: "running", started_ms: action.at_ms, unsent: true };
+    }
+    return { ...task, unsent: false };
+  };
+
   const renderTasks = () => {
+    const pending = pendingControls();
     taskList.replaceChildren(
-      ...state.tasks.map((task) => {
+      ...state.tasks.map((original) => {
+        const task = shownTask(original, pending);
         const badge = task.outcome
           ? el("span", { class: "outcome outcome-" + task.outcome, text: task.outcome })
           : el("span", { class: "muted", text: task.state === "running" ? "running" : "" });
         return el(
           "li",
           {
-            class: "task-row" + (task.current ? " current" : ""),
+            class: "task-row" + (task.current ? " current" : "") + (task.unsent ? " is-pending" : ""),
             "data-task": task.key,
-            "data-state": task.state,
+            "data-state": task.unsent ? "pending" : task.state,
             "aria-current": task.current ? "step" : null,
           },
           el("span", { class: "task-title", text: task.title }),
           " ",
           badge,
           task.reason ? el("span", { class: "muted task-reason", text: " — " + task.reason }) : null,
+          task.unsent ? el("span", { class: "pending", text: " not sent yet" }) : null,
         );
       }),
     );
+  };
+
+  // Whether the participant's page is open, and when it last reached us.
+  const presence = () => {
+    const p = state.participant;
+    if (p.connected) return "Connected";
+    if (!p.seen_ms) return "Not connected";
+    return "Not connected · last seen " + clock(serverNow() - p.seen_ms) + " ago";
   };
 
   const renderParticipant = () => {
@@ -264,9 +334,10 @@
     if (!p.present) {
       row("Status", "Has not opened their link yet");
     } else {
+      row("Page", el("span", { "data-presence": "", text: presence() }));
       row("Code", p.code);
       row("Consent", p.consented ? "Given" : "Not yet");
-      row("Now on", el("span", { "data-participant-step": p.step, text: p.step_label }));
+      row(p.connected ? "Now on" : "Was on", el("span", { "data-participant-step": p.step, text: p.step_label }));
       row("Progress", p.progress + "%");
       if (p.last_page) row("Last page", el("code", { text: p.last_page.url }));
       if (p.last_click) row("Last click", p.last_click.label);
@@ -340,6 +411,8 @@
   };
 
   const renderControls = () => {
+    const endedBanner = root.querySelector("[data-ended]");
+    if (endedBanner) endedBanner.hidden = !state.session.ended_ms;
     if (!moderator) return;
     const task = currentTask();
     const p = state.participant;
@@ -351,8 +424,6 @@
     });
     const nextButton = root.querySelector('[data-action="next"]');
     nextButton.disabled = ended || !state.next_step;
-    const banner = root.querySelector("[data-ended]");
-    if (banner) banner.hidden = !ended;
     root.querySelector("[data-next-label]").textContent = state.next_step
       ? "Next: " + state.next_step.label
       : "Next step";
@@ -386,10 +457,13 @@
   };
 
   const tick = () => {
-    const task = currentTask();
+    const current = currentTask();
+    const task = current ? shownTask(current, pendingControls()) : null;
     let elapsed = 0;
     if (task && task.started_ms) elapsed = (task.ended_ms || serverNow()) - task.started_ms;
     taskTimer.textContent = clock(elapsed);
+    const shown = participantState.querySelector("[data-presence]");
+    if (shown) shown.textContent = presence();
     const s = state.session;
     sessionTimer.textContent = s.started_ms ? clock((s.ended_ms || serverNow()) - s.started_ms) : "0:00";
   };
@@ -468,11 +542,29 @@
   // ---------------------------------------------------------------- actions
   const act = (action, extra) => {
     if (!moderator) return;
-    enqueue("control", { action_id: newId(), action, ...extra });
+    // The time it was pressed goes with it: sent later, it still counts then.
+    enqueue("control", { action_id: newId(), action, at_ms: Math.round(serverNow()), ...extra });
+  };
+  // Start and next ask for a second press when nobody is on the
+  // participant's page to see them.
+  let unseenArmed = { what: "", at: 0 };
+  const someoneThere = (what, key) => {
+    const p = state.participant;
+    if (!p.present || p.connected) return true;
+    if (unseenArmed.what === what && Date.now() - unseenArmed.at < 6000) {
+      unseenArmed = { what: "", at: 0 };
+      return true;
+    }
+    unseenArmed = { what, at: Date.now() };
+    say(
+      "Nobody is on the participant's page (" + presence().toLowerCase() + "). Press " +
+        key + " again to " + what + " anyway.",
+    );
+    return false;
   };
   const start = () => {
     const task = currentTask();
-    if (task) act("start", { task_id: task.id });
+    if (task && someoneThere("start", "s")) act("start", { task_id: task.id });
   };
   const judge = (outcome) => {
     const task = currentTask();
@@ -481,7 +573,7 @@
     if (reason) reason.value = "";
   };
   const next = () => {
-    if (state.next_step) act("next", { from_step: state.participant.step });
+    if (state.next_step && someoneThere("move on", "n")) act("next", { from_step: state.participant.step });
   };
   let endArmed = 0;
   const end = () => {
@@ -504,21 +596,42 @@
   }
 
   // ------------------------------------------------------------------ notes
+  // A tag is picked outside the note box (its key) or inside it (Alt and its
+  // key), never by a letter typed in the box: everything typed there is kept.
   let typedAt = null; // when the note being typed was started (server clock)
-  let tagArmed = true; // the first key in an empty note box may pick a tag
+  const chip = $("#note-tag-chip");
+  // The tag the page was served with checked (the study's first): the state's
+  // own keys arrive sorted.
+  const firstTag = noteForm.querySelector('input[name="tag"]:checked');
+  const defaultTag = () => (firstTag ? firstTag.value : Object.keys(state.tags)[0]);
 
   const chosenTag = () => {
     const checked = noteForm.querySelector('input[name="tag"]:checked');
-    return checked ? checked.value : Object.keys(state.tags)[0];
+    return checked ? checked.value : defaultTag();
+  };
+  const showChip = () => {
+    if (!chip) return;
+    const key = chosenTag();
+    const label = state.tags[key] || key;
+    chip.hidden = key === defaultTag();
+    const shown = chip.querySelector("[data-chip-label]");
+    shown.textContent = label;
+    shown.className = "tag tag-" + key;
+    chip.querySelector("[data-chip-remove]").setAttribute("aria-label", "Remove the tag " + label);
   };
   const pickTag = (key) => {
     const input = noteForm.querySelector('input[name="tag"][value="' + CSS.escape(key) + '"]');
     if (input) input.checked = true;
+    showChip();
   };
+  noteForm.addEventListener("change", showChip);
+  if (chip) {
+    chip.querySelector("[data-chip-remove]").addEventListener("click", () => {
+      pickTag(defaultTag());
+      noteText.focus();
+    });
+  }
 
-  noteText.addEventListener("focus", () => {
-    if (noteText.value === "") tagArmed = true;
-  });
   noteText.addEventListener("input", () => {
     if (noteText.value !== "" && typedAt === null) typedAt = serverNow();
     if (noteText.value === "") typedAt = null;
@@ -538,7 +651,7 @@
     });
     noteText.value = "";
     typedAt = null;
-    tagArmed = true;
+    pickTag(defaultTag()); // each note picks its own tag
   };
   noteForm.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -557,20 +670,32 @@
     }
   });
 
-  const openEditor = (noteId) => {
+  // draft: what was typed before ({text, tag}), and the version saved
+  // elsewhere that refused it ({other}), shown to merge with.
+  const openEditor = (noteId, draft) => {
     const note = state.notes.find((n) => n.note_id === noteId);
     const item = noteList.querySelector('[data-note="' + CSS.escape(noteId) + '"]');
     if (!note || !item) return;
     editing = noteId;
+    const tag = draft ? draft.tag : note.tag;
     const select = el("select", { "aria-label": "Tag" });
     Object.entries(state.tags).forEach(([key, label]) => {
-      select.append(el("option", { value: key, selected: key === note.tag, text: label }));
+      select.append(el("option", { value: key, selected: key === tag, text: label }));
     });
     const area = el("textarea", { rows: "2", "aria-label": "Edit note", maxlength: "5000" });
-    area.value = note.text;
+    area.value = draft ? draft.text : note.text;
     const save = el("button", { type: "submit", class: "primary small", text: "Save" });
     const cancel = el("button", { type: "button", class: "small", text: "Cancel" });
-    const form = el("form", { class: "note-editor" }, select, area, save, cancel);
+    const conflict = draft && draft.other
+      ? el(
+          "p",
+          { class: "conflict", "data-conflict": "", role: "alert" },
+          "Saved elsewhere meanwhile: ",
+          el("q", { text: draft.other.text }),
+          " (" + (state.tags[draft.other.tag] || draft.other.tag) + "). Your text is below: merge the two and save, or Cancel to keep that one.",
+        )
+      : null;
+    const form = el("form", { class: "note-editor" }, conflict, select, area, save, cancel);
     const editor = el("li", { class: "note editing", "data-editor": noteId }, form);
     const close = () => {
       editing = null;
@@ -603,26 +728,35 @@
     );
   const shortcuts = $("#shortcuts");
 
+  // The tag a key names, Alt or not: Alt+c may type "ç", its code is KeyC.
+  const tagOfKey = (event) => {
+    if (!event.altKey) return event.key;
+    const code = event.code || "";
+    if (code.startsWith("Key")) return code.slice(3).toLowerCase();
+    if (code.startsWith("Digit")) return code.slice(5);
+    return event.key;
+  };
+
   document.addEventListener("keydown", (event) => {
+    if (event.altKey && !event.ctrlKey && !event.metaKey) {
+      const tag = tagOfKey(event);
+      if (tag.length === 1 && tag in state.tags) {
+        event.preventDefault();
+        pickTag(tag);
+        if (document.activeElement !== noteText) noteText.focus();
+      }
+      return;
+    }
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     const key = event.key;
     const target = event.target;
-    if (target === noteText) {
-      if (noteText.value === "" && tagArmed && key.length === 1 && key in state.tags) {
-        event.preventDefault();
-        pickTag(key);
-        tagArmed = false;
-        return;
-      }
-      if (key.length === 1) tagArmed = false;
-      if (key === "Enter" && !event.shiftKey) {
-        // Saved: back to the shortcuts, so the next key judges or moves on
-        // instead of starting another note (/ opens the box again).
-        event.preventDefault();
-        addNote();
-        noteText.blur();
-        return;
-      }
+    if (target === noteText && key === "Enter" && !event.shiftKey) {
+      // Saved: back to the shortcuts, so the next key judges or moves on
+      // instead of starting another note (/ opens the box again).
+      event.preventDefault();
+      addNote();
+      noteText.blur();
+      return;
     }
     if (isTyping(target)) {
       if (key === "Escape") target.blur();
@@ -650,7 +784,6 @@
     } else if (key.length === 1 && key in state.tags) {
       event.preventDefault();
       pickTag(key);
-      tagArmed = false;
       noteText.focus();
     }
   });

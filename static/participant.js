@@ -1,5 +1,102 @@
 // uxlab participant pages: autosave answers, time tasks, record first clicks.
 // Every form also works without JavaScript; this file only adds to them.
+
+// Going to the page of the step the study is on now, only once it can be
+// fetched: a page that navigated while the network is down would land on the
+// browser's own error page and stay there. While it cannot, a "Reconnecting…"
+// notice says so, and the move is tried again when the browser is back
+// online and every 2 s.
+const uxlabMoveOn = (function () {
+  "use strict";
+  // Set before a move the participant did not make: the next page then takes
+  // them to its heading and says what changed, instead of starting at the top.
+  const MOVED = "uxlab:moved";
+  let arrived = false;
+  try {
+    arrived = sessionStorage.getItem(MOVED) === "1";
+    sessionStorage.removeItem(MOVED);
+  } catch (error) {
+    arrived = false;
+  }
+  if (arrived) {
+    const land = () => {
+      const main = document.getElementById("main") || document.body;
+      const heading = main.querySelector("h1");
+      if (heading) {
+        heading.setAttribute("tabindex", "-1");
+        heading.focus();
+      }
+      const region = document.getElementById("live-announce");
+      const status = main.querySelector("[data-moderated]");
+      const text = status ? status.textContent.trim() : heading ? heading.textContent.trim() : "";
+      // A moment after load, so assistive technology has seen the empty region.
+      if (region && text) setTimeout(() => (region.textContent = text), 150);
+    };
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", land);
+    else land();
+  }
+  let notice = null;
+  let wanted = false;
+  let trying = false;
+  let timer = null;
+  const show = (waiting) => {
+    if (!notice) {
+      notice = document.createElement("p");
+      notice.className = "live-status";
+      notice.setAttribute("role", "status");
+      notice.textContent = "Reconnecting…";
+      notice.hidden = true;
+      (document.getElementById("main") || document.body).prepend(notice);
+    }
+    notice.hidden = !waiting;
+  };
+  const retryLater = () => {
+    show(true);
+    if (!timer) {
+      timer = setTimeout(() => {
+        timer = null;
+        attempt();
+      }, 2000);
+    }
+  };
+  const attempt = () => {
+    if (!wanted || trying) return;
+    if (navigator.onLine === false) {
+      retryLater();
+      return;
+    }
+    trying = true;
+    const here = window.location.pathname;
+    fetch(here, { credentials: "same-origin", cache: "no-store", headers: { Accept: "text/html" } })
+      .then((response) => {
+        if (response.status >= 500 || response.status === 429) throw new Error("server busy");
+        if (navigator.onLine === false) throw new Error("offline");
+        try {
+          sessionStorage.setItem(MOVED, "1");
+        } catch (error) {
+          // Storage off: the new page opens at its top, as any page does.
+        }
+        window.location.assign(here);
+      })
+      .catch(() => {
+        trying = false;
+        retryLater();
+      });
+  };
+  window.addEventListener("online", attempt);
+  return {
+    // Move on as soon as the next page can be fetched.
+    go() {
+      wanted = true;
+      attempt();
+    },
+    // Show (or hide) the notice: the page cannot hear the session now.
+    connected(ok) {
+      show(!ok || (wanted && !trying));
+    },
+  };
+})();
+
 (function () {
   "use strict";
 
@@ -131,7 +228,7 @@
         .then((response) => (response.ok ? response.json() : null))
         .then((body) => {
           if (body && body.step && body.step !== task.dataset.step) {
-            window.location.assign(window.location.pathname);
+            uxlabMoveOn.go();
           } else if (body && body.started && task.dataset.started === "0") {
             if (!readStart()) writeStart(now());
             task.dataset.started = "1";
@@ -172,23 +269,16 @@
   if (!follow) return;
   const shown = follow.dataset.step;
   const shownPhase = follow.dataset.phase || "";
-  let notice = null;
   const connected = (ok) => {
-    ok = ok && navigator.onLine !== false; // see moderator.js
-    if (!notice) {
-      notice = document.createElement("p");
-      notice.className = "live-status";
-      notice.setAttribute("role", "status");
-      notice.textContent = "Reconnecting…";
-      document.body.prepend(notice);
-    }
-    notice.hidden = ok;
+    // An open stream may still deliver while the browser is offline (see
+    // moderator.js); the page cannot move then, so it is not connected.
+    uxlabMoveOn.connected(ok && navigator.onLine !== false);
   };
   const apply = (state) => {
     if (!state || !state.step) return;
     // A new step, the task started or judged, or the session ended: show it.
     if (state.step !== shown || (state.phase || "") !== shownPhase || state.ended) {
-      window.location.assign(window.location.pathname);
+      uxlabMoveOn.go();
     }
   };
   const poll = () =>

@@ -477,7 +477,11 @@ def test_state_shows_the_participant_and_the_current_task(
     session: Session, world: World
 ) -> None:
     state = m.build_state(session, world.ms, world.moderator)
-    assert state["participant"] == {"present": False}
+    assert state["participant"] == {
+        "present": False,
+        "connected": False,  # no page of theirs has reached the server
+        "seen_ms": None,
+    }
     assert state["current_task"] is None and state["next_step"] is None
     participant = join(session, world.ms)
     assert participant.id is not None
@@ -624,3 +628,21 @@ def test_changes_wake_waiting_streams() -> None:
     started = utcnow()
     assert m.CHANGES.wait(m.CHANGES.count, 0.01) == m.CHANGES.count
     assert utcnow() - started < timedelta(seconds=2)
+
+
+def test_tasks_a_moderator_judged_are_not_flagged_as_never_leaving_the_page(
+    session: Session, world: World
+) -> None:
+    """The study records no site events: the moderator watched the task."""
+    from uxlab.analysis import analyse_study
+
+    participant = join(session, world.ms)
+    first, second = participant.task_order[:2]
+    act(session, world.ms, "start-0001", "start", task_id=first)
+    act(session, world.ms, "judge-0001", "outcome", task_id=first, outcome="success")
+    act(session, world.ms, "next-00001", "next", from_step="task:0")
+    act(session, world.ms, "next-00002", "next", from_step="seq:0")
+    act(session, world.ms, "skip-00001", "outcome", task_id=second, outcome="skipped")
+    report = analyse_study(session, world.study)
+    flags = {f.kind for p in report.flagged for f in p.flags}
+    assert "never_left_task_page" not in flags

@@ -549,7 +549,7 @@ def _serve_processes(
     "--threads",
     default=16,
     show_default=True,
-    help="Worker threads per process (each open moderated-session page holds one).",
+    help="Worker threads per process; live pages stream on at most half of them.",
 )
 @click.option(
     "--processes",
@@ -593,6 +593,9 @@ def serve_command(host: str, port: int, threads: int, processes: int) -> None:
     else:
         require_current()  # a shared database is upgraded once, by its operator
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # Live pages stream on at most half the threads; the rest serve pages.
+    if not app.config.get("LIVE_STREAMS"):
+        app.config["LIVE_STREAMS"] = max(1, threads // 2)
     try:
         # Bind once first: waitress, failing to bind, leaves sockets behind.
         socket.create_server((host, port)).close()
@@ -608,7 +611,11 @@ def serve_command(host: str, port: int, threads: int, processes: int) -> None:
     queue_log = logging.getLogger("waitress.queue")
     summary = QueueDepthSummary()
     queue_log.addFilter(summary)
-    server = create_server(app, host=host, port=port, threads=threads)
+    # Lookahead keeps reading each connection while its request runs, so a
+    # live page's stream learns at once that its page has gone.
+    server = create_server(
+        app, host=host, port=port, threads=threads, channel_request_lookahead=1
+    )
     # Everything loaded so far (Flask, SQLAlchemy, numpy, scipy, matplotlib:
     # some 200,000 objects) lives as long as the server. Frozen, it is left out
     # of the collector's full passes, each of which would otherwise stop every

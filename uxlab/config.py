@@ -92,6 +92,13 @@ SETTINGS: tuple[Setting, ...] = (
         "sets the sender. Unset: invite links are only shown to copy.",
     ),
     Setting(
+        "LIVE_STREAMS",
+        None,
+        "Live pages (console, observer, participant) streamed at once by one app "
+        "process; each holds a server thread, and pages past the bound poll "
+        "every few seconds instead. Default: half of `uxlab serve --threads`.",
+    ),
+    Setting(
         "CHROMIUM",
         None,
         "Path to the Chromium binary used for screenshots, PDFs and audits.",

@@ -15,6 +15,11 @@ served by any app process, on any host. Two signals tell a stream to re-read:
 * :data:`CHANGES`, a condition in this process's memory, notified after those
   commits: a stream served by the process that made the change wakes at once,
   without waiting for its next poll.
+
+Each stream holds one of its server's threads, so a process holds at most
+``LIVE_STREAMS`` of them at once (:class:`StreamSlots`); a page asking past
+that bound gets the current state and polls (see
+:func:`uxlab.web.moderation.event_stream`).
 """
 
 from __future__ import annotations
@@ -24,9 +29,18 @@ from typing import Final
 
 from sqlmodel import Session, col, select, update
 
-from uxlab.models import ModeratedSession, Participant
+from uxlab.models import ModeratedSession, Participant, utcnow
 
-__all__ = ["CHANGES", "Changes", "bump", "followed_version", "session_version"]
+__all__ = [
+    "CHANGES",
+    "Changes",
+    "Slot",
+    "StreamSlots",
+    "bump",
+    "followed_version",
+    "seen",
+    "session_version",
+]
 
 
 class Changes:
@@ -53,6 +67,43 @@ class Changes:
 
 
 CHANGES: Final = Changes()
+
+
+class Slot:
+    """One stream's place among a process's streams; given back once."""
+
+    def __init__(self, owner: StreamSlots) -> None:
+        self._owner: StreamSlots | None = owner
+
+    def release(self) -> None:
+        owner, self._owner = self._owner, None
+        if owner is not None:
+            owner._give_back()
+
+
+class StreamSlots:
+    """At most ``limit`` live streams open at once in this process."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._held = 0
+
+    @property
+    def held(self) -> int:
+        return self._held
+
+    def take(self) -> Slot | None:
+        """A slot, or None when ``limit`` streams are open already."""
+        with self._lock:
+            if self._held >= self.limit:
+                return None
+            self._held += 1
+        return Slot(self)
+
+    def _give_back(self) -> None:
+        with self._lock:
+            self._held -= 1
 
 
 def bump(db: Session, *, invite_id: int) -> None:
@@ -85,3 +136,22 @@ def followed_version(db: Session, participant_id: int) -> int | None:
         )
         .where(Participant.id == participant_id)
     ).first()
+
+
+def seen(db: Session, participant_id: int) -> None:
+    """Note that the participant's live page reached the server just now.
+
+    Commits at once, on its own: the console reads the time to tell whether
+    that page is open. Counts no version; consoles re-read it on their tick.
+    """
+    invite = (
+        select(Participant.invite_id)
+        .where(Participant.id == participant_id)
+        .scalar_subquery()
+    )
+    db.exec(
+        update(ModeratedSession)
+        .where(col(ModeratedSession.invite_id) == invite)
+        .values(participant_seen_at=utcnow())
+    )
+    db.commit()

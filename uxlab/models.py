@@ -354,6 +354,9 @@ class ModeratedSession(SQLModel, table=True):
     started_at: datetime | None = None
     ended_at: datetime | None = None
     version: int = 0
+    #: When the participant's live page last reached the server (its stream
+    #: or a poll): the console says whether that page is open.
+    participant_seen_at: datetime | None = None
 
 
 class SessionObserver(SQLModel, table=True):

@@ -546,6 +546,22 @@ def _start_url(
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
+def _moderator_starts(study: Study, task: Task) -> bool:
+    """Whether only the moderator may start ``task`` (moderated studies).
+
+    >>> moderated = Study(title="t", slug="t", researcher_id=1, mode="moderated")
+    >>> _moderator_starts(moderated, Task(study_id=1, key="k", title="t"))
+    True
+    >>> moderated.settings = {"moderation": {"participant_starts": True}}
+    >>> _moderator_starts(moderated, Task(study_id=1, key="k", title="t"))
+    False
+    """
+    if study.mode != StudyMode.moderated or task.success_kind == "first_click":
+        return False
+    moderation = study.settings.get("moderation") or {}
+    return not moderation.get("participant_starts", False)
+
+
 def start_task(
     session: Session,
     slug: str,
@@ -568,6 +584,9 @@ def start_task(
         return None
     attempt = _attempt(session, participant, task)
     started = attempt is None
+    if started and _moderator_starts(study, task):
+        session.commit()
+        return None  # the page says the moderator will start it
     if attempt is None:
         assert participant.id is not None
         attempt = TaskAttempt(

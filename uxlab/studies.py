@@ -239,6 +239,9 @@ class VariantSpec(_Strict):
 class ModerationSpec(_Strict):
     #: Note tags: one key each, e.g. {q: quote, c: confusion}.
     tags: dict[str, str] = Field(default_factory=dict)
+    #: Let the participant start a task themselves ("Open the site") before
+    #: the moderator does; by default only the moderator starts it.
+    participant_starts: bool = False
 
 
 class StudySpec(_Strict):

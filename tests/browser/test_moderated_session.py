@@ -77,9 +77,9 @@ def item(page: Page, number: int) -> Locator:
 
 
 def note(page: Page, tag: str, text: str) -> None:
-    """Type a tagged note the keyboard way: / then the tag key, the text, Enter."""
-    page.keyboard.press("/")
+    """Type a tagged note the keyboard way: the tag key, the text, Enter."""
     page.keyboard.press(tag)
+    expect(page.locator("#note-text")).to_be_focused()
     page.keyboard.type(text)
     page.keyboard.press("Enter")
     expect(page.locator("#note-text")).not_to_be_focused()  # shortcuts work again

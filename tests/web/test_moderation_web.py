@@ -440,7 +440,8 @@ def test_participant_page_follows_the_moderator(
     )
     task_page = participant_client.get(take).text
     assert "Your moderator will start this task" in task_page
-    assert "I'm done" not in task_page and "Open the site" in task_page
+    # Only the moderator starts the task; then the participant opens the site.
+    assert "I'm done" not in task_page and "Open the site" not in task_page
     live = participant_client.get(take + "/live.json").get_json()
     assert live["step"] == "task:0" and live["phase"] == "waiting"
     session.rollback()  # see the app's commits
@@ -463,6 +464,8 @@ def test_participant_page_follows_the_moderator(
     ):
         assert post(mod, base(study, session_id) + "/control", body).status_code == 200
         assert participant_client.get(take + "/live.json").get_json()["phase"] == phase
+        if phase == "started":
+            assert "Open the site" in participant_client.get(take).text
         if phase:
             assert shown[phase] in participant_client.get(take).text
     live = participant_client.get(take + "/live.json").get_json()

@@ -27,7 +27,8 @@ QUALITY_RULES: Final = {
     "never_left_task_page": (
         "Never left the task page: ended a task that has a website without a "
         f"recorded start, in under {MIN_VISIT_S:g} seconds, or (when the study "
-        "records page events) with no event recorded on the site."
+        "records page events) with no event recorded on the site. Tasks a "
+        "moderator judged count only when the study records page events."
     ),
     "unverified": (
         'Unverified: said "I\'m done" on a task whose goal the recorder checks, '
@@ -89,6 +90,10 @@ def _quality(data: StudyData) -> tuple[list[ParticipantQuality], float | None]:
     if has_site.any() and data.a_task.size:
         ended = data.a_outcome != ""
         site = has_site[data.a_task] & ended
+        if not data.records_events:
+            # A moderator watched the task: without site recording, how long
+            # it took says nothing about where the participant went.
+            site &= data.a_judged != "moderator"
         duration = np.nan_to_num(data.a_duration, nan=0.0)
         stuck = site & (~data.a_started | (duration < MIN_VISIT_S))
         if data.records_events:

@@ -13,8 +13,10 @@ URL alone, never by a cookie, so they are exempt from CSRF; they read the
 session and write the observer's own notes, nothing else.
 
 Live updates are server-sent events from a stream that ends itself after
-:data:`STREAM_SECONDS` (so no server thread is held for long; the browser's
-``EventSource`` reconnects), with a JSON state endpoint for polling.
+:data:`STREAM_SECONDS` (the browser's ``EventSource`` reconnects) or as soon
+as its page is gone, with a bound on how many one process holds; past it, the
+same URL answers once and the browser polls. A JSON state endpoint serves
+polling too.
 """
 
 from __future__ import annotations
@@ -69,6 +71,14 @@ STREAM_POLL = 0.2
 #: no version counts (the recorder's latest page and click) still shows within
 #: a second, the read included.
 STREAM_TICK = 0.7
+
+#: Seconds between comment lines on a quiet stream: a write to a closed page
+#: fails, so the stream of a page gone without a word ends within about this.
+STREAM_HEARTBEAT = 1.0
+#: Streams one process holds at once when LIVE_STREAMS is unset.
+DEFAULT_LIVE_STREAMS = 8
+#: Past that bound, how long a page waits before asking again, in ms.
+POLL_RETRY_MS = 3000
 
 #: Keyboard shortcuts of the console, as listed on the page.
 SHORTCUTS: tuple[tuple[str, str], ...] = (
@@ -179,11 +189,36 @@ def state_response(state: dict[str, Any]) -> Response:
     return _no_store(jsonify({**state, "server_ms": _now_ms()}))
 
 
+def _stream_slots() -> live.StreamSlots:
+    """This app's bound on open streams, made on first use."""
+    slots = current_app.extensions.get("uxlab.live_streams")
+    if slots is None:
+        limit = current_app.config.get("LIVE_STREAMS") or DEFAULT_LIVE_STREAMS
+        slots = current_app.extensions.setdefault(
+            "uxlab.live_streams", live.StreamSlots(int(limit))
+        )
+    return slots  # type: ignore[no-any-return]
+
+
+def _event(state: dict[str, Any]) -> str:
+    message = _dump({**state, "server_ms": _now_ms()})
+    return f"id: {state['version']}\nevent: state\ndata: {message}\n\n"
+
+
+def _stream_response(body: Any, kind: str) -> Response:
+    response = Response(body, mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"
+    response.headers["X-Uxlab-Live"] = kind
+    return response
+
+
 def event_stream(
     read: Callable[[Session], dict[str, Any] | None],
     *,
     version: Callable[[Session], object] | None = None,
     seconds: float | None = None,
+    alive: Callable[[Session], None] | None = None,
 ) -> Response:
     """A text/event-stream of ``read``'s state, sent whenever it changes.
 
@@ -195,9 +230,35 @@ def event_stream(
     ``seconds`` with a ``bye`` event; ``read`` returning None ends it at once.
     Each state carries its ``version`` as the event id. No database connection
     is held between reads.
+
+    A stream holds a server thread, so it must not outlive its page: it ends
+    as soon as the server reports the client gone (waitress's
+    ``waitress.client_disconnected``, with ``channel_request_lookahead`` on)
+    and otherwise writes a comment line every :data:`STREAM_HEARTBEAT`
+    seconds, which fails once the page is closed. Past the process's bound
+    (:func:`_stream_slots`) the answer is the current state and ``bye`` with a
+    ``retry`` of :data:`POLL_RETRY_MS`: the browser's ``EventSource`` asks
+    again then, which is polling, and the thread is free at once.
+
+    ``alive``, if given, runs at the start and every :data:`STREAM_HEARTBEAT`
+    seconds while the page is there (the participant's presence).
     """
     engine = get_engine()
     limit = STREAM_SECONDS if seconds is None else seconds
+    if alive is not None:
+        with Session(engine) as db:
+            alive(db)
+    slot = _stream_slots().take()
+    if slot is None:
+        with Session(engine, expire_on_commit=False) as db:
+            state = read(db)
+        text = f"retry: {POLL_RETRY_MS}\n\n"
+        if state is not None:
+            text += _event(state)
+        return _stream_response(text + "event: bye\ndata: {}\n\n", "poll")
+    gone: Callable[[], bool] = request.environ.get(
+        "waitress.client_disconnected", lambda: False
+    )
 
     def changed_since(mark: object) -> bool:
         if version is None:
@@ -206,43 +267,53 @@ def event_stream(
             return version(db) != mark
 
     def generate() -> Iterator[str]:
-        deadline = time.monotonic() + limit
-        seen = CHANGES.count
-        sent = None
-        yield "retry: 1000\n\n"
-        while True:
-            with Session(engine, expire_on_commit=False) as db:
-                # Read the mark first: a change landing between the two reads
-                # is in the state, and makes the next poll read once more.
-                mark = version(db) if version is not None else None
-                state = read(db)
-            if state is None:
-                break
-            body = _dump(state)
-            if body != sent:
-                sent = body
-                message = _dump({**state, "server_ms": _now_ms()})
-                yield f"id: {state['version']}\nevent: state\ndata: {message}\n\n"
-            now = time.monotonic()
-            if now >= deadline:
-                break
-            reread = min(now + STREAM_TICK, deadline)
-            while now < reread:
-                step = reread - now
-                if version is not None:
-                    step = min(step, STREAM_POLL)
-                count = CHANGES.wait(seen, step)
-                if count != seen:
-                    seen = count
+        try:
+            deadline = time.monotonic() + limit
+            seen = CHANGES.count
+            sent = None
+            yield "retry: 1000\n\n"
+            wrote = lived = time.monotonic()
+            while not gone():
+                with Session(engine, expire_on_commit=False) as db:
+                    # Read the mark first: a change landing between the two
+                    # reads is in the state, and makes the next poll read once
+                    # more.
+                    mark = version(db) if version is not None else None
+                    state = read(db)
+                if state is None:
                     break
+                body = _dump(state)
+                if body != sent:
+                    sent = body
+                    yield _event(state)
+                    wrote = time.monotonic()
                 now = time.monotonic()
-                if now < reread and changed_since(mark):
+                if now >= deadline:
                     break
-        yield "event: bye\ndata: {}\n\n"
+                if now - wrote >= STREAM_HEARTBEAT:
+                    # A comment: fails, ending the stream, once the page is gone.
+                    yield ":\n\n"
+                    wrote = now
+                if alive is not None and now - lived >= STREAM_HEARTBEAT:
+                    with Session(engine) as db:
+                        alive(db)
+                    lived = now
+                reread = min(now + STREAM_TICK, deadline)
+                while now < reread and not gone():
+                    step = min(reread - now, STREAM_POLL)
+                    count = CHANGES.wait(seen, step)
+                    if count != seen:
+                        seen = count
+                        break
+                    now = time.monotonic()
+                    if now < reread and changed_since(mark):
+                        break
+            yield "event: bye\ndata: {}\n\n"
+        finally:
+            slot.release()
 
-    response = Response(generate(), mimetype="text/event-stream")
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Accel-Buffering"] = "no"
+    response = _stream_response(generate(), "stream")
+    response.call_on_close(slot.release)
     return response
 
 
@@ -458,6 +529,7 @@ def control(slug: str, session_id: int) -> tuple[Response, int]:
         outcome=data.get("outcome"),
         reason=data.get("reason", ""),
         from_step=data.get("from_step"),
+        at_ms=data.get("at_ms"),
     )
     state = moderation.build_state(db, ms, _moderator())
     body = {

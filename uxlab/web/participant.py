@@ -28,7 +28,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from uxlab import moderation, participation, recorder
 from uxlab.db import get_session
 from uxlab.errors import UxlabError
-from uxlab.live import followed_version
+from uxlab.live import followed_version, seen
 from uxlab.models import Participant, StudyMode
 from uxlab.text import render_markdown
 from uxlab.web.auth import limiter
@@ -316,11 +316,16 @@ def live(slug: str) -> Response:
     def version(db: Any) -> object:
         return followed_version(db, participant_id)
 
-    return event_stream(read, version=version)
+    def alive(db: Any) -> None:
+        seen(db, participant_id)
+
+    return event_stream(read, version=version, alive=alive)
 
 
 @bp.route("/take/<slug>/live.json")
 def live_json(slug: str) -> Response:
     """Moderated sessions: the step to show, for polling."""
     _, participant = participation.load_participant(get_session(), slug, _token(slug))
+    assert participant.id is not None
+    seen(get_session(), participant.id)
     return state_response(moderation.follow_state(get_session(), participant))

@@ -1,0 +1,288 @@
+"""Benchmark: live pages of moderated sessions against the rest of the server.
+
+`uxlab serve` (waitress, 16 threads, on a temporary SQLite file) runs as a
+subprocess. Live pages are simulated as a browser's ``EventSource`` behaves:
+each on a socket of its own, reading events, and asking again after the
+stream's ``retry`` when the server ends it. In one run:
+
+* baseline: ``GET /login`` every 50 ms on a fresh connection, nothing else open;
+* loaded: the same while 200 live pages (observers of a session) are open and
+  the participant's page is reloaded 15 times within 3 s (each reload closes
+  the old page's socket without a word, loads the page and opens its stream);
+* release: all live pages are closed at once; the time until a new page gets a
+  stream of its own on every one of the server's stream slots.
+
+Goals: loaded p99 under 300 ms; release under 2 s. Run with
+``python benchmarks/live_bench.py`` (or ``make bench``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlmodel import Session  # noqa: E402
+
+from uxlab import create_app  # noqa: E402
+from uxlab import moderation as m  # noqa: E402
+from uxlab import participation as p  # noqa: E402
+from uxlab.accounts import create_researcher  # noqa: E402
+from uxlab.db import get_engine  # noqa: E402
+from uxlab.management import create_study_from_template  # noqa: E402
+from uxlab.migrate import upgrade  # noqa: E402
+from uxlab.models import StudyStatus  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+UXLAB = Path(sys.executable).with_name("uxlab")
+SECRET = "live-bench-secret"
+THREADS = 16
+GOAL_P99_MS = 300.0
+GOAL_RELEASE_S = 2.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def get(port: int, path: str, cookie: str = "") -> tuple[int, str | None]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+        response = conn.getresponse()
+        response.read()
+        return response.status, response.getheader("Set-Cookie")
+    finally:
+        conn.close()
+
+
+class LivePage(threading.Thread):
+    """One live page: its stream, reopened after ``retry`` like EventSource."""
+
+    def __init__(self, port: int, path: str, cookie: str = "") -> None:
+        super().__init__(daemon=True)
+        self.port, self.path, self.cookie = port, path, cookie
+        self.closed = threading.Event()
+        self.first_state = threading.Event()
+        self.sock: socket.socket | None = None
+
+    def run(self) -> None:
+        while not self.closed.is_set():
+            retry = 1.0
+            try:
+                sock = socket.create_connection(("127.0.0.1", self.port), timeout=60)
+                self.sock = sock
+                cookie = f"Cookie: {self.cookie}\r\n" if self.cookie else ""
+                sock.sendall(
+                    f"GET {self.path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{cookie}"
+                    "Accept: text/event-stream\r\nConnection: close\r\n\r\n".encode()
+                )
+                text = ""
+                while not self.closed.is_set():
+                    chunk = sock.recv(65536)
+                    if not chunk:
+                        break
+                    text = (text + chunk.decode())[-4096:]
+                    if "event: state" in text:
+                        self.first_state.set()
+                    if "retry: " in text:
+                        value = text.rsplit("retry: ", 1)[1].split("\n", 1)[0]
+                        if value.strip().isdigit():
+                            retry = int(value) / 1000
+                sock.close()
+            except OSError:
+                pass
+            self.closed.wait(retry)
+
+    def close(self) -> None:
+        """Gone without a word, as a closed tab or a reload."""
+        self.closed.set()
+        if self.sock is not None:
+            try:
+                self.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self.sock.close()
+
+
+def held(port: int, path: str) -> socket.socket | None:
+    """A page opened now, if it gets a stream of its own (else None)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+    sock.sendall(
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Accept: text/event-stream\r\n\r\n".encode()
+    )
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        head += chunk
+    if b"x-uxlab-live: stream" in head.lower():
+        return sock
+    sock.close()
+    return None
+
+
+def sample(port: int, seconds: float, every: float = 0.05) -> list[float]:
+    """Milliseconds ``GET /login`` took, once every ``every`` seconds."""
+    times = []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        started = time.perf_counter()
+        status, _ = get(port, "/login")
+        times.append((time.perf_counter() - started) * 1000)
+        assert status == 200, status
+        time.sleep(every)
+    return times
+
+
+def seed(url: str) -> tuple[str, str, str]:
+    """A live moderated session: its observer path, study slug, participant link."""
+    app = create_app({"SECRET_KEY": SECRET, "DATABASE_URL": url})
+    engine = get_engine(app)
+    upgrade(engine=engine)
+    with Session(engine, expire_on_commit=False) as db:
+        researcher = create_researcher(db, email="b@example.org", password="x" * 12)
+        assert researcher.id is not None
+        study = create_study_from_template(
+            db,
+            ROOT / "study_templates",
+            "moderated-think-aloud.yaml",
+            owner_id=researcher.id,
+        )
+        study.status = StudyStatus.live
+        db.add(study)
+        db.commit()
+        ms = m.schedule_session(db, study, label="P1", scheduled_at=None, secret=SECRET)
+        token = m.observer_token(m.observers(db, ms)[0], SECRET)
+        link = m.participant_link_token(db, ms, SECRET)
+        slug = study.slug
+    engine.dispose()
+    return f"/observe/{token}/stream", slug, link
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=200)
+    parser.add_argument("--reloads", type=int, default=15)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/live.sqlite"
+        observe, slug, link = seed(url)
+        port = free_port()
+        env = dict(os.environ, UXLAB_DATABASE_URL=url, UXLAB_SECRET_KEY=SECRET)
+        server = subprocess.Popen(
+            [str(UXLAB), "serve", "--port", str(port), "--threads", str(THREADS)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if get(port, "/login")[0] == 200:
+                        break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
+            # The participant's browser: its cookie, consent given.
+            _, set_cookie = get(port, f"/s/{link}")
+            assert set_cookie is not None
+            cookie = set_cookie.split(";", 1)[0]
+            with Session(
+                get_engine(create_app({"DATABASE_URL": url})), expire_on_commit=False
+            ) as db:
+                entry = p.enter_with_invite(db, link, secret=SECRET)
+                p.give_consent(db, entry.slug, entry.token, step="consent")
+
+            baseline = sample(port, 3.0)
+
+            pages = [LivePage(port, observe) for _ in range(args.pages)]
+            for page in pages:
+                page.start()
+            opened = time.monotonic()
+            for page in pages:
+                page.first_state.wait(60)
+            all_open_s = time.monotonic() - opened
+
+            def reload_participant() -> None:
+                page = LivePage(port, f"/take/{slug}/live", cookie)
+                page.start()
+                gap = 3.0 / args.reloads
+                for _ in range(args.reloads):
+                    time.sleep(gap)
+                    page.close()
+                    get(port, f"/take/{slug}", cookie)
+                    page = LivePage(port, f"/take/{slug}/live", cookie)
+                    page.start()
+                pages.append(page)
+
+            reloads = threading.Thread(target=reload_participant)
+            reloads.start()
+            loaded = sample(port, args.seconds)
+            reloads.join()
+
+            # Release: every page closes; how soon are all stream slots free?
+            slots = THREADS // 2
+            closed_at = time.monotonic()
+            for page in pages:
+                page.close()
+            kept: list[socket.socket] = []
+            while len(kept) < slots and time.monotonic() - closed_at < 30:
+                sock = held(port, observe)
+                if sock is not None:
+                    kept.append(sock)
+                else:
+                    time.sleep(0.02)
+            release_s = time.monotonic() - closed_at
+            for sock in kept:
+                sock.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+    def pct(values: list[float], q: float) -> float:
+        return float(np.percentile(values, q))
+
+    base99, load99 = pct(baseline, 99), pct(loaded, 99)
+    print(f"server: waitress, {THREADS} threads, {slots} stream slots, SQLite")
+    print(
+        f"GET /login alone: p50 {pct(baseline, 50):.0f} ms, p99 {base99:.0f} ms "
+        f"({len(baseline)} requests)"
+    )
+    print(
+        f"GET /login with {args.pages} live pages open and {args.reloads} reloads "
+        f"in 3 s: p50 {pct(loaded, 50):.0f} ms, p99 {load99:.0f} ms, "
+        f"max {max(loaded):.0f} ms ({len(loaded)} requests); "
+        f"ratio p99 {load99 / base99:.1f}x baseline; goal p99 < {GOAL_P99_MS:.0f} ms: "
+        f"{'met' if load99 < GOAL_P99_MS else 'NOT met'}"
+    )
+    print(f"all {args.pages} live pages had their first state after {all_open_s:.1f} s")
+    print(
+        f"streams of closed pages released: all {slots} slots free after "
+        f"{release_s:.2f} s; goal < {GOAL_RELEASE_S:.0f} s: "
+        f"{'met' if release_s < GOAL_RELEASE_S else 'NOT met'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
