@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import (
     Blueprint,
@@ -75,9 +76,24 @@ class LoginForm(FlaskForm):  # type: ignore[misc]
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("researcher.index")
+    """``target`` when it is a path on this site, else the study list.
+
+    Browsers drop tabs and newlines from a URL and read a backslash as a slash,
+    so ``/\t/evil.example`` or ``/\\evil.example`` would leave the site: any
+    control character, space or backslash refuses the target, and what is left
+    must parse as a bare path (no scheme, no host) that does not start ``//``.
+    """
+    fallback = url_for("researcher.index")
+    if not target or any(ch <= " " or ch in "\\\x7f" for ch in target):
+        return fallback
+    if target.startswith("//"):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return fallback
+    if parts.path.startswith("//"):
+        return fallback
+    return urlunsplit(("", "", parts.path, parts.query, parts.fragment))
 
 
 def _login_limit() -> str:
