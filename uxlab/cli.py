@@ -233,6 +233,36 @@ def researcher_create(email: str, name: str, password: str) -> None:
     click.echo(f"Created researcher {researcher.email} (id {researcher.id}).")
 
 
+@researcher_group.command("set-password")
+@click.argument("email")
+@click.option(
+    "--password",
+    prompt="New password",
+    hide_input=True,
+    confirmation_prompt=True,
+    help="New password (prompted for when not given).",
+)
+@with_appcontext
+@domain_errors
+def researcher_set_password(email: str, password: str) -> None:
+    """Give a researcher a new password, logging them out everywhere."""
+    from sqlmodel import select
+
+    from uxlab.accounts import set_password
+    from uxlab.db import get_session
+    from uxlab.errors import UxlabError
+    from uxlab.models import Researcher
+
+    db = get_session()
+    researcher = db.exec(
+        select(Researcher).where(Researcher.email == email.strip().lower())
+    ).first()
+    if researcher is None:
+        raise UxlabError(f"no researcher has the email {email!r}")
+    set_password(db, researcher, password)
+    click.echo(f"Password changed for {researcher.email}; its sessions ended.")
+
+
 # ---------------------------------------------------------------- workspaces
 
 
@@ -608,7 +638,8 @@ def serve_command(host: str, port: int, threads: int, processes: int) -> None:
     queue_log = logging.getLogger("waitress.queue")
     summary = QueueDepthSummary()
     queue_log.addFilter(summary)
-    server = create_server(app, host=host, port=port, threads=threads)
+    # ident="": no `Server: waitress` header telling a scanner what runs here.
+    server = create_server(app, host=host, port=port, threads=threads, ident="")
     # Everything loaded so far (Flask, SQLAlchemy, numpy, scipy, matplotlib:
     # some 200,000 objects) lives as long as the server. Frozen, it is left out
     # of the collector's full passes, each of which would otherwise stop every

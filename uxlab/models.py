@@ -93,6 +93,9 @@ class Researcher(SQLModel, table=True):
     name: str = Field(default="", max_length=200)
     password_hash: str
     created_at: datetime = Field(default_factory=utcnow)
+    #: Part of every login cookie; raised on logout and on a new password, so
+    #: every cookie issued before no longer logs anyone in.
+    session_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Workspace(SQLModel, table=True):

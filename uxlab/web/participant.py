@@ -22,6 +22,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -95,7 +96,10 @@ def _remember(slug: str, token: str) -> None:
     tokens = dict(tokens) if isinstance(tokens, dict) else {}
     tokens[slug] = token
     session[_COOKIE_KEY] = tokens
-    session.permanent = True
+    if not current_user.is_authenticated:
+        # A researcher trying their own study keeps a login that ends with
+        # the browser; a participant's link lasts, to resume later.
+        session.permanent = True
 
 
 def _forget(slug: str) -> None:

@@ -1,0 +1,32 @@
+"""researcher session version: logout and a new password end every session
+
+Revision ID: 0008_hardening
+Revises: 0006_screenshots
+Create Date: 2026-12-05 07:30:00.000000
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0008_hardening"
+down_revision: str | Sequence[str] | None = "0006_screenshots"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("researcher") as batch:
+        batch.add_column(
+            sa.Column(
+                "session_version", sa.Integer(), nullable=False, server_default="0"
+            )
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("researcher") as batch:
+        batch.drop_column("session_version")
