@@ -38,6 +38,7 @@ from uxlab.models import (
     WorkspaceRole,
     utcnow,
 )
+from uxlab.patterns import PatternError, check_pattern
 from uxlab.questionnaires import STANDARD
 from uxlab.workspaces import (
     Permission,
@@ -101,9 +102,9 @@ class SuccessSpec(_Strict):
     def _regex_compiles(cls, value: str | None) -> str | None:
         if value is not None:
             try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from exc
+                check_pattern(value)
+            except PatternError as exc:
+                raise ValueError(str(exc)) from None
         return value
 
     @model_validator(mode="after")
