@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
+from uxlab.db import get_engine
 from uxlab.errors import UxlabError
+from uxlab.storage import (
+    RETRY_AFTER_S,
+    StorageUnavailableError,
+    episode,
+    refused,
+    storage_fault,
+)
 
 __all__ = ["csrf", "init_app", "wants_json"]
 
 csrf = CSRFProtect()
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def wants_json() -> bool:
@@ -99,6 +109,25 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(UxlabError)
     def _uxlab_error(exc: UxlabError) -> tuple[Any, int]:
         return _error_response(exc.status, exc.code, str(exc))
+
+    @app.errorhandler(DBAPIError)
+    def _database_error(exc: DBAPIError) -> tuple[Any, int]:
+        reason = storage_fault(exc)
+        if reason is None:
+            raise exc  # answered 500 and logged, as any other failure
+        if "db_session" in g:
+            g.db_session.rollback()  # the page below may read
+        refused(get_engine(), reason)
+        error = StorageUnavailableError()
+        return _error_response(error.status, error.code, str(error))
+
+    @app.after_request
+    def _storage_state(response: Response) -> Response:
+        if response.status_code == 503:
+            response.headers.setdefault("Retry-After", str(RETRY_AFTER_S))
+        elif request.method not in _READS and response.status_code < 500:
+            episode.succeeded()
+        return response
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError) -> tuple[Any, int]:

@@ -21,7 +21,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Request
 
-from uxlab import recorder
+from uxlab import recorder, storage
 from uxlab.app import add_security_headers
 from uxlab.db import get_engine, get_session
 from uxlab.errors import UxlabError
@@ -301,9 +301,16 @@ class RecorderLane:
         self, outcome: recorder.IngestResult | Exception, origin: str | None
     ) -> Response | BaseException:
         if isinstance(outcome, recorder.IngestResult):
+            storage.episode.succeeded()
             return _cors(_json(outcome.as_json()), origin)
         if isinstance(outcome, UxlabError):
             return _error_for(outcome, origin)
+        reason = storage.storage_fault(outcome)
+        if reason is not None:
+            storage.refused(get_engine(self.app), reason)
+            answer = _error_for(storage.StorageUnavailableError(), origin)
+            answer.headers["Retry-After"] = str(storage.RETRY_AFTER_S)
+            return answer
         if self.app.config["PROPAGATE_EXCEPTIONS"] or self.app.testing:
             return outcome
         # Logged without the path: it holds the attempt's token.
