@@ -19,14 +19,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("researcher") as batch:
-        batch.add_column(
-            sa.Column(
-                "session_version", sa.Integer(), nullable=False, server_default="0"
-            )
-        )
+    # A plain ADD COLUMN: a batch rebuild of researcher would have to drop a
+    # table other tables' foreign keys point at.
+    op.add_column(
+        "researcher",
+        sa.Column("session_version", sa.Integer(), nullable=False, server_default="0"),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("researcher") as batch:
-        batch.drop_column("session_version")
+    # SQLite 3.35+ drops a column in place, as PostgreSQL does.
+    op.execute("ALTER TABLE researcher DROP COLUMN session_version")
