@@ -570,6 +570,22 @@ def _serve_processes(
     Server().run()
 
 
+def _warn_about_links(app: Flask, host: str) -> None:
+    """Say where links will point when no public address is set."""
+    from uxlab.web.links import LOOPBACK_HOSTS
+
+    if app.config.get("PUBLIC_URL"):
+        return
+    if host not in LOOPBACK_HOSTS:
+        click.echo(
+            f"Warning: serving on {host} without UXLAB_PUBLIC_URL: links in pages, "
+            "exports and invitations use a request's host only when it is in "
+            "UXLAB_TRUSTED_HOSTS, else 127.0.0.1. Set UXLAB_PUBLIC_URL to the "
+            "address participants use.",
+            err=True,
+        )
+
+
 @click.command("serve")
 @click.option(
     "--host", default="127.0.0.1", show_default=True, help="Interface to bind."
@@ -623,6 +639,7 @@ def serve_command(host: str, port: int, threads: int, processes: int) -> None:
     else:
         require_current()  # a shared database is upgraded once, by its operator
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    _warn_about_links(app, host)
     try:
         # Bind once first: waitress, failing to bind, leaves sockets behind.
         socket.create_server((host, port)).close()

@@ -64,6 +64,14 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "Absolute base URL used in participant links; default is the request's.",
     ),
+    Setting(
+        "TRUSTED_HOSTS",
+        None,
+        "Host names this server answers for, as a JSON list "
+        '(UXLAB_TRUSTED_HOSTS=\'["uxlab.example.org"]\'). Requests for other '
+        "hosts are refused; without PUBLIC_URL, links use the request's host "
+        "only when it is listed here or is a loopback name, else 127.0.0.1.",
+    ),
     Setting("WTF_CSRF_TIME_LIMIT", None, "CSRF tokens live as long as the session."),
     Setting(
         "SESSION_COOKIE_SAMESITE", "Lax", "SameSite attribute of the session cookie."

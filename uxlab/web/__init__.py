@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import DBAPIError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from uxlab.db import get_engine
 from uxlab.errors import UxlabError
@@ -82,6 +82,7 @@ def init_app(app: Flask) -> None:
         analytics,
         api,
         auth,
+        links,
         moderation,
         participant,
         researcher,
@@ -89,6 +90,7 @@ def init_app(app: Flask) -> None:
         workspaces,
     )
 
+    app.add_template_global(links.public_base, "public_base")
     # Before CSRF protection and login, which read the form and the database.
     app.before_request(_refuse_nul)
     csrf.init_app(app)
@@ -128,6 +130,11 @@ def init_app(app: Flask) -> None:
         elif request.method not in _READS and response.status_code < 500:
             episode.succeeded()
         return response
+
+    @app.errorhandler(SecurityError)
+    def _untrusted_host(_exc: SecurityError) -> tuple[str, int, dict[str, str]]:
+        # No page template: links cannot be built for a host not trusted.
+        return "This address is not served here.", 400, {"Content-Type": "text/plain"}
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError) -> tuple[Any, int]:

@@ -33,6 +33,7 @@ from uxlab.live import followed_version
 from uxlab.models import Participant, StudyMode
 from uxlab.text import render_markdown
 from uxlab.web.auth import limiter
+from uxlab.web.links import public_url
 from uxlab.web.moderation import event_stream, state_response
 
 __all__ = ["CSP", "bp"]
@@ -122,8 +123,7 @@ def _form_int(name: str) -> int:
 
 
 def _resume_url(token: str) -> str:
-    base = current_app.config.get("PUBLIC_URL") or request.url_root
-    return str(base).rstrip("/") + url_for("participant.resume", token=token)
+    return public_url(url_for("participant.resume", token=token))
 
 
 def _enter_limit() -> str:

@@ -38,6 +38,7 @@ from uxlab.errors import UxlabError
 from uxlab.models import Researcher, Workspace, WorkspaceRole
 from uxlab.web.access import current_workspace, requires, switch_workspace
 from uxlab.web.auth import current_researcher_id, sign_in
+from uxlab.web.links import public_url
 from uxlab.workspaces import Permission
 
 __all__ = ["bp"]
@@ -104,9 +105,7 @@ def _to_members(workspace: Workspace) -> WerkzeugResponse:
 
 
 def _invite_url(token: str) -> str:
-    public = current_app.config.get("PUBLIC_URL")
-    base = str(public) if public else request.host_url
-    return base.rstrip("/") + url_for("workspaces.join", token=token)
+    return public_url(url_for("workspaces.join", token=token))
 
 
 def _render_members(
