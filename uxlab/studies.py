@@ -253,6 +253,8 @@ class StudySpec(_Strict):
     variants: list[VariantSpec] = Field(default_factory=list)
     moderation: ModerationSpec = Field(default_factory=ModerationSpec)
     thank_you: str = "Thank you for taking part. You can close this page now."
+    #: Participants share one address (a lab): links are not rate-limited.
+    lab_mode: bool = False
 
     @field_validator("after_each_task", "questionnaires", mode="before")
     @classmethod
@@ -299,6 +301,7 @@ class StudySpec(_Strict):
             "task_order": self.task_order,
             "variants": [v.model_dump() for v in self.variants],
             "moderation": self.moderation.model_dump(),
+            "lab_mode": self.lab_mode,
             "thank_you": self.thank_you,
         }
 

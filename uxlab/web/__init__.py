@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, render_template, request
+from flask import (
+    Flask,
+    Response,
+    g,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+)
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, SecurityError
@@ -19,7 +27,7 @@ from uxlab.storage import (
     storage_fault,
 )
 
-__all__ = ["csrf", "init_app", "wants_json"]
+__all__ = ["csrf", "error_response", "init_app", "wants_json"]
 
 csrf = CSRFProtect()
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -39,6 +47,13 @@ def _error_response(status: int, code: str, message: str) -> tuple[Any, int]:
         return jsonify(error=code, message=message), status
     template = "errors/404.html" if status == 404 else "errors/error.html"
     return render_template(template, status=status, code=code, message=message), status
+
+
+def error_response(status: int, code: str, message: str) -> Response:
+    """The error page, or JSON ``{"error", "message"}``, as a response."""
+    body, status = _error_response(status, code, message)
+    response = make_response(body, status)
+    return response
 
 
 def _holds_nul(value: Any) -> bool:
@@ -82,6 +97,7 @@ def init_app(app: Flask) -> None:
         analytics,
         api,
         auth,
+        guesses,
         links,
         moderation,
         participant,
@@ -95,6 +111,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_refuse_nul)
     csrf.init_app(app)
     auth.init_app(app)
+    guesses.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(researcher.bp)
     app.register_blueprint(participant.bp)

@@ -29,8 +29,9 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from uxlab import moderation, participation, recorder
 from uxlab.db import get_session
 from uxlab.errors import UxlabError
+from uxlab.invites import find_invite
 from uxlab.live import followed_version
-from uxlab.models import Participant, StudyMode
+from uxlab.models import Participant, Study, StudyMode
 from uxlab.text import render_markdown
 from uxlab.web.auth import limiter
 from uxlab.web.links import public_url
@@ -130,8 +131,19 @@ def _enter_limit() -> str:
     return str(current_app.config["ENTER_RATE_LIMIT"])
 
 
+def _lab_link() -> bool:
+    """Whether the link opened is a study's that runs in a lab (``lab_mode``).
+
+    A lab's participants share one address, so its links are not limited.
+    """
+    token = (request.view_args or {}).get("token")
+    invite = find_invite(get_session(), str(token)) if token else None
+    study = get_session().get(Study, invite.study_id) if invite else None
+    return bool(study and study.settings.get("lab_mode"))
+
+
 @bp.route("/s/<token>")
-@limiter.limit(_enter_limit)
+@limiter.limit(_enter_limit, exempt_when=_lab_link)
 def enter(token: str) -> WerkzeugResponse:
     """Open a study link: exchange its token for a cookie and go to the clean URL."""
     known = session.get(_COOKIE_KEY)
