@@ -753,6 +753,33 @@ def _upsert(
     session.add(row)
 
 
+def _count_progress(
+    session: Session,
+    study: Study,
+    participant: Participant,
+    questionnaires: list[Questionnaire],
+    scope: str,
+) -> None:
+    """Set ``progress`` from the steps passed plus this page's share answered.
+
+    A questionnaire page of ten items with six answered counts as 0.6 of a
+    step, so a participant who leaves mid-page shows how far they got.
+    """
+    steps = study_steps(study, participant)
+    if participant.step not in steps or len(steps) < 2:
+        return
+    session.flush()
+    items = given = 0
+    for q in questionnaires:
+        ids = {i.id for i in q.items}
+        items += len(ids)
+        given += len(ids & set(_answers(session, participant, q.id, scope)))
+    share = given / items if items else 0.0
+    index = steps.index(participant.step)
+    participant.progress = round(100 * (index + share) / (len(steps) - 1))
+    session.add(participant)
+
+
 def _find(questionnaires: list[Questionnaire], qid: str) -> Questionnaire:
     for q in questionnaires:
         if q.id == qid:
@@ -788,6 +815,7 @@ def save_answer(
     q = _find(questionnaires, questionnaire)
     checked = validate_answer(q, item, value, max_text=max_text)
     _upsert(session, participant, q.id, scope, task_id, item, checked)
+    _count_progress(session, study, participant, questionnaires, scope)
     session.commit()
     return True
 
@@ -836,6 +864,7 @@ def save_answers(
         if missing:
             problems.append(f"{q.id}: please answer {', '.join(missing)}")
     if problems:
+        _count_progress(session, study, participant, questionnaires, scope)
         session.commit()
         return problems
     advance_step(study, participant)
