@@ -224,6 +224,7 @@ def export_json(session: Session, study: Study) -> dict[str, Any]:
             "consent": study.consent,
             "consent_version": study.consent_version,
             "declined_count": study.declined_count,
+            "withdrawn_count": study.withdrawn_count or 0,
             "settings": study.settings,
             "source": study.source_yaml,
             "created_at": _iso(study.created_at),

@@ -184,6 +184,8 @@ class Study(SQLModel, table=True):
     source_yaml: str = Field(default="", sa_column=Column(Text, nullable=False))
     #: Participants who declined consent: a count, nothing else about them.
     declined_count: int = 0
+    #: Participants who withdrew after consenting; their data is deleted.
+    withdrawn_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow)
     published_at: datetime | None = None
     closed_at: datetime | None = None

@@ -513,6 +513,30 @@ def decline(session: Session, slug: str, token: str | None, *, step: str) -> boo
     return True
 
 
+def withdraw(session: Session, slug: str, token: str | None) -> bool:
+    """Delete a consented participant's data at their request, keeping a count.
+
+    Their answers, task attempts and recorded events go with them; the study
+    keeps only ``withdrawn_count``. Returns False (changing nothing) before
+    consent, when declining is the way out.
+    """
+    study, participant = _writing(session, slug, token)
+    if participant.consented_at is None:
+        session.commit()
+        return False
+    for model in (Event, Response, TaskAttempt):
+        for row in session.exec(
+            select(model).where(model.participant_id == participant.id)
+        ):
+            session.delete(row)
+    session.flush()
+    study.withdrawn_count = (study.withdrawn_count or 0) + 1
+    session.add(study)
+    session.delete(participant)
+    _commit_change(session, study, participant.invite_id)
+    return True
+
+
 # ------------------------------------------------------------------ tasks
 
 

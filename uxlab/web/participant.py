@@ -219,6 +219,25 @@ def consent(slug: str) -> WerkzeugResponse:
     return _take(slug)
 
 
+@bp.route("/take/<slug>/withdraw", methods=["GET", "POST"])
+def withdraw(slug: str) -> str | WerkzeugResponse:
+    """Ask, then delete a consented participant's data at their request."""
+    token = _token(slug)
+    if request.method == "POST":
+        if participation.withdraw(get_session(), slug, token):
+            _forget(slug)
+            return redirect(url_for("participant.withdrawn", slug=slug), 303)
+        return _take(slug)
+    page = participation.step_page(get_session(), slug, token)
+    return render_template("participant/withdraw.html", page=page, study=page.study)
+
+
+@bp.route("/take/<slug>/withdrawn")
+def withdrawn(slug: str) -> str:
+    """Confirm a withdrawal; nothing about the participant is kept."""
+    return render_template("participant/withdrawn.html")
+
+
 @bp.route("/take/<slug>/declined")
 def declined(slug: str) -> str:
     """Thank a participant who declined; nothing about them is kept."""

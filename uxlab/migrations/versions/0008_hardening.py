@@ -1,4 +1,4 @@
-"""researcher session version: logout and a new password end every session
+"""researcher session version (logout ends every session); withdrawal count
 
 Revision ID: 0008_hardening
 Revises: 0006_screenshots
@@ -25,8 +25,13 @@ def upgrade() -> None:
         "researcher",
         sa.Column("session_version", sa.Integer(), nullable=False, server_default="0"),
     )
+    op.add_column(
+        "study",
+        sa.Column("withdrawn_count", sa.Integer(), nullable=False, server_default="0"),
+    )
 
 
 def downgrade() -> None:
     # SQLite 3.35+ drops a column in place, as PostgreSQL does.
+    op.execute("ALTER TABLE study DROP COLUMN withdrawn_count")
     op.execute("ALTER TABLE researcher DROP COLUMN session_version")
