@@ -80,7 +80,17 @@ COLUMN_MEANINGS: Final[dict[str, dict[str, tuple[str, str]]]] = {
         "started_at": ("When the participant pressed Start", "ISO 8601 time, UTC"),
         "ended_at": ("When the attempt ended", "ISO 8601 time, UTC"),
         "duration_s": ("Server-measured time on task", "seconds"),
-        "client_duration_s": ("Time on task measured by the browser", "seconds"),
+        "client_duration_s": (
+            "Time on task measured by the browser (from its monotonic clock); "
+            "the server's duration_s instead when the two disagree",
+            "seconds",
+        ),
+        "client_clock_disagreed": (
+            "The browser's duration was more than 5 s and a quarter of the "
+            "task's time away from the server's (its clock changed): "
+            "client_duration_s holds the server's",
+            "true or false",
+        ),
         "outcome": (
             "How the attempt ended; only success counts as completed",
             _OUTCOMES,

@@ -41,7 +41,7 @@ PARTICIPANT_COLUMNS = (
 ATTEMPT_COLUMNS = (
     "participant", "variant", "task", "task_title", "task_position", "order_position",
     "started_at", "ended_at", "duration_s", "client_duration_s", "outcome", "judged_by",
-    "outcome_reason",
+    "outcome_reason", "client_clock_disagreed",
 )  # fmt: skip
 RESPONSE_COLUMNS = (
     "participant", "variant", "questionnaire", "scope", "task", "item", "value", "text",
@@ -159,6 +159,9 @@ class _StudyData:
                     "ended_at": _iso(a.ended_at),
                     "duration_s": _number(a.duration_s),
                     "client_duration_s": _number(client),
+                    "client_clock_disagreed": (
+                        "true" if a.client_clock_disagreed else "false"
+                    ),
                     "outcome": str(a.outcome) if a.outcome else "",
                     "judged_by": str(a.judged_by) if a.judged_by else "",
                     "outcome_reason": a.outcome_reason,

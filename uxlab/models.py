@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy.sql.expression import false as sa_false
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -270,6 +271,11 @@ class TaskAttempt(SQLModel, table=True):
     ended_at: datetime | None = None
     #: The participant's browser's own measurement of the attempt, in ms.
     client_duration_ms: int | None = None
+    #: The browser's duration was far from the server's (a clock changed):
+    #: the server's is stored in client_duration_ms instead.
+    client_clock_disagreed: bool = Field(
+        default=False, sa_column_kwargs={"server_default": sa_false()}
+    )
     outcome: Outcome | None = None
     judged_by: JudgedBy | None = None
     outcome_reason: str = Field(default="", max_length=1000)

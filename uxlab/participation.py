@@ -90,6 +90,8 @@ __all__ = [
 
 #: Longest client-measured task time accepted (a day), in ms; longer is dropped.
 MAX_CLIENT_DURATION_MS = 24 * 3600 * 1000
+#: How far the browser's task duration may be from the server's, at least.
+CLOCK_TOLERANCE_MS = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -637,7 +639,25 @@ def _end(
     attempt.ended_at = now
     attempt.outcome = outcome
     attempt.judged_by = judged_by
-    attempt.client_duration_ms = _client_ms(client_duration_ms)
+    client = _client_ms(client_duration_ms)
+    server_ms = round(elapsed * 1000)
+    attempt.client_clock_disagreed = client is not None and not _plausible(
+        client, server_ms
+    )
+    attempt.client_duration_ms = server_ms if attempt.client_clock_disagreed else client
+
+
+def _plausible(client_ms: int, server_ms: int) -> bool:
+    """Whether the browser's duration can be the same span as the server's.
+
+    The browser's clock starts after the page loaded and stops before the
+    answer leaves, so it runs a little short; it may not differ by more than
+    5 s or a quarter of the span, whichever is more.
+
+    >>> _plausible(1_850, 1_900), _plausible(10_801_950, 1_900)
+    (True, False)
+    """
+    return abs(client_ms - server_ms) <= max(CLOCK_TOLERANCE_MS, server_ms // 4)
 
 
 def finish_task(

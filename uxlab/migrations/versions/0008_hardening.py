@@ -1,4 +1,4 @@
-"""researcher session version (logout ends every session); withdrawal count
+"""researcher session version, withdrawal count, client clock flag
 
 Revision ID: 0008_hardening
 Revises: 0006_screenshots
@@ -26,6 +26,15 @@ def upgrade() -> None:
         sa.Column("session_version", sa.Integer(), nullable=False, server_default="0"),
     )
     op.add_column(
+        "taskattempt",
+        sa.Column(
+            "client_clock_disagreed",
+            sa.Boolean(),
+            nullable=False,
+            server_default=sa.false(),
+        ),
+    )
+    op.add_column(
         "study",
         sa.Column("withdrawn_count", sa.Integer(), nullable=False, server_default="0"),
     )
@@ -34,4 +43,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     # SQLite 3.35+ drops a column in place, as PostgreSQL does.
     op.execute("ALTER TABLE study DROP COLUMN withdrawn_count")
+    op.execute("ALTER TABLE taskattempt DROP COLUMN client_clock_disagreed")
     op.execute("ALTER TABLE researcher DROP COLUMN session_version")
