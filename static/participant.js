@@ -104,8 +104,6 @@ const uxlabMoveOn = (function () {
     const meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.content : "";
   };
-  // A monotonic clock that survives a page load in the same tab.
-  const now = () => performance.timeOrigin + performance.now();
 
   // Send each form once: a double click or Enter plus click while the first
   // submit is on its way is dropped here (the server ignores it anyway).
@@ -174,25 +172,38 @@ const uxlabMoveOn = (function () {
   // ------------------------------------------------------------------ tasks
   const task = document.querySelector("[data-task]");
   if (!task) return;
-  const key = "uxlab:start:" + location.pathname + ":" + task.dataset.task;
-  const readStart = () => {
+  // Time on task is summed from performance.now() deltas, which no change of
+  // the computer's clock moves (performance.timeOrigin does: a start time
+  // taken from it can be hours off after a reload). The time spent on earlier
+  // loads of this page is kept in sessionStorage and carried over a reload.
+  const key = "uxlab:spent:" + location.pathname + ":" + task.dataset.task;
+  let spent = null; // ms spent on earlier loads of this page; null before Start
+  let mark = performance.now();
+  try {
+    const saved = sessionStorage.getItem(key);
+    if (saved !== null && saved !== "") spent = Number(saved) || 0;
+  } catch (error) {
+    // Storage off: the server's own timing still counts.
+  }
+  const elapsed = () => spent + (performance.now() - mark);
+  const keepSpent = () => {
     try {
-      return Number(sessionStorage.getItem(key)) || null;
+      if (spent !== null) sessionStorage.setItem(key, String(Math.round(elapsed())));
     } catch (error) {
-      return null;
+      // As above.
     }
   };
-  const writeStart = (value) => {
-    try {
-      sessionStorage.setItem(key, String(value));
-    } catch (error) {
-      // Storage off: the server's own timing still counts.
-    }
+  const readStart = () => spent !== null;
+  const writeStart = () => {
+    spent = 0;
+    mark = performance.now();
+    keepSpent();
   };
+  window.addEventListener("pagehide", keepSpent);
+  document.addEventListener("visibilitychange", keepSpent);
   const fillDuration = (form) => {
     const input = form.querySelector('input[name="client_duration_ms"]');
-    const started = readStart();
-    if (input && started) input.value = String(Math.max(1, Math.round(now() - started)));
+    if (input && spent !== null) input.value = String(Math.max(1, Math.round(elapsed())));
   };
 
   const startForm = task.querySelector("form.start-form");
@@ -208,7 +219,7 @@ const uxlabMoveOn = (function () {
   };
   if (startForm) {
     startForm.addEventListener("submit", () => {
-      if (task.dataset.started === "0" || !readStart()) writeStart(now());
+      if (task.dataset.started === "0" || !readStart()) writeStart();
       task.dataset.started = "1";
       setTimeout(() => offerDone(true), 0);
     });
@@ -230,7 +241,7 @@ const uxlabMoveOn = (function () {
           if (body && body.step && body.step !== task.dataset.step) {
             uxlabMoveOn.go();
           } else if (body && body.started && task.dataset.started === "0") {
-            if (!readStart()) writeStart(now());
+            if (!readStart()) writeStart();
             task.dataset.started = "1";
             offerDone(false);
           }

@@ -70,6 +70,6 @@ def test_unknown_item() -> None:
 
 def test_long_text_is_refused() -> None:
     q = build_questionnaire({"type": "open_text", "id": "why", "text": "Why?"})
-    assert validate_answer(q, "q1", "  fine  ") == (None, "fine")
+    assert validate_answer(q, "q1", "  fine  ") == (None, "  fine  ")  # verbatim
     with pytest.raises(InvalidAnswerError, match="at most 100"):
         validate_answer(q, "q1", "x" * 101, max_text=100)

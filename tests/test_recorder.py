@@ -530,10 +530,10 @@ def test_stored_events_read_back_as_sent(session: Session) -> None:
         "empty": {},
         "nul": "a\x00b",  # PostgreSQL's json keeps it; its text types cannot
     }
-    events = [
-        event(seq=1, url=odd, data=data),
-        event(seq=0, ts=None, url="", data={}),
-        event(seq=2**31 - 1, data=None),
+    events = [  # markers: a click without a position would be refused
+        event("marker", seq=1, url=odd, data=data),
+        event("marker", seq=0, ts=None, url="", data={}),
+        event("marker", seq=2**31 - 1, data=None),
     ]
     result = recorder.ingest(session, s.tokens["cart"], events)
     assert result.stored == 3 and not result.rejected

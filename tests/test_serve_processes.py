@@ -193,3 +193,29 @@ def test_help_names_the_gunicorn_command_line() -> None:
     assert result.returncode == 0, result.stderr
     assert "--processes" in result.stdout
     assert "gunicorn --workers 4 --worker-class gthread --threads 16" in result.stdout
+
+
+@only_sqlite
+def test_the_server_does_not_name_its_software(database_url: str) -> None:
+    port = free_port()
+    server = serve(database_url, port)
+    try:
+
+        def login_page() -> http.client.HTTPResponse | None:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                conn.request("GET", "/login")
+                response = conn.getresponse()
+                response.read()
+                conn.close()
+                return response
+            except OSError:
+                return None
+
+        response = wait_for("the server", login_page)
+        assert response.status == 200
+        assert response.getheader("Server") is None
+        assert response.getheader("Via") is None
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)

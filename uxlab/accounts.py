@@ -11,7 +11,13 @@ from uxlab.errors import UxlabError
 from uxlab.models import Researcher
 from uxlab.workspaces import add_personal_workspace
 
-__all__ = ["MIN_PASSWORD_LENGTH", "authenticate", "create_researcher"]
+__all__ = [
+    "MIN_PASSWORD_LENGTH",
+    "authenticate",
+    "create_researcher",
+    "end_sessions",
+    "set_password",
+]
 
 MIN_PASSWORD_LENGTH = 8
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -42,6 +48,21 @@ def create_researcher(
     session.commit()
     session.refresh(researcher)
     return researcher
+
+
+def set_password(session: Session, researcher: Researcher, password: str) -> None:
+    """Give ``researcher`` a new password and end every session they have."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UxlabError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    researcher.password_hash = generate_password_hash(password)
+    end_sessions(session, researcher)
+
+
+def end_sessions(session: Session, researcher: Researcher) -> None:
+    """Log ``researcher`` out everywhere: every login cookie so far stops working."""
+    researcher.session_version = (researcher.session_version or 0) + 1
+    session.add(researcher)
+    session.commit()
 
 
 def authenticate(session: Session, email: str, password: str) -> Researcher | None:

@@ -63,6 +63,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config["STUDY_TEMPLATES_DIR"]:
         app.config["STUDY_TEMPLATES_DIR"] = str(STUDY_TEMPLATES_DIR)
 
+    if str(app.config.get("PUBLIC_URL") or "").startswith("https://"):
+        # Served over HTTPS: cookies never travel in clear, and browsers are
+        # told to come back over HTTPS only.
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+        app.after_request(_strict_transport_security)
+
     db.init_app(app)
 
     from uxlab.web import init_app as init_web
@@ -76,6 +83,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.after_request(add_security_headers)
 
     return app
+
+
+def _strict_transport_security(response: Response) -> Response:
+    response.headers.setdefault(
+        "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+    )
+    return response
 
 
 def _instance_secret(path: Path) -> str:

@@ -233,6 +233,36 @@ def researcher_create(email: str, name: str, password: str) -> None:
     click.echo(f"Created researcher {researcher.email} (id {researcher.id}).")
 
 
+@researcher_group.command("set-password")
+@click.argument("email")
+@click.option(
+    "--password",
+    prompt="New password",
+    hide_input=True,
+    confirmation_prompt=True,
+    help="New password (prompted for when not given).",
+)
+@with_appcontext
+@domain_errors
+def researcher_set_password(email: str, password: str) -> None:
+    """Give a researcher a new password, logging them out everywhere."""
+    from sqlmodel import select
+
+    from uxlab.accounts import set_password
+    from uxlab.db import get_session
+    from uxlab.errors import UxlabError
+    from uxlab.models import Researcher
+
+    db = get_session()
+    researcher = db.exec(
+        select(Researcher).where(Researcher.email == email.strip().lower())
+    ).first()
+    if researcher is None:
+        raise UxlabError(f"no researcher has the email {email!r}")
+    set_password(db, researcher, password)
+    click.echo(f"Password changed for {researcher.email}; its sessions ended.")
+
+
 # ---------------------------------------------------------------- workspaces
 
 
@@ -540,6 +570,22 @@ def _serve_processes(
     Server().run()
 
 
+def _warn_about_links(app: Flask, host: str) -> None:
+    """Say where links will point when no public address is set."""
+    from uxlab.web.links import LOOPBACK_HOSTS
+
+    if app.config.get("PUBLIC_URL"):
+        return
+    if host not in LOOPBACK_HOSTS:
+        click.echo(
+            f"Warning: serving on {host} without UXLAB_PUBLIC_URL: links in pages, "
+            "exports and invitations use a request's host only when it is in "
+            "UXLAB_TRUSTED_HOSTS, else 127.0.0.1. Set UXLAB_PUBLIC_URL to the "
+            "address participants use.",
+            err=True,
+        )
+
+
 @click.command("serve")
 @click.option(
     "--host", default="127.0.0.1", show_default=True, help="Interface to bind."
@@ -596,6 +642,7 @@ def serve_command(host: str, port: int, threads: int, processes: int) -> None:
     # Live pages stream on at most half the threads; the rest serve pages.
     if not app.config.get("LIVE_STREAMS"):
         app.config["LIVE_STREAMS"] = max(1, threads // 2)
+    _warn_about_links(app, host)
     try:
         # Bind once first: waitress, failing to bind, leaves sockets behind.
         socket.create_server((host, port)).close()
@@ -613,8 +660,14 @@ def serve_command(host: str, port: int, threads: int, processes: int) -> None:
     queue_log.addFilter(summary)
     # Lookahead keeps reading each connection while its request runs, so a
     # live page's stream learns at once that its page has gone.
+    # ident="": no `Server: waitress` header telling a scanner what runs here.
     server = create_server(
-        app, host=host, port=port, threads=threads, channel_request_lookahead=1
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        channel_request_lookahead=1,
+        ident="",
     )
     # Everything loaded so far (Flask, SQLAlchemy, numpy, scipy, matplotlib:
     # some 200,000 objects) lives as long as the server. Frozen, it is left out

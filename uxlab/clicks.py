@@ -8,6 +8,7 @@ attempts and puts them all together for the researcher pages.
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -292,11 +293,14 @@ def _first_click_correct(task: Task, event: Event | None) -> bool | None:
     """Whether a first click (an image click or a site click) hit the target."""
     if event is None:
         return None
-    payload: dict[str, Any] = event.payload or {}
+    payload: dict[str, Any] = event.payload if isinstance(event.payload, dict) else {}
     if task.success_kind == "first_click":
         try:
             region = json.loads(task.success_value)
-            return in_region(float(payload["x"]), float(payload["y"]), region)
+            x, y = float(payload["x"]), float(payload["y"])
+            if not (math.isfinite(x) and math.isfinite(y)):
+                return None
+            return in_region(x, y, region)
         except (KeyError, TypeError, ValueError):
             return None
     # Only a target the study names: a success element (an order confirmation)

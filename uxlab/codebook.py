@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass
 from typing import Any, Final
@@ -39,6 +40,7 @@ __all__ = [
     "codebook_csv",
     "codebook_rows",
     "export_xlsx",
+    "xlsx_text",
 ]
 
 CODEBOOK_COLUMNS: Final = ("file", "column", "item", "meaning", "values")
@@ -78,7 +80,17 @@ COLUMN_MEANINGS: Final[dict[str, dict[str, tuple[str, str]]]] = {
         "started_at": ("When the participant pressed Start", "ISO 8601 time, UTC"),
         "ended_at": ("When the attempt ended", "ISO 8601 time, UTC"),
         "duration_s": ("Server-measured time on task", "seconds"),
-        "client_duration_s": ("Time on task measured by the browser", "seconds"),
+        "client_duration_s": (
+            "Time on task measured by the browser (from its monotonic clock); "
+            "the server's duration_s instead when the two disagree",
+            "seconds",
+        ),
+        "client_clock_disagreed": (
+            "The browser's duration was more than 5 s and a quarter of the "
+            "task's time away from the server's (its clock changed): "
+            "client_duration_s holds the server's",
+            "true or false",
+        ),
         "outcome": (
             "How the attempt ended; only success counts as completed",
             _OUTCOMES,
@@ -99,7 +111,16 @@ COLUMN_MEANINGS: Final[dict[str, dict[str, tuple[str, str]]]] = {
         "task": ("Task key for per-task answers", "text or blank"),
         "item": ("Item id within the questionnaire", "q1, q2, ..."),
         "value": ("Numeric answer", "see the item's scale below"),
-        "text": ("Free-text answer", "text"),
+        "text": (
+            "Free-text answer, exactly as typed. In the CSV files and the "
+            "workbook, a text starting with =, +, -, @, a tab or a carriage "
+            "return gets an apostrophe in front, so that no spreadsheet runs "
+            "it as a formula: remove that first apostrophe to recover the "
+            "exact text. The workbook shows each control character as its "
+            "Unicode control picture (U+2400 + its code). The JSON export "
+            "holds every text exactly, unchanged",
+            "text",
+        ),
         "answered_at": ("When the answer was given", "ISO 8601 time, UTC"),
     },
 }
@@ -169,6 +190,26 @@ def codebook_csv(study: Study) -> str:
     return out.getvalue()
 
 
+#: Characters XML 1.0, and so a workbook, cannot hold (tab, newline and
+#: carriage return it can).
+_NOT_IN_XML: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def xlsx_text(value: Any) -> Any:
+    """``value`` as a workbook cell: neutralised, control characters made visible.
+
+    A workbook cannot hold most control characters, so each is written as its
+    Unicode control picture (U+2400 + code); the CSV and JSON files keep them.
+
+    >>> xlsx_text("a\x1bb")
+    'a␛b'
+    """
+    value = neutralise(value)
+    if isinstance(value, str):
+        return _NOT_IN_XML.sub(lambda m: chr(0x2400 + ord(m.group())), value)
+    return value
+
+
 def _sheet(
     wb: Workbook, title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> None:
@@ -178,7 +219,7 @@ def _sheet(
         cell.font = Font(bold=True)
     widths = [len(c) for c in columns]
     for row in rows:
-        values = [neutralise(v) if v is not None else "" for v in row]
+        values = [xlsx_text(v) if v is not None else "" for v in row]
         ws.append(values)
         widths = [
             max(w, min(len(str(v)), 60)) for w, v in zip(widths, values, strict=True)

@@ -60,9 +60,23 @@ SETTINGS: tuple[Setting, ...] = (
         "Participant link openings allowed per client address (a lab shares one).",
     ),
     Setting(
+        "UNKNOWN_TOKEN_RATE_LIMIT",
+        "30 per minute",
+        "Unknown personal, observer or recorder links one client address may "
+        "open; links that exist never count.",
+    ),
+    Setting(
         "PUBLIC_URL",
         None,
         "Absolute base URL used in participant links; default is the request's.",
+    ),
+    Setting(
+        "TRUSTED_HOSTS",
+        None,
+        "Host names this server answers for, as a JSON list "
+        "(UXLAB_TRUSTED_HOSTS='[\"uxlab.example.org\"]'). Requests for other "
+        "hosts are refused; without PUBLIC_URL, links use the request's host "
+        "only when it is listed here or is a loopback name, else 127.0.0.1.",
     ),
     Setting("WTF_CSRF_TIME_LIMIT", None, "CSRF tokens live as long as the session."),
     Setting(

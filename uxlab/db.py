@@ -249,6 +249,9 @@ def create_schema(engine: Engine) -> None:
 
 def init_app(app: Flask) -> None:
     """Create the engine for ``app`` and register the session teardown."""
+    from uxlab.storage import watch_engine
+
     engine = make_engine(app.config["DATABASE_URL"])
+    watch_engine(engine)
     app.extensions.setdefault("uxlab", {})["engine"] = engine
     app.teardown_appcontext(close_session)

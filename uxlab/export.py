@@ -41,7 +41,7 @@ PARTICIPANT_COLUMNS = (
 ATTEMPT_COLUMNS = (
     "participant", "variant", "task", "task_title", "task_position", "order_position",
     "started_at", "ended_at", "duration_s", "client_duration_s", "outcome", "judged_by",
-    "self_reported", "outcome_reason",
+    "self_reported", "outcome_reason", "client_clock_disagreed",
 )  # fmt: skip
 RESPONSE_COLUMNS = (
     "participant", "variant", "questionnaire", "scope", "task", "item", "value", "text",
@@ -163,6 +163,9 @@ class _StudyData:
                     "ended_at": _iso(a.ended_at),
                     "duration_s": _number(a.duration_s),
                     "client_duration_s": _number(client),
+                    "client_clock_disagreed": (
+                        "true" if a.client_clock_disagreed else "false"
+                    ),
                     "outcome": str(a.outcome) if a.outcome else "",
                     "judged_by": str(a.judged_by) if a.judged_by else "",
                     "self_reported": _SAID.get(a.self_reported, ""),
@@ -229,6 +232,7 @@ def export_json(session: Session, study: Study) -> dict[str, Any]:
             "consent": study.consent,
             "consent_version": study.consent_version,
             "declined_count": study.declined_count,
+            "withdrawn_count": study.withdrawn_count or 0,
             "settings": study.settings,
             "source": study.source_yaml,
             "created_at": _iso(study.created_at),

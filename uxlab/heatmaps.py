@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -184,6 +185,19 @@ class HeatmapData:
         self.background = background
 
 
+def _number(event: Event, key: str) -> float | None:
+    """``event``'s ``key`` as a finite number, or None when it is not one."""
+    value = (event.payload or {}).get(key) if isinstance(event.payload, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _point(event: Event) -> tuple[float, float] | None:
+    x, y = _number(event, "x"), _number(event, "y")
+    return None if x is None or y is None else (x, y)
+
+
 def _task_events(session: Session, task: Task, types: Iterable[str]) -> list[Event]:
     return list(
         session.exec(
@@ -224,10 +238,9 @@ def task_heatmap_data(
         events = _task_events(session, task, ["first_click"])
         points = []
         for e in events:
-            try:
-                points.append((float(e.payload["x"]) * w, float(e.payload["y"]) * h))
-            except (KeyError, TypeError, ValueError):
-                continue
+            point = _point(e)
+            if point is not None:
+                points.append((point[0] * w, point[1] * h))
         people = len({e.participant_id for e in events})
         return HeatmapData(points, w, h, people, task.title, image)
 
@@ -235,13 +248,17 @@ def task_heatmap_data(
     if page is None and events:
         page = Counter(page_key(e.url) for e in events).most_common(1)[0][0]
     events = [e for e in events if page_key(e.url) == page]
-    widths = Counter(int(e.payload.get("vw") or 0) for e in events)
+    # Rows stored before ingest checked positions may lack them: skipped.
+    events = [e for e in events if _point(e) is not None]
+    widths = Counter(int(_number(e, "vw") or 0) for e in events)
     if not events or not widths:
         raise NotEnoughDataError("no clicks recorded for this task yet")
     width = widths.most_common(1)[0][0] or 1280
-    events = [e for e in events if int(e.payload.get("vw") or 0) == width]
-    points = [(float(e.payload["x"]), float(e.payload["y"])) for e in events]
-    height = float(max(int(e.payload.get("dh") or 0) for e in events) or 800)
+    events = [e for e in events if int(_number(e, "vw") or 0) == width]
+    if not events:
+        raise NotEnoughDataError("no clicks recorded for this task yet")
+    points = [p for p in map(_point, events) if p is not None]
+    height = float(max(int(_number(e, "dh") or 0) for e in events) or 800)
     background = None
     study = session.get(Study, task.study_id)
     allowed = {

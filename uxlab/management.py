@@ -560,6 +560,8 @@ class StudyProgress:
     finished: int
     declined: int
     tasks: list[TaskProgress]
+    #: Participants who withdrew after consenting (their data is deleted).
+    withdrawn: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form, as served by the progress endpoint."""
@@ -568,6 +570,7 @@ class StudyProgress:
             "consented": self.consented,
             "finished": self.finished,
             "declined": self.declined,
+            "withdrawn": self.withdrawn,
             "tasks": [
                 {
                     "id": t.task_id,
@@ -620,6 +623,7 @@ def study_progress(session: Session, study: Study) -> StudyProgress:
         finished=finished,
         declined=study.declined_count,
         tasks=tasks,
+        withdrawn=study.withdrawn_count or 0,
     )
 
 

@@ -9,7 +9,8 @@ rebuilt). A PostgreSQL server's files cannot be copied from here:
 
 from __future__ import annotations
 
-import shutil
+import sqlite3
+import traceback
 from pathlib import Path
 
 from alembic import command
@@ -18,12 +19,13 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import current_app
 from sqlalchemy import inspect
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from uxlab.db import describe_url, get_engine
-from uxlab.errors import DatabaseError
+from uxlab.errors import DatabaseError, UxlabError
 
 __all__ = [
+    "MigrationError",
     "alembic_config",
     "backup_command",
     "current_revisions",
@@ -34,6 +36,26 @@ __all__ = [
 ]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class MigrationError(UxlabError):
+    """A migration failed and was rolled back; the message is one line."""
+
+    @classmethod
+    def of(cls, error: BaseException, step: str, backup: Path | None) -> MigrationError:
+        """The error for ``error`` in ``step``; its traceback goes to a log file."""
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        where = ""
+        if current_app:
+            log = Path(current_app.instance_path) / "upgrade-failed.log"
+            log.write_text("".join(traceback.format_exception(error)), encoding="utf-8")
+            current_app.logger.debug("Migration %s failed", step, exc_info=error)
+            where = f"; details in {log}"
+        copy = f"; a copy from before the upgrade is at {backup}" if backup else ""
+        return cls(
+            f"migration {step} failed ({reason}); the database is unchanged"
+            f"{copy}{where}"
+        )
 
 
 def alembic_config(url: str) -> Config:
@@ -67,20 +89,31 @@ def pending_revisions(engine: Engine | None = None) -> list[str]:
 
 
 def upgrade(revision: str = "heads", engine: Engine | None = None) -> str:
-    """Bring the schema up to ``revision``; returns the revisions now current."""
+    """Bring the schema up to ``revision``; returns the revisions now current.
+
+    A migration that fails is rolled back with every step of this upgrade, and
+    raises a :class:`MigrationError` naming the step and the copy taken first.
+    """
     engine = engine or get_engine()
     url = engine.url.render_as_string(hide_password=False)
     pending = pending_revisions(engine)
-    if pending and current_revisions(engine):
-        _backup(url)
+    backup = _backup(engine) if pending and current_revisions(engine) else None
     config = alembic_config(url)
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        if not current_revisions(engine) and inspect(conn).has_table("study"):
-            # Made from the models directly (uxlab.db.create_schema): already current.
-            command.stamp(config, "heads")
-        else:
-            command.upgrade(config, revision)
+    applied: list[str] = []
+    config.attributes["on_version_apply"] = lambda **kw: applied.extend(
+        kw["step"].up_revision_ids
+    )
+    try:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            if not current_revisions(engine) and inspect(conn).has_table("study"):
+                # Made from the models directly (uxlab.db.create_schema): current.
+                command.stamp(config, "heads")
+            else:
+                command.upgrade(config, revision)
+    except Exception as exc:
+        left = [r for r in pending if r not in applied]
+        raise MigrationError.of(exc, left[0] if left else revision, backup) from exc
     return ", ".join(current_revisions(engine)) or "base"
 
 
@@ -89,7 +122,7 @@ def downgrade(revision: str, engine: Engine | None = None) -> str:
     engine = engine or get_engine()
     url = engine.url.render_as_string(hide_password=False)
     if current_revisions(engine):
-        _backup(url)
+        _backup(engine)
     config = alembic_config(url)
     with engine.begin() as conn:
         config.attributes["connection"] = conn
@@ -131,12 +164,28 @@ def require_current(engine: Engine | None = None) -> None:
         )
 
 
-def _backup(url: str) -> None:
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database:
-        return
-    path = Path(parsed.database)
-    if path.exists():
-        shutil.copy2(path, path.with_name(path.name + ".before-upgrade"))
-        if current_app:
-            current_app.logger.info("Copied %s before migrating it", path)
+def _backup(engine: Engine) -> Path | None:
+    """Copy a SQLite database beside itself; the copy's path (None elsewhere).
+
+    SQLite's online backup API copies the database as its connections see it,
+    including what is committed to the write-ahead log only; a copy of the
+    file alone would leave those rows out.
+    """
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or not url.database:
+        return None
+    path = Path(url.database)
+    if not path.exists():
+        return None
+    target = path.with_name(path.name + ".before-upgrade")
+    source = sqlite3.connect(path)
+    copy = sqlite3.connect(target)
+    try:
+        with copy:
+            source.backup(copy)
+    finally:
+        copy.close()
+        source.close()
+    if current_app:
+        current_app.logger.info("Copied %s to %s before migrating it", path, target)
+    return target

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy.sql.expression import false as sa_false
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -95,6 +96,9 @@ class Researcher(SQLModel, table=True):
     name: str = Field(default="", max_length=200)
     password_hash: str
     created_at: datetime = Field(default_factory=utcnow)
+    #: Part of every login cookie; raised on logout and on a new password, so
+    #: every cookie issued before no longer logs anyone in.
+    session_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Workspace(SQLModel, table=True):
@@ -183,6 +187,8 @@ class Study(SQLModel, table=True):
     source_yaml: str = Field(default="", sa_column=Column(Text, nullable=False))
     #: Participants who declined consent: a count, nothing else about them.
     declined_count: int = 0
+    #: Participants who withdrew after consenting; their data is deleted.
+    withdrawn_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow)
     published_at: datetime | None = None
     closed_at: datetime | None = None
@@ -267,6 +273,11 @@ class TaskAttempt(SQLModel, table=True):
     ended_at: datetime | None = None
     #: The participant's browser's own measurement of the attempt, in ms.
     client_duration_ms: int | None = None
+    #: The browser's duration was far from the server's (a clock changed):
+    #: the server's is stored in client_duration_ms instead.
+    client_clock_disagreed: bool = Field(
+        default=False, sa_column_kwargs={"server_default": sa_false()}
+    )
     outcome: Outcome | None = None
     judged_by: JudgedBy | None = None
     #: The participant's own word: True "I'm done", False "I give up", None

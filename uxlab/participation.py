@@ -90,6 +90,8 @@ __all__ = [
 
 #: Longest client-measured task time accepted (a day), in ms; longer is dropped.
 MAX_CLIENT_DURATION_MS = 24 * 3600 * 1000
+#: How far the browser's task duration may be from the server's, at least.
+CLOCK_TOLERANCE_MS = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -513,6 +515,30 @@ def decline(session: Session, slug: str, token: str | None, *, step: str) -> boo
     return True
 
 
+def withdraw(session: Session, slug: str, token: str | None) -> bool:
+    """Delete a consented participant's data at their request, keeping a count.
+
+    Their answers, task attempts and recorded events go with them; the study
+    keeps only ``withdrawn_count``. Returns False (changing nothing) before
+    consent, when declining is the way out.
+    """
+    study, participant = _writing(session, slug, token)
+    if participant.consented_at is None:
+        session.commit()
+        return False
+    for model in (Event, Response, TaskAttempt):
+        for row in session.exec(
+            select(model).where(model.participant_id == participant.id)
+        ):
+            session.delete(row)
+    session.flush()
+    study.withdrawn_count = (study.withdrawn_count or 0) + 1
+    session.add(study)
+    session.delete(participant)
+    _commit_change(session, study, participant.invite_id)
+    return True
+
+
 # ------------------------------------------------------------------ tasks
 
 
@@ -632,7 +658,25 @@ def _end(
     attempt.ended_at = now
     attempt.outcome = outcome
     attempt.judged_by = judged_by
-    attempt.client_duration_ms = _client_ms(client_duration_ms)
+    client = _client_ms(client_duration_ms)
+    server_ms = round(elapsed * 1000)
+    attempt.client_clock_disagreed = client is not None and not _plausible(
+        client, server_ms
+    )
+    attempt.client_duration_ms = server_ms if attempt.client_clock_disagreed else client
+
+
+def _plausible(client_ms: int, server_ms: int) -> bool:
+    """Whether the browser's duration can be the same span as the server's.
+
+    The browser's clock starts after the page loaded and stops before the
+    answer leaves, so it runs a little short; it may not differ by more than
+    5 s or a quarter of the span, whichever is more.
+
+    >>> _plausible(1_850, 1_900), _plausible(10_801_950, 1_900)
+    (True, False)
+    """
+    return abs(client_ms - server_ms) <= max(CLOCK_TOLERANCE_MS, server_ms // 4)
 
 
 def _self_reported_outcome(
@@ -797,6 +841,33 @@ def _upsert(
     session.add(row)
 
 
+def _count_progress(
+    session: Session,
+    study: Study,
+    participant: Participant,
+    questionnaires: list[Questionnaire],
+    scope: str,
+) -> None:
+    """Set ``progress`` from the steps passed plus this page's share answered.
+
+    A questionnaire page of ten items with six answered counts as 0.6 of a
+    step, so a participant who leaves mid-page shows how far they got.
+    """
+    steps = study_steps(study, participant)
+    if participant.step not in steps or len(steps) < 2:
+        return
+    session.flush()
+    items = given = 0
+    for q in questionnaires:
+        ids = {i.id for i in q.items}
+        items += len(ids)
+        given += len(ids & set(_answers(session, participant, q.id, scope)))
+    share = given / items if items else 0.0
+    index = steps.index(participant.step)
+    participant.progress = round(100 * (index + share) / (len(steps) - 1))
+    session.add(participant)
+
+
 def _find(questionnaires: list[Questionnaire], qid: str) -> Questionnaire:
     for q in questionnaires:
         if q.id == qid:
@@ -832,6 +903,7 @@ def save_answer(
     q = _find(questionnaires, questionnaire)
     checked = validate_answer(q, item, value, max_text=max_text)
     _upsert(session, participant, q.id, scope, task_id, item, checked)
+    _count_progress(session, study, participant, questionnaires, scope)
     session.commit()
     return True
 
@@ -880,6 +952,7 @@ def save_answers(
         if missing:
             problems.append(f"{q.id}: please answer {', '.join(missing)}")
     if problems:
+        _count_progress(session, study, participant, questionnaires, scope)
         session.commit()
         return problems
     advance_step(study, participant)

@@ -234,7 +234,7 @@ def validate_answer(
     if questionnaire.open_text:
         if not isinstance(raw, str):
             raise InvalidAnswerError(f"{questionnaire.id}.{item_id}: expected text")
-        text = raw.strip()
+        text = raw  # verbatim: exports neutralise formulas, storage never does
         if len(text) > max_text:
             raise InvalidAnswerError(
                 f"{questionnaire.id}.{item_id}: answer is {len(text)} characters; "

@@ -38,6 +38,7 @@ from uxlab.models import (
     WorkspaceRole,
     utcnow,
 )
+from uxlab.patterns import PatternError, check_pattern
 from uxlab.questionnaires import STANDARD
 from uxlab.workspaces import (
     Permission,
@@ -103,9 +104,9 @@ class SuccessSpec(_Strict):
     def _regex_compiles(cls, value: str | None) -> str | None:
         if value is not None:
             try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from exc
+                check_pattern(value)
+            except PatternError as exc:
+                raise ValueError(str(exc)) from None
         return value
 
     @model_validator(mode="after")
@@ -263,6 +264,8 @@ class StudySpec(_Strict):
     sus_missing: Literal["drop", "impute-center", "prorate"] = "drop"
     moderation: ModerationSpec = Field(default_factory=ModerationSpec)
     thank_you: str = "Thank you for taking part. You can close this page now."
+    #: Participants share one address (a lab): links are not rate-limited.
+    lab_mode: bool = False
 
     @field_validator("after_each_task", "questionnaires", mode="before")
     @classmethod
@@ -309,6 +312,7 @@ class StudySpec(_Strict):
             "task_order": self.task_order,
             "variants": [v.model_dump() for v in self.variants],
             "moderation": self.moderation.model_dump(),
+            "lab_mode": self.lab_mode,
             "thank_you": self.thank_you,
             "sus_missing": self.sus_missing,
         }

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from uxlab.accounts import create_researcher
 
 
@@ -78,3 +80,40 @@ def test_login_form_needs_its_csrf_token(csrf_app) -> None:
         },
     )
     assert ok.status_code == 302
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/%09/evil.example",
+        "/%0a/evil.example",
+        "/%0d%0a/evil.example",
+        "/\\evil.example",
+        "%5C%5Cevil.example",
+        "/%5Cevil.example",
+        "https://evil.example/",
+        "https:evil.example",
+        "//evil.example",
+        "/%2F/evil.example",
+        "///evil.example",
+        " //evil.example",
+        "javascript:alert(1)",
+    ],
+)
+def test_next_refuses_tricks_that_leave_the_site(client, session, target) -> None:
+    create_researcher(session, email="r@example.org", password="long-enough")
+    response = client.post(
+        f"/login?next={target}",
+        data={"email": "r@example.org", "password": "long-enough"},
+    )
+    assert response.status_code == 302
+    assert response.location == "/"
+
+
+def test_next_keeps_a_local_path_and_its_query(client, session) -> None:
+    create_researcher(session, email="r@example.org", password="long-enough")
+    response = client.post(
+        "/login?next=/studies/3/results%3Fvariant%3DB",
+        data={"email": "r@example.org", "password": "long-enough"},
+    )
+    assert response.location == "/studies/3/results?variant=B"

@@ -4,15 +4,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import (
+    Flask,
+    Response,
+    g,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+)
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import HTTPException, SecurityError
 
+from uxlab.db import get_engine
 from uxlab.errors import UxlabError
+from uxlab.storage import (
+    RETRY_AFTER_S,
+    StorageUnavailableError,
+    episode,
+    refused,
+    storage_fault,
+)
 
-__all__ = ["csrf", "init_app", "wants_json"]
+__all__ = ["csrf", "error_response", "init_app", "wants_json"]
 
 csrf = CSRFProtect()
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def wants_json() -> bool:
@@ -29,6 +47,13 @@ def _error_response(status: int, code: str, message: str) -> tuple[Any, int]:
         return jsonify(error=code, message=message), status
     template = "errors/404.html" if status == 404 else "errors/error.html"
     return render_template(template, status=status, code=code, message=message), status
+
+
+def error_response(status: int, code: str, message: str) -> Response:
+    """The error page, or JSON ``{"error", "message"}``, as a response."""
+    body, status = _error_response(status, code, message)
+    response = make_response(body, status)
+    return response
 
 
 def _holds_nul(value: Any) -> bool:
@@ -72,6 +97,8 @@ def init_app(app: Flask) -> None:
         analytics,
         api,
         auth,
+        guesses,
+        links,
         moderation,
         participant,
         researcher,
@@ -79,10 +106,12 @@ def init_app(app: Flask) -> None:
         workspaces,
     )
 
+    app.add_template_global(links.public_base, "public_base")
     # Before CSRF protection and login, which read the form and the database.
     app.before_request(_refuse_nul)
     csrf.init_app(app)
     auth.init_app(app)
+    guesses.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(researcher.bp)
     app.register_blueprint(participant.bp)
@@ -99,6 +128,30 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(UxlabError)
     def _uxlab_error(exc: UxlabError) -> tuple[Any, int]:
         return _error_response(exc.status, exc.code, str(exc))
+
+    @app.errorhandler(DBAPIError)
+    def _database_error(exc: DBAPIError) -> tuple[Any, int]:
+        reason = storage_fault(exc)
+        if reason is None:
+            raise exc  # answered 500 and logged, as any other failure
+        if "db_session" in g:
+            g.db_session.rollback()  # the page below may read
+        refused(get_engine(), reason)
+        error = StorageUnavailableError()
+        return _error_response(error.status, error.code, str(error))
+
+    @app.after_request
+    def _storage_state(response: Response) -> Response:
+        if response.status_code == 503:
+            response.headers.setdefault("Retry-After", str(RETRY_AFTER_S))
+        elif request.method not in _READS and response.status_code < 500:
+            episode.succeeded()
+        return response
+
+    @app.errorhandler(SecurityError)
+    def _untrusted_host(_exc: SecurityError) -> tuple[str, int, dict[str, str]]:
+        # No page template: links cannot be built for a host not trusted.
+        return "This address is not served here.", 400, {"Content-Type": "text/plain"}
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError) -> tuple[Any, int]:

@@ -19,6 +19,7 @@ from uxlab.errors import NotFoundError
 from uxlab.models import Task
 from uxlab.recorder import origin_of
 from uxlab.web.access import current_study, requires
+from uxlab.web.links import public_base
 from uxlab.workspaces import Permission
 
 __all__ = ["bp"]
@@ -53,7 +54,7 @@ def heatmap(slug: str, key: str) -> Response:
         session,
         task,
         static_dir=Path(current_app.static_folder or "static"),
-        own_origin=origin_of(request.host_url),
+        own_origin=origin_of(public_base()),
         page=request.args.get("page") or None,
     )
     response = Response(png, mimetype="image/png")

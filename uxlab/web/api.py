@@ -21,10 +21,11 @@ from flask import Blueprint, Flask, Response, current_app, request
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Request
 
-from uxlab import recorder
+from uxlab import recorder, storage
 from uxlab.app import add_security_headers
 from uxlab.db import get_engine, get_session
 from uxlab.errors import UxlabError
+from uxlab.web import guesses
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -247,11 +248,26 @@ class RecorderLane:
         )
         if match is None:
             return self.wsgi_app(environ, start_response)
+        address = environ.get("REMOTE_ADDR", "")
+        wait = guesses.over_budget(self.app.config, address)
+        if wait is not None:
+            refused = _error(
+                429,
+                "too_many_unknown_tokens",
+                "Too many unknown attempt links from this address; "
+                f"try again in {wait} seconds.",
+                environ.get("HTTP_ORIGIN"),
+            )
+            refused.headers["Retry-After"] = str(wait)
+            return add_security_headers(refused)(environ, start_response)
         self._own_lane()
         job = _Job(environ, match["token"])
         self._waiting.put(job)
         self._lane.submit(self._drain)
-        return job.answer.result()(environ, start_response)
+        answer = job.answer.result()
+        if guesses.is_guess(environ.get("PATH_INFO", ""), answer.status_code):
+            guesses.spend(self.app.config, address)
+        return answer(environ, start_response)
 
     def _drain(self) -> None:
         """Answer every batch waiting now (an earlier call may have taken them)."""
@@ -301,9 +317,16 @@ class RecorderLane:
         self, outcome: recorder.IngestResult | Exception, origin: str | None
     ) -> Response | BaseException:
         if isinstance(outcome, recorder.IngestResult):
+            storage.episode.succeeded()
             return _cors(_json(outcome.as_json()), origin)
         if isinstance(outcome, UxlabError):
             return _error_for(outcome, origin)
+        reason = storage.storage_fault(outcome)
+        if reason is not None:
+            storage.refused(get_engine(self.app), reason)
+            answer = _error_for(storage.StorageUnavailableError(), origin)
+            answer.headers["Retry-After"] = str(storage.RETRY_AFTER_S)
+            return answer
         if self.app.config["PROPAGATE_EXCEPTIONS"] or self.app.testing:
             return outcome
         # Logged without the path: it holds the attempt's token.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import (
     Blueprint,
@@ -12,6 +13,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_limiter import Limiter
@@ -22,12 +24,18 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
-from uxlab.accounts import authenticate
+from uxlab.accounts import authenticate, end_sessions
 from uxlab.db import get_engine, get_session
 from uxlab.models import Researcher
 from uxlab.ratelimit import limiter_storage
 
-__all__ = ["CurrentResearcher", "bp", "current_researcher_id", "init_app"]
+__all__ = [
+    "CurrentResearcher",
+    "bp",
+    "current_researcher_id",
+    "init_app",
+    "sign_in",
+]
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -49,19 +57,45 @@ class CurrentResearcher(UserMixin):  # type: ignore[misc]
     id: int
     email: str
     name: str
+    session_version: int = 0
 
     def get_id(self) -> str:
-        return str(self.id)
+        # The version makes a cookie from before a logout or a new password
+        # (which raise it) log no one in: Flask-Login's "alternative tokens".
+        return f"{self.id}:{self.session_version}"
+
+    @classmethod
+    def of(cls, researcher: Researcher) -> CurrentResearcher:
+        assert researcher.id is not None
+        return cls(
+            researcher.id,
+            researcher.email,
+            researcher.name,
+            researcher.session_version or 0,
+        )
 
 
 @login_manager.user_loader  # type: ignore[untyped-decorator]
 def _load_researcher(user_id: str) -> CurrentResearcher | None:
-    if not user_id.isdigit():
+    researcher_id, _, version = user_id.partition(":")
+    if not researcher_id.isdigit() or not version.isdigit():
         return None
-    researcher = get_session().get(Researcher, int(user_id))
+    researcher = get_session().get(Researcher, int(researcher_id))
     if researcher is None or researcher.id is None:
         return None
-    return CurrentResearcher(researcher.id, researcher.email, researcher.name)
+    if (researcher.session_version or 0) != int(version):
+        return None
+    return CurrentResearcher.of(researcher)
+
+
+def sign_in(researcher: Researcher) -> None:
+    """Log ``researcher`` in for this browser session only.
+
+    The cookie is never made to outlast the browser, even when a participant
+    link opened in the same browser asked for a lasting one.
+    """
+    login_user(CurrentResearcher.of(researcher))
+    session.permanent = False
 
 
 def current_researcher_id() -> int:
@@ -75,9 +109,24 @@ class LoginForm(FlaskForm):  # type: ignore[misc]
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("researcher.index")
+    """``target`` when it is a path on this site, else the study list.
+
+    Browsers drop tabs and newlines from a URL and read a backslash as a slash,
+    so ``/\t/evil.example`` or ``/\\evil.example`` would leave the site: any
+    control character, space or backslash refuses the target, and what is left
+    must parse as a bare path (no scheme, no host) that does not start ``//``.
+    """
+    fallback = url_for("researcher.index")
+    if not target or any(ch <= " " or ch in "\\\x7f" for ch in target):
+        return fallback
+    if target.startswith("//"):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return fallback
+    if parts.path.startswith("//"):
+        return fallback
+    return urlunsplit(("", "", parts.path, parts.query, parts.fragment))
 
 
 def _login_limit() -> str:
@@ -94,9 +143,7 @@ def login() -> str | WerkzeugResponse:
             get_session(), form.email.data or "", form.password.data or ""
         )
         if researcher is not None and researcher.id is not None:
-            login_user(
-                CurrentResearcher(researcher.id, researcher.email, researcher.name)
-            )
+            sign_in(researcher)
             return redirect(_safe_next(request.args.get("next")))
         flash("That email and password do not match an account.", "error")
     elif request.method == "POST":
@@ -107,7 +154,11 @@ def login() -> str | WerkzeugResponse:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> WerkzeugResponse:
-    """Log out."""
+    """Log out, here and in every other browser."""
+    if current_user.is_authenticated:
+        researcher = get_session().get(Researcher, current_researcher_id())
+        if researcher is not None:
+            end_sessions(get_session(), researcher)
     logout_user()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))

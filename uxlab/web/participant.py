@@ -22,16 +22,19 @@ from flask import (
     session,
     url_for,
 )
+from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from uxlab import moderation, participation, recorder
 from uxlab.db import get_session
 from uxlab.errors import UxlabError
+from uxlab.invites import find_invite
 from uxlab.live import followed_version, seen
-from uxlab.models import Participant, StudyMode
+from uxlab.models import Participant, Study, StudyMode
 from uxlab.text import render_markdown
 from uxlab.web.auth import limiter
+from uxlab.web.links import public_url
 from uxlab.web.moderation import event_stream, state_response
 
 __all__ = ["CSP", "bp"]
@@ -95,7 +98,10 @@ def _remember(slug: str, token: str) -> None:
     tokens = dict(tokens) if isinstance(tokens, dict) else {}
     tokens[slug] = token
     session[_COOKIE_KEY] = tokens
-    session.permanent = True
+    if not current_user.is_authenticated:
+        # A researcher trying their own study keeps a login that ends with
+        # the browser; a participant's link lasts, to resume later.
+        session.permanent = True
 
 
 def _forget(slug: str) -> None:
@@ -118,16 +124,26 @@ def _form_int(name: str) -> int:
 
 
 def _resume_url(token: str) -> str:
-    base = current_app.config.get("PUBLIC_URL") or request.url_root
-    return str(base).rstrip("/") + url_for("participant.resume", token=token)
+    return public_url(url_for("participant.resume", token=token))
 
 
 def _enter_limit() -> str:
     return str(current_app.config["ENTER_RATE_LIMIT"])
 
 
+def _lab_link() -> bool:
+    """Whether the link opened is a study's that runs in a lab (``lab_mode``).
+
+    A lab's participants share one address, so its links are not limited.
+    """
+    token = (request.view_args or {}).get("token")
+    invite = find_invite(get_session(), str(token)) if token else None
+    study = get_session().get(Study, invite.study_id) if invite else None
+    return bool(study and study.settings.get("lab_mode"))
+
+
 @bp.route("/s/<token>")
-@limiter.limit(_enter_limit)
+@limiter.limit(_enter_limit, exempt_when=_lab_link)
 def enter(token: str) -> WerkzeugResponse:
     """Open a study link: exchange its token for a cookie and go to the clean URL."""
     known = session.get(_COOKIE_KEY)
@@ -201,6 +217,25 @@ def consent(slug: str) -> WerkzeugResponse:
     else:
         abort(400, "Choose whether to take part.")
     return _take(slug)
+
+
+@bp.route("/take/<slug>/withdraw", methods=["GET", "POST"])
+def withdraw(slug: str) -> str | WerkzeugResponse:
+    """Ask, then delete a consented participant's data at their request."""
+    token = _token(slug)
+    if request.method == "POST":
+        if participation.withdraw(get_session(), slug, token):
+            _forget(slug)
+            return redirect(url_for("participant.withdrawn", slug=slug), 303)
+        return _take(slug)
+    page = participation.step_page(get_session(), slug, token)
+    return render_template("participant/withdraw.html", page=page, study=page.study)
+
+
+@bp.route("/take/<slug>/withdrawn")
+def withdrawn(slug: str) -> str:
+    """Confirm a withdrawal; nothing about the participant is kept."""
+    return render_template("participant/withdrawn.html")
 
 
 @bp.route("/take/<slug>/declined")

@@ -72,6 +72,7 @@ from uxlab.studies import list_studies
 from uxlab.text import render_markdown
 from uxlab.web.access import can, current_study, current_workspace, requires
 from uxlab.web.auth import current_researcher_id
+from uxlab.web.links import public_url
 from uxlab.workspaces import Permission, record_export
 
 __all__ = ["bp", "participant_link"]
@@ -135,10 +136,8 @@ class InviteForm(FlaskForm):  # type: ignore[misc]
 
 
 def _external(path: str) -> str:
-    """``path`` on uxlab's public address (``PUBLIC_URL``, else this request's)."""
-    public = current_app.config.get("PUBLIC_URL")
-    base = str(public) if public else request.host_url
-    return base.rstrip("/") + path
+    """``path`` on uxlab's public address (:mod:`uxlab.web.links`)."""
+    return public_url(path)
 
 
 def participant_link(token: str) -> str:

@@ -23,7 +23,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlmodel import select
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -37,7 +37,8 @@ from uxlab.db import get_session
 from uxlab.errors import UxlabError
 from uxlab.models import Researcher, Workspace, WorkspaceRole
 from uxlab.web.access import current_workspace, requires, switch_workspace
-from uxlab.web.auth import CurrentResearcher, current_researcher_id
+from uxlab.web.auth import current_researcher_id, sign_in
+from uxlab.web.links import public_url
 from uxlab.workspaces import Permission
 
 __all__ = ["bp"]
@@ -104,9 +105,7 @@ def _to_members(workspace: Workspace) -> WerkzeugResponse:
 
 
 def _invite_url(token: str) -> str:
-    public = current_app.config.get("PUBLIC_URL")
-    base = str(public) if public else request.host_url
-    return base.rstrip("/") + url_for("workspaces.join", token=token)
+    return public_url(url_for("workspaces.join", token=token))
 
 
 def _render_members(
@@ -396,9 +395,7 @@ def join(token: str) -> Any:
             )
             assert researcher.id is not None
             joined, role = workspaces.accept_invite(db, token, researcher.id)
-            login_user(
-                CurrentResearcher(researcher.id, researcher.email, researcher.name)
-            )
+            sign_in(researcher)
             flash(f"Created your account {researcher.email}.", "info")
             return _joined(joined, role)
         flash("Your account was not created; see the form below.", "error")
