@@ -228,3 +228,14 @@ def test_queue_depth_warnings_are_summarised() -> None:
         "Task queue depth reached 1 (requests waiting for a thread)",
         "Task queue depth reached 7 (requests waiting for a thread)",
     ]
+
+
+def test_help_lists_uxlab_commands_and_options_only() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0, result.output
+    for flask_only in ("--env-file", "--app", "--debug", "limiter"):
+        assert flask_only not in result.output
+    commands = result.output.split("Commands:")[1].split()
+    for name in ("db", "demo", "export", "report", "serve", "study", "audit"):
+        assert name in commands
+    assert CliRunner().invoke(cli, ["limiter", "--help"]).exit_code == 2

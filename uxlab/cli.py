@@ -15,7 +15,7 @@ import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import click
 from flask import Flask
@@ -65,11 +65,26 @@ def _create_app() -> Flask:
 
 
 class _UxlabGroup(FlaskGroup):
-    """Flask's group, turning a database's refusal into one line, exit status 2.
+    """Flask's group, with uxlab's commands and options only.
 
-    A role without rights on the schema, a dropped table or a full disk would
-    otherwise end any command in a traceback.
+    Flask's ``--app``, ``--env-file`` and ``--debug`` options and the commands
+    extensions add to the app (Flask-Limiter's ``limiter``) stay with
+    ``flask --app uxlab``. A database's refusal becomes one line, exit status
+    2: a role without rights on the schema, a dropped table or a full disk
+    would otherwise end any command in a traceback.
     """
+
+    _FLASK_OPTIONS: Final = frozenset({"env_file", "app", "debug"})
+
+    def __init__(self, **extra: Any) -> None:
+        super().__init__(**extra)
+        self.params = [p for p in self.params if p.name not in self._FLASK_OPTIONS]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return self.commands.get(name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self.commands)
 
     def invoke(self, ctx: click.Context) -> Any:
         from sqlalchemy.exc import DBAPIError
