@@ -687,6 +687,24 @@ from uxlab.audit.cli import audit_command  # noqa: E402
 cli.add_command(audit_command)
 
 
+_REPORT_EXTENSIONS: Final = {".pdf": "pdf", ".html": "html", ".htm": "html"}
+
+
+def _report_format(output: Path, fmt: str | None) -> str:
+    """The report format named by ``--format`` or, without it, by the extension.
+
+    >>> _report_format(Path("r.PDF"), None), _report_format(Path("r.txt"), None)
+    ('pdf', 'html')
+    """
+    implied = _REPORT_EXTENSIONS.get(output.suffix.lower())
+    if fmt is not None and implied is not None and fmt != implied:
+        raise click.UsageError(
+            f"--format {fmt} contradicts the file name {output.name}: "
+            f"name it {output.stem}.{fmt} or leave out --format"
+        )
+    return fmt or implied or "html"
+
+
 @click.command("report")
 @click.argument("study")
 @click.option(
@@ -700,9 +718,9 @@ cli.add_command(audit_command)
     "--format",
     "fmt",
     type=click.Choice(["html", "pdf"]),
-    default="html",
-    show_default=True,
-    help="Self-contained HTML, or PDF printed by headless Chromium.",
+    default=None,
+    help="Self-contained HTML, or PDF printed by headless Chromium "
+    "(default: from the file's extension, else html).",
 )
 @click.option(
     "--confidence",
@@ -717,13 +735,18 @@ cli.add_command(audit_command)
 @with_appcontext
 @domain_errors
 def report_command(
-    study: str, output: Path, fmt: str, confidence: str, include_excluded: bool
+    study: str, output: Path, fmt: str | None, confidence: str, include_excluded: bool
 ) -> None:
-    """Write a study's results report (STUDY is its slug or id)."""
+    """Write a study's results report (STUDY is its slug or id).
+
+    The format follows the file's extension: report.pdf is a PDF, report.html
+    an HTML file.
+    """
     from uxlab.db import get_session
     from uxlab.report import write_report
     from uxlab.studies import get_study_by_ref
 
+    fmt = _report_format(output, fmt)
     session = get_session()
     path = write_report(
         session,
