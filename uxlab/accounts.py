@@ -11,12 +11,37 @@ from uxlab.errors import UxlabError
 from uxlab.models import Researcher
 from uxlab.workspaces import add_personal_workspace
 
-__all__ = ["MIN_PASSWORD_LENGTH", "authenticate", "create_researcher"]
+__all__ = [
+    "MIN_PASSWORD_LENGTH",
+    "authenticate",
+    "check_email",
+    "check_password",
+    "create_researcher",
+]
 
 MIN_PASSWORD_LENGTH = 8
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 # Checked against when the email is unknown, so both paths take as long.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def check_email(email: str) -> str:
+    """The email, trimmed and lower-cased; a UxlabError when it is not one.
+
+    >>> check_email(" Ana@Example.org ")
+    'ana@example.org'
+    """
+    email = email.strip().lower()
+    if not _EMAIL.match(email):
+        raise UxlabError(f"email ({email!r}) is not an email address")
+    return email
+
+
+def check_password(password: str) -> str:
+    """The password, when it follows the rules; a UxlabError naming them if not."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UxlabError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    return password
 
 
 def create_researcher(
@@ -26,11 +51,8 @@ def create_researcher(
 
     The email must be new and the password long enough.
     """
-    email = email.strip().lower()
-    if not _EMAIL.match(email):
-        raise UxlabError(f"email ({email!r}) is not an email address")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UxlabError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    email = check_email(email)
+    check_password(password)
     if session.exec(select(Researcher).where(Researcher.email == email)).first():
         raise UxlabError(f"a researcher with email {email!r} already exists")
     researcher = Researcher(

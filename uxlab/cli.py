@@ -225,15 +225,42 @@ def researcher_group() -> None:
     """Manage researcher accounts."""
 
 
+def _checked(check: Callable[[str], str]) -> Callable[..., str]:
+    """A click callback that runs an account check before the next prompt."""
+
+    def callback(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+        from uxlab.errors import UxlabError
+
+        try:
+            return check(value)
+        except UxlabError as exc:
+            raise click.BadParameter(str(exc)) from exc
+
+    return callback
+
+
+def _check_email(value: str) -> str:
+    from uxlab.accounts import check_email
+
+    return check_email(value)
+
+
+def _check_password(value: str) -> str:
+    from uxlab.accounts import check_password
+
+    return check_password(value)
+
+
 @researcher_group.command("create")
-@click.argument("email")
+@click.argument("email", callback=_checked(_check_email))
 @click.option("--name", default="", help="Display name.")
 @click.option(
     "--password",
     prompt=True,
     hide_input=True,
     confirmation_prompt=True,
-    help="Password (prompted for when not given).",
+    callback=_checked(_check_password),
+    help="Password (prompted for when not given; checked before it is repeated).",
 )
 @with_appcontext
 @domain_errors
