@@ -62,7 +62,13 @@ from uxlab.models import (
     TaskAttempt,
     utcnow,
 )
-from uxlab.questionnaires import Questionnaire, build_questionnaire, validate_answer
+from uxlab.questionnaires import (
+    Questionnaire,
+    build_questionnaire,
+    invalid_answer_message,
+    missing_answers_message,
+    validate_answer,
+)
 from uxlab.studies import balanced_latin_square
 from uxlab.tokens import hash_token, new_code, new_token
 
@@ -385,7 +391,8 @@ def enter_with_invite(
     if participant is not None and participant.finished_at is not None:
         session.rollback()
         raise AlreadyFinishedError(
-            "You have already taken part in this study. Thank you!"
+            "You have already taken part in this study. Thank you!",
+            study_title=study.title,
         )
     _commit_change(session, study, arrived)
     return Entry(study.slug, token)
@@ -399,7 +406,8 @@ def enter_with_resume_token(session: Session, token: str) -> Entry:
     study = _study_for_participants(session.get(Study, participant.study_id))
     if participant.finished_at is not None:
         raise AlreadyFinishedError(
-            "You have already taken part in this study. Thank you!"
+            "You have already taken part in this study. Thank you!",
+            study_title=study.title,
         )
     return Entry(study.slug, token)
 
@@ -822,9 +830,16 @@ def save_answers(
             continue
         try:
             q = _find(questionnaires, qid)
+            q.item(item)
+        except InvalidAnswerError:
+            stray = "An answer did not belong to a question on this page."
+            if stray not in problems:
+                problems.append(stray)
+            continue
+        try:
             checked = validate_answer(q, item, raw, max_text=max_text)
-        except InvalidAnswerError as exc:
-            problems.append(str(exc))
+        except InvalidAnswerError:
+            problems.append(invalid_answer_message(q, item, max_text=max_text))
             continue
         _upsert(session, participant, q.id, scope, task_id, item, checked)
     session.flush()
@@ -834,7 +849,9 @@ def save_answers(
         given = _answers(session, participant, q.id, scope)
         missing = [i.id for i in q.items if i.id not in given]
         if missing:
-            problems.append(f"{q.id}: please answer {', '.join(missing)}")
+            problems.append(
+                missing_answers_message(q, missing, name_it=len(questionnaires) > 1)
+            )
     if problems:
         session.commit()
         return problems

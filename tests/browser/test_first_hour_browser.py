@@ -6,9 +6,10 @@ import re
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from sqlmodel import Session
 
+from tests.test_participation import make_study, open_token
 from uxlab.accounts import create_researcher
 
 pytestmark = pytest.mark.browser
@@ -29,3 +30,56 @@ def test_too_many_logins_say_when_and_lead_back(
     expect(page.get_by_text("Error 429")).to_have_count(0)
     page.get_by_role("link", name="Back to the login form").click()
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+
+
+def test_participant_pages_speak_plainly(
+    page: Page, live_server: Any, session: Session
+) -> None:
+    study = make_study(session, "participant_time_limit.yaml")
+    title = re.compile("Library renewal study")
+    link = f"{live_server.url}/s/{open_token(session, study)}"
+    page.goto(link)
+    expect(page).to_have_title(title)
+    page.get_by_role("button", name="I agree, start the study").click()
+
+    for task in ("Renew a loan", "Check your fees"):
+        expect(page.get_by_role("heading", name=task)).to_be_visible()
+        expect(page).to_have_title(title)
+        if task == "Renew a loan":
+            expect(page.get_by_text("Take up to 5 minutes.")).to_be_visible()
+        page.get_by_role("button", name="Start task").click()
+        page.get_by_role("button", name="I give up").click()
+        expect(page.get_by_role("heading", name="How was that task?")).to_be_visible()
+        expect(page).to_have_title(title)
+        page.get_by_role("group").get_by_role("radio", name="5", exact=True).check()
+        page.get_by_role("button", name="Next").click()
+
+    # SUS with the second half left out: one sentence, the five items marked.
+    expect(page).to_have_title(title)
+    for n in range(1, 6):
+        item(page, n).get_by_role("radio", name="4", exact=True).check()
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Please answer questions 6 to 10."
+    )
+    expect(page.get_by_role("alert")).not_to_contain_text("sus")
+    for n in range(1, 11):
+        marked = item(page, n).get_by_text("Please answer this question.")
+        expect(marked).to_have_count(0 if n <= 5 else 1)
+    for n in range(6, 11):
+        item(page, n).get_by_role("radio", name="2", exact=True).check()
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
+    expect(page).to_have_title(title)
+
+    page.goto(link)
+    expect(
+        page.get_by_role("heading", name="You have already taken part")
+    ).to_be_visible()
+    expect(page.get_by_text("Library renewal study").first).to_be_visible()
+    expect(page).to_have_title(title)
+    expect(page.get_by_text(re.compile(r"Error \d+|already_finished"))).to_have_count(0)
+
+
+def item(page: Page, number: int) -> Locator:
+    return page.get_by_role("group", name=re.compile(rf"^{number}\. "))
