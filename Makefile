@@ -11,7 +11,7 @@ BENCH_STAMP := $(VENV)/.installed-bench
 PYTEST_ARGS ?=
 PORT ?= 5000
 
-.PHONY: help install demo serve test test-fast test-browser test-postgres check fmt bench chromium redis clean
+.PHONY: help install demo serve test test-fast test-browser test-postgres check fmt bench chromium redis poppler clean
 
 help:
 	@echo "make demo    create the virtualenv, seed a demo study and serve it on http://127.0.0.1:5000"
@@ -59,6 +59,17 @@ redis:
 	  echo "redis-server: not installed; the Redis rate-limit test will be skipped"; \
 	fi
 
+# poppler's pdftotext, for the test that reads the PDF report's text (skipped
+# when it cannot be had).
+poppler:
+	@if command -v pdftotext >/dev/null 2>&1; then \
+	  echo "pdftotext: $$(command -v pdftotext)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
+	else \
+	  echo "pdftotext: not installed; the PDF text test will be skipped"; \
+	fi
+
 demo: $(STAMP)
 	$(UXLAB) demo
 	$(UXLAB) serve --host 127.0.0.1 --port $(PORT)
@@ -66,18 +77,18 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(UXLAB) serve
 
-test: $(TEST_STAMP) chromium redis
+test: $(TEST_STAMP) chromium redis poppler
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The same suite on a PostgreSQL server that .ci/with-postgres starts on a free
 # port and removes afterwards (installing Debian's postgresql when missing).
-test-postgres: $(TEST_STAMP) chromium redis
+test-postgres: $(TEST_STAMP) chromium redis poppler
 	.ci/with-postgres $(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: $(TEST_STAMP)
 	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
 
-test-browser: $(TEST_STAMP) chromium
+test-browser: $(TEST_STAMP) chromium poppler
 	$(PY) -m pytest -m browser $(PYTEST_ARGS)
 
 check: $(TEST_STAMP)
