@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from playwright.sync_api import Locator, Page, expect
 from sqlmodel import Session
 
 from tests.test_participation import make_study, open_token
 from uxlab.accounts import create_researcher
+from uxlab.demo import simulate_participants
+from uxlab.studies import import_study, load_study_file
 
 pytestmark = pytest.mark.browser
+
+TEMPLATES = Path(__file__).parent.parent.parent / "study_templates"
 
 
 def test_too_many_logins_say_when_and_lead_back(
@@ -83,3 +89,45 @@ def test_participant_pages_speak_plainly(
 
 def item(page: Page, number: int) -> Locator:
     return page.get_by_role("group", name=re.compile(rf"^{number}\. "))
+
+
+def _log_in(page: Page, live_server: Any, email: str = "r@example.org") -> None:
+    page.goto(f"{live_server.url}/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill("long-enough")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server.url}/")
+
+
+_CHART_TITLE_PX = """(figure) => {
+  const svg = figure.querySelector("svg");
+  const texts = [...svg.querySelectorAll("text")];
+  const px = (t) => parseFloat(getComputedStyle(t).fontSize);
+  const title = texts.reduce((a, b) => (px(b) > px(a) ? b : a));
+  return px(title) * svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+}"""
+
+
+def test_chart_titles_are_no_larger_than_headings(
+    page: Page, live_server: Any, session: Session
+) -> None:
+    owner = create_researcher(session, email="r@example.org", password="long-enough")
+    study = import_study(
+        session,
+        load_study_file(TEMPLATES / "ab-checkout.json"),
+        owner=owner,
+        source_text="",
+    )
+    simulate_participants(session, study, 20, np.random.default_rng(1))
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    _log_in(page, live_server)
+    for path in ("results", "report.html"):
+        page.goto(f"{live_server.url}/studies/{study.slug}/{path}")
+        heading = page.get_by_role("heading", name="Tasks", exact=True)
+        heading_px = heading.evaluate("h => parseFloat(getComputedStyle(h).fontSize)")
+        figures = page.locator("figure.chart-figure")
+        expect(figures.first).to_be_visible()
+        assert figures.count() >= 4
+        for figure in figures.all():
+            title_px = figure.evaluate(_CHART_TITLE_PX)
+            assert title_px <= heading_px + 0.01, (path, title_px, heading_px)
