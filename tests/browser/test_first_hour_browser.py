@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, Route, expect
 from sqlmodel import Session
 
 from tests.test_participation import make_study, open_token
@@ -131,3 +131,32 @@ def test_chart_titles_are_no_larger_than_headings(
         for figure in figures.all():
             title_px = figure.evaluate(_CHART_TITLE_PX)
             assert title_px <= heading_px + 0.01, (path, title_px, heading_px)
+
+
+def test_heatmaps_keep_their_space_before_they_load(
+    page: Page, live_server: Any, session: Session
+) -> None:
+    owner = create_researcher(session, email="r@example.org", password="long-enough")
+    study = import_study(
+        session,
+        load_study_file(TEMPLATES / "first-click.yaml"),
+        owner=owner,
+        source_text="",
+    )
+    simulate_participants(session, study, 12, np.random.default_rng(3))
+    _log_in(page, live_server)
+    held: list[Route] = []
+    page.route("**/heatmap.png*", lambda route: held.append(route))
+    page.goto(f"{live_server.url}/studies/{study.slug}/clicks")
+    image = page.locator("img.heatmap").first
+    expect(image).to_be_attached()
+    assert held, "the heatmap was not asked for"
+    box = image.bounding_box()
+    assert box is not None and box["height"] > 100, box
+    for route in held:
+        route.continue_()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('img.heatmap')].every(i => i.naturalWidth)"
+    )
+    natural = image.evaluate("i => i.naturalWidth / i.naturalHeight")
+    assert abs(box["width"] / box["height"] - natural) < 0.02 * natural
