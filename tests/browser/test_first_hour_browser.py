@@ -160,3 +160,29 @@ def test_heatmaps_keep_their_space_before_they_load(
     )
     natural = image.evaluate("i => i.naturalWidth / i.naturalHeight")
     assert abs(box["width"] / box["height"] - natural) < 0.02 * natural
+
+
+def test_results_of_a_study_nobody_took_are_a_short_page_with_its_link(
+    page: Page, live_server: Any, session: Session
+) -> None:
+    owner = create_researcher(session, email="r@example.org", password="long-enough")
+    study = import_study(
+        session,
+        load_study_file(TEMPLATES / "ab-checkout.json"),
+        owner=owner,
+        source_text="",
+        publish=True,
+    )
+    _log_in(page, live_server)
+    page.goto(f"{live_server.url}/studies/{study.slug}/results")
+    expect(
+        page.get_by_role("heading", name="Nobody has taken part yet")
+    ).to_be_visible()
+    link = page.locator("#open-link")
+    expect(link).to_contain_text(f"{live_server.url}/s/")
+    for machinery in ("Methods", "Tasks", "Overview"):
+        expect(page.get_by_role("heading", name=machinery, exact=True)).to_have_count(0)
+    expect(page.get_by_label("Confidence level")).to_have_count(0)
+    # The link shown is the one participants use.
+    page.goto(link.inner_text())
+    expect(page.get_by_role("button", name="I agree, start the study")).to_be_visible()
