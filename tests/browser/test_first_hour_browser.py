@@ -14,11 +14,12 @@ from sqlmodel import Session
 from tests.test_participation import make_study, open_token
 from uxlab.accounts import create_researcher
 from uxlab.demo import simulate_participants
-from uxlab.studies import import_study, load_study_file
+from uxlab.studies import import_study, load_study_file, parse_study
 
 pytestmark = pytest.mark.browser
 
 TEMPLATES = Path(__file__).parent.parent.parent / "study_templates"
+DATA = Path(__file__).parent.parent / "data"
 
 
 def test_too_many_logins_say_when_and_lead_back(
@@ -186,3 +187,59 @@ def test_results_of_a_study_nobody_took_are_a_short_page_with_its_link(
     # The link shown is the one participants use.
     page.goto(link.inner_text())
     expect(page.get_by_role("button", name="I agree, start the study")).to_be_visible()
+
+
+def test_a_draft_study_file_is_edited_in_the_browser_with_line_errors(
+    page: Page, live_server: Any, session: Session
+) -> None:
+    owner = create_researcher(session, email="r@example.org", password="long-enough")
+    text = (DATA / "valid_study.yaml").read_text(encoding="utf-8")
+    study = import_study(session, parse_study(text), owner=owner, source_text=text)
+    _log_in(page, live_server)
+    page.goto(f"{live_server.url}/studies/{study.slug}")
+    page.get_by_role("link", name="Edit study file").click()
+    editor = page.get_by_label("Study file")
+    expect(editor).to_have_value(text)
+
+    broken = text.replace("    title: Read the help page", "    colour: blue")
+    line = broken.splitlines().index("    colour: blue") + 1
+    editor.fill(broken)
+    page.get_by_role("button", name="Check and save").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("nothing was saved")
+    expect(alert).to_contain_text(f"tasks[1].colour: unknown field (line {line})")
+    expect(editor).to_have_value(broken)  # the text stays, to be fixed
+
+    fixed = text.replace(
+        "after_each_task:",
+        "  - id: returns\n    title: Find the returns policy\n"
+        '    success: {url_matches: "returns"}\nafter_each_task:',
+    )
+    editor.fill(fixed)
+    page.get_by_role("button", name="Check and save").click()
+    expect(page).to_have_url(f"{live_server.url}/studies/{study.slug}")
+    expect(page.get_by_text("Find the returns policy").first).to_be_visible()
+
+    download = page.request.get(f"{live_server.url}/studies/{study.slug}/study.yaml")
+    assert download.ok
+    assert download.text() == fixed
+    assert f'filename="{study.slug}.yaml"' in download.headers["content-disposition"]
+
+
+def test_any_study_file_downloads_as_yaml(
+    page: Page, live_server: Any, session: Session
+) -> None:
+    owner = create_researcher(session, email="r@example.org", password="long-enough")
+    path = TEMPLATES / "ab-checkout.json"
+    text = path.read_text(encoding="utf-8")
+    study = import_study(
+        session, load_study_file(path), owner=owner, source_text=text, publish=True
+    )
+    _log_in(page, live_server)
+    page.goto(f"{live_server.url}/studies/{study.slug}")
+    expect(page.get_by_role("link", name="Edit study file")).to_have_count(0)
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Study file (YAML)").click()
+    saved = Path(info.value.path()).read_text(encoding="utf-8")
+    assert parse_study(saved) == parse_study(text)
+    assert not saved.lstrip().startswith("{")

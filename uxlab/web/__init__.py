@@ -76,6 +76,7 @@ def init_app(app: Flask) -> None:
         participant,
         researcher,
         results,
+        study_file,
         workspaces,
     )
 
@@ -95,6 +96,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(moderation.bp)
     access.init_app(app)
     app.register_blueprint(workspaces.bp)
+    app.register_blueprint(study_file.bp)
 
     @app.errorhandler(UxlabError)
     def _uxlab_error(exc: UxlabError) -> tuple[Any, int]:
