@@ -92,6 +92,7 @@ class _StudyData:
             session.exec(
                 select(Participant)
                 .where(Participant.study_id == study.id)
+                .where(col(Participant.preview).is_(False))
                 .order_by(col(Participant.id))
             ).all()
         )

@@ -221,6 +221,7 @@ def _task_events(session: Session, task: Task, types: Iterable[str]) -> list[Eve
             .where(
                 TaskAttempt.task_id == task.id,
                 col(Participant.excluded).is_(False),
+                col(Participant.preview).is_(False),
                 col(Event.type).in_(list(types)),
             )
             .order_by(col(Event.id))

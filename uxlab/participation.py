@@ -88,6 +88,7 @@ __all__ = [
     "load_participant",
     "record_first_click",
     "save_answer",
+    "enter_preview",
     "save_answers",
     "start_task",
     "step_page",
@@ -226,10 +227,16 @@ def load_participant(
     session: Session, slug: str, token: str | None
 ) -> tuple[Study, Participant]:
     """The study (open to participants) and the participant holding ``token``."""
-    study = _study_for_participants(
-        session.exec(select(Study).where(Study.slug == slug)).first()
-    )
+    found = session.exec(select(Study).where(Study.slug == slug)).first()
     participant = _by_token(session, token) if token else None
+    if (
+        found is not None
+        and participant is not None
+        and participant.preview
+        and participant.study_id == found.id
+    ):
+        return found, participant  # a researcher's preview, of a draft too
+    study = _study_for_participants(found)
     if participant is None or participant.study_id != study.id:
         raise TokenError(
             "We could not find your place in this study. Open the link you were "
@@ -395,6 +402,22 @@ def enter_with_invite(
             study_title=study.title,
         )
     _commit_change(session, study, arrived)
+    return Entry(study.slug, token)
+
+
+def enter_preview(session: Session, study: Study) -> Entry:
+    """A new preview participant of ``study``, for a researcher to try it.
+
+    Previews work in drafts too; they are marked and never counted in results,
+    exports or progress.
+    """
+    _begin(session)
+    token = new_token()
+    participant = _new_participant(
+        session, study, token, invite=None, user_agent="preview"
+    )
+    participant.preview = True
+    session.commit()
     return Entry(study.slug, token)
 
 

@@ -9,11 +9,14 @@ from typing import Any
 import numpy as np
 import pytest
 from playwright.sync_api import Locator, Page, Route, expect
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from tests.test_participation import make_study, open_token
 from uxlab.accounts import create_researcher
+from uxlab.analysis import analyse_study
 from uxlab.demo import simulate_participants
+from uxlab.export import export_csv_files
+from uxlab.models import Participant
 from uxlab.studies import import_study, load_study_file, parse_study
 
 pytestmark = pytest.mark.browser
@@ -243,3 +246,34 @@ def test_any_study_file_downloads_as_yaml(
     saved = Path(info.value.path()).read_text(encoding="utf-8")
     assert parse_study(saved) == parse_study(text)
     assert not saved.lstrip().startswith("{")
+
+
+def test_a_draft_is_previewed_as_a_participant_and_never_counted(
+    page: Page, live_server: Any, session: Session
+) -> None:
+    owner = create_researcher(session, email="r@example.org", password="long-enough")
+    text = (DATA / "participant_time_limit.yaml").read_text(encoding="utf-8")
+    study = import_study(session, parse_study(text), owner=owner, source_text=text)
+    _log_in(page, live_server)
+    page.goto(f"{live_server.url}/studies/{study.slug}")
+    page.get_by_role("button", name="Preview as a participant").click()
+    expect(page.get_by_text("Preview: answers are not counted")).to_be_visible()
+    page.get_by_role("button", name="I agree, start the study").click()
+    expect(page.get_by_role("heading", name="Renew a loan")).to_be_visible()
+    page.get_by_role("button", name="Start task").click()
+    page.get_by_role("button", name="I give up").click()
+    expect(page.get_by_role("heading", name="How was that task?")).to_be_visible()
+
+    session.commit()  # end the test's own snapshot, to see the app's rows
+    session.expire_all()
+    people = session.exec(select(Participant)).all()
+    assert len(people) == 1 and people[0].preview
+    # Not counted: the results page has nobody, the export no row.
+    page.goto(f"{live_server.url}/studies/{study.slug}/results")
+    expect(
+        page.get_by_role("heading", name="Nobody has taken part yet")
+    ).to_be_visible()
+    files = export_csv_files(session, study)
+    assert files["participants.csv"].count("\n") == 1  # the header alone
+    assert files["attempts.csv"].count("\n") == 1
+    assert analyse_study(session, study).overview.started == 0

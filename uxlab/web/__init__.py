@@ -74,6 +74,7 @@ def init_app(app: Flask) -> None:
         auth,
         moderation,
         participant,
+        preview,
         researcher,
         results,
         study_file,
@@ -97,6 +98,7 @@ def init_app(app: Flask) -> None:
     access.init_app(app)
     app.register_blueprint(workspaces.bp)
     app.register_blueprint(study_file.bp)
+    app.register_blueprint(preview.bp)
 
     @app.errorhandler(UxlabError)
     def _uxlab_error(exc: UxlabError) -> tuple[Any, int]:

@@ -108,6 +108,11 @@ def _remember(slug: str, token: str) -> None:
     session.permanent = True
 
 
+def remember_participant(slug: str, token: str) -> None:
+    """Let this browser continue ``slug`` as the participant holding ``token``."""
+    _remember(slug, token)
+
+
 def _forget(slug: str) -> None:
     tokens = session.get(_COOKIE_KEY)
     if isinstance(tokens, dict) and slug in tokens:

@@ -20,7 +20,7 @@ from flask import (
     url_for,
 )
 from flask_login import login_required
-from sqlmodel import select
+from sqlmodel import col, select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from uxlab import analysis, codebook, report
@@ -106,7 +106,9 @@ def _empty_state(study: Study) -> str | None:
 
     session = get_session()
     has_anyone = session.exec(
-        select(Participant.id).where(Participant.study_id == study.id).limit(1)
+        select(Participant.id)
+        .where(Participant.study_id == study.id, col(Participant.preview).is_(False))
+        .limit(1)
     ).first()
     if has_anyone is not None:
         return None
