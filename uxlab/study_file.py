@@ -13,7 +13,16 @@ from sqlmodel import Session, col, delete, select
 
 from uxlab.db import begin_write
 from uxlab.errors import StudyStateError
-from uxlab.models import ModeratedSession, Participant, Study, StudyStatus, Task
+from uxlab.models import (
+    Event,
+    ModeratedSession,
+    Participant,
+    Response,
+    Study,
+    StudyStatus,
+    Task,
+    TaskAttempt,
+)
 from uxlab.studies import parse_study, spec_tasks
 
 __all__ = ["replace_draft", "study_yaml"]
@@ -39,7 +48,7 @@ def replace_draft(session: Session, study: Study, text: str) -> Study:
     Raises :class:`~uxlab.errors.StudyFileError` listing every problem (with
     its line) and changes nothing when the text is not a valid study; raises
     :class:`~uxlab.errors.StudyStateError` for a study that is not a draft or
-    already has participants or sessions.
+    already has participants or sessions. Previews of the draft are deleted.
     """
     if study.status != StudyStatus.draft:
         raise StudyStateError(
@@ -50,7 +59,9 @@ def replace_draft(session: Session, study: Study, text: str) -> Study:
     begin_write(session)
     assert study.id is not None
     taken = session.exec(
-        select(Participant.id).where(Participant.study_id == study.id).limit(1)
+        select(Participant.id)
+        .where(Participant.study_id == study.id, col(Participant.preview).is_(False))
+        .limit(1)
     ).first()
     sessions = session.exec(
         select(ModeratedSession.id).where(ModeratedSession.study_id == study.id)
@@ -61,6 +72,7 @@ def replace_draft(session: Session, study: Study, text: str) -> Study:
             "This draft already has participants or sessions; its tasks can no "
             "longer be replaced."
         )
+    _delete_previews(session, study)
     study.title = spec.title
     study.description = spec.description
     study.mode = spec.mode
@@ -73,3 +85,28 @@ def replace_draft(session: Session, study: Study, text: str) -> Study:
     session.commit()
     session.refresh(study)
     return study
+
+
+def _delete_previews(session: Session, study: Study) -> None:
+    """Delete a draft's preview participants: they tried the tasks being replaced."""
+    previews = [
+        pid
+        for pid in session.exec(
+            select(Participant.id).where(
+                Participant.study_id == study.id, col(Participant.preview)
+            )
+        ).all()
+        if pid is not None
+    ]
+    if not previews:
+        return
+    attempts = select(TaskAttempt.id).where(
+        col(TaskAttempt.participant_id).in_(previews)
+    )
+    session.exec(delete(Event).where(col(Event.attempt_id).in_(attempts)))
+    session.exec(delete(Event).where(col(Event.participant_id).in_(previews)))
+    session.exec(delete(Response).where(col(Response.participant_id).in_(previews)))
+    session.exec(
+        delete(TaskAttempt).where(col(TaskAttempt.participant_id).in_(previews))
+    )
+    session.exec(delete(Participant).where(col(Participant.id).in_(previews)))

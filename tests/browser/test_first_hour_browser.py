@@ -277,3 +277,10 @@ def test_a_draft_is_previewed_as_a_participant_and_never_counted(
     assert files["participants.csv"].count("\n") == 1  # the header alone
     assert files["attempts.csv"].count("\n") == 1
     assert analyse_study(session, study).overview.started == 0
+    # A preview does not lock the draft: its file still saves, previews go.
+    page.goto(f"{live_server.url}/studies/{study.slug}/file")
+    page.get_by_role("button", name="Check and save").click()
+    expect(page).to_have_url(f"{live_server.url}/studies/{study.slug}")
+    session.commit()
+    session.expire_all()
+    assert session.exec(select(Participant)).all() == []
