@@ -6,9 +6,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 UXLAB := $(VENV)/bin/uxlab
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+BENCH_STAMP := $(VENV)/.installed-bench
 PYTEST_ARGS ?=
+PORT ?= 5000
 
-.PHONY: help install demo serve test test-fast test-browser test-postgres check fmt bench chromium redis clean
+.PHONY: help install demo serve test test-fast test-browser test-postgres check fmt bench chromium redis poppler clean
 
 help:
 	@echo "make demo    create the virtualenv, seed a demo study and serve it on http://127.0.0.1:5000"
@@ -17,13 +20,22 @@ help:
 	@echo "make check   ruff format --check, ruff check, mypy"
 	@echo "make bench   run the benchmarks in benchmarks/"
 
+# The demo needs the package alone; the test and benchmark tools are extras,
+# installed by the targets that use them.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,bench]'
+	$(PY) -m pip install --quiet -e .
 	@touch $(STAMP)
 
-install: $(STAMP)
+$(TEST_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(TEST_STAMP)
+
+$(BENCH_STAMP): $(TEST_STAMP)
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	@touch $(BENCH_STAMP)
+
+install: $(TEST_STAMP)
 
 # A headless Chromium for browser tests, audits and PDF reports: Debian's package
 # when we are root on a Debian-like system, else Playwright's managed browser.
@@ -47,39 +59,50 @@ redis:
 	  echo "redis-server: not installed; the Redis rate-limit test will be skipped"; \
 	fi
 
+# poppler's pdftotext, for the test that reads the PDF report's text (skipped
+# when it cannot be had).
+poppler:
+	@if command -v pdftotext >/dev/null 2>&1; then \
+	  echo "pdftotext: $$(command -v pdftotext)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
+	else \
+	  echo "pdftotext: not installed; the PDF text test will be skipped"; \
+	fi
+
 demo: $(STAMP)
 	$(UXLAB) demo
-	$(UXLAB) serve --host 127.0.0.1 --port 5000
+	$(UXLAB) serve --host 127.0.0.1 --port $(PORT)
 
 serve: $(STAMP)
 	$(UXLAB) serve
 
-test: $(STAMP) chromium redis
+test: $(TEST_STAMP) chromium redis poppler
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The same suite on a PostgreSQL server that .ci/with-postgres starts on a free
 # port and removes afterwards (installing Debian's postgresql when missing).
-test-postgres: $(STAMP) chromium redis
+test-postgres: $(TEST_STAMP) chromium redis poppler
 	.ci/with-postgres $(PY) -m pytest $(PYTEST_ARGS)
 
-test-fast: $(STAMP)
+test-fast: $(TEST_STAMP)
 	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
 
-test-browser: $(STAMP) chromium
+test-browser: $(TEST_STAMP) chromium poppler
 	$(PY) -m pytest -m browser $(PYTEST_ARGS)
 
-check: $(STAMP)
+check: $(TEST_STAMP)
 	$(VENV)/bin/ruff format --check uxlab tests benchmarks
 	$(VENV)/bin/ruff check uxlab tests benchmarks
 	$(VENV)/bin/mypy
 
-fmt: $(STAMP)
+fmt: $(TEST_STAMP)
 	$(VENV)/bin/ruff format uxlab tests benchmarks
 	$(VENV)/bin/ruff check --fix uxlab tests benchmarks
 
 # The ingest benchmark runs again on a throwaway, durable PostgreSQL with two app
 # processes (and once with one killed half-way) when a server can be started.
-bench: $(STAMP) chromium
+bench: $(BENCH_STAMP) chromium
 	@for b in benchmarks/*_bench.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }; then \

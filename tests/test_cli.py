@@ -47,7 +47,7 @@ def test_short_password_is_refused(runner) -> None:
     result = runner.invoke(
         args=["researcher", "create", "x@example.org", "--password", "short"]
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a bad parameter, refused before anything is asked
     assert "at least 8 characters" in result.output
     assert "Traceback" not in result.output
 
@@ -228,3 +228,29 @@ def test_queue_depth_warnings_are_summarised() -> None:
         "Task queue depth reached 1 (requests waiting for a thread)",
         "Task queue depth reached 7 (requests waiting for a thread)",
     ]
+
+
+def test_help_lists_uxlab_commands_and_options_only() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0, result.output
+    for flask_only in ("--env-file", "--app", "--debug", "limiter"):
+        assert flask_only not in result.output
+    commands = result.output.split("Commands:")[1].split()
+    for name in ("db", "demo", "export", "report", "serve", "study", "audit"):
+        assert name in commands
+    assert CliRunner().invoke(cli, ["limiter", "--help"]).exit_code == 2
+
+
+def test_researcher_create_checks_before_asking_twice(runner) -> None:
+    bad_email = runner.invoke(args=["researcher", "create", "not-an-email"])
+    assert bad_email.exit_code == 2
+    assert "is not an email address" in bad_email.output
+    assert "Password" not in bad_email.output  # refused before any prompt
+    result = runner.invoke(
+        args=["researcher", "create", "p@example.org"],
+        input="short\nlong-enough\nlong-enough\n",
+    )
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert out.index("at least 8 characters") < out.index("Repeat for confirmation")
+    assert "Created researcher p@example.org" in out

@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from uxlab.accounts import create_researcher
-from uxlab.export import export_csv_files, export_json, export_zip, neutralise
+from uxlab.export import (
+    export_csv_files,
+    export_json,
+    export_zip,
+    neutralise,
+    write_export,
+)
 from uxlab.models import JudgedBy, Outcome, Participant, Response, TaskAttempt, utcnow
 from uxlab.studies import import_study, load_study_file
 
@@ -115,9 +121,9 @@ def test_zip_and_json_bundle(session, study) -> None:
     with zipfile.ZipFile(io.BytesIO(export_zip(session, study))) as archive:
         names = sorted(archive.namelist())
         assert names == [
-            "test-checkout-study/attempts.csv",
-            "test-checkout-study/participants.csv",
-            "test-checkout-study/responses.csv",
+            "test-checkout-study-attempts.csv",
+            "test-checkout-study-participants.csv",
+            "test-checkout-study-responses.csv",
         ]
         assert archive.read(names[0]).startswith("\ufeffparticipant,".encode())
     bundle = export_json(session, study)
@@ -156,3 +162,9 @@ def test_attempts_csv_keeps_the_participants_own_word(session) -> None:
         ("abandoned", "gave_up"),
         ("success", ""),
     ]
+
+def test_zip_and_cli_name_their_files_alike(session, study, tmp_path: Path) -> None:
+    with zipfile.ZipFile(io.BytesIO(export_zip(session, study))) as archive:
+        in_zip = sorted(archive.namelist())
+    written = sorted(p.name for p in write_export(session, study, tmp_path))
+    assert in_zip == written

@@ -111,14 +111,23 @@ def test_cli_report_html(runner, session: Session, study: Study, tmp_path) -> No
         (["report", "{slug}", "-o", "x.html", "--confidence", "0.5"], "0.5"),
         (["report", "{slug}", "-o", "x.html", "--format", "doc"], "doc"),
         (["report", "{slug}"], "Missing option '-o'"),
+        (
+            ["report", "{slug}", "-o", "x.html", "--format", "pdf"],
+            "--format pdf contradicts the file name x.html",
+        ),
+        (
+            ["report", "{slug}", "-o", "x.pdf", "--format", "html"],
+            "--format html contradicts the file name x.pdf",
+        ),
     ],
 )
 def test_cli_report_errors(runner, study: Study, tmp_path, args, message) -> None:
     args = [a.format(slug=study.slug) for a in args]
-    args = [str(tmp_path / a) if a.endswith(".html") else a for a in args]
+    args = [str(tmp_path / a) if a.endswith((".html", ".pdf")) else a for a in args]
     result = runner.invoke(args=args)
     assert result.exit_code != 0
     assert message in result.output
+    assert not list(tmp_path.glob("x.*"))  # nothing half-written
 
 
 def test_codebook_covers_every_column_and_item(study: Study) -> None:
@@ -167,3 +176,11 @@ def test_pdf_report(app: Flask, session: Session, study: Study, tmp_path) -> Non
         pdf = html_to_pdf(render_report_html(session, study))
     assert pdf.startswith(b"%PDF-")
     assert len(pdf) > 20_000
+
+
+@pytest.mark.browser
+def test_cli_report_pdf_from_the_extension(runner, study: Study, tmp_path) -> None:
+    out = tmp_path / "report.pdf"
+    result = runner.invoke(args=["report", study.slug, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"%PDF-")

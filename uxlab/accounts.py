@@ -14,6 +14,8 @@ from uxlab.workspaces import add_personal_workspace
 __all__ = [
     "MIN_PASSWORD_LENGTH",
     "authenticate",
+    "check_email",
+    "check_password",
     "create_researcher",
     "end_sessions",
     "set_password",
@@ -25,6 +27,25 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
+def check_email(email: str) -> str:
+    """The email, trimmed and lower-cased; a UxlabError when it is not one.
+
+    >>> check_email(" Ana@Example.org ")
+    'ana@example.org'
+    """
+    email = email.strip().lower()
+    if not _EMAIL.match(email):
+        raise UxlabError(f"email ({email!r}) is not an email address")
+    return email
+
+
+def check_password(password: str) -> str:
+    """The password, when it follows the rules; a UxlabError naming them if not."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UxlabError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    return password
+
+
 def create_researcher(
     session: Session, *, email: str, password: str, name: str = ""
 ) -> Researcher:
@@ -32,11 +53,8 @@ def create_researcher(
 
     The email must be new and the password long enough.
     """
-    email = email.strip().lower()
-    if not _EMAIL.match(email):
-        raise UxlabError(f"email ({email!r}) is not an email address")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise UxlabError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    email = check_email(email)
+    check_password(password)
     if session.exec(select(Researcher).where(Researcher.email == email)).first():
         raise UxlabError(f"a researcher with email {email!r} already exists")
     researcher = Researcher(

@@ -74,6 +74,9 @@ LIGHT_GREY = "#D9D9D9"
 
 CHART_FORMATS = frozenset({"svg", "png"})
 
+#: Chart titles, in points: at the widest a page shows a chart (60rem for
+#: 720 pt) that is 20 px, no larger than the page's section headings.
+_TITLE_SIZE = 15
 #: 16:9 at 10 inches wide; PNGs at 150 dpi are 1500 px wide.
 _WIDTH_IN = 10.0
 _PNG_DPI = 150
@@ -118,7 +121,7 @@ def _height_for(rows: int) -> float:
 
 
 def _titles(fig: Figure, ax: Axes, title: str, subtitle: str) -> None:
-    fig.suptitle(title, x=0.01, ha="left", fontsize=17, fontweight="bold")
+    fig.suptitle(title, x=0.01, ha="left", fontsize=_TITLE_SIZE, fontweight="bold")
     ax.set_title(subtitle, loc="left", fontsize=12, color=GREY, pad=10)
 
 
@@ -591,7 +594,7 @@ def difference_chart(
         f"{label_b} compared with {label_a}",
         x=0.01,
         ha="left",
-        fontsize=17,
+        fontsize=_TITLE_SIZE,
         fontweight="bold",
     )
     left.set_title(

@@ -15,7 +15,7 @@ import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import click
 from flask import Flask
@@ -65,11 +65,26 @@ def _create_app() -> Flask:
 
 
 class _UxlabGroup(FlaskGroup):
-    """Flask's group, turning a database's refusal into one line, exit status 2.
+    """Flask's group, with uxlab's commands and options only.
 
-    A role without rights on the schema, a dropped table or a full disk would
-    otherwise end any command in a traceback.
+    Flask's ``--app``, ``--env-file`` and ``--debug`` options and the commands
+    extensions add to the app (Flask-Limiter's ``limiter``) stay with
+    ``flask --app uxlab``. A database's refusal becomes one line, exit status
+    2: a role without rights on the schema, a dropped table or a full disk
+    would otherwise end any command in a traceback.
     """
+
+    _FLASK_OPTIONS: Final = frozenset({"env_file", "app", "debug"})
+
+    def __init__(self, **extra: Any) -> None:
+        super().__init__(**extra)
+        self.params = [p for p in self.params if p.name not in self._FLASK_OPTIONS]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return self.commands.get(name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self.commands)
 
     def invoke(self, ctx: click.Context) -> Any:
         from sqlalchemy.exc import DBAPIError
@@ -210,15 +225,42 @@ def researcher_group() -> None:
     """Manage researcher accounts."""
 
 
+def _checked(check: Callable[[str], str]) -> Callable[..., str]:
+    """A click callback that runs an account check before the next prompt."""
+
+    def callback(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+        from uxlab.errors import UxlabError
+
+        try:
+            return check(value)
+        except UxlabError as exc:
+            raise click.BadParameter(str(exc)) from exc
+
+    return callback
+
+
+def _check_email(value: str) -> str:
+    from uxlab.accounts import check_email
+
+    return check_email(value)
+
+
+def _check_password(value: str) -> str:
+    from uxlab.accounts import check_password
+
+    return check_password(value)
+
+
 @researcher_group.command("create")
-@click.argument("email")
+@click.argument("email", callback=_checked(_check_email))
 @click.option("--name", default="", help="Display name.")
 @click.option(
     "--password",
     prompt=True,
     hide_input=True,
     confirmation_prompt=True,
-    help="Password (prompted for when not given).",
+    callback=_checked(_check_password),
+    help="Password (prompted for when not given; checked before it is repeated).",
 )
 @with_appcontext
 @domain_errors
@@ -732,6 +774,24 @@ from uxlab.audit.cli import audit_command  # noqa: E402
 cli.add_command(audit_command)
 
 
+_REPORT_EXTENSIONS: Final = {".pdf": "pdf", ".html": "html", ".htm": "html"}
+
+
+def _report_format(output: Path, fmt: str | None) -> str:
+    """The report format named by ``--format`` or, without it, by the extension.
+
+    >>> _report_format(Path("r.PDF"), None), _report_format(Path("r.txt"), None)
+    ('pdf', 'html')
+    """
+    implied = _REPORT_EXTENSIONS.get(output.suffix.lower())
+    if fmt is not None and implied is not None and fmt != implied:
+        raise click.UsageError(
+            f"--format {fmt} contradicts the file name {output.name}: "
+            f"name it {output.stem}.{fmt} or leave out --format"
+        )
+    return fmt or implied or "html"
+
+
 @click.command("report")
 @click.argument("study")
 @click.option(
@@ -745,9 +805,9 @@ cli.add_command(audit_command)
     "--format",
     "fmt",
     type=click.Choice(["html", "pdf"]),
-    default="html",
-    show_default=True,
-    help="Self-contained HTML, or PDF printed by headless Chromium.",
+    default=None,
+    help="Self-contained HTML, or PDF printed by headless Chromium "
+    "(default: from the file's extension, else html).",
 )
 @click.option(
     "--confidence",
@@ -762,13 +822,18 @@ cli.add_command(audit_command)
 @with_appcontext
 @domain_errors
 def report_command(
-    study: str, output: Path, fmt: str, confidence: str, include_excluded: bool
+    study: str, output: Path, fmt: str | None, confidence: str, include_excluded: bool
 ) -> None:
-    """Write a study's results report (STUDY is its slug or id)."""
+    """Write a study's results report (STUDY is its slug or id).
+
+    The format follows the file's extension: report.pdf is a PDF, report.html
+    an HTML file.
+    """
     from uxlab.db import get_session
     from uxlab.report import write_report
     from uxlab.studies import get_study_by_ref
 
+    fmt = _report_format(output, fmt)
     session = get_session()
     path = write_report(
         session,

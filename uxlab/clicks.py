@@ -317,7 +317,11 @@ def task_clicks(session: Session, task: Task) -> TaskClicks:
     rows = session.exec(
         select(TaskAttempt, Participant.code)
         .join(Participant, col(Participant.id) == col(TaskAttempt.participant_id))
-        .where(TaskAttempt.task_id == task.id, col(Participant.excluded).is_(False))
+        .where(
+            TaskAttempt.task_id == task.id,
+            col(Participant.excluded).is_(False),
+            col(Participant.preview).is_(False),
+        )
         .order_by(col(TaskAttempt.id))
     ).all()
     attempts = {a.id: (a, code) for a, code in rows if a.id is not None}

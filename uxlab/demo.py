@@ -60,6 +60,23 @@ _COMMENTS = (
     "Returns information should be on the product page.",
     "",
 )
+#: Open-text answers that fit each demo study's question ("" is no answer).
+_TOPICAL_COMMENTS: dict[str, tuple[str, ...]] = {
+    "first-click.yaml": (
+        "The sale link is easy to miss at the top.",
+        "I looked for the account icon on the left first.",
+        "Everything was where I expected it.",
+        "The menu labels are a bit small.",
+        "",
+    ),
+    "touchpoint-survey.yaml": (
+        "The support agent sorted out my refund on the first call.",
+        "I had to explain my problem twice to support.",
+        "Quick answer by chat, thank you.",
+        "Waited too long on hold before an agent answered.",
+        "",
+    ),
+}
 
 #: Templates seeded for the demo, with how many simulated participants each gets
 #: (as a share of the requested number) and whether they go live.
@@ -135,7 +152,20 @@ def seed_demo(session: Session, *, participants: int = 30, seed: int = 7) -> Dem
                 workspace_id=team.id if name in _TEAM_TEMPLATES else None,
                 publish=live,
             )
-            simulate_participants(session, study, round(participants * share), rng)
+            simulate_participants(
+                session,
+                study,
+                round(participants * share),
+                rng,
+                comments=_TOPICAL_COMMENTS.get(name, _COMMENTS),
+            )
+            if study.mode == StudyMode.moderated and live:
+                from uxlab.demo_sessions import seed_sessions
+
+                assert owner.id is not None
+                seed_sessions(session, study, owner.id, secret)
+            if name == "ecommerce-tasks.yaml":
+                _straight_line_one(session, study)
             if study.mode != StudyMode.moderated:  # those join through sessions
                 open_invite(session, study, secret)
                 create_invites(session, study, 5, secret, label="demo invites")
@@ -158,9 +188,17 @@ def seed_demo(session: Session, *, participants: int = 30, seed: int = 7) -> Dem
 
 
 def simulate_participants(
-    session: Session, study: Study, count: int, rng: np.random.Generator
+    session: Session,
+    study: Study,
+    count: int,
+    rng: np.random.Generator,
+    *,
+    comments: tuple[str, ...] = _COMMENTS,
 ) -> None:
-    """Add ``count`` plausible participants who took ``study`` over the last days."""
+    """Add ``count`` plausible participants who took ``study`` over the last days.
+
+    Open-text answers are drawn from ``comments`` ("" leaves one unanswered).
+    """
     tasks = list(
         session.exec(
             select(Task).where(Task.study_id == study.id).order_by(col(Task.position))
@@ -273,7 +311,13 @@ def simulate_participants(
         if finishes:
             for q in closing:
                 _answer(
-                    session, p, q, rng, skill + (1.0 if variant == "B" else 0.0), clock
+                    session,
+                    p,
+                    q,
+                    rng,
+                    skill + (1.0 if variant == "B" else 0.0),
+                    clock,
+                    comments,
                 )
                 clock += timedelta(seconds=30)
                 steps_done += 1
@@ -295,12 +339,13 @@ def _answer(
     rng: np.random.Generator,
     skill: float,
     when: object,
+    comments: tuple[str, ...] = _COMMENTS,
 ) -> None:
     for n, item in enumerate(q.items, start=1):
         value: float | None = None
         text: str | None = None
         if q.open_text:
-            text = _COMMENTS[int(rng.integers(0, len(_COMMENTS)))]
+            text = comments[int(rng.integers(0, len(comments)))]
             if not text:
                 continue
         elif q.kind == "sus":
@@ -330,6 +375,30 @@ def _answer(
                 answered_at=when,  # type: ignore[arg-type]
             )
         )
+
+
+def _straight_line_one(session: Session, study: Study) -> None:
+    """Give one finished participant the same answer to every SUS item.
+
+    The results page then flags them, so the demo shows the Exclude flow.
+    """
+    person = session.exec(
+        select(Participant)
+        .where(
+            Participant.study_id == study.id, col(Participant.finished_at).is_not(None)
+        )
+        .order_by(col(Participant.id))
+    ).first()
+    if person is None:
+        return
+    for row in session.exec(
+        select(Response).where(
+            Response.participant_id == person.id, Response.questionnaire == "sus"
+        )
+    ).all():
+        row.value_num = 4.0
+        session.add(row)
+    session.commit()
 
 
 def _first_click(

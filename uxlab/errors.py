@@ -83,6 +83,11 @@ class AlreadyFinishedError(StudyStateError):
 
     code = "already_finished"
 
+    def __init__(self, message: str, *, study_title: str = "") -> None:
+        super().__init__(message)
+        #: Shown on the page, so people know which study they finished.
+        self.study_title = study_title
+
 
 class LinkExpiredError(StudyStateError):
     """A single-use invite past its expiry date."""

@@ -29,6 +29,7 @@ __all__ = [
     "RESPONSE_COLUMNS",
     "export_csv_files",
     "export_json",
+    "export_file_name",
     "export_zip",
     "neutralise",
     "write_export",
@@ -95,6 +96,7 @@ class _StudyData:
             session.exec(
                 select(Participant)
                 .where(Participant.study_id == study.id)
+                .where(col(Participant.preview).is_(False))
                 .order_by(col(Participant.id))
             ).all()
         )
@@ -259,13 +261,22 @@ def export_json(session: Session, study: Study) -> dict[str, Any]:
     }
 
 
+def export_file_name(study: Study, name: str) -> str:
+    """The name of one export file, the same in the zip and from the CLI.
+
+    >>> export_file_name(Study(slug="checkout", title="Checkout"), "attempts.csv")
+    'checkout-attempts.csv'
+    """
+    return f"{study.slug}-{name}"
+
+
 def export_zip(session: Session, study: Study) -> bytes:
     """The CSV files in one zip archive."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, text in export_csv_files(session, study).items():
             # A byte-order mark lets Excel read the UTF-8 text correctly.
-            archive.writestr(f"{study.slug}/{name}", "\ufeff" + text)
+            archive.writestr(export_file_name(study, name), "\ufeff" + text)
     return buffer.getvalue()
 
 
@@ -285,7 +296,7 @@ def write_export(
         return [path]
     written = []
     for name, text in export_csv_files(session, study).items():
-        path = folder / f"{study.slug}-{name}"
+        path = folder / export_file_name(study, name)
         path.write_text(text, encoding="utf-8", newline="")
         written.append(path)
     return written

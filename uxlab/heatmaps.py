@@ -15,7 +15,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
@@ -40,13 +40,16 @@ from uxlab.models import (
 from uxlab.recorder import origin_of
 
 __all__ = [
+    "EMPTY_SIZE",
     "HeatmapData",
     "draw_heatmap",
     "empty_png",
+    "figure_size",
     "heatmap_png",
     "screenshot",
     "task_heatmap_data",
     "task_heatmap_png",
+    "task_heatmap_size",
 ]
 
 #: Transparent where nobody clicked, through yellow to red where most did.
@@ -54,6 +57,24 @@ _CMAP = LinearSegmentedColormap.from_list(
     "uxlab_heat",
     [(0, (1, 1, 0, 0)), (0.25, (1, 0.9, 0, 0.45)), (1, (0.85, 0, 0, 0.8))],
 )
+
+
+#: Pixel size of :func:`empty_png`'s picture.
+EMPTY_SIZE: Final = (500, 120)
+
+
+def figure_size(width: float, height: float) -> tuple[int, int]:
+    """Pixel size of the heatmap of a ``width`` × ``height`` page or image.
+
+    Pages wider than 900 px are scaled down to 900; the colour bar, title and
+    legend add 160 × 90 px. The pages showing a heatmap give its ``<img>``
+    this size, so the space is kept before the picture arrives.
+
+    >>> figure_size(1800, 1200), figure_size(400, 300)
+    ((1060, 690), (560, 390))
+    """
+    scale = min(1.0, 900 / width)
+    return round(width * scale) + 160, round(height * scale) + 90
 
 
 def draw_heatmap(
@@ -73,10 +94,8 @@ def draw_heatmap(
     """
     xy = np.asarray(points, dtype=float).reshape(-1, 2)
     density = click_density(xy, width, height)
-    scale = min(1.0, 900 / width)
-    fig = Figure(
-        figsize=(width * scale / dpi + 1.6, height * scale / dpi + 0.9), dpi=dpi
-    )
+    fig_width, fig_height = figure_size(width, height)
+    fig = Figure(figsize=(fig_width / dpi, fig_height / dpi), dpi=dpi)
     ax = fig.add_axes((0.02, 0.1, 0.8, 0.82))
     extent = (0.0, width, height, 0.0)
     if background is not None:
@@ -127,9 +146,18 @@ def heatmap_png(points: ArrayLike, width: float, height: float, **kwargs: Any) -
 
 def empty_png(message: str) -> bytes:
     """A small PNG saying why there is no heatmap yet."""
-    fig = Figure(figsize=(5, 1.2), dpi=100)
+    fig = Figure(figsize=(EMPTY_SIZE[0] / 100, EMPTY_SIZE[1] / 100), dpi=100)
     fig.text(0.5, 0.5, message, ha="center", va="center", fontsize=11)
     return _png(fig)
+
+
+def _screenshot_key(url: str, width: int, height: int) -> str:
+    return hashlib.sha256(f"{url}|{width}|{height}".encode()).hexdigest()[:24]
+
+
+def _png_height(png: bytes) -> int:
+    """A PNG's height in pixels, read from its header."""
+    return int.from_bytes(png[20:24], "big")
 
 
 def screenshot(session: Session, url: str, width: int, *, height: int = 800) -> bytes:
@@ -138,7 +166,7 @@ def screenshot(session: Session, url: str, width: int, *, height: int = 800) -> 
     Two requests that miss at once (two heatmaps of one page, or two hosts)
     each take the picture; the first stored is kept, and both draw over it.
     """
-    key = hashlib.sha256(f"{url}|{width}|{height}".encode()).hexdigest()[:24]
+    key = _screenshot_key(url, width, height)
     stored = session.get(Screenshot, key)
     if stored is not None:
         return stored.png
@@ -207,6 +235,7 @@ def _task_events(session: Session, task: Task, types: Iterable[str]) -> list[Eve
             .where(
                 TaskAttempt.task_id == task.id,
                 col(Participant.excluded).is_(False),
+                col(Participant.preview).is_(False),
                 col(Event.type).in_(list(types)),
             )
             .order_by(col(Event.id))
@@ -221,8 +250,12 @@ def task_heatmap_data(
     static_dir: Path,
     own_origin: str,
     page: str | None = None,
+    take_screenshots: bool = True,
 ) -> HeatmapData:
     """Clicks and background for a task: its image, or one page of its site.
+
+    With ``take_screenshots=False`` no browser is started: a page's height is
+    that of its stored screenshot, else the one the recorder measured.
 
     For a site task the page is ``page`` (a path) or the one clicked most;
     only clicks made at the most common viewport width are drawn, over a
@@ -268,7 +301,11 @@ def task_heatmap_data(
     url = Counter(e.url.split("#")[0].split("?")[0] for e in events).most_common(1)[0][
         0
     ]
-    if origin_of(url) in allowed:
+    if origin_of(url) in allowed and not take_screenshots:
+        stored = session.get(Screenshot, _screenshot_key(url, width, 800))
+        if stored is not None:
+            height = float(_png_height(stored.png))
+    elif origin_of(url) in allowed:
         try:
             background = imread(io.BytesIO(screenshot(session, url, width)))
             height = float(background.shape[0])
@@ -295,3 +332,22 @@ def task_heatmap_png(session: Session, task: Task, **kwargs: Any) -> bytes:
         participants=data.participants,
         title=data.title,
     )
+
+
+def task_heatmap_size(
+    session: Session, task: Task, *, static_dir: Path, own_origin: str
+) -> tuple[int, int]:
+    """The pixel size of :func:`task_heatmap_png`'s picture, without drawing it."""
+    try:
+        data = task_heatmap_data(
+            session,
+            task,
+            static_dir=static_dir,
+            own_origin=own_origin,
+            take_screenshots=False,
+        )
+    except NotEnoughDataError:
+        return EMPTY_SIZE
+    if not data.points:
+        return EMPTY_SIZE
+    return figure_size(data.width, data.height)

@@ -592,7 +592,7 @@ def study_progress(session: Session, study: Study) -> StudyProgress:
             func.count(col(Participant.id)),
             func.count(col(Participant.consented_at)),
             func.count(col(Participant.finished_at)),
-        ).where(Participant.study_id == study.id)
+        ).where(Participant.study_id == study.id, col(Participant.preview).is_(False))
     ).one()
     counts: dict[tuple[int, str | None], int] = {}
     query = (
@@ -600,7 +600,9 @@ def study_progress(session: Session, study: Study) -> StudyProgress:
             TaskAttempt.task_id, TaskAttempt.outcome, func.count(col(TaskAttempt.id))
         )
         .join(Task, col(Task.id) == col(TaskAttempt.task_id))
+        .join(Participant, col(Participant.id) == col(TaskAttempt.participant_id))
         .where(Task.study_id == study.id, col(TaskAttempt.started_at).is_not(None))
+        .where(col(Participant.preview).is_(False))
         .group_by(col(TaskAttempt.task_id), col(TaskAttempt.outcome))
     )
     for task_id, outcome, n in session.exec(query).all():

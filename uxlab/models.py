@@ -254,6 +254,8 @@ class Participant(SQLModel, table=True):
     user_agent: str = Field(default="", max_length=400)
     excluded: bool = False
     exclusion_reason: str = Field(default="", max_length=400)
+    #: A researcher previewing the study: never counted in results or exports.
+    preview: bool = Field(default=False, index=True)
     #: Moderated studies: which step the moderator has set (None = self-paced).
     moderator_step: str | None = Field(default=None, max_length=80)
 

@@ -62,7 +62,13 @@ from uxlab.models import (
     TaskAttempt,
     utcnow,
 )
-from uxlab.questionnaires import Questionnaire, build_questionnaire, validate_answer
+from uxlab.questionnaires import (
+    Questionnaire,
+    build_questionnaire,
+    invalid_answer_message,
+    missing_answers_message,
+    validate_answer,
+)
 from uxlab.studies import balanced_latin_square
 from uxlab.tokens import hash_token, new_code, new_token
 
@@ -82,6 +88,7 @@ __all__ = [
     "load_participant",
     "record_first_click",
     "save_answer",
+    "enter_preview",
     "save_answers",
     "start_task",
     "step_page",
@@ -222,10 +229,16 @@ def load_participant(
     session: Session, slug: str, token: str | None
 ) -> tuple[Study, Participant]:
     """The study (open to participants) and the participant holding ``token``."""
-    study = _study_for_participants(
-        session.exec(select(Study).where(Study.slug == slug)).first()
-    )
+    found = session.exec(select(Study).where(Study.slug == slug)).first()
     participant = _by_token(session, token) if token else None
+    if (
+        found is not None
+        and participant is not None
+        and participant.preview
+        and participant.study_id == found.id
+    ):
+        return found, participant  # a researcher's preview, of a draft too
+    study = _study_for_participants(found)
     if participant is None or participant.study_id != study.id:
         raise TokenError(
             "We could not find your place in this study. Open the link you were "
@@ -387,9 +400,26 @@ def enter_with_invite(
     if participant is not None and participant.finished_at is not None:
         session.rollback()
         raise AlreadyFinishedError(
-            "You have already taken part in this study. Thank you!"
+            "You have already taken part in this study. Thank you!",
+            study_title=study.title,
         )
     _commit_change(session, study, arrived)
+    return Entry(study.slug, token)
+
+
+def enter_preview(session: Session, study: Study) -> Entry:
+    """A new preview participant of ``study``, for a researcher to try it.
+
+    Previews work in drafts too; they are marked and never counted in results,
+    exports or progress.
+    """
+    _begin(session)
+    token = new_token()
+    participant = _new_participant(
+        session, study, token, invite=None, user_agent="preview"
+    )
+    participant.preview = True
+    session.commit()
     return Entry(study.slug, token)
 
 
@@ -401,7 +431,8 @@ def enter_with_resume_token(session: Session, token: str) -> Entry:
     study = _study_for_participants(session.get(Study, participant.study_id))
     if participant.finished_at is not None:
         raise AlreadyFinishedError(
-            "You have already taken part in this study. Thank you!"
+            "You have already taken part in this study. Thank you!",
+            study_title=study.title,
         )
     return Entry(study.slug, token)
 
@@ -938,9 +969,16 @@ def save_answers(
             continue
         try:
             q = _find(questionnaires, qid)
+            q.item(item)
+        except InvalidAnswerError:
+            stray = "An answer did not belong to a question on this page."
+            if stray not in problems:
+                problems.append(stray)
+            continue
+        try:
             checked = validate_answer(q, item, raw, max_text=max_text)
-        except InvalidAnswerError as exc:
-            problems.append(str(exc))
+        except InvalidAnswerError:
+            problems.append(invalid_answer_message(q, item, max_text=max_text))
             continue
         _upsert(session, participant, q.id, scope, task_id, item, checked)
     session.flush()
@@ -950,7 +988,9 @@ def save_answers(
         given = _answers(session, participant, q.id, scope)
         missing = [i.id for i in q.items if i.id not in given]
         if missing:
-            problems.append(f"{q.id}: please answer {', '.join(missing)}")
+            problems.append(
+                missing_answers_message(q, missing, name_it=len(questionnaires) > 1)
+            )
     if problems:
         _count_progress(session, study, participant, questionnaires, scope)
         session.commit()

@@ -17,6 +17,8 @@ __all__ = [
     "Item",
     "Questionnaire",
     "build_questionnaire",
+    "invalid_answer_message",
+    "missing_answers_message",
     "validate_answer",
 ]
 
@@ -264,3 +266,71 @@ def validate_answer(
             f"{questionnaire.scale_min}..{questionnaire.scale_max}"
         )
     return float(value), None
+
+
+def _runs(numbers: list[int]) -> str:
+    """Question numbers as a participant reads them.
+
+    >>> _runs([6, 7, 8, 9, 10]), _runs([2, 5, 7]), _runs([1, 2, 5, 6, 7])
+    ('6 to 10', '2, 5 and 7', '1, 2 and 5 to 7')
+    """
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    parts: list[str] = []
+    for run in runs:
+        if len(run) > 2:
+            parts.append(f"{run[0]} to {run[-1]}")
+        else:
+            parts.extend(str(n) for n in run)
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def missing_answers_message(
+    questionnaire: Questionnaire, missing: list[str], *, name_it: bool = False
+) -> str:
+    """Ask for the unanswered items by the numbers the page shows.
+
+    ``name_it`` adds the questionnaire's title, for pages with more than one.
+
+    >>> sus = build_questionnaire("sus")
+    >>> missing_answers_message(sus, ["q6", "q7", "q8", "q9", "q10"])
+    'Please answer questions 6 to 10.'
+    >>> missing_answers_message(build_questionnaire("seq"), ["q1"])
+    'Please answer the question.'
+    """
+    where = f" of “{questionnaire.title}”" if name_it else ""
+    if len(questionnaire.items) == 1:
+        return (
+            f"Please answer “{questionnaire.title}”."
+            if name_it
+            else ("Please answer the question.")
+        )
+    numbers = [n for n, item in enumerate(questionnaire.items, 1) if item.id in missing]
+    noun = "question" if len(numbers) == 1 else "questions"
+    return f"Please answer {noun} {_runs(numbers)}{where}."
+
+
+def invalid_answer_message(
+    questionnaire: Questionnaire, item_id: str, *, max_text: int
+) -> str:
+    """What to change in an answer that was refused, in the participant's words.
+
+    >>> invalid_answer_message(build_questionnaire("sus"), "q3", max_text=10)
+    'Question 3: please choose one of 1 to 5.'
+    """
+    numbers = [n for n, item in enumerate(questionnaire.items, 1) if item.id == item_id]
+    label = (
+        f"Question {numbers[0]}"
+        if numbers and len(questionnaire.items) > 1
+        else "Your answer"
+    )
+    if questionnaire.open_text:
+        return f"{label}: please keep it to {max_text:,} characters."
+    return (
+        f"{label}: please choose one of "
+        f"{questionnaire.scale_min} to {questionnaire.scale_max}."
+    )

@@ -62,6 +62,7 @@ __all__ = [
     "load_study_file",
     "parse_study",
     "slugify",
+    "spec_tasks",
 ]
 
 Key = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")]
@@ -484,6 +485,15 @@ def import_study(
     session.add(study)
     session.flush()
     assert study.id is not None
+    session.add_all(spec_tasks(study.id, spec))
+    session.commit()
+    session.refresh(study)
+    return study
+
+
+def spec_tasks(study_id: int, spec: StudySpec) -> list[Task]:
+    """The task rows a validated spec describes, for the study ``study_id``."""
+    tasks = []
     for position, task in enumerate(spec.tasks, start=1):
         settings: dict[str, Any] = {}
         if task.image:
@@ -494,9 +504,9 @@ def import_study(
             settings["first_click_selector"] = task.first_click_target
         if not isinstance(task.success, str) and task.success.self_report:
             settings["trust_self_report"] = True
-        session.add(
+        tasks.append(
             Task(
-                study_id=study.id,
+                study_id=study_id,
                 key=task.id or f"t{position}",
                 position=position,
                 title=task.title,
@@ -508,9 +518,7 @@ def import_study(
                 settings=settings,
             )
         )
-    session.commit()
-    session.refresh(study)
-    return study
+    return tasks
 
 
 def import_study_file(

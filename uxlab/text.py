@@ -12,7 +12,7 @@ import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-__all__ = ["render_markdown"]
+__all__ = ["duration_words", "render_markdown"]
 
 _md = MarkdownIt("js-default")
 _TAGS = {
@@ -35,3 +35,19 @@ def render_markdown(text: str | None) -> Markup:
         link_rel="noopener noreferrer nofollow",
     )
     return Markup(clean)  # noqa: S704 - sanitised by nh3 above
+
+
+def duration_words(seconds: float) -> str:
+    """A time limit as a participant reads it: whole minutes, else seconds.
+
+    >>> duration_words(300), duration_words(60), duration_words(90), duration_words(45)
+    ('5 minutes', '1 minute', '1 minute 30 seconds', '45 seconds')
+    """
+    whole = round(seconds)
+    minutes, secs = divmod(whole, 60)
+    parts = []
+    if minutes:
+        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
+    if secs or not minutes:
+        parts.append(f"{secs} second{'s' if secs != 1 else ''}")
+    return " ".join(parts)

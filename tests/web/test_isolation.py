@@ -71,6 +71,7 @@ VIEWER_ROUTES = {
     "analytics.study_clicks",
     "analytics.heatmap",
     "moderation.study_notes",
+    "study_file.download",
     "workspaces.index",
     "workspaces.create",
     "workspaces.switch",

@@ -270,7 +270,7 @@ def test_a_study_nobody_has_taken_yet(client: FlaskClient, session: Session) -> 
     page = client.get(f"/studies/{empty.slug}/results")
     assert page.status_code == 200
     html = page.text
-    assert "No participant has started yet" in html
+    assert "Nobody has taken part yet" in html
     assert 'class="funnel"' not in html and "100 %" not in html
 
 

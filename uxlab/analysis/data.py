@@ -133,6 +133,7 @@ def load_study_data(session: Session, study: Study) -> StudyData:
             col(Participant.finished_at),
         )
         .where(col(Participant.study_id) == study.id)
+        .where(col(Participant.preview).is_(False))
         .order_by(col(Participant.id))
     ).all()
     participants = tuple(
@@ -149,7 +150,9 @@ def load_study_data(session: Session, study: Study) -> StudyData:
         for pid, code, variant, excluded, reason, started, finished in p_rows
     )
     p_index = {p.id: i for i, p in enumerate(participants)}
-    in_study = select(Participant.id).where(Participant.study_id == study.id)
+    in_study = select(Participant.id).where(
+        Participant.study_id == study.id, col(Participant.preview).is_(False)
+    )
 
     event_counts = dict(
         session.exec(

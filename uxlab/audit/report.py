@@ -44,7 +44,7 @@ SCHEMA_PATH: Final = Path(__file__).resolve().parent / "report.schema.json"
 _HERE = Path(__file__).resolve().parent
 _COLOURS: Final = {
     "critical": "#b00020",
-    "serious": "#d9480f",
+    "serious": "#c2410c",  # white on it: 5.2:1
     "moderate": "#e8a200",
     "minor": "#6c757d",
 }

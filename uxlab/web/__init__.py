@@ -101,8 +101,10 @@ def init_app(app: Flask) -> None:
         links,
         moderation,
         participant,
+        preview,
         researcher,
         results,
+        study_file,
         workspaces,
     )
 
@@ -124,6 +126,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(moderation.bp)
     access.init_app(app)
     app.register_blueprint(workspaces.bp)
+    app.register_blueprint(study_file.bp)
+    app.register_blueprint(preview.bp)
 
     @app.errorhandler(UxlabError)
     def _uxlab_error(exc: UxlabError) -> tuple[Any, int]:

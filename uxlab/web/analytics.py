@@ -16,7 +16,7 @@ from sqlmodel import select
 from uxlab import clicks, heatmaps
 from uxlab.db import get_session
 from uxlab.errors import NotFoundError
-from uxlab.models import Task
+from uxlab.models import Study, Task
 from uxlab.recorder import origin_of
 from uxlab.web.access import current_study, requires
 from uxlab.web.links import public_base
@@ -25,6 +25,26 @@ from uxlab.workspaces import Permission
 __all__ = ["bp"]
 
 bp = Blueprint("analytics", __name__)
+
+
+@bp.app_template_global()
+def heatmap_size(slug: str, key: str) -> tuple[int, int]:
+    """The pixel size of a task's heatmap, for its ``<img>`` to keep the space.
+
+    Called from pages that have already checked the researcher's access.
+    """
+    session = get_session()
+    task = session.exec(
+        select(Task).join(Study).where(Study.slug == slug, Task.key == key)
+    ).first()
+    if task is None:
+        return heatmaps.EMPTY_SIZE
+    return heatmaps.task_heatmap_size(
+        session,
+        task,
+        static_dir=Path(current_app.static_folder or "static"),
+        own_origin=origin_of(request.host_url),
+    )
 
 
 @bp.route("/studies/<slug>/clicks")

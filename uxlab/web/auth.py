@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import (
@@ -16,7 +19,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_limiter import Limiter
+from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -150,6 +153,32 @@ def login() -> str | WerkzeugResponse:
         flash("Enter your email and password.", "error")
     status = 401 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status  # type: ignore[return-value]
+
+
+def _wait_text(seconds: int) -> str:
+    """How long to wait, in words.
+
+    >>> _wait_text(1), _wait_text(45), _wait_text(150), _wait_text(3600)
+    ('1 second', '45 seconds', '3 minutes', '60 minutes')
+    """
+    if seconds < 120:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    return f"{math.ceil(seconds / 60)} minutes"
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _too_many_logins(
+    _exc: RateLimitExceeded,
+) -> tuple[str, int, dict[str, str]]:
+    """Say when the form takes attempts again, and link back to it."""
+    current = limiter.current_limit
+    reset_at = current.reset_at if current is not None else time.time() + 60
+    wait = max(1, math.ceil(reset_at - time.time()))
+    at = datetime.fromtimestamp(time.time() + wait, UTC)
+    html = render_template(
+        "auth/too_many.html", wait=_wait_text(wait), at=f"{at:%H:%M} UTC"
+    )
+    return html, 429, {"Retry-After": str(wait)}
 
 
 @bp.route("/logout", methods=["POST"])

@@ -28,11 +28,11 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from uxlab import moderation, participation, recorder
 from uxlab.db import get_session
-from uxlab.errors import UxlabError
+from uxlab.errors import AlreadyFinishedError, UxlabError
 from uxlab.invites import find_invite
 from uxlab.live import followed_version, seen
 from uxlab.models import Participant, Study, StudyMode
-from uxlab.text import render_markdown
+from uxlab.text import duration_words, render_markdown
 from uxlab.web.auth import limiter
 from uxlab.web.links import public_url
 from uxlab.web.moderation import event_stream, state_response
@@ -65,18 +65,28 @@ def markdown(text: str | None) -> Any:
     return render_markdown(text)
 
 
-def _error(status: int, code: str, message: str) -> tuple[Any, int]:
+bp.add_app_template_filter(duration_words, "duration_words")
+
+
+def _error(
+    status: int, code: str, message: str, *, study_title: str = ""
+) -> tuple[Any, int]:
     if request.is_json:
         return jsonify(error=code, message=message), status
     html = render_template(
-        "participant/message.html", status=status, code=code, message=message
+        "participant/message.html",
+        status=status,
+        code=code,
+        message=message,
+        study_title=study_title,
     )
     return html, status
 
 
 @bp.errorhandler(UxlabError)
 def _uxlab_error(exc: UxlabError) -> tuple[Any, int]:
-    return _error(exc.status, exc.code, str(exc))
+    title = exc.study_title if isinstance(exc, AlreadyFinishedError) else ""
+    return _error(exc.status, exc.code, str(exc), study_title=title)
 
 
 @bp.errorhandler(HTTPException)
@@ -102,6 +112,11 @@ def _remember(slug: str, token: str) -> None:
         # A researcher trying their own study keeps a login that ends with
         # the browser; a participant's link lasts, to resume later.
         session.permanent = True
+
+
+def remember_participant(slug: str, token: str) -> None:
+    """Let this browser continue ``slug`` as the participant holding ``token``."""
+    _remember(slug, token)
 
 
 def _forget(slug: str) -> None:

@@ -20,12 +20,13 @@ from flask import (
     url_for,
 )
 from flask_login import login_required
+from sqlmodel import col, select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from uxlab import analysis, codebook, report
 from uxlab.db import get_session
 from uxlab.errors import NotFoundError
-from uxlab.models import Study
+from uxlab.models import Participant, Study, StudyMode
 from uxlab.web.access import can, current_study, current_workspace, requires
 from uxlab.web.auth import current_researcher_id
 from uxlab.workspaces import Permission, record_export, study_access
@@ -80,6 +81,8 @@ def results(slug: str) -> str:
     """Show a study's results at the chosen confidence level."""
     study = _study(slug)
     cl, include = _options()
+    if (empty := _empty_state(study)) is not None:
+        return empty
     page = report.build_results(
         get_session(), study, confidence_level=cl, include_excluded=include
     )
@@ -93,6 +96,32 @@ def results(slug: str) -> str:
             participant_data=can(Permission.participant_data),
         ),
     )
+
+
+def _empty_state(study: Study) -> str | None:
+    """A short page for a study nobody has taken part in yet, with its link."""
+    from flask import current_app
+
+    from uxlab.management import study_overview
+
+    session = get_session()
+    has_anyone = session.exec(
+        select(Participant.id)
+        .where(Participant.study_id == study.id, col(Participant.preview).is_(False))
+        .limit(1)
+    ).first()
+    if has_anyone is not None:
+        return None
+    overview = study_overview(
+        session,
+        study,
+        str(current_app.config["SECRET_KEY"]),
+        links=can(Permission.edit) and study.mode != StudyMode.moderated,
+    )
+    from uxlab.web.researcher import participant_link
+
+    link = participant_link(overview.open_token) if overview.open_token else ""
+    return render_template("results/empty.html", study=study, link=link)
 
 
 @bp.route("/studies/<slug>/charts/<name>.<fmt>")

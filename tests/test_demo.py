@@ -1,0 +1,93 @@
+"""``uxlab demo`` seeds something of every feature a newcomer should find."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlmodel import Session, select
+
+from uxlab.analysis import analyse_study
+from uxlab.demo import DEMO_EMAIL, DEMO_PASSWORD
+from uxlab.models import (
+    Event,
+    ModeratedSession,
+    Participant,
+    Response,
+    Study,
+    StudyMode,
+)
+from uxlab.moderation import timeline
+
+
+def _texts(session: Session, study: Study) -> list[str]:
+    rows = session.exec(
+        select(Response.value_text)
+        .join(Participant)
+        .where(Participant.study_id == study.id)
+    ).all()
+    return [t for t in rows if t]
+
+
+def test_the_demo_shows_every_feature(runner, session: Session) -> None:
+    result = runner.invoke(args=["demo", "--participants", "12"])
+    assert result.exit_code == 0, result.output
+    studies = {s.slug: s for s in session.exec(select(Study)).all()}
+
+    # A moderated study with two finished sessions: timeline, notes, tags.
+    moderated = next(s for s in studies.values() if s.mode == StudyMode.moderated)
+    sessions = session.exec(
+        select(ModeratedSession).where(ModeratedSession.study_id == moderated.id)
+    ).all()
+    finished = [ms for ms in sessions if ms.ended_at is not None]
+    assert len(finished) == 2
+    for ms in finished:
+        items = timeline(session, ms)
+        kinds = {item.kind for item in items}
+        assert {"consent", "start", "outcome", "step", "note", "end"} <= kinds
+        assert items[-1].ms > 5 * 60_000  # minutes apart, as a real session
+        assert len({item.tag for item in items if item.kind == "note"}) >= 2
+    people = session.exec(
+        select(Participant).where(Participant.study_id == moderated.id)
+    ).all()
+    assert len(people) == 2 and all(p.finished_at for p in people)
+
+    # At least one flagged participant in an unmoderated study.
+    flagged = {
+        slug: sum(n for _, n in analyse_study(session, s).flag_counts)
+        for slug, s in studies.items()
+        if s.mode != StudyMode.moderated
+    }
+    assert any(flagged.values()), flagged
+
+    # A first-click study with recorded clicks.
+    first_click = studies["shopco-home-page-first-click-test"]
+    clicks = session.exec(
+        select(Event)
+        .join(Participant)
+        .where(Participant.study_id == first_click.id, Event.type == "first_click")
+    ).all()
+    assert len(clicks) >= 12
+
+    # Open-text answers that fit each study's topic.
+    survey = _texts(session, studies["support-touchpoint-survey"])
+    assert survey and all("jacket" not in t for t in survey)
+    assert any("support" in t or "agent" in t for t in survey)
+    page = _texts(session, first_click)
+    assert page and all("checkout" not in t.lower() for t in page)
+
+
+@pytest.mark.browser
+def test_the_demo_sessions_page_shows_a_timeline_with_notes(
+    runner, page: Page, live_server, session: Session
+) -> None:
+    assert runner.invoke(args=["demo", "--participants", "4"]).exit_code == 0
+    moderated = session.exec(select(Study).where(Study.mode == "moderated")).one()
+    page.goto(f"{live_server.url}/login")
+    page.get_by_label("Email").fill(DEMO_EMAIL)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server.url}/studies/{moderated.slug}/sessions")
+    page.get_by_role("link", name="P1 (Ana, returning customer)").first.click()
+    expect(page.get_by_role("heading", name="Timeline")).to_be_visible()
+    expect(page.get_by_text("Looked for sizes under the photo").first).to_be_visible()
+    expect(page.get_by_text("Session ended").first).to_be_visible()

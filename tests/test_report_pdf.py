@@ -1,0 +1,59 @@
+"""The PDF report as a reader sees it: its text, extracted with poppler's pdftotext."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from flask import Flask
+from sqlmodel import Session
+
+from uxlab.accounts import create_researcher
+from uxlab.analysis import analyse_study
+from uxlab.demo import simulate_participants
+from uxlab.report import Formats, html_to_pdf, render_report_html
+from uxlab.studies import import_study, load_study_file
+
+TEMPLATES = Path(__file__).parent.parent / "study_templates"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        shutil.which("pdftotext") is None,
+        reason="no pdftotext (make test installs poppler-utils)",
+    ),
+]
+
+
+def test_pdf_task_table_fits_the_page(
+    app: Flask, session: Session, tmp_path: Path
+) -> None:
+    owner = create_researcher(session, email="r@example.org", password="long-enough")
+    study = import_study(
+        session,
+        load_study_file(TEMPLATES / "ab-checkout.json"),
+        owner=owner,
+        source_text="",
+    )
+    simulate_participants(session, study, 24, np.random.default_rng(11))
+    with app.app_context():
+        pdf = tmp_path / "report.pdf"
+        pdf.write_bytes(html_to_pdf(render_report_html(session, study)))
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    report = analyse_study(session, study)
+    f = Formats(0.95)
+    assert "SEQ" in text
+    for task in report.tasks:
+        assert task.seq is not None and task.completion is not None
+        # The SEQ column is on the page, and no interval is broken inside.
+        assert f"{f.num(task.seq.result.mean, 2)} " in text
+        assert f.ci_pct(task.completion.ci) in text
+        assert f.ci_num(task.seq.result.ci, 2) in text
