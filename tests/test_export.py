@@ -163,6 +163,7 @@ def test_attempts_csv_keeps_the_participants_own_word(session) -> None:
         ("success", ""),
     ]
 
+
 def test_zip_and_cli_name_their_files_alike(session, study, tmp_path: Path) -> None:
     with zipfile.ZipFile(io.BytesIO(export_zip(session, study))) as archive:
         in_zip = sorted(archive.namelist())
