@@ -79,6 +79,25 @@ class Finding:
     hint: str
     help_url: str | None = None
     tags: tuple[str, ...] = ()
+    #: The element's HTML, shortened, when the check saw it.
+    snippet: str | None = None
+    #: The element outlined in its surroundings, when the check took one.
+    screenshot: Screenshot | None = None
+
+    @property
+    def wcag(self) -> tuple[str, ...]:
+        """WCAG success criteria from the tags (``wcag111`` -> ``1.1.1``).
+
+        >>> Finding("r", "keyboard", Severity.minor, "u", "v", None, "m", "h",
+        ...         tags=("wcag2a", "wcag211", "wcag1410")).wcag
+        ('2.1.1', '1.4.10')
+        """
+        found = []
+        for tag in self.tags:
+            digits = tag[4:]
+            if tag.startswith("wcag") and digits.isdigit() and len(digits) >= 3:
+                found.append(f"{digits[0]}.{digits[1]}.{digits[2:]}")
+        return tuple(found)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -92,6 +111,12 @@ class Finding:
             "hint": self.hint,
             "help_url": self.help_url,
             "tags": list(self.tags),
+            "snippet": self.snippet,
+            "screenshot": (
+                None
+                if self.screenshot is None
+                else f"screenshots/{self.screenshot.filename}"
+            ),
         }
 
 

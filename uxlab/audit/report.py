@@ -73,6 +73,7 @@ def write_reports(report: AuditReport, directory: str | Path) -> dict[str, Path]
 def _screenshots(report: AuditReport) -> list[Screenshot]:
     shots = [shot for run in report.tasks for shot in run.screenshots]
     shots += [page.screenshot for page in report.pages if page.screenshot is not None]
+    shots += [f.screenshot for f in report.findings if f.screenshot is not None]
     return shots
 
 

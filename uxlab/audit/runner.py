@@ -645,6 +645,16 @@ class _Worker:
         shot = None
         if "screenshots" in self.checks:
             shot = self._screenshot(page, f"p{order[0]}-{viewport.name}-s{order[2]}")
+        if "keyboard" in self.checks and not viewport.touch:
+            from uxlab.audit import keyboard
+
+            prefix = f"p{order[0]}-{viewport.name}-s{order[2]}"
+            findings += keyboard.keyboard_findings(
+                page,
+                url=url,
+                viewport=viewport.name,
+                shot_prefix=prefix if "screenshots" in self.checks else None,
+            )
         return findings, str(probe.get("title") or ""), perf, shot
 
     def _check_links(self, page: Page, hrefs: Sequence[str]) -> dict[str, int | str]:

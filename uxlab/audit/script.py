@@ -80,6 +80,7 @@ CheckName = Literal[
     "tap_targets",
     "overflow",
     "screenshots",
+    "keyboard",
 ]
 #: Every check, in the order they run on a page.
 ALL_CHECKS: tuple[CheckName, ...] = (
@@ -90,6 +91,7 @@ ALL_CHECKS: tuple[CheckName, ...] = (
     "tap_targets",
     "overflow",
     "screenshots",
+    "keyboard",
 )
 #: Finding severities from worst to mildest (axe-core's impact levels).
 SEVERITIES: tuple[str, ...] = ("critical", "serious", "moderate", "minor")
