@@ -106,8 +106,24 @@ def test_report_json_content(faulty_dir: Path, faulty_report: AuditReport) -> No
     data = json.loads((faulty_dir / "report.json").read_text())
     summary = data["summary"]
     assert summary["passed"] is False and summary["exit_code"] == 1
-    assert summary["findings"] == faulty_report.severity_counts()
-    assert sum(summary["findings"].values()) == len(data["findings"])
+    assert summary["issues"] == faulty_report.severity_counts()
+    assert sum(summary["issues"].values()) == len(data["issues"])
+    assert summary["findings"] == len(data["findings"])
+    assert sum(issue["count"] for issue in data["issues"]) == len(data["findings"])
+    # the accessibility thresholds count the same issues the summary does
+    actual = {t["name"]: t["actual"] for t in data["thresholds"]}
+    for severity in ("critical", "serious"):
+        axe = [
+            i
+            for i in data["issues"]
+            if i["severity"] == severity and i["check"] in ("accessibility", "keyboard")
+        ]
+        assert actual[f"accessibility.{severity}"] == len(axe)
+    # the missing alt text of the logo, at both viewports, is one issue
+    (alt,) = [i for i in data["issues"] if i["rule"] == "image-alt"]
+    assert alt["count"] == 2 and alt["viewports"] == ["desktop", "mobile"]
+    assert alt["wcag"] == ["1.1.1"]
+    assert alt["snippet"].startswith('<img src="/logo.svg"')
     assert summary["failed_thresholds"] == [
         "task_success",
         "accessibility.critical",
@@ -123,8 +139,19 @@ def test_report_json_content(faulty_dir: Path, faulty_report: AuditReport) -> No
 def test_junit_xml(faulty_dir: Path, faulty_report: AuditReport) -> None:
     root = etree.parse(str(faulty_dir / "junit.xml")).getroot()
     assert root.tag == "testsuites"
-    tasks, thresholds = root.findall("testsuite")
+    tasks, issues, thresholds = root.findall("testsuite")
     assert tasks.get("name") == "tasks" and thresholds.get("name") == "thresholds"
+    assert issues.get("name") == "issues"
+    issue_cases = issues.findall("testcase")
+    assert len(issue_cases) == len(faulty_report.issues)
+    alt = next(c for c in issue_cases if c.get("name", "").startswith("image-alt"))
+    # named by selector and page; fails, as accessibility.critical does not hold
+    assert alt.get("name") == f"image-alt: img on {faulty_report.pages[0].url}"
+    assert alt.find("failure") is not None
+    failing_issues = int(issues.get("failures", ""))
+    assert failing_issues == len(
+        [c for c in issue_cases if c.find("failure") is not None]
+    )
     task_cases = tasks.findall("testcase")
     assert len(task_cases) == 6 == int(tasks.get("tests", ""))
     assert int(tasks.get("failures", "")) == 2
@@ -138,9 +165,11 @@ def test_junit_xml(faulty_dir: Path, faulty_report: AuditReport) -> None:
     threshold_cases = thresholds.findall("testcase")
     assert len(threshold_cases) == len(faulty_report.thresholds)
     assert int(thresholds.get("failures", "")) == 4
-    assert int(root.get("tests", "")) == 6 + len(faulty_report.thresholds)
-    assert int(root.get("failures", "")) == 6
-    for case in task_cases + threshold_cases:
+    assert int(root.get("tests", "")) == 6 + len(issue_cases) + len(
+        faulty_report.thresholds
+    )
+    assert int(root.get("failures", "")) == 6 + failing_issues
+    for case in task_cases + issue_cases + threshold_cases:
         assert case.get("classname") and case.get("name")
         float(case.get("time", ""))
 

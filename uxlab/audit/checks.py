@@ -128,9 +128,18 @@ def axe_findings(
                     hint=str(violation.get("help", "")),
                     help_url=violation.get("helpUrl"),
                     tags=tuple(str(tag) for tag in violation.get("tags", [])),
+                    snippet=_snippet(node.get("html")),
                 )
             )
     return findings
+
+
+def _snippet(html: object, limit: int = 240) -> str | None:
+    """The element's HTML on one line, shortened to ``limit`` characters."""
+    if not isinstance(html, str) or not html.strip():
+        return None
+    text = " ".join(html.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _flatten(target: Iterable[Any]) -> list[str]:

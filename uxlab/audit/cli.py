@@ -163,8 +163,9 @@ def audit_command(
     succeeded = sum(run.success for run in report.tasks)
     console.print(
         f"\nTasks: {succeeded}/{len(report.tasks)} runs succeeded · pages audited: "
-        f"{len(report.pages)} · findings: "
+        f"{len(report.pages)} · issues: "
         + ", ".join(f"{n} {sev}" for sev, n in counts.items())
+        + f" ({len(report.findings)} findings)"
     )
     for result in report.failed_thresholds:
         console.print(
@@ -177,7 +178,7 @@ def audit_command(
         + f" (also {paths['json'].name}, {paths['junit'].name})"
     )
     verdict = "[green]PASSED[/]" if report.passed else "[red]FAILED[/]"
-    console.print(f"{verdict} in {report.seconds:.1f} s")
+    console.print(f"{verdict} in {report.seconds:.1f} s — {escape(report.verdict)}")
     ctx.exit(report.exit_code)
 
 

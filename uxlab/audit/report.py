@@ -4,8 +4,10 @@
   data: URIs), summary first, then detail per task and per page.
 * ``report.json`` follows ``report.schema.json`` (next to this module), whose
   version is :data:`SCHEMA_VERSION`.
-* ``junit.xml`` has one testcase per task × viewport and one per threshold, so
-  CI systems show the run natively.
+* ``junit.xml`` has one testcase per task × viewport, one per issue (failed
+  when it counts toward a threshold that does not hold, skipped when a
+  baseline accepts it) and one per threshold, so CI systems show the run
+  natively.
 
 Charts are drawn with matplotlib's object API (``Figure``), never pyplot.
 """
@@ -24,12 +26,20 @@ from xml.etree import ElementTree as ET
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from uxlab.audit.findings import AuditReport, Screenshot, Severity, TaskRun
+from uxlab.audit.findings import (
+    ACCESSIBILITY_CHECKS,
+    AuditReport,
+    Screenshot,
+    Severity,
+    TaskRun,
+)
+from uxlab.audit.issues import Issue
 
 __all__ = [
     "SCHEMA_PATH",
     "SCHEMA_VERSION",
     "findings_chart",
+    "issue_fails",
     "report_dict",
     "waterfall_chart",
     "write_html",
@@ -39,7 +49,7 @@ __all__ = [
 ]
 
 #: Version of report.json's layout; bumped on any incompatible change.
-SCHEMA_VERSION: Final = "1.0"
+SCHEMA_VERSION: Final = "2.0"
 SCHEMA_PATH: Final = Path(__file__).resolve().parent / "report.schema.json"
 _HERE = Path(__file__).resolve().parent
 _COLOURS: Final = {
@@ -118,7 +128,10 @@ def report_dict(report: AuditReport) -> dict[str, Any]:
             "task_success_rate": round(report.task_success_rate, 4),
             "task_runs": len(report.tasks),
             "pages": len(report.pages),
-            "findings": report.severity_counts(),
+            "verdict": report.verdict,
+            "issues": report.severity_counts(),
+            "accepted_issues": len(report.accepted_issues),
+            "findings": len(report.findings),
             "failed_thresholds": [t.name for t in report.failed_thresholds],
         },
         "thresholds": [t.to_dict() for t in report.thresholds],
@@ -162,6 +175,14 @@ def report_dict(report: AuditReport) -> dict[str, Any]:
             }
             for page in report.pages
         ],
+        "issues": [
+            {
+                **issue.to_dict(),
+                "accepted": report.accepted.get(issue.id),
+                "baseline_expired": report.expired.get(issue.id),
+            }
+            for issue in report.issues
+        ],
         "findings": [finding.to_dict() for finding in report.findings],
     }
 
@@ -176,15 +197,41 @@ def write_json(report: AuditReport, path: str | Path) -> Path:
 # -------------------------------------------------------------------- JUnit
 
 
+def issue_fails(report: AuditReport, issue: Issue) -> bool:
+    """Whether the issue counts toward a threshold that does not hold."""
+    if issue.id in report.accepted:
+        return False
+    for result in report.failed_thresholds:
+        if (
+            result.name == f"accessibility.{issue.severity.value}"
+            and issue.check in ACCESSIBILITY_CHECKS
+        ):
+            return True
+        level = result.name.removeprefix("fail_on.")
+        if level != result.name and issue.severity.at_least(Severity(level)):
+            return True
+    return False
+
+
+def _issue_where(issue: Issue) -> str:
+    pages = ", ".join(issue.pages[:3]) + (
+        f" and {len(issue.pages) - 3} more" if len(issue.pages) > 3 else ""
+    )
+    return f"{issue.selector or 'page'} on {pages}"
+
+
 def write_junit(report: AuditReport, path: str | Path) -> Path:
-    """Write junit.xml: a suite of task runs and a suite of thresholds."""
+    """Write junit.xml: suites of task runs, issues and thresholds."""
     path = Path(path)
+    failing = [i for i in report.issues if issue_fails(report, i)]
     root = ET.Element(
         "testsuites",
         name=f"uxlab audit: {report.script.name}",
-        tests=str(len(report.tasks) + len(report.thresholds)),
+        tests=str(len(report.tasks) + len(report.issues) + len(report.thresholds)),
         failures=str(
-            sum(not r.success for r in report.tasks) + len(report.failed_thresholds)
+            sum(not r.success for r in report.tasks)
+            + len(failing)
+            + len(report.failed_thresholds)
         ),
         time=f"{report.seconds:.3f}",
     )
@@ -213,6 +260,43 @@ def write_junit(report: AuditReport, path: str | Path) -> Path:
             )
             failure.text = _steps_text(run)
         ET.SubElement(case, "system-out").text = _steps_text(run)
+    issues = ET.SubElement(
+        root,
+        "testsuite",
+        name="issues",
+        tests=str(len(report.issues)),
+        failures=str(len(failing)),
+        errors="0",
+        skipped=str(len(report.accepted_issues)),
+        time="0",
+        timestamp=report.started_at,
+    )
+    for issue in report.issues:
+        case = ET.SubElement(
+            issues,
+            "testcase",
+            classname=f"uxlab.audit.issues.{issue.check}",
+            name=f"{issue.rule}: {_issue_where(issue)}",
+            time="0",
+        )
+        detail = (
+            f"{issue.severity.value} · {issue.message}\nFix: {issue.hint}"
+            + (f"\n{issue.help_url}" if issue.help_url else "")
+            + f"\nSeen {issue.count} time(s) at {', '.join(issue.viewports)}"
+        )
+        if issue.id in report.accepted:
+            ET.SubElement(
+                case, "skipped", message=f"accepted: {report.accepted[issue.id]}"
+            )
+        elif issue in failing:
+            failure = ET.SubElement(
+                case,
+                "failure",
+                message=f"{issue.severity.value}: {issue.message}",
+                type="Issue",
+            )
+            failure.text = detail
+        ET.SubElement(case, "system-out").text = detail
     thresholds = ET.SubElement(
         root,
         "testsuite",

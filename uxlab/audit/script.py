@@ -421,12 +421,19 @@ class PerformanceThresholds(_Model):
 
 
 class Thresholds(_Model):
-    """What must hold for the run to pass (exit status 0)."""
+    """What must hold for the run to pass (exit status 0).
+
+    ``origin`` says where they came from: the script's ``thresholds``
+    (``script``), none given (``default``: the run fails on any critical
+    accessibility issue or failed task), or ``thresholds: none`` (``none``:
+    nothing is held to a threshold).
+    """
 
     accessibility: AccessibilityThresholds = AccessibilityThresholds()
     performance: PerformanceThresholds = PerformanceThresholds()
     #: Share of task × viewport runs that must succeed.
     task_success: float = Field(default=1.0, ge=0, le=1)
+    origin: Literal["script", "default", "none"] = "script"
 
 
 # ------------------------------------------------------------------ script
@@ -445,6 +452,16 @@ class AuditScript(_Model):
     thresholds: Thresholds = Thresholds()
     #: How long a step may wait for its element, URL or text.
     step_timeout_ms: int = Field(default=5_000, gt=0, le=120_000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _threshold_origin(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            if "thresholds" not in data:
+                data = {**data, "thresholds": {"origin": "default"}}
+            elif data["thresholds"] is None or data["thresholds"] == "none":
+                data = {**data, "thresholds": {"origin": "none", "task_success": 0}}
+        return data
 
     @field_validator("base_url")
     @classmethod
