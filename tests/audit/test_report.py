@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 from lxml import html as lxml_html
 
-from uxlab.audit import AXE_VERSION, AuditReport
+from uxlab.audit import AXE_VERSION, AuditReport, Severity
 from uxlab.audit.report import SCHEMA_PATH, SCHEMA_VERSION, write_reports
 
 pytestmark = pytest.mark.browser
@@ -180,31 +180,41 @@ def test_junit_xml_all_passing(storefront_dir: Path) -> None:
     assert root.findall(".//failure") == []
 
 
-def test_report_html_is_self_contained_and_summary_first(
+def test_report_html_opens_with_verdict_then_issues(
     faulty_dir: Path, faulty_report: AuditReport
 ) -> None:
     text = (faulty_dir / "report.html").read_text()
     doc = lxml_html.fromstring(text)
+    # no scripts, no external stylesheet; screenshots are linked files
     assert doc.xpath("//script") == []
     assert doc.xpath("//link[@rel='stylesheet']") == []
-    images = doc.xpath("//img/@src")
-    assert images and all(src.startswith("data:image/") for src in images)
-    # two charts (findings by rule, a waterfall per task run) plus screenshots
-    svgs = [src for src in images if src.startswith("data:image/svg+xml")]
-    assert len(svgs) == 1 + len(faulty_report.tasks)
+    assert "base64" not in text
+    for src in doc.xpath("//img/@src") + doc.xpath("//a/@href"):
+        if src.startswith("screenshots/"):
+            assert (faulty_dir / src).is_file()
+    main = doc.xpath("//main")[0]
+    blocks = [el for el in main if el.tag in ("div", "section", "h1", "p")]
+    assert "verdict" in blocks[2].get("class", "")
     headings = [h.text_content() for h in doc.xpath("//h2")]
-    assert headings == ["Summary", "Tasks in detail", "Pages in detail"]
+    assert headings == ["Issues", "Tasks and thresholds", "Pages"]
     assert f"axe-core {AXE_VERSION}" in text
     assert "Failed." in text and "accessibility.critical" in text
-    for finding in faulty_report.findings:
-        assert finding.hint in text.replace("&lt;", "<").replace("&gt;", ">").replace(
-            "&#34;", '"'
-        )
+    articles = doc.xpath("//article[@class='issue']")
+    assert len(articles) == len(faulty_report.issues)
+    # worst first
+    ranks = [Severity(a.get("data-sev")).rank for a in articles]
+    assert ranks == sorted(ranks)
+    alt = next(a for a in articles if "image-alt" in a.text_content())
+    assert '<img src="/logo.svg"' in alt.xpath(".//pre")[0].text_content()
+    assert "WCAG 1.1.1" in alt.text_content()
+    assert alt.xpath(".//a[text()='How to fix']/@href")[0].startswith("https://")
+    # tasks and pages come collapsed, after the issues
+    assert doc.xpath("//section[@aria-labelledby='pages']/details[not(@open)]")
 
 
 def test_report_html_passing(storefront_dir: Path) -> None:
     text = (storefront_dir / "report.html").read_text()
-    assert "Passed." in text and "No findings." in text
+    assert "Passed." in text and "No open issues." in text
 
 
 def test_passing_report_with_findings_says_they_are_not_gated(
@@ -219,7 +229,9 @@ def test_passing_report_with_findings_says_they_are_not_gated(
     write_reports(report, tmp_path)
     text = (tmp_path / "report.html").read_text()
     assert "Passed." in text
-    assert "The 2 findings below are not held to a threshold" in text
+    # the two findings are the logo's missing alt text at both viewports
+    assert len(report.open_issues) == 1
+    assert "The 1 issue below is not held to a threshold" in text
     clean = tmp_path / "clean"
     write_reports(storefront_report, clean)
     assert "not held to a threshold" not in (clean / "report.html").read_text()

@@ -1,7 +1,9 @@
 """Write an audit's results: report.html, report.json and junit.xml.
 
-* ``report.html`` is self-contained (inline CSS; screenshots and charts are
-  data: URIs), summary first, then detail per task and per page.
+* ``report.html`` opens with the verdict, then the issues worst first (with
+  filters by severity, rule, page and viewport that need no script), then
+  tasks, thresholds and pages, collapsed. Its CSS is inline; screenshots are
+  files in ``screenshots/`` that it links to, so it stays small.
 * ``report.json`` follows ``report.schema.json`` (next to this module), whose
   version is :data:`SCHEMA_VERSION`.
 * ``junit.xml`` has one testcase per task × viewport, one per issue (failed
@@ -28,12 +30,14 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from uxlab.audit.findings import (
     ACCESSIBILITY_CHECKS,
+    DEFAULT_VERDICT,
     AuditReport,
+    Finding,
     Screenshot,
     Severity,
     TaskRun,
 )
-from uxlab.audit.issues import Issue
+from uxlab.audit.issues import Issue, fingerprint
 
 __all__ = [
     "SCHEMA_PATH",
@@ -423,6 +427,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["data_uri"] = _data_uri
+    env.filters["shot_path"] = _shot_path
     env.filters["ms"] = lambda v: "–" if v is None else f"{v:.0f}"
     env.filters["kb"] = lambda v: f"{v / 1024:.1f}"
     env.filters["wcag"] = lambda tags: " ".join(t for t in tags if t.startswith("wcag"))
@@ -430,12 +435,31 @@ def _environment() -> Environment:
 
 
 def write_html(report: AuditReport, path: str | Path) -> Path:
-    """Write the self-contained report.html."""
+    """Write report.html: the verdict, then the issues, then tasks and pages.
+
+    Screenshots are linked from ``screenshots/`` next to the file (written by
+    :func:`write_reports`), not inlined.
+    """
     path = Path(path)
     template = _environment().get_template("report.html.j2")
-    page_groups: list[tuple[Any, Sequence[Any]]] = [
-        (page, report.findings_for(page.url, page.viewport)) for page in report.pages
+    by_page: dict[tuple[str, str], list[Finding]] = {}
+    for finding in report.findings:
+        by_page.setdefault((finding.url, finding.viewport), []).append(finding)
+    page_groups: list[tuple[Any, Sequence[Finding]]] = [
+        (page, by_page.get((page.url, page.viewport), [])) for page in report.pages
     ]
+    page_issues = {
+        (page.url, page.viewport): list(
+            dict.fromkeys(
+                (fingerprint(f.rule, f.selector, f.message), f.rule) for f in found
+            )
+        )
+        for page, found in page_groups
+    }
+    issues = report.open_issues
+    rules = sorted({i.rule for i in issues})
+    urls = list(dict.fromkeys(url for i in issues for url in i.pages))
+    viewports = [v.name for v in report.script.viewports]
     html = template.render(
         report=report,
         script=report.script,
@@ -443,11 +467,16 @@ def write_html(report: AuditReport, path: str | Path) -> Path:
         severities=[s.value for s in Severity],
         colours=_COLOURS,
         counts=report.severity_counts(),
-        findings_chart=findings_chart(report),
-        waterfalls={
-            (r.task_index, r.viewport): waterfall_chart(r) for r in report.tasks
-        },
+        default_verdict=DEFAULT_VERDICT,
+        rules=rules,
+        rule_index={rule: i for i, rule in enumerate(rules)},
+        urls=urls,
+        url_index={url: i for i, url in enumerate(urls)},
+        viewports=viewports,
+        vp_index={vp: i for i, vp in enumerate(viewports)},
         page_groups=page_groups,
+        page_issues=page_issues,
+        clean_pages=sum(not found for _, found in page_groups),
     )
     path.write_text(html, encoding="utf-8")
     return path
