@@ -175,11 +175,10 @@ def _normalise(url: str) -> str:
 def _finalise(
     script: AuditScript, found: list[Finding], pages: Sequence[PageAudit]
 ) -> list[Finding]:
-    """Deduplicate, report each broken link once, and sort worst first."""
+    """Deduplicate and sort worst first."""
     vp_order = {v.name: i for i, v in enumerate(script.viewports)}
     page_order = {(p.url, p.viewport): p.order for p in pages}
     unique: dict[tuple[Any, ...], Finding] = {}
-    links_seen: set[tuple[str, str | None]] = set()
     ordered = sorted(
         found,
         key=lambda f: (
@@ -188,11 +187,6 @@ def _finalise(
         ),
     )
     for finding in ordered:
-        if finding.rule == "broken-link":
-            link_key = (finding.url, finding.selector)
-            if link_key in links_seen:
-                continue
-            links_seen.add(link_key)
         key = (
             finding.rule,
             finding.url,
