@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from uxlab.audit.findings import Finding, PerfMetrics, Severity
+from uxlab.audit.findings import REVIEW_CHECK, Finding, PerfMetrics, Severity
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -37,7 +37,9 @@ __all__ = [
     "perf_metrics",
     "probe_page",
     "request_findings",
+    "review_findings",
     "run_axe",
+    "run_axe_with_review",
     "tap_target_findings",
     "viewport_meta_findings",
 ]
@@ -56,7 +58,7 @@ _PROBE_SCRIPT: Final = (_HERE / "probe.js").read_text(encoding="utf-8")
 #: axe.run options: violations only, and the target-size rule (WCAG 2.2 2.5.8),
 #: which axe-core ships switched off.
 AXE_OPTIONS: Final[dict[str, Any]] = {
-    "resultTypes": ["violations"],
+    "resultTypes": ["violations", "incomplete"],
     "rules": {"target-size": {"enabled": True}},
 }
 
@@ -88,11 +90,60 @@ AXE_VERSION: Final = _axe_version()
 
 def run_axe(page: Page) -> list[dict[str, Any]]:
     """Run axe-core on the page; its violations as axe returns them."""
+    return run_axe_with_review(page)[0]
+
+
+def run_axe_with_review(
+    page: Page,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Run axe-core once; its violations and its incomplete results.
+
+    "Incomplete" is axe's word for what it could not decide (text over a
+    background image, say): a person has to look.
+    """
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe(axe_script=axe_script()).run(page, options=AXE_OPTIONS)
     violations: list[dict[str, Any]] = results.response["violations"]
-    return violations
+    incomplete: list[dict[str, Any]] = results.response.get("incomplete", [])
+    return violations, incomplete
+
+
+def review_findings(
+    incomplete: Iterable[Mapping[str, Any]], *, url: str, viewport: str
+) -> list[Finding]:
+    """One Needs-review finding per element axe-core could not decide on.
+
+    The message is axe's reason; these count toward no threshold unless the
+    script says ``thresholds: {needs_review: true}``.
+    """
+    findings: list[Finding] = []
+    for result in incomplete:
+        impact = result.get("impact") or "minor"
+        for node in result.get("nodes", []):
+            reasons = [
+                str(check.get("message") or "")
+                for key in ("any", "all", "none")
+                for check in node.get(key) or []
+                if check.get("message")
+            ]
+            target = node.get("target") or []
+            findings.append(
+                Finding(
+                    rule=str(result["id"]),
+                    check=REVIEW_CHECK,
+                    severity=Severity(node.get("impact") or impact),
+                    url=url,
+                    viewport=viewport,
+                    selector=", ".join(_flatten(target)) or None,
+                    message=(reasons[0] if reasons else str(result.get("help", ""))),
+                    hint="Check by hand: " + str(result.get("help", "")),
+                    help_url=result.get("helpUrl"),
+                    tags=tuple(str(tag) for tag in result.get("tags", [])),
+                    snippet=_snippet(node.get("html")),
+                )
+            )
+    return findings
 
 
 def probe_page(page: Page, *, skip_selectors: Sequence[str] = ()) -> dict[str, Any]:

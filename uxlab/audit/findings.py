@@ -21,6 +21,7 @@ __all__ = [
     "ACCESSIBILITY_CHECKS",
     "DEFAULT_VERDICT",
     "FAIL_ON_LEVELS",
+    "REVIEW_CHECK",
     "AuditReport",
     "Finding",
     "PageAudit",
@@ -55,6 +56,9 @@ class Severity(enum.StrEnum):
         """True when this severity is ``level`` or worse."""
         return self.rank <= level.rank
 
+
+#: The check of axe-core's undecided ("incomplete") results.
+REVIEW_CHECK = "needs_review"
 
 _RANK = {
     Severity.critical: 0,
@@ -305,8 +309,25 @@ class AuditReport:
 
     @property
     def open_issues(self) -> tuple[Issue, ...]:
-        """Issues not accepted by the baseline: the ones thresholds count."""
-        return tuple(i for i in self.issues if i.id not in self.accepted)
+        """Issues the thresholds count: not accepted, and not Needs review
+        unless the script counts those."""
+        counted = self.script.thresholds.needs_review
+        return tuple(
+            i
+            for i in self.issues
+            if i.id not in self.accepted and (counted or i.check != REVIEW_CHECK)
+        )
+
+    @property
+    def review_issues(self) -> tuple[Issue, ...]:
+        """Needs review: what axe-core could not decide, when not counted."""
+        if self.script.thresholds.needs_review:
+            return ()
+        return tuple(
+            i
+            for i in self.issues
+            if i.check == REVIEW_CHECK and i.id not in self.accepted
+        )
 
     @property
     def accepted_issues(self) -> tuple[Issue, ...]:
@@ -331,7 +352,9 @@ class AuditReport:
 
 
 #: Checks whose issues the ``accessibility.*`` thresholds count.
-ACCESSIBILITY_CHECKS: frozenset[str] = frozenset({"accessibility", "keyboard"})
+ACCESSIBILITY_CHECKS: frozenset[str] = frozenset(
+    {"accessibility", "keyboard", "needs_review"}
+)
 #: The verdict of a script with no ``thresholds``.
 DEFAULT_VERDICT = (
     "The script sets no thresholds, so the run fails on any critical "
@@ -358,7 +381,12 @@ def evaluate_thresholds(
     if fail_on not in FAIL_ON_LEVELS:
         raise ValueError(f"fail_on ({fail_on!r}) must be one of {list(FAIL_ON_LEVELS)}")
     skip = set(accepted)
-    issues = [i for i in group_issues(findings) if i.id not in skip]
+    issues = [
+        i
+        for i in group_issues(findings)
+        if i.id not in skip
+        and (script.thresholds.needs_review or i.check != REVIEW_CHECK)
+    ]
     results: list[ThresholdResult] = []
     limits = script.thresholds
     origin = limits.origin

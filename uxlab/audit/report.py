@@ -135,6 +135,7 @@ def report_dict(report: AuditReport) -> dict[str, Any]:
             "verdict": report.verdict,
             "issues": report.severity_counts(),
             "accepted_issues": len(report.accepted_issues),
+            "needs_review": len(report.review_issues),
             "findings": len(report.findings),
             "failed_thresholds": [t.name for t in report.failed_thresholds],
         },

@@ -610,8 +610,9 @@ class _Worker:
         findings: list[Finding] = []
         reported: list[str] = []
         if "accessibility" in self.checks:
-            violations = checks.run_axe(page)
+            violations, incomplete = checks.run_axe_with_review(page)
             findings += checks.axe_findings(violations, **where)
+            findings += checks.review_findings(incomplete, **where)
             reported = [
                 selector
                 for v in violations

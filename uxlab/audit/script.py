@@ -433,6 +433,8 @@ class Thresholds(_Model):
     performance: PerformanceThresholds = PerformanceThresholds()
     #: Share of task × viewport runs that must succeed.
     task_success: float = Field(default=1.0, ge=0, le=1)
+    #: Whether axe's undecided results (Needs review) count like violations.
+    needs_review: bool = False
     origin: Literal["script", "default", "none"] = "script"
 
 
