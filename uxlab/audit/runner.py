@@ -633,6 +633,9 @@ class _Worker:
         if "overflow" in self.checks and viewport.narrow:
             findings += checks.overflow_findings(probe, **where)
             findings += checks.viewport_meta_findings(probe, **where)
+            from uxlab.audit import reflow
+
+            findings += reflow.reflow_findings(page, **where)
         if "links" in self.checks:
             links = [link for link in probe["links"] if _same_origin(link["href"], url)]
             statuses = self._check_links(page, [link["href"] for link in links])
