@@ -225,6 +225,9 @@ class PageAudit:
     seconds: float
     #: Where the page came first in the run: (task index, viewport index, step).
     order: tuple[int, int, int] = (0, 0, 0)
+    #: The state reached within the page (a dialog, errors, a route), named by
+    #: the step that led there; None for the page as loaded.
+    state: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

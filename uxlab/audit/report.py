@@ -101,9 +101,9 @@ def _shot_path(shot: Screenshot | None) -> str | None:
 def report_dict(report: AuditReport) -> dict[str, Any]:
     """The report as report.json holds it (see report.schema.json)."""
     script = report.script
-    page_findings: dict[tuple[str, str], int] = {}
+    page_findings: dict[tuple[str, str, str | None], int] = {}
     for finding in report.findings:
-        key = (finding.url, finding.viewport)
+        key = (finding.url, finding.viewport, finding.state)
         page_findings[key] = page_findings.get(key, 0) + 1
     return {
         "schema_version": SCHEMA_VERSION,
@@ -172,11 +172,12 @@ def report_dict(report: AuditReport) -> dict[str, Any]:
             {
                 "url": page.url,
                 "viewport": page.viewport,
+                "state": page.state,
                 "title": page.title,
                 "seconds": page.seconds,
                 "perf": page.perf.to_dict() if page.perf is not None else None,
                 "screenshot": _shot_path(page.screenshot),
-                "findings": page_findings.get((page.url, page.viewport), 0),
+                "findings": page_findings.get((page.url, page.viewport, page.state), 0),
             }
             for page in report.pages
         ],
@@ -443,14 +444,16 @@ def write_html(report: AuditReport, path: str | Path) -> Path:
     """
     path = Path(path)
     template = _environment().get_template("report.html.j2")
-    by_page: dict[tuple[str, str], list[Finding]] = {}
+    by_page: dict[tuple[str, str, str | None], list[Finding]] = {}
     for finding in report.findings:
-        by_page.setdefault((finding.url, finding.viewport), []).append(finding)
+        key = (finding.url, finding.viewport, finding.state)
+        by_page.setdefault(key, []).append(finding)
     page_groups: list[tuple[Any, Sequence[Finding]]] = [
-        (page, by_page.get((page.url, page.viewport), [])) for page in report.pages
+        (page, by_page.get((page.url, page.viewport, page.state), []))
+        for page in report.pages
     ]
     page_issues = {
-        (page.url, page.viewport): list(
+        (page.url, page.viewport, page.state): list(
             dict.fromkeys(
                 (fingerprint(f.rule, f.selector, f.message), f.rule) for f in found
             )

@@ -9,6 +9,7 @@ reports the :class:`~uxlab.audit.findings.AuditReport` it gets back.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 import time
@@ -20,7 +21,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from uxlab.audit import checks
+from uxlab.audit import checks, states
 from uxlab.audit.findings import (
     FAIL_ON_LEVELS,
     AuditReport,
@@ -191,6 +192,7 @@ def _finalise(
             finding.rule,
             finding.url,
             finding.viewport,
+            finding.state,
             finding.selector,
             finding.message,
         )
@@ -366,6 +368,7 @@ class _Worker:
         total = 0.0
         for index, step in enumerate(task.steps):
             start = time.perf_counter()
+            url_before = _normalise(page.url)
             shot: Screenshot | None = None
             step_error: str | None = None
             try:
@@ -411,7 +414,14 @@ class _Worker:
                     shot,
                 )
             )
-            self._audit_current(page, viewport, (task_index, vp_index, index))
+            label = None
+            if step.kind != "goto" and _normalise(page.url) == url_before:
+                label = states.state_label(
+                    task.name, index + 1, step.describe(), step.audit
+                )
+            self._audit_current(
+                page, viewport, (task_index, vp_index, index), state=label
+            )
             if step_error is not None:
                 break
         self._flush_events(events, viewport)
@@ -569,19 +579,36 @@ class _Worker:
     # --------------------------------------------------------------- pages
 
     def _audit_current(
-        self, page: Page, viewport: Viewport, order: tuple[int, int, int]
+        self,
+        page: Page,
+        viewport: Viewport,
+        order: tuple[int, int, int],
+        *,
+        state: str | None = None,
     ) -> None:
+        """Audit the page's state unless this viewport has seen the same one.
+
+        States are told apart by URL plus a hash of what is visible, after the
+        page has settled (see :mod:`uxlab.audit.states`).
+        """
         from playwright.sync_api import Error
 
         url = _normalise(page.url)
         if not self.checks or not url.startswith(("http://", "https://")):
             return
-        if not self.shared.claim(url, viewport.name):
+        try:
+            page.wait_for_load_state("load", timeout=_NAVIGATION_TIMEOUT_MS)
+            states.settle(page)
+            key = f"{url} {states.fingerprint(page)}"
+        except Error:
+            key = url
+        if not self.shared.claim(key, viewport.name):
             return
         start = time.perf_counter()
         try:
-            page.wait_for_load_state("load", timeout=_NAVIGATION_TIMEOUT_MS)
-            findings, title, perf, shot = self._audit(page, url, viewport, order)
+            findings, title, perf, shot = self._audit(
+                page, url, viewport, order, state=state
+            )
         except Error as exc:
             findings, title, perf, shot = (
                 [],
@@ -597,14 +624,23 @@ class _Worker:
             screenshot=shot,
             seconds=round(time.perf_counter() - start, 3),
             order=order,
+            state=state,
         )
+        if state is not None:
+            findings = [dataclasses.replace(f, state=state) for f in findings]
         with self.shared.lock:
             self.shared.pages.append(audit)
             self.shared.findings.extend(findings)
         self.shared.notify("page", audit)
 
     def _audit(
-        self, page: Page, url: str, viewport: Viewport, order: tuple[int, int, int]
+        self,
+        page: Page,
+        url: str,
+        viewport: Viewport,
+        order: tuple[int, int, int],
+        *,
+        state: str | None = None,
     ) -> tuple[list[Finding], str, Any, Screenshot | None]:
         where = {"url": url, "viewport": viewport.name}
         findings: list[Finding] = []
@@ -622,7 +658,13 @@ class _Worker:
                 if isinstance(selector, str)
             ]
         probe = checks.probe_page(page, skip_selectors=reported)
-        perf = checks.perf_metrics(probe) if "performance" in self.checks else None
+        # A state reached within a page shares its load's timings: measured once.
+        fresh = state is None
+        perf = (
+            checks.perf_metrics(probe)
+            if "performance" in self.checks and fresh
+            else None
+        )
         if perf is not None:
             limits = self.script.thresholds.performance
             findings += checks.perf_findings(

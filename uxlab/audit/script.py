@@ -110,6 +110,7 @@ STEP_KINDS: tuple[str, ...] = (
     "expect_visible",
     "expect_text",
     "screenshot",
+    "audit",
 )
 
 _LOCATOR_KEYS: tuple[str, ...] = (
@@ -328,6 +329,8 @@ class Step(_Model):
     expect_visible: TargetField | None = None
     expect_text: Annotated[ExpectText, BeforeValidator(_expect_text)] | None = None
     screenshot: str | None = None
+    #: Audit the state reached here, under this name ("" for none).
+    audit: str | None = None
     timeout_ms: int | None = Field(default=None, gt=0, le=120_000)
 
     @model_validator(mode="before")
@@ -350,8 +353,8 @@ class Step(_Model):
                 f"a step has exactly one of {', '.join(STEP_KINDS)}; "
                 f"got {kinds or 'none'}"
             )
-        if kinds == ["screenshot"] and data["screenshot"] is None:
-            data = {**data, "screenshot": ""}
+        if kinds in (["screenshot"], ["audit"]) and data[kinds[0]] is None:
+            data = {**data, kinds[0]: ""}
         return data
 
     @property
