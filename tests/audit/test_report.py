@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 from lxml import html as lxml_html
 
-from uxlab.audit import AXE_VERSION, AuditReport
+from uxlab.audit import AXE_VERSION, AuditReport, Severity
 from uxlab.audit.report import SCHEMA_PATH, SCHEMA_VERSION, write_reports
 
 pytestmark = pytest.mark.browser
@@ -106,8 +106,24 @@ def test_report_json_content(faulty_dir: Path, faulty_report: AuditReport) -> No
     data = json.loads((faulty_dir / "report.json").read_text())
     summary = data["summary"]
     assert summary["passed"] is False and summary["exit_code"] == 1
-    assert summary["findings"] == faulty_report.severity_counts()
-    assert sum(summary["findings"].values()) == len(data["findings"])
+    assert summary["issues"] == faulty_report.severity_counts()
+    assert sum(summary["issues"].values()) == len(data["issues"])
+    assert summary["findings"] == len(data["findings"])
+    assert sum(issue["count"] for issue in data["issues"]) == len(data["findings"])
+    # the accessibility thresholds count the same issues the summary does
+    actual = {t["name"]: t["actual"] for t in data["thresholds"]}
+    for severity in ("critical", "serious"):
+        axe = [
+            i
+            for i in data["issues"]
+            if i["severity"] == severity and i["check"] in ("accessibility", "keyboard")
+        ]
+        assert actual[f"accessibility.{severity}"] == len(axe)
+    # the missing alt text of the logo, at both viewports, is one issue
+    (alt,) = [i for i in data["issues"] if i["rule"] == "image-alt"]
+    assert alt["count"] == 2 and alt["viewports"] == ["desktop", "mobile"]
+    assert alt["wcag"] == ["1.1.1"]
+    assert alt["snippet"].startswith('<img src="/logo.svg"')
     assert summary["failed_thresholds"] == [
         "task_success",
         "accessibility.critical",
@@ -123,8 +139,19 @@ def test_report_json_content(faulty_dir: Path, faulty_report: AuditReport) -> No
 def test_junit_xml(faulty_dir: Path, faulty_report: AuditReport) -> None:
     root = etree.parse(str(faulty_dir / "junit.xml")).getroot()
     assert root.tag == "testsuites"
-    tasks, thresholds = root.findall("testsuite")
+    tasks, issues, thresholds = root.findall("testsuite")
     assert tasks.get("name") == "tasks" and thresholds.get("name") == "thresholds"
+    assert issues.get("name") == "issues"
+    issue_cases = issues.findall("testcase")
+    assert len(issue_cases) == len(faulty_report.issues)
+    alt = next(c for c in issue_cases if c.get("name", "").startswith("image-alt"))
+    # named by selector and page; fails, as accessibility.critical does not hold
+    assert alt.get("name") == f"image-alt: img on {faulty_report.pages[0].url}"
+    assert alt.find("failure") is not None
+    failing_issues = int(issues.get("failures", ""))
+    assert failing_issues == len(
+        [c for c in issue_cases if c.find("failure") is not None]
+    )
     task_cases = tasks.findall("testcase")
     assert len(task_cases) == 6 == int(tasks.get("tests", ""))
     assert int(tasks.get("failures", "")) == 2
@@ -138,9 +165,11 @@ def test_junit_xml(faulty_dir: Path, faulty_report: AuditReport) -> None:
     threshold_cases = thresholds.findall("testcase")
     assert len(threshold_cases) == len(faulty_report.thresholds)
     assert int(thresholds.get("failures", "")) == 4
-    assert int(root.get("tests", "")) == 6 + len(faulty_report.thresholds)
-    assert int(root.get("failures", "")) == 6
-    for case in task_cases + threshold_cases:
+    assert int(root.get("tests", "")) == 6 + len(issue_cases) + len(
+        faulty_report.thresholds
+    )
+    assert int(root.get("failures", "")) == 6 + failing_issues
+    for case in task_cases + issue_cases + threshold_cases:
         assert case.get("classname") and case.get("name")
         float(case.get("time", ""))
 
@@ -151,31 +180,41 @@ def test_junit_xml_all_passing(storefront_dir: Path) -> None:
     assert root.findall(".//failure") == []
 
 
-def test_report_html_is_self_contained_and_summary_first(
+def test_report_html_opens_with_verdict_then_issues(
     faulty_dir: Path, faulty_report: AuditReport
 ) -> None:
     text = (faulty_dir / "report.html").read_text()
     doc = lxml_html.fromstring(text)
+    # no scripts, no external stylesheet; screenshots are linked files
     assert doc.xpath("//script") == []
     assert doc.xpath("//link[@rel='stylesheet']") == []
-    images = doc.xpath("//img/@src")
-    assert images and all(src.startswith("data:image/") for src in images)
-    # two charts (findings by rule, a waterfall per task run) plus screenshots
-    svgs = [src for src in images if src.startswith("data:image/svg+xml")]
-    assert len(svgs) == 1 + len(faulty_report.tasks)
+    assert "base64" not in text
+    for src in doc.xpath("//img/@src") + doc.xpath("//a/@href"):
+        if src.startswith("screenshots/"):
+            assert (faulty_dir / src).is_file()
+    main = doc.xpath("//main")[0]
+    blocks = [el for el in main if el.tag in ("div", "section", "h1", "p")]
+    assert "verdict" in blocks[2].get("class", "")
     headings = [h.text_content() for h in doc.xpath("//h2")]
-    assert headings == ["Summary", "Tasks in detail", "Pages in detail"]
+    assert headings == ["Issues", "Tasks and thresholds", "Pages"]
     assert f"axe-core {AXE_VERSION}" in text
     assert "Failed." in text and "accessibility.critical" in text
-    for finding in faulty_report.findings:
-        assert finding.hint in text.replace("&lt;", "<").replace("&gt;", ">").replace(
-            "&#34;", '"'
-        )
+    articles = doc.xpath("//article[@class='issue']")
+    assert len(articles) == len(faulty_report.issues)
+    # worst first
+    ranks = [Severity(a.get("data-sev")).rank for a in articles]
+    assert ranks == sorted(ranks)
+    alt = next(a for a in articles if "image-alt" in a.text_content())
+    assert '<img src="/logo.svg"' in alt.xpath(".//pre")[0].text_content()
+    assert "WCAG 1.1.1" in alt.text_content()
+    assert alt.xpath(".//a[text()='How to fix']/@href")[0].startswith("https://")
+    # tasks and pages come collapsed, after the issues
+    assert doc.xpath("//section[@aria-labelledby='pages']/details[not(@open)]")
 
 
 def test_report_html_passing(storefront_dir: Path) -> None:
     text = (storefront_dir / "report.html").read_text()
-    assert "Passed." in text and "No findings." in text
+    assert "Passed." in text and "No open issues." in text
 
 
 def test_passing_report_with_findings_says_they_are_not_gated(
@@ -190,7 +229,9 @@ def test_passing_report_with_findings_says_they_are_not_gated(
     write_reports(report, tmp_path)
     text = (tmp_path / "report.html").read_text()
     assert "Passed." in text
-    assert "The 2 findings below are not held to a threshold" in text
+    # the two findings are the logo's missing alt text at both viewports
+    assert len(report.open_issues) == 1
+    assert "The 1 issue below is not held to a threshold" in text
     clean = tmp_path / "clean"
     write_reports(storefront_report, clean)
     assert "not held to a threshold" not in (clean / "report.html").read_text()

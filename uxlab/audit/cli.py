@@ -6,6 +6,7 @@ which), 2 for a bad script, an unknown study or a site that does not answer.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,28 @@ def _viewport(value: str) -> str | Viewport:
     show_default=True,
     help="Also fail when any finding is at least this severe.",
 )
+@click.option(
+    "--baseline",
+    "baseline_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="Known issues accepted for now (YAML, each with a reason and an "
+    "optional expiry); they count toward no threshold.",
+)
+@click.option(
+    "--update-baseline",
+    is_flag=True,
+    help="Write every issue of this run into the --baseline FILE.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "github"]),
+    default=None,
+    help="github: also print GitHub Actions annotations, one per issue "
+    "(default from UXLAB_ANNOTATE).",
+)
 @click.pass_context
 def audit_command(
     ctx: click.Context,
@@ -90,12 +113,16 @@ def audit_command(
     report_dir: Path,
     workers: int,
     fail_on: str,
+    baseline_path: Path | None,
+    update_baseline: bool,
+    output_format: str | None,
 ) -> None:
     """Replay an audit script in Chromium and audit every page it reaches."""
     from rich.console import Console
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
+    from uxlab.audit import baseline as baselines
     from uxlab.audit.checks import AXE_VERSION
     from uxlab.audit.report import write_reports
     from uxlab.audit.runner import run_audit
@@ -103,6 +130,16 @@ def audit_command(
 
     if script_path is not None and study is not None:
         raise click.UsageError("give either SCRIPT or --from-study SLUG, not both")
+    if update_baseline and baseline_path is None:
+        raise click.UsageError("--update-baseline needs --baseline FILE to write")
+    annotate = (output_format or os.environ.get("UXLAB_ANNOTATE", "text")) == "github"
+    accepted: list[baselines.BaselineEntry] = []
+    if baseline_path is not None and (baseline_path.exists() or not update_baseline):
+        try:
+            accepted = baselines.load_baseline(baseline_path)
+        except AuditError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(EXIT_BAD_INPUT)
     chosen = [_viewport(v) for v in viewports]
     console = Console(highlight=False, soft_wrap=True)
     try:
@@ -148,6 +185,13 @@ def audit_command(
             progress.update(
                 bar, description=f"audited {payload.url} [{payload.viewport}]"
             )
+            if not console.is_terminal:
+                console.print(
+                    escape(
+                        f"audited {payload.url} [{payload.viewport}] "
+                        f"in {payload.seconds:.2f} s"
+                    )
+                )
 
     try:
         with progress:
@@ -157,15 +201,38 @@ def audit_command(
     except AuditError as exc:
         click.echo(f"Error: {exc}", err=True)
         ctx.exit(EXIT_BAD_INPUT)
+    if update_baseline and baseline_path is not None:
+        accepted = baselines.updated_baseline(report, accepted)
+        baselines.write_baseline(accepted, baseline_path)
+        console.print(
+            escape(f"Baseline: {len(accepted)} issue(s) written to {baseline_path}")
+        )
+    if accepted:
+        report = baselines.apply_baseline(report, accepted)
     paths = write_reports(report, report_dir)
+    if annotate:
+        from uxlab.audit.annotate import github_annotations
+
+        for line in github_annotations(report):
+            click.echo(line)
 
     counts = report.severity_counts()
     succeeded = sum(run.success for run in report.tasks)
     console.print(
         f"\nTasks: {succeeded}/{len(report.tasks)} runs succeeded · pages audited: "
-        f"{len(report.pages)} · findings: "
+        f"{len(report.pages)} · issues: "
         + ", ".join(f"{n} {sev}" for sev, n in counts.items())
+        + f" ({len(report.findings)} findings)"
     )
+    if report.accepted or report.expired:
+        console.print(
+            f"Baseline: {len(report.accepted_issues)} issue(s) accepted"
+            + (
+                f", {len(report.expired)} entr(ies) expired and counting again"
+                if report.expired
+                else ""
+            )
+        )
     for result in report.failed_thresholds:
         console.print(
             f"[red]✗ threshold {escape(result.name)}[/]: {result.actual} "
@@ -177,7 +244,7 @@ def audit_command(
         + f" (also {paths['json'].name}, {paths['junit'].name})"
     )
     verdict = "[green]PASSED[/]" if report.passed else "[red]FAILED[/]"
-    console.print(f"{verdict} in {report.seconds:.1f} s")
+    console.print(f"{verdict} in {report.seconds:.1f} s — {escape(report.verdict)}")
     ctx.exit(report.exit_code)
 
 

@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from uxlab.audit.script import AuditScript
 
+if TYPE_CHECKING:
+    from uxlab.audit.issues import Issue
+
 __all__ = [
+    "ACCESSIBILITY_CHECKS",
+    "DEFAULT_VERDICT",
     "FAIL_ON_LEVELS",
+    "REVIEW_CHECK",
     "AuditReport",
     "Finding",
     "PageAudit",
@@ -51,6 +57,9 @@ class Severity(enum.StrEnum):
         return self.rank <= level.rank
 
 
+#: The check of axe-core's undecided ("incomplete") results.
+REVIEW_CHECK = "needs_review"
+
 _RANK = {
     Severity.critical: 0,
     Severity.serious: 1,
@@ -79,6 +88,27 @@ class Finding:
     hint: str
     help_url: str | None = None
     tags: tuple[str, ...] = ()
+    #: The element's HTML, shortened, when the check saw it.
+    snippet: str | None = None
+    #: The element outlined in its surroundings, when the check took one.
+    screenshot: Screenshot | None = None
+    #: The page state it was found in, when not the page as loaded.
+    state: str | None = None
+
+    @property
+    def wcag(self) -> tuple[str, ...]:
+        """WCAG success criteria from the tags (``wcag111`` -> ``1.1.1``).
+
+        >>> Finding("r", "keyboard", Severity.minor, "u", "v", None, "m", "h",
+        ...         tags=("wcag2a", "wcag211", "wcag1410")).wcag
+        ('2.1.1', '1.4.10')
+        """
+        found = []
+        for tag in self.tags:
+            digits = tag[4:]
+            if tag.startswith("wcag") and digits.isdigit() and len(digits) >= 3:
+                found.append(f"{digits[0]}.{digits[1]}.{digits[2:]}")
+        return tuple(found)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -92,6 +122,13 @@ class Finding:
             "hint": self.hint,
             "help_url": self.help_url,
             "tags": list(self.tags),
+            "snippet": self.snippet,
+            "screenshot": (
+                None
+                if self.screenshot is None
+                else f"screenshots/{self.screenshot.filename}"
+            ),
+            "state": self.state,
         }
 
 
@@ -188,6 +225,9 @@ class PageAudit:
     seconds: float
     #: Where the page came first in the run: (task index, viewport index, step).
     order: tuple[int, int, int] = (0, 0, 0)
+    #: The state reached within the page (a dialog, errors, a route), named by
+    #: the step that led there; None for the page as loaded.
+    state: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +265,31 @@ class AuditReport:
     findings: tuple[Finding, ...]
     thresholds: tuple[ThresholdResult, ...] = field(default=())
     fail_on: str = "none"
+    #: Issue id -> why it is accepted (from a baseline file).
+    accepted: Mapping[str, str] = field(default_factory=dict)
+    #: Issue id -> the baseline entry that no longer holds (expired on ...).
+    expired: Mapping[str, str] = field(default_factory=dict)
+    #: The findings grouped into issues, worst first.
+    issues: tuple[Issue, ...] = field(init=False, default=())
+
+    def __post_init__(self) -> None:
+        from uxlab.audit.issues import group_issues
+
+        object.__setattr__(self, "issues", tuple(group_issues(self.findings)))
+
+    @property
+    def verdict(self) -> str:
+        """One sentence: passed or failed, and why."""
+        if self.script.thresholds.origin == "none":
+            return "Passed: the script opts out of thresholds (thresholds: none)."
+        failed = self.failed_thresholds
+        if not failed:
+            return "Passed: every threshold holds."
+        names = ", ".join(t.name for t in failed)
+        default = (
+            " " + DEFAULT_VERDICT if self.script.thresholds.origin == "default" else ""
+        )
+        return f"Failed: {names}.{default}"
 
     @property
     def passed(self) -> bool:
@@ -245,9 +310,35 @@ class AuditReport:
             return 1.0
         return sum(run.success for run in self.tasks) / len(self.tasks)
 
+    @property
+    def open_issues(self) -> tuple[Issue, ...]:
+        """Issues the thresholds count: not accepted, and not Needs review
+        unless the script counts those."""
+        counted = self.script.thresholds.needs_review
+        return tuple(
+            i
+            for i in self.issues
+            if i.id not in self.accepted and (counted or i.check != REVIEW_CHECK)
+        )
+
+    @property
+    def review_issues(self) -> tuple[Issue, ...]:
+        """Needs review: what axe-core could not decide, when not counted."""
+        if self.script.thresholds.needs_review:
+            return ()
+        return tuple(
+            i
+            for i in self.issues
+            if i.check == REVIEW_CHECK and i.id not in self.accepted
+        )
+
+    @property
+    def accepted_issues(self) -> tuple[Issue, ...]:
+        return tuple(i for i in self.issues if i.id in self.accepted)
+
     def severity_counts(self) -> dict[str, int]:
-        """Findings per severity, every level present (worst first)."""
-        counts = Counter(f.severity for f in self.findings)
+        """Open issues per severity, every level present (worst first)."""
+        counts = Counter(i.severity for i in self.open_issues)
         return {s.value: counts.get(s, 0) for s in Severity}
 
     def rule_counts(self) -> list[tuple[str, Severity, int]]:
@@ -263,6 +354,17 @@ class AuditReport:
 # --------------------------------------------------------------- thresholds
 
 
+#: Checks whose issues the ``accessibility.*`` thresholds count.
+ACCESSIBILITY_CHECKS: frozenset[str] = frozenset(
+    {"accessibility", "keyboard", "needs_review"}
+)
+#: The verdict of a script with no ``thresholds``.
+DEFAULT_VERDICT = (
+    "The script sets no thresholds, so the run fails on any critical "
+    "accessibility issue or failed task (thresholds: none opts out)."
+)
+
+
 def evaluate_thresholds(
     script: AuditScript,
     tasks: Sequence[TaskRun],
@@ -270,45 +372,58 @@ def evaluate_thresholds(
     findings: Iterable[Finding],
     *,
     fail_on: str = "none",
+    accepted: Iterable[str] = (),
 ) -> tuple[ThresholdResult, ...]:
-    """Check the script's thresholds, task budgets and ``--fail-on`` level."""
-    findings = list(findings)
+    """Check the script's thresholds, task budgets and ``--fail-on`` level.
+
+    Findings are counted as issues (see :mod:`uxlab.audit.issues`); issues
+    whose id is in ``accepted`` (a baseline) count toward nothing.
+    """
+    from uxlab.audit.issues import group_issues
+
     if fail_on not in FAIL_ON_LEVELS:
         raise ValueError(f"fail_on ({fail_on!r}) must be one of {list(FAIL_ON_LEVELS)}")
+    skip = set(accepted)
+    issues = [
+        i
+        for i in group_issues(findings)
+        if i.id not in skip
+        and (script.thresholds.needs_review or i.check != REVIEW_CHECK)
+    ]
     results: list[ThresholdResult] = []
     limits = script.thresholds
+    origin = limits.origin
 
     rate = sum(run.success for run in tasks) / len(tasks) if tasks else 1.0
     failed = [f"{run.task} @ {run.viewport}" for run in tasks if not run.success]
-    results.append(
-        ThresholdResult(
-            "task_success",
-            limits.task_success,
-            round(rate, 4),
-            rate >= limits.task_success,
-            ("failed: " + "; ".join(failed)) if failed else "",
+    if origin != "none":
+        results.append(
+            ThresholdResult(
+                "task_success",
+                limits.task_success,
+                round(rate, 4),
+                rate >= limits.task_success,
+                ("failed: " + "; ".join(failed)) if failed else "",
+            )
         )
-    )
 
-    axe = Counter(f.severity for f in findings if f.check == "accessibility")
+    axe = [i for i in issues if i.check in ACCESSIBILITY_CHECKS]
+    levels = {s: getattr(limits.accessibility, s.value) for s in Severity}
+    if origin == "default":
+        levels[Severity.critical] = 0
     for severity in Severity:
-        limit = getattr(limits.accessibility, severity.value)
+        limit = levels[severity]
         if limit is None:
             continue
-        rules = sorted(
-            {
-                f.rule
-                for f in findings
-                if f.check == "accessibility" and f.severity == severity
-            }
-        )
+        matching = [i for i in axe if i.severity == severity]
         results.append(
             ThresholdResult(
                 f"accessibility.{severity.value}",
                 limit,
-                axe.get(severity, 0),
-                axe.get(severity, 0) <= limit,
-                ", ".join(rules),
+                len(matching),
+                len(matching) <= limit,
+                (DEFAULT_VERDICT + " " if origin == "default" else "")
+                + ", ".join(sorted({i.rule for i in matching})),
             )
         )
 
@@ -349,8 +464,8 @@ def evaluate_thresholds(
 
     if fail_on != "none":
         level = Severity(fail_on)
-        at_or_above = [f for f in findings if f.severity.at_least(level)]
-        rules = sorted({f.rule for f in at_or_above})
+        at_or_above = [i for i in issues if i.severity.at_least(level)]
+        rules = sorted({i.rule for i in at_or_above})
         results.append(
             ThresholdResult(
                 f"fail_on.{fail_on}",

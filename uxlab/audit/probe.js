@@ -141,16 +141,21 @@ async ({ skip, minSize }) => {
   }
 
   const meta = document.querySelector('meta[name="viewport"]');
-  const links = [];
-  const seen = new Set();
+  // One entry per target, a visible link to it preferred: broken links are
+  // reported where people can see them.
+  const byHref = new Map();
   for (const a of document.querySelectorAll("a[href]")) {
     const href = a.href;
-    if (!href.startsWith("http") || seen.has(href)) {
+    if (!href.startsWith("http")) {
       continue;
     }
-    seen.add(href);
-    links.push({ href, selector: cssPath(a) });
+    const known = byHref.get(href);
+    if (known && (known.visible || !visible(a))) {
+      continue;
+    }
+    byHref.set(href, { href, selector: cssPath(a), visible: visible(a) });
   }
+  const links = [...byHref.values()];
   return {
     title: document.title,
     perf,

@@ -1,11 +1,15 @@
 """Write an audit's results: report.html, report.json and junit.xml.
 
-* ``report.html`` is self-contained (inline CSS; screenshots and charts are
-  data: URIs), summary first, then detail per task and per page.
+* ``report.html`` opens with the verdict, then the issues worst first (with
+  filters by severity, rule, page and viewport that need no script), then
+  tasks, thresholds and pages, collapsed. Its CSS is inline; screenshots are
+  files in ``screenshots/`` that it links to, so it stays small.
 * ``report.json`` follows ``report.schema.json`` (next to this module), whose
   version is :data:`SCHEMA_VERSION`.
-* ``junit.xml`` has one testcase per task × viewport and one per threshold, so
-  CI systems show the run natively.
+* ``junit.xml`` has one testcase per task × viewport, one per issue (failed
+  when it counts toward a threshold that does not hold, skipped when a
+  baseline accepts it) and one per threshold, so CI systems show the run
+  natively.
 
 Charts are drawn with matplotlib's object API (``Figure``), never pyplot.
 """
@@ -24,12 +28,22 @@ from xml.etree import ElementTree as ET
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from uxlab.audit.findings import AuditReport, Screenshot, Severity, TaskRun
+from uxlab.audit.findings import (
+    ACCESSIBILITY_CHECKS,
+    DEFAULT_VERDICT,
+    AuditReport,
+    Finding,
+    Screenshot,
+    Severity,
+    TaskRun,
+)
+from uxlab.audit.issues import Issue, fingerprint
 
 __all__ = [
     "SCHEMA_PATH",
     "SCHEMA_VERSION",
     "findings_chart",
+    "issue_fails",
     "report_dict",
     "waterfall_chart",
     "write_html",
@@ -39,7 +53,7 @@ __all__ = [
 ]
 
 #: Version of report.json's layout; bumped on any incompatible change.
-SCHEMA_VERSION: Final = "1.0"
+SCHEMA_VERSION: Final = "2.0"
 SCHEMA_PATH: Final = Path(__file__).resolve().parent / "report.schema.json"
 _HERE = Path(__file__).resolve().parent
 _COLOURS: Final = {
@@ -73,6 +87,7 @@ def write_reports(report: AuditReport, directory: str | Path) -> dict[str, Path]
 def _screenshots(report: AuditReport) -> list[Screenshot]:
     shots = [shot for run in report.tasks for shot in run.screenshots]
     shots += [page.screenshot for page in report.pages if page.screenshot is not None]
+    shots += [f.screenshot for f in report.findings if f.screenshot is not None]
     return shots
 
 
@@ -86,9 +101,9 @@ def _shot_path(shot: Screenshot | None) -> str | None:
 def report_dict(report: AuditReport) -> dict[str, Any]:
     """The report as report.json holds it (see report.schema.json)."""
     script = report.script
-    page_findings: dict[tuple[str, str], int] = {}
+    page_findings: dict[tuple[str, str, str | None], int] = {}
     for finding in report.findings:
-        key = (finding.url, finding.viewport)
+        key = (finding.url, finding.viewport, finding.state)
         page_findings[key] = page_findings.get(key, 0) + 1
     return {
         "schema_version": SCHEMA_VERSION,
@@ -117,7 +132,11 @@ def report_dict(report: AuditReport) -> dict[str, Any]:
             "task_success_rate": round(report.task_success_rate, 4),
             "task_runs": len(report.tasks),
             "pages": len(report.pages),
-            "findings": report.severity_counts(),
+            "verdict": report.verdict,
+            "issues": report.severity_counts(),
+            "accepted_issues": len(report.accepted_issues),
+            "needs_review": len(report.review_issues),
+            "findings": len(report.findings),
             "failed_thresholds": [t.name for t in report.failed_thresholds],
         },
         "thresholds": [t.to_dict() for t in report.thresholds],
@@ -153,13 +172,22 @@ def report_dict(report: AuditReport) -> dict[str, Any]:
             {
                 "url": page.url,
                 "viewport": page.viewport,
+                "state": page.state,
                 "title": page.title,
                 "seconds": page.seconds,
                 "perf": page.perf.to_dict() if page.perf is not None else None,
                 "screenshot": _shot_path(page.screenshot),
-                "findings": page_findings.get((page.url, page.viewport), 0),
+                "findings": page_findings.get((page.url, page.viewport, page.state), 0),
             }
             for page in report.pages
+        ],
+        "issues": [
+            {
+                **issue.to_dict(),
+                "accepted": report.accepted.get(issue.id),
+                "baseline_expired": report.expired.get(issue.id),
+            }
+            for issue in report.issues
         ],
         "findings": [finding.to_dict() for finding in report.findings],
     }
@@ -175,15 +203,41 @@ def write_json(report: AuditReport, path: str | Path) -> Path:
 # -------------------------------------------------------------------- JUnit
 
 
+def issue_fails(report: AuditReport, issue: Issue) -> bool:
+    """Whether the issue counts toward a threshold that does not hold."""
+    if issue.id in report.accepted:
+        return False
+    for result in report.failed_thresholds:
+        if (
+            result.name == f"accessibility.{issue.severity.value}"
+            and issue.check in ACCESSIBILITY_CHECKS
+        ):
+            return True
+        level = result.name.removeprefix("fail_on.")
+        if level != result.name and issue.severity.at_least(Severity(level)):
+            return True
+    return False
+
+
+def _issue_where(issue: Issue) -> str:
+    pages = ", ".join(issue.pages[:3]) + (
+        f" and {len(issue.pages) - 3} more" if len(issue.pages) > 3 else ""
+    )
+    return f"{issue.selector or 'page'} on {pages}"
+
+
 def write_junit(report: AuditReport, path: str | Path) -> Path:
-    """Write junit.xml: a suite of task runs and a suite of thresholds."""
+    """Write junit.xml: suites of task runs, issues and thresholds."""
     path = Path(path)
+    failing = [i for i in report.issues if issue_fails(report, i)]
     root = ET.Element(
         "testsuites",
         name=f"uxlab audit: {report.script.name}",
-        tests=str(len(report.tasks) + len(report.thresholds)),
+        tests=str(len(report.tasks) + len(report.issues) + len(report.thresholds)),
         failures=str(
-            sum(not r.success for r in report.tasks) + len(report.failed_thresholds)
+            sum(not r.success for r in report.tasks)
+            + len(failing)
+            + len(report.failed_thresholds)
         ),
         time=f"{report.seconds:.3f}",
     )
@@ -212,6 +266,43 @@ def write_junit(report: AuditReport, path: str | Path) -> Path:
             )
             failure.text = _steps_text(run)
         ET.SubElement(case, "system-out").text = _steps_text(run)
+    issues = ET.SubElement(
+        root,
+        "testsuite",
+        name="issues",
+        tests=str(len(report.issues)),
+        failures=str(len(failing)),
+        errors="0",
+        skipped=str(len(report.accepted_issues)),
+        time="0",
+        timestamp=report.started_at,
+    )
+    for issue in report.issues:
+        case = ET.SubElement(
+            issues,
+            "testcase",
+            classname=f"uxlab.audit.issues.{issue.check}",
+            name=f"{issue.rule}: {_issue_where(issue)}",
+            time="0",
+        )
+        detail = (
+            f"{issue.severity.value} · {issue.message}\nFix: {issue.hint}"
+            + (f"\n{issue.help_url}" if issue.help_url else "")
+            + f"\nSeen {issue.count} time(s) at {', '.join(issue.viewports)}"
+        )
+        if issue.id in report.accepted:
+            ET.SubElement(
+                case, "skipped", message=f"accepted: {report.accepted[issue.id]}"
+            )
+        elif issue in failing:
+            failure = ET.SubElement(
+                case,
+                "failure",
+                message=f"{issue.severity.value}: {issue.message}",
+                type="Issue",
+            )
+            failure.text = detail
+        ET.SubElement(case, "system-out").text = detail
     thresholds = ET.SubElement(
         root,
         "testsuite",
@@ -338,6 +429,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["data_uri"] = _data_uri
+    env.filters["shot_path"] = _shot_path
     env.filters["ms"] = lambda v: "–" if v is None else f"{v:.0f}"
     env.filters["kb"] = lambda v: f"{v / 1024:.1f}"
     env.filters["wcag"] = lambda tags: " ".join(t for t in tags if t.startswith("wcag"))
@@ -345,12 +437,33 @@ def _environment() -> Environment:
 
 
 def write_html(report: AuditReport, path: str | Path) -> Path:
-    """Write the self-contained report.html."""
+    """Write report.html: the verdict, then the issues, then tasks and pages.
+
+    Screenshots are linked from ``screenshots/`` next to the file (written by
+    :func:`write_reports`), not inlined.
+    """
     path = Path(path)
     template = _environment().get_template("report.html.j2")
-    page_groups: list[tuple[Any, Sequence[Any]]] = [
-        (page, report.findings_for(page.url, page.viewport)) for page in report.pages
+    by_page: dict[tuple[str, str, str | None], list[Finding]] = {}
+    for finding in report.findings:
+        key = (finding.url, finding.viewport, finding.state)
+        by_page.setdefault(key, []).append(finding)
+    page_groups: list[tuple[Any, Sequence[Finding]]] = [
+        (page, by_page.get((page.url, page.viewport, page.state), []))
+        for page in report.pages
     ]
+    page_issues = {
+        (page.url, page.viewport, page.state): list(
+            dict.fromkeys(
+                (fingerprint(f.rule, f.selector, f.message), f.rule) for f in found
+            )
+        )
+        for page, found in page_groups
+    }
+    issues = report.open_issues
+    rules = sorted({i.rule for i in issues})
+    urls = list(dict.fromkeys(url for i in issues for url in i.pages))
+    viewports = [v.name for v in report.script.viewports]
     html = template.render(
         report=report,
         script=report.script,
@@ -358,11 +471,16 @@ def write_html(report: AuditReport, path: str | Path) -> Path:
         severities=[s.value for s in Severity],
         colours=_COLOURS,
         counts=report.severity_counts(),
-        findings_chart=findings_chart(report),
-        waterfalls={
-            (r.task_index, r.viewport): waterfall_chart(r) for r in report.tasks
-        },
+        default_verdict=DEFAULT_VERDICT,
+        rules=rules,
+        rule_index={rule: i for i, rule in enumerate(rules)},
+        urls=urls,
+        url_index={url: i for i, url in enumerate(urls)},
+        viewports=viewports,
+        vp_index={vp: i for i, vp in enumerate(viewports)},
         page_groups=page_groups,
+        page_issues=page_issues,
+        clean_pages=sum(not found for _, found in page_groups),
     )
     path.write_text(html, encoding="utf-8")
     return path

@@ -9,6 +9,7 @@ reports the :class:`~uxlab.audit.findings.AuditReport` it gets back.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 import time
@@ -20,7 +21,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from uxlab.audit import checks
+from uxlab.audit import checks, states
 from uxlab.audit.findings import (
     FAIL_ON_LEVELS,
     AuditReport,
@@ -175,11 +176,10 @@ def _normalise(url: str) -> str:
 def _finalise(
     script: AuditScript, found: list[Finding], pages: Sequence[PageAudit]
 ) -> list[Finding]:
-    """Deduplicate, report each broken link once, and sort worst first."""
+    """Deduplicate and sort worst first."""
     vp_order = {v.name: i for i, v in enumerate(script.viewports)}
     page_order = {(p.url, p.viewport): p.order for p in pages}
     unique: dict[tuple[Any, ...], Finding] = {}
-    links_seen: set[tuple[str, str | None]] = set()
     ordered = sorted(
         found,
         key=lambda f: (
@@ -188,15 +188,11 @@ def _finalise(
         ),
     )
     for finding in ordered:
-        if finding.rule == "broken-link":
-            link_key = (finding.url, finding.selector)
-            if link_key in links_seen:
-                continue
-            links_seen.add(link_key)
         key = (
             finding.rule,
             finding.url,
             finding.viewport,
+            finding.state,
             finding.selector,
             finding.message,
         )
@@ -372,6 +368,7 @@ class _Worker:
         total = 0.0
         for index, step in enumerate(task.steps):
             start = time.perf_counter()
+            url_before = _normalise(page.url)
             shot: Screenshot | None = None
             step_error: str | None = None
             try:
@@ -417,7 +414,14 @@ class _Worker:
                     shot,
                 )
             )
-            self._audit_current(page, viewport, (task_index, vp_index, index))
+            label = None
+            if step.kind != "goto" and _normalise(page.url) == url_before:
+                label = states.state_label(
+                    task.name, index + 1, step.describe(), step.audit
+                )
+            self._audit_current(
+                page, viewport, (task_index, vp_index, index), state=label
+            )
             if step_error is not None:
                 break
         self._flush_events(events, viewport)
@@ -575,19 +579,36 @@ class _Worker:
     # --------------------------------------------------------------- pages
 
     def _audit_current(
-        self, page: Page, viewport: Viewport, order: tuple[int, int, int]
+        self,
+        page: Page,
+        viewport: Viewport,
+        order: tuple[int, int, int],
+        *,
+        state: str | None = None,
     ) -> None:
+        """Audit the page's state unless this viewport has seen the same one.
+
+        States are told apart by URL plus a hash of what is visible, after the
+        page has settled (see :mod:`uxlab.audit.states`).
+        """
         from playwright.sync_api import Error
 
         url = _normalise(page.url)
         if not self.checks or not url.startswith(("http://", "https://")):
             return
-        if not self.shared.claim(url, viewport.name):
+        try:
+            page.wait_for_load_state("load", timeout=_NAVIGATION_TIMEOUT_MS)
+            states.settle(page)
+            key = f"{url} {states.fingerprint(page)}"
+        except Error:
+            key = url
+        if not self.shared.claim(key, viewport.name):
             return
         start = time.perf_counter()
         try:
-            page.wait_for_load_state("load", timeout=_NAVIGATION_TIMEOUT_MS)
-            findings, title, perf, shot = self._audit(page, url, viewport, order)
+            findings, title, perf, shot = self._audit(
+                page, url, viewport, order, state=state
+            )
         except Error as exc:
             findings, title, perf, shot = (
                 [],
@@ -603,21 +624,31 @@ class _Worker:
             screenshot=shot,
             seconds=round(time.perf_counter() - start, 3),
             order=order,
+            state=state,
         )
+        if state is not None:
+            findings = [dataclasses.replace(f, state=state) for f in findings]
         with self.shared.lock:
             self.shared.pages.append(audit)
             self.shared.findings.extend(findings)
         self.shared.notify("page", audit)
 
     def _audit(
-        self, page: Page, url: str, viewport: Viewport, order: tuple[int, int, int]
+        self,
+        page: Page,
+        url: str,
+        viewport: Viewport,
+        order: tuple[int, int, int],
+        *,
+        state: str | None = None,
     ) -> tuple[list[Finding], str, Any, Screenshot | None]:
         where = {"url": url, "viewport": viewport.name}
         findings: list[Finding] = []
         reported: list[str] = []
         if "accessibility" in self.checks:
-            violations = checks.run_axe(page)
+            violations, incomplete = checks.run_axe_with_review(page)
             findings += checks.axe_findings(violations, **where)
+            findings += checks.review_findings(incomplete, **where)
             reported = [
                 selector
                 for v in violations
@@ -627,7 +658,13 @@ class _Worker:
                 if isinstance(selector, str)
             ]
         probe = checks.probe_page(page, skip_selectors=reported)
-        perf = checks.perf_metrics(probe) if "performance" in self.checks else None
+        # A state reached within a page shares its load's timings: measured once.
+        fresh = state is None
+        perf = (
+            checks.perf_metrics(probe)
+            if "performance" in self.checks and fresh
+            else None
+        )
         if perf is not None:
             limits = self.script.thresholds.performance
             findings += checks.perf_findings(
@@ -638,6 +675,9 @@ class _Worker:
         if "overflow" in self.checks and viewport.narrow:
             findings += checks.overflow_findings(probe, **where)
             findings += checks.viewport_meta_findings(probe, **where)
+            from uxlab.audit import reflow
+
+            findings += reflow.reflow_findings(page, **where)
         if "links" in self.checks:
             links = [link for link in probe["links"] if _same_origin(link["href"], url)]
             statuses = self._check_links(page, [link["href"] for link in links])
@@ -645,6 +685,16 @@ class _Worker:
         shot = None
         if "screenshots" in self.checks:
             shot = self._screenshot(page, f"p{order[0]}-{viewport.name}-s{order[2]}")
+        if "keyboard" in self.checks and not viewport.touch:
+            from uxlab.audit import keyboard
+
+            prefix = f"p{order[0]}-{viewport.name}-s{order[2]}"
+            findings += keyboard.keyboard_findings(
+                page,
+                url=url,
+                viewport=viewport.name,
+                shot_prefix=prefix if "screenshots" in self.checks else None,
+            )
         return findings, str(probe.get("title") or ""), perf, shot
 
     def _check_links(self, page: Page, hrefs: Sequence[str]) -> dict[str, int | str]:

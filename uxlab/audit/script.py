@@ -80,6 +80,7 @@ CheckName = Literal[
     "tap_targets",
     "overflow",
     "screenshots",
+    "keyboard",
 ]
 #: Every check, in the order they run on a page.
 ALL_CHECKS: tuple[CheckName, ...] = (
@@ -90,6 +91,7 @@ ALL_CHECKS: tuple[CheckName, ...] = (
     "tap_targets",
     "overflow",
     "screenshots",
+    "keyboard",
 )
 #: Finding severities from worst to mildest (axe-core's impact levels).
 SEVERITIES: tuple[str, ...] = ("critical", "serious", "moderate", "minor")
@@ -108,6 +110,7 @@ STEP_KINDS: tuple[str, ...] = (
     "expect_visible",
     "expect_text",
     "screenshot",
+    "audit",
 )
 
 _LOCATOR_KEYS: tuple[str, ...] = (
@@ -326,6 +329,8 @@ class Step(_Model):
     expect_visible: TargetField | None = None
     expect_text: Annotated[ExpectText, BeforeValidator(_expect_text)] | None = None
     screenshot: str | None = None
+    #: Audit the state reached here, under this name ("" for none).
+    audit: str | None = None
     timeout_ms: int | None = Field(default=None, gt=0, le=120_000)
 
     @model_validator(mode="before")
@@ -348,8 +353,8 @@ class Step(_Model):
                 f"a step has exactly one of {', '.join(STEP_KINDS)}; "
                 f"got {kinds or 'none'}"
             )
-        if kinds == ["screenshot"] and data["screenshot"] is None:
-            data = {**data, "screenshot": ""}
+        if kinds in (["screenshot"], ["audit"]) and data[kinds[0]] is None:
+            data = {**data, kinds[0]: ""}
         return data
 
     @property
@@ -419,12 +424,21 @@ class PerformanceThresholds(_Model):
 
 
 class Thresholds(_Model):
-    """What must hold for the run to pass (exit status 0)."""
+    """What must hold for the run to pass (exit status 0).
+
+    ``origin`` says where they came from: the script's ``thresholds``
+    (``script``), none given (``default``: the run fails on any critical
+    accessibility issue or failed task), or ``thresholds: none`` (``none``:
+    nothing is held to a threshold).
+    """
 
     accessibility: AccessibilityThresholds = AccessibilityThresholds()
     performance: PerformanceThresholds = PerformanceThresholds()
     #: Share of task × viewport runs that must succeed.
     task_success: float = Field(default=1.0, ge=0, le=1)
+    #: Whether axe's undecided results (Needs review) count like violations.
+    needs_review: bool = False
+    origin: Literal["script", "default", "none"] = "script"
 
 
 # ------------------------------------------------------------------ script
@@ -443,6 +457,16 @@ class AuditScript(_Model):
     thresholds: Thresholds = Thresholds()
     #: How long a step may wait for its element, URL or text.
     step_timeout_ms: int = Field(default=5_000, gt=0, le=120_000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _threshold_origin(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            if "thresholds" not in data:
+                data = {**data, "thresholds": {"origin": "default"}}
+            elif data["thresholds"] is None or data["thresholds"] == "none":
+                data = {**data, "thresholds": {"origin": "none", "task_success": 0}}
+        return data
 
     @field_validator("base_url")
     @classmethod

@@ -1,0 +1,154 @@
+"""Keyboard and focus checks: each barrier planted on a page, and a clean twin.
+
+Every page under ``sites/keyboard/`` is walked with real Tab presses in
+headless Chromium. A barrier page must give exactly the findings planted on
+it; its clean twin, built the way a careful site is, must give none.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
+
+from uxlab.audit import keyboard
+from uxlab.audit.findings import Finding
+from uxlab.browser import launch_options
+
+pytestmark = pytest.mark.browser
+
+JPEG = b"\xff\xd8\xff"
+
+# page -> the findings planted on it: {rule: count}
+BARRIERS = {
+    # a div with role=button and a click handler, and a link with tabindex=-1
+    "unreachable": {"keyboard-unreachable": 2},
+    # two date fields whose keydown handler sends Tab and Shift+Tab round them
+    "trap": {"keyboard-trap": 1},
+    # onfocus="this.blur()" drops the focus (and the link is never reached);
+    # a link parked at left: -9999px takes the focus out of sight
+    "lost": {"focus-lost": 1, "keyboard-unreachable": 1, "focus-hidden": 1},
+    # outline: none on :focus with nothing in its place
+    "focus-visible": {"focus-not-visible": 2},
+    # a row-reverse flex row: Step 1 -> 2 -> 3 goes right to left; tabindex=2
+    "order": {"tab-order": 2, "tabindex-positive": 1},
+    # five navigation links before the content, no skip link
+    "skip": {"skip-link-missing": 1},
+}
+CLEAN = [f"{name}-clean" for name in BARRIERS]
+
+
+@pytest.fixture(scope="module")
+def browser_page() -> Iterator[Page]:
+    """One desktop-sized page in Chromium, started and stopped with this module.
+
+    Its own Playwright (not pytest-playwright's session one), so the audits
+    other modules run with :func:`uxlab.audit.run_audit` can start theirs.
+    """
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(**launch_options())
+        context = browser.new_context(viewport={"width": 1280, "height": 720})
+        yield context.new_page()
+        browser.close()
+
+
+@pytest.fixture
+def page(browser_page: Page) -> Page:
+    return browser_page
+
+
+def audit(page: Page, url: str) -> list[Finding]:
+    page.goto(url)
+    return keyboard.keyboard_findings(page, url=url, viewport="desktop")
+
+
+@pytest.mark.parametrize("name", sorted(BARRIERS))
+def test_planted_barrier_is_found(
+    page: Page, site_url: Callable[[str], str], name: str
+) -> None:
+    found = audit(page, f"{site_url('keyboard')}/{name}")
+    assert dict(Counter(f.rule for f in found)) == BARRIERS[name], [
+        (f.rule, f.selector, f.message) for f in found
+    ]
+    for finding in found:
+        severity, criterion, _ = keyboard.REFERENCES[finding.rule]
+        assert finding.severity == severity
+        assert finding.wcag == (criterion,)
+        assert finding.check == "keyboard"
+        assert finding.help_url is not None and finding.help_url.startswith(
+            "https://www.w3.org/WAI/WCAG22/Understanding/"
+        )
+
+
+@pytest.mark.parametrize("name", CLEAN)
+def test_clean_twin_has_no_findings(
+    page: Page, site_url: Callable[[str], str], name: str
+) -> None:
+    found = audit(page, f"{site_url('keyboard')}/{name}")
+    assert [(f.rule, f.selector, f.message) for f in found] == []
+
+
+def test_findings_name_the_elements(page: Page, site_url: Callable[[str], str]) -> None:
+    base = site_url("keyboard")
+    unreachable = {f.selector: f for f in audit(page, f"{base}/unreachable")}
+    assert set(unreachable) == {"body > main > div", "body > main > a"}
+    assert unreachable["body > main > div"].snippet is not None
+    assert 'role="button"' in unreachable["body > main > div"].snippet
+
+    (trap,) = audit(page, f"{base}/trap")
+    assert trap.selector == "body > main > div > label:nth-of-type(1) > input"
+    assert "2 element(s)" in trap.message
+
+    order = [f for f in audit(page, f"{base}/order") if f.rule == "tab-order"]
+    assert [f.selector for f in order] == [
+        "body > main > div > button:nth-of-type(2)",
+        "body > main > div > button:nth-of-type(3)",
+    ]
+    assert all("to its left" in f.message for f in order)
+
+    (skip,) = audit(page, f"{base}/skip")
+    assert skip.selector == "body > header > nav"
+    assert "5 navigation links" in skip.message
+
+
+def test_walk_puts_focus_and_scroll_back(
+    page: Page, site_url: Callable[[str], str]
+) -> None:
+    page.goto(f"{site_url('keyboard')}/order-clean")
+    page.get_by_role("link", name="Boots").focus()
+    page.evaluate("() => window.scrollTo(0, 40)")
+    before = page.evaluate("() => [document.activeElement.textContent, scrollY]")
+    result = keyboard.walk(page)
+    assert result.wrapped
+    # Home, Account, Basket, 3 steps, 9 column links: reading order, whole cycle
+    assert len([i for i in result.order if i >= 0]) == 15
+    assert page.evaluate("() => [document.activeElement.textContent, scrollY]") == (
+        before
+    )
+    assert page.locator("[data-uxlab-outline], span[aria-hidden=true]").count() == 0
+
+
+def test_walk_stops_at_its_bound(page: Page, site_url: Callable[[str], str]) -> None:
+    page.goto(f"{site_url('keyboard')}/order-clean")
+    result = keyboard.walk(page, max_presses=4)
+    assert result.presses == 4
+    assert not result.wrapped
+    # an incomplete walk cannot say which controls are unreachable
+    found = keyboard.walk_findings(result, url=page.url, viewport="desktop")
+    assert [f.rule for f, _ in found] == []
+
+
+def test_screenshot_outlines_the_element(
+    page: Page, site_url: Callable[[str], str]
+) -> None:
+    url = f"{site_url('keyboard')}/focus-visible"
+    page.goto(url)
+    found = keyboard.keyboard_findings(
+        page, url=url, viewport="desktop", shot_prefix="p0"
+    )
+    shots = [f.screenshot for f in found]
+    assert all(shot is not None and shot.data.startswith(JPEG) for shot in shots)
+    assert len({shot.name for shot in shots if shot is not None}) == len(found)
+    assert page.locator("[data-uxlab-outline]").count() == 0

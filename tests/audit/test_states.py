@@ -1,0 +1,115 @@
+"""Every state a journey reaches is audited, not only the page as loaded.
+
+Each fixture changes the page without a new URL: a dialog opened by a click,
+a form's error messages, a hash-routed view. The barrier is planted in the
+new state only, so an audit of the loaded page alone finds nothing; each has
+a clean twin on which the same journey must find nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from uxlab.audit import AuditReport, AuditScript, run_audit
+
+pytestmark = pytest.mark.browser
+
+JOURNEYS: dict[str, list[dict[str, Any]]] = {
+    "dialog": [{"click": {"role": "button", "name": "Sign up"}}],
+    "form": [{"click": {"role": "button", "name": "Send"}}],
+    "route": [{"click": {"role": "link", "name": "Settings"}}],
+}
+# page -> (rule, selector) planted in the state its step reaches
+PLANTED = {
+    "dialog": {("image-alt", "img"), ("label", "input")},
+    "form": {("color-contrast", "#email-error")},
+    "route": {("label", "input")},
+}
+STEP = {
+    "dialog": 'after step 2 of "Journey": click role=button "Sign up"',
+    "form": 'after step 2 of "Journey": click role=button "Send"',
+    "route": 'after step 2 of "Journey": click role=link "Settings"',
+}
+
+
+def audit(base: str, page: str, steps: list[dict[str, Any]]) -> AuditReport:
+    script = AuditScript.model_validate(
+        {
+            "name": "States",
+            "base_url": base,
+            "viewports": ["desktop"],
+            "checks": ["accessibility", "screenshots"],
+            "tasks": [{"name": "Journey", "steps": [{"goto": f"/{page}"}, *steps]}],
+        }
+    )
+    return run_audit(script)
+
+
+@pytest.mark.parametrize("name", sorted(JOURNEYS))
+def test_barrier_in_a_reached_state_is_found_and_names_the_state(
+    site_url: Callable[[str], str], name: str
+) -> None:
+    report = audit(site_url("states"), name, JOURNEYS[name])
+    assert {(f.rule, f.selector) for f in report.findings} == PLANTED[name]
+    assert {f.state for f in report.findings} == {STEP[name]}
+    # two states of one URL: the page as loaded, and the state the step reached
+    assert [(p.state, p.screenshot is not None) for p in report.pages] == [
+        (None, True),
+        (STEP[name], True),
+    ]
+    assert {p.url for p in report.pages} == {f"{site_url('states')}/{name}"}
+    (issue, *_) = report.issues
+    assert issue.states == (STEP[name],)
+
+
+@pytest.mark.parametrize("name", sorted(JOURNEYS))
+def test_clean_twin_state_has_no_findings(
+    site_url: Callable[[str], str], name: str
+) -> None:
+    report = audit(site_url("states"), f"{name}-clean", JOURNEYS[name])
+    assert [(f.rule, f.selector, f.state) for f in report.findings] == []
+    assert len(report.pages) == 2
+
+
+def test_a_step_that_changes_nothing_visible_is_not_audited_again(
+    site_url: Callable[[str], str],
+) -> None:
+    # hovering the heading and typing into the field leave the same state
+    steps = [
+        {"hover": {"role": "heading", "name": "Contact"}},
+        {"fill": {"label": "Email", "value": "sam@example.org"}},
+    ]
+    report = audit(site_url("states"), "form-clean", steps)
+    assert len(report.pages) == 1
+
+
+def test_an_audit_step_audits_a_state_once(site_url: Callable[[str], str]) -> None:
+    steps = [*JOURNEYS["dialog"], {"audit": "Sign-up dialog"}]
+    report = audit(site_url("states"), "dialog", steps)
+    # the click reached the state first; the audit step's state is the same
+    assert len(report.pages) == 2
+    script = AuditScript.model_validate(
+        {
+            "base_url": site_url("states"),
+            "viewports": ["desktop"],
+            "checks": ["accessibility"],
+            "tasks": [
+                {
+                    "name": "Journey",
+                    "steps": [
+                        {"goto": "/dialog"},
+                        {"audit": "Loaded"},
+                    ],
+                }
+            ],
+        }
+    )
+    assert run_audit(script).pages[0].state is None
+    named = AuditScript.model_validate(
+        {"tasks": [{"name": "T", "steps": [{"goto": "http://x.test/"}, "audit"]}]}
+    )
+    assert named.tasks[0].steps[1].kind == "audit"
+    assert named.tasks[0].steps[1].describe() == "audit"

@@ -1,0 +1,283 @@
+// Keyboard and focus checks: installed once per page state before a Tab walk.
+// Returns an object whose methods the Python side calls between real key
+// presses: start() puts a focus anchor at the top of <body>, here() records the
+// element that has the focus now, finish() measures what the checks need and
+// puts the focus and the scroll position back as they were.
+() => {
+  const ids = new WeakMap();
+  const els = [];
+  const records = [];
+  const before = { active: document.activeElement, x: scrollX, y: scrollY };
+  let anchor = null;
+
+  const cssPath = (el) => {
+    if (el.id && document.querySelectorAll(`#${CSS.escape(el.id)}`).length === 1) {
+      return `#${CSS.escape(el.id)}`;
+    }
+    const parts = [];
+    let node = el;
+    while (node && node.nodeType === 1 && node !== document.documentElement) {
+      if (node.id && document.querySelectorAll(`#${CSS.escape(node.id)}`).length === 1) {
+        parts.unshift(`#${CSS.escape(node.id)}`);
+        break;
+      }
+      let part = node.localName;
+      const parent = node.parentElement;
+      if (parent) {
+        const same = [...parent.children].filter((c) => c.localName === node.localName);
+        if (same.length > 1) {
+          part += `:nth-of-type(${same.indexOf(node) + 1})`;
+        }
+      }
+      parts.unshift(part);
+      node = parent;
+    }
+    return parts.join(" > ");
+  };
+  const snippet = (el) => {
+    const html = el.outerHTML.replace(/\s+/g, " ");
+    return html.length > 240 ? html.slice(0, 239) + "…" : html;
+  };
+  const docRect = (el) => {
+    const r = el.getBoundingClientRect();
+    return [r.left + scrollX, r.top + scrollY, r.width, r.height];
+  };
+  const visible = (el) => {
+    const style = getComputedStyle(el);
+    if (style.visibility === "hidden" || style.display === "none") {
+      return false;
+    }
+    const r = el.getBoundingClientRect();
+    return r.width > 1 && r.height > 1;
+  };
+  // Why a focused element cannot be seen, or null when it can.
+  const hiddenReason = (el) => {
+    const r = el.getBoundingClientRect();
+    if (r.width <= 1 || r.height <= 1) {
+      return "has no visible size";
+    }
+    for (let n = el; n && n.nodeType === 1; n = n.parentElement) {
+      if (parseFloat(getComputedStyle(n).opacity) === 0) {
+        return "is fully transparent";
+      }
+    }
+    if (r.right <= 0 || r.bottom <= 0 || r.left >= innerWidth || r.top >= innerHeight) {
+      return "is outside the visible page";
+    }
+    return null;
+  };
+  const fixed = (el) => {
+    for (let n = el; n && n.nodeType === 1; n = n.parentElement) {
+      const position = getComputedStyle(n).position;
+      if (position === "fixed" || position === "sticky") {
+        return true;
+      }
+    }
+    return false;
+  };
+  const modalOf = (el) => {
+    const dialog = el.closest("dialog, [role=dialog], [role=alertdialog]");
+    if (!dialog) {
+      return null;
+    }
+    if (dialog.localName === "dialog" ? dialog.matches(":modal") : dialog.getAttribute("aria-modal") === "true") {
+      return dialog;
+    }
+    return null;
+  };
+  const openModal = () =>
+    document.querySelector("dialog:modal") ||
+    [...document.querySelectorAll("[aria-modal=true]")].find(visible) ||
+    null;
+  const OUTLINE = ["outlineWidth", "outlineColor", "outlineOffset"];
+  const OWN = [
+    "outlineStyle", "boxShadow",
+    "borderTopColor", "borderRightColor", "borderBottomColor", "borderLeftColor",
+    "borderTopWidth", "borderRightWidth", "borderBottomWidth", "borderLeftWidth",
+    "backgroundColor", "backgroundImage", "color", "textDecorationLine",
+    "textDecorationColor", "transform", "opacity", "fontWeight",
+  ];
+  // Everything a focus indicator can change: the element, its ::before and
+  // ::after boxes, and its nearest ancestors (styled with :focus-within).
+  // An outline whose style is none draws nothing, whatever its width or offset.
+  const styles = (s, keys, parts) => {
+    for (const key of keys) parts.push(s[key]);
+    if (s.outlineStyle !== "none") {
+      for (const key of OUTLINE) parts.push(s[key]);
+    }
+  };
+  const look = (el) => {
+    const parts = [];
+    styles(getComputedStyle(el), OWN, parts);
+    for (const pseudo of ["::before", "::after"]) {
+      const s = getComputedStyle(el, pseudo);
+      parts.push(s.content);
+      if (s.content !== "none" && s.content !== "normal") {
+        styles(s, OWN, parts);
+      }
+    }
+    const keys = ["outlineStyle", "boxShadow", "backgroundColor", "borderTopColor", "borderBottomColor"];
+    let ancestor = el.parentElement;
+    for (let depth = 0; depth < 3 && ancestor && ancestor !== document.body; depth++) {
+      styles(getComputedStyle(ancestor), keys, parts);
+      ancestor = ancestor.parentElement;
+    }
+    return parts.join("|");
+  };
+  const deepActive = () => {
+    let el = document.activeElement;
+    while (el && el.shadowRoot && el.shadowRoot.activeElement) {
+      el = el.shadowRoot.activeElement;
+    }
+    return el;
+  };
+  const idOf = (el) => {
+    if (!ids.has(el)) {
+      ids.set(el, els.length);
+      els.push(el);
+    }
+    return ids.get(el);
+  };
+  const describe = (el) => ({
+    selector: cssPath(el),
+    tag: el.localName,
+    snippet: snippet(el),
+    rect: docRect(el),
+    hidden: hiddenReason(el),
+    fixed: fixed(el),
+    modal: modalOf(el) !== null,
+    frame: el.localName === "iframe",
+    tabindex: el.hasAttribute("tabindex") ? el.tabIndex : null,
+    focused_look: look(el),
+    animating: el.getAnimations().length > 0,
+  });
+
+  return {
+    start() {
+      anchor = document.createElement("span");
+      anchor.tabIndex = -1;
+      anchor.setAttribute("aria-hidden", "true");
+      anchor.style.cssText = "position:absolute;top:0;left:0;width:0;height:0;overflow:hidden";
+      document.body.prepend(anchor);
+      anchor.focus({ preventScroll: true });
+    },
+    // Id of the focused element (-1 for none or <body>); its details the first time.
+    here() {
+      const el = deepActive();
+      if (anchor && el !== anchor) {
+        anchor.remove();
+        anchor = null;
+      }
+      if (!el || el === document.body || el === document.documentElement || el === anchor) {
+        return { id: -1, record: null };
+      }
+      const known = ids.has(el);
+      const id = idOf(el);
+      if (!known) {
+        records[id] = describe(el);
+      }
+      return { id, record: known ? null : records[id] };
+    },
+    async finish() {
+      if (anchor) {
+        anchor.remove();
+        anchor = null;
+      }
+      // An indicator that fades in is read once its transition has ended.
+      for (const [id, el] of els.entries()) {
+        if (records[id] && records[id].animating && el.isConnected) {
+          el.focus({ preventScroll: true });
+          await Promise.race([
+            Promise.allSettled(el.getAnimations().map((a) => a.finished)),
+            new Promise((resolve) => setTimeout(resolve, 1000)),
+          ]);
+          records[id].focused_look = look(el);
+        }
+      }
+      if (document.activeElement && document.activeElement !== document.body) {
+        document.activeElement.blur();
+      }
+      const unfocused = els.map((el) => (el.isConnected ? look(el) : null));
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      for (const [id, el] of els.entries()) {
+        if (el.isConnected && el.getAnimations().length > 0) {
+          await Promise.race([
+            Promise.allSettled(el.getAnimations().map((a) => a.finished)),
+            new Promise((resolve) => setTimeout(resolve, 1000)),
+          ]);
+          unfocused[id] = look(el);
+        }
+      }
+      const reached = new Set(els);
+      const modal = openModal();
+      const within = (el) => {
+        for (const other of reached) {
+          if (other !== el && (other.contains(el) || el.contains(other))) return true;
+        }
+        return false;
+      };
+      const COMPOSITE = "[role=tablist], [role=menu], [role=menubar], [role=radiogroup], [role=listbox], [role=grid], [role=tree], [role=toolbar], [role=treegrid]";
+      const groupReached = (el) => {
+        if (el.localName === "input" && el.type === "radio" && el.name) {
+          const scope = el.form || document;
+          return [...scope.querySelectorAll(`input[type=radio][name="${CSS.escape(el.name)}"]`)].some((r) => reached.has(r));
+        }
+        const composite = el.closest(COMPOSITE);
+        return composite !== null && [...reached].some((r) => composite.contains(r));
+      };
+      const candidates = document.querySelectorAll(
+        "a[href], button, input:not([type=hidden]), select, textarea, summary, [contenteditable=''], [contenteditable=true], " +
+          "[role=button], [role=link], [role=checkbox], [role=radio], [role=switch], [role=tab], " +
+          "[role=menuitem], [role=slider], [role=textbox], [role=combobox], [onclick], div, span, li, img"
+      );
+      const unreachable = [];
+      for (const el of candidates) {
+        if (reached.has(el) || !visible(el) || el.matches(":disabled") || el.closest("[inert], [aria-hidden=true], [aria-disabled=true]")) {
+          continue;
+        }
+        if (modal && !modal.contains(el)) continue;
+        if (el.localName === "label" || el.closest("label")) continue;
+        const generic = ["div", "span", "li", "img"].includes(el.localName) && !el.hasAttribute("role") && !el.hasAttribute("onclick");
+        if (generic) {
+          // A plain element counts only when it shows a pointer of its own.
+          const cursor = getComputedStyle(el).cursor;
+          const parent = el.parentElement ? getComputedStyle(el.parentElement).cursor : "auto";
+          if (cursor !== "pointer" || parent === "pointer") continue;
+        }
+        if (within(el) || groupReached(el)) continue;
+        unreachable.push({ selector: cssPath(el), snippet: snippet(el), rect: docRect(el) });
+      }
+      const positive = [...document.querySelectorAll("[tabindex]")]
+        .filter((el) => el.tabIndex > 0)
+        .map((el) => ({ selector: cssPath(el), snippet: snippet(el), rect: docRect(el), tabindex: el.tabIndex }));
+      const navs = [...document.querySelectorAll("nav, [role=navigation]")]
+        .filter((nav) => !nav.closest("main, [role=main], footer, aside"))
+        .map((nav) => ({
+          selector: cssPath(nav),
+          snippet: snippet(nav),
+          rect: docRect(nav),
+          ids: els.map((el, id) => (nav.contains(el) ? id : -1)).filter((id) => id >= 0),
+        }));
+      // For each reached in-page link: where it leads, and whether that is after every nav.
+      const targets = {};
+      for (const [id, el] of els.entries()) {
+        const href = el.localName === "a" ? el.getAttribute("href") || "" : "";
+        if (!href.startsWith("#") || href.length < 2) continue;
+        const name = decodeURIComponent(href.slice(1));
+        const target = document.getElementById(name) || document.querySelector(`a[name="${CSS.escape(name)}"]`);
+        const after = target !== null && [...document.querySelectorAll("nav, [role=navigation]")]
+          .filter((nav) => !nav.closest("main, [role=main], footer, aside"))
+          .every((nav) => !nav.contains(target) && (nav.compareDocumentPosition(target) & Node.DOCUMENT_POSITION_FOLLOWING));
+        targets[id] = { href, exists: target !== null, after_navigation: after };
+      }
+      const rtl = getComputedStyle(document.documentElement).direction === "rtl";
+      if (before.active && before.active !== document.body && before.active.isConnected) {
+        before.active.focus({ preventScroll: true });
+      } else if (document.activeElement && document.activeElement !== document.body) {
+        document.activeElement.blur();
+      }
+      scrollTo(before.x, before.y);
+      return { records, unfocused, unreachable, positive, navs, targets, rtl };
+    },
+  };
+}
