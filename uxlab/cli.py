@@ -605,6 +605,13 @@ def serve_command(host: str, port: int, threads: int, processes: int) -> None:
     if processes > 1:
         _serve_processes(app, host, port, threads, processes)
         return
+    from uxlab.audits.worker import start_embedded_worker
+
+    # The embedded default runs audits in a worker of its own; team servers
+    # run `uxlab worker` where they choose (the app hosts need no browser).
+    worker = None
+    if get_engine().dialect.name == "sqlite":
+        worker = start_embedded_worker(app.config["DATABASE_URL"])
     queue_log = logging.getLogger("waitress.queue")
     summary = QueueDepthSummary()
     queue_log.addFilter(summary)
@@ -622,6 +629,9 @@ def serve_command(host: str, port: int, threads: int, processes: int) -> None:
     finally:
         server.close()
         queue_log.removeFilter(summary)
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=30)
 
 
 @click.command("demo")
@@ -668,8 +678,10 @@ def register_commands(app: Flask) -> None:
 
 # Commands of optional subsystems are registered below.
 from uxlab.audit.cli import audit_command  # noqa: E402
+from uxlab.audits.worker import worker_command  # noqa: E402
 
 cli.add_command(audit_command)
+cli.add_command(worker_command)
 
 
 @click.command("report")

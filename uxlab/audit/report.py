@@ -30,6 +30,8 @@ __all__ = [
     "SCHEMA_PATH",
     "SCHEMA_VERSION",
     "findings_chart",
+    "render_html",
+    "report_screenshots",
     "report_dict",
     "waterfall_chart",
     "write_html",
@@ -61,7 +63,7 @@ def write_reports(report: AuditReport, directory: str | Path) -> dict[str, Path]
     """Write report.html, report.json, junit.xml and screenshots/ into ``directory``."""
     directory = Path(directory)
     (directory / "screenshots").mkdir(parents=True, exist_ok=True)
-    for shot in _screenshots(report):
+    for shot in report_screenshots(report):
         (directory / "screenshots" / shot.filename).write_bytes(shot.data)
     return {
         "html": write_html(report, directory / "report.html"),
@@ -70,7 +72,7 @@ def write_reports(report: AuditReport, directory: str | Path) -> dict[str, Path]
     }
 
 
-def _screenshots(report: AuditReport) -> list[Screenshot]:
+def report_screenshots(report: AuditReport) -> list[Screenshot]:
     shots = [shot for run in report.tasks for shot in run.screenshots]
     shots += [page.screenshot for page in report.pages if page.screenshot is not None]
     return shots
@@ -347,11 +349,20 @@ def _environment() -> Environment:
 def write_html(report: AuditReport, path: str | Path) -> Path:
     """Write the self-contained report.html."""
     path = Path(path)
-    template = _environment().get_template("report.html.j2")
+    path.write_text(render_html(report), encoding="utf-8")
+    return path
+
+
+def render_html(report: AuditReport, *, link_screenshots: bool = False) -> str:
+    """report.html as text; screenshots embedded, or linked as screenshots/NAME."""
+    env = _environment()
+    if link_screenshots:
+        env.filters["data_uri"] = _shot_path
+    template = env.get_template("report.html.j2")
     page_groups: list[tuple[Any, Sequence[Any]]] = [
         (page, report.findings_for(page.url, page.viewport)) for page in report.pages
     ]
-    html = template.render(
+    return template.render(
         report=report,
         script=report.script,
         version=_uxlab_version(),
@@ -364,5 +375,3 @@ def write_html(report: AuditReport, path: str | Path) -> Path:
         },
         page_groups=page_groups,
     )
-    path.write_text(html, encoding="utf-8")
-    return path

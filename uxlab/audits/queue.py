@@ -1,0 +1,239 @@
+"""Audit runs as jobs on Huey, on the database uxlab already has.
+
+Huey is a maintained job queue with a consumer, delayed jobs and periodic
+jobs, and storage on SQLite (a file beside the embedded database: ``uxlab
+serve`` needs no other service) or on PostgreSQL (its own ``huey_*`` tables in
+the team database, woken by LISTEN/NOTIFY), so every ``uxlab worker`` on any
+host takes jobs from the same place.
+
+Huey hands a job to one consumer and forgets it, so a worker killed mid-run
+would lose it. The run's row therefore carries a lease (see
+:mod:`uxlab.audits.runs`): when a run is claimed, a lease check is scheduled
+for when the lease would end; a worker that stopped renewing it has its run
+queued again, at most once more. A periodic job checks every lease once a
+minute too, queues the run for a schedule's latest slot due (so a slot missed
+while everything was down runs once) and schedules a job at each slot of the
+coming minute and a half (so a slot starts on time).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from huey import Huey, PostgresHuey, SqliteHuey, crontab
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import col, select
+
+from uxlab.audits import runs as run_store
+from uxlab.audits.projects import prune_screenshots
+from uxlab.audits.schedules import latest_slot, slots_between
+from uxlab.db import get_engine, session_scope
+from uxlab.models import AuditProject, AuditProjectRun, RunStatus, utcnow
+
+__all__ = ["AuditQueue", "audit_queue"]
+
+_log = logging.getLogger("uxlab.audits")
+#: How long a run waits before asking again when its project is at its limit.
+_BUSY_RETRY_SECONDS = 2
+#: Slots within this many seconds are scheduled by each minute's check.
+_PLAN_AHEAD = timedelta(seconds=90)
+
+
+def _make_huey(app: Flask) -> Huey:
+    url = make_url(app.config["DATABASE_URL"])
+    if url.get_backend_name() == "postgresql":
+        return PostgresHuey(
+            "uxlab-audits",
+            results=False,
+            utc=True,
+            host=url.host or "localhost",
+            port=url.port or 5432,
+            user=url.username,
+            password=url.password,
+            dbname=url.database,
+        )
+    path = app.config.get("AUDIT_QUEUE_PATH")
+    if not path:
+        database = url.database
+        if not database or database == ":memory:":
+            database = str(Path(app.instance_path) / "uxlab.sqlite")
+        path = f"{database}-queue"
+    return SqliteHuey("uxlab-audits", results=False, utc=True, filename=str(path))
+
+
+class AuditQueue:
+    """The app's Huey instance and the audit jobs registered on it."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.huey = _make_huey(app)
+        self.lease_seconds = float(app.config["AUDIT_LEASE_SECONDS"])
+        self.run_job = self.huey.task(name="audit_run")(self._run)
+        self.lease_job = self.huey.task(name="audit_lease")(self._check_lease)
+        self.slot_job = self.huey.task(name="audit_slot")(self._fire_slot)
+        self.minute_job = self.huey.periodic_task(crontab(), name="audit_minute")(
+            self._every_minute
+        )
+
+    @property
+    def engine(self) -> Engine:
+        return get_engine(self.app)
+
+    # ------------------------------------------------------------ enqueueing
+
+    def enqueue(self, run_id: int, *, delay: float | None = None) -> None:
+        """Hand a queued run to the workers."""
+        if delay:
+            self.run_job.schedule((run_id,), delay=delay)
+        else:
+            self.run_job(run_id)
+
+    # ------------------------------------------------------------------ jobs
+
+    def _run(self, run_id: int) -> None:
+        worker = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        claim = run_store.claim_run(self.engine, run_id, worker, self.lease_seconds)
+        if claim == "busy":
+            self.enqueue(run_id, delay=_BUSY_RETRY_SECONDS)
+            return
+        if isinstance(claim, str):
+            return
+        self.lease_job.schedule(
+            (run_id, claim.attempt),
+            eta=claim.lease_until + timedelta(seconds=1),
+        )
+        _supervise(self.engine, claim, self.lease_seconds)
+
+    def _check_lease(self, run_id: int, attempt: int) -> None:
+        with session_scope(self.engine) as db:
+            run = db.get(AuditProjectRun, run_id)
+            if run is None or run.status != RunStatus.running:
+                return
+            if run.attempts != attempt:
+                return
+            lease_until = run.lease_until
+        if lease_until is not None and lease_until > utcnow():
+            self.lease_job.schedule(
+                (run_id, attempt), eta=lease_until + timedelta(seconds=1)
+            )
+            return
+        for again in run_store.requeue_expired(self.engine, [run_id]):
+            _log.warning("run %s lost its worker; queued again", again)
+            self.enqueue(again)
+
+    def _fire_slot(self, project_id: int, slot_iso: str) -> None:
+        from datetime import datetime
+
+        run_id = run_store.queue_slot(
+            self.engine, project_id, datetime.fromisoformat(slot_iso)
+        )
+        if run_id is not None:
+            self.enqueue(run_id)
+
+    def _every_minute(self) -> None:
+        for again in run_store.requeue_expired(self.engine):
+            self.enqueue(again)
+        now = utcnow()
+        with session_scope(self.engine) as db:
+            projects = db.exec(
+                select(AuditProject).where(col(AuditProject.schedule).is_not(None))
+            ).all()
+            plans = [(p.id, p.schedule, p.timezone, p.schedule_since) for p in projects]
+            prune_screenshots(db)
+        for project_id, schedule, timezone, since in plans:
+            assert project_id is not None and schedule is not None
+            latest = latest_slot(schedule, timezone, now)
+            if since is None or latest >= since:
+                self._fire_slot(project_id, latest.isoformat())
+            for slot in slots_between(schedule, timezone, now, now + _PLAN_AHEAD):
+                self.slot_job.schedule((project_id, slot.isoformat()), eta=slot)
+
+    # ---------------------------------------------------------------- worker
+
+    def run_worker(self, *, threads: int) -> None:
+        """Take jobs until stopped (SIGINT/SIGTERM finish the current ones)."""
+        consumer = self.huey.create_consumer(
+            workers=threads, worker_type="thread", periodic=True
+        )
+        consumer.run()
+
+
+def audit_queue(app: Flask) -> AuditQueue:
+    """The app's :class:`AuditQueue`, made on first use."""
+    extensions: dict[str, Any] = app.extensions.setdefault("uxlab", {})
+    if "audit_queue" not in extensions:
+        extensions["audit_queue"] = AuditQueue(app)
+    found: AuditQueue = extensions["audit_queue"]
+    return found
+
+
+def _supervise(engine: Engine, claim: run_store.Claim, lease_seconds: float) -> None:
+    """Run the audit in a child process, renewing the lease, within the time limit.
+
+    A child process per run gives each run a fresh Chromium (no memory carried
+    from one run to the next) and a hard time limit: the child and its browser
+    are killed as a group, which a thread could not be.
+    """
+    heartbeat = max(lease_seconds / 6, 0.5)
+    started = time.monotonic()
+    with tempfile.TemporaryFile() as stderr:
+        child = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uxlab.audits.execute",
+                str(claim.run_id),
+                str(claim.attempt),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=True,
+        )
+        why: str | None = None
+        while True:
+            try:
+                child.wait(timeout=heartbeat)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            if time.monotonic() - started > claim.timeout_seconds:
+                why = (
+                    f"stopped after {claim.timeout_seconds} s, the project's time limit"
+                )
+                break
+            if (
+                run_store.renew_lease(
+                    engine, claim.run_id, claim.attempt, lease_seconds
+                )
+                is None
+            ):
+                why = ""  # cancelled, or no longer ours: stop without a word
+                break
+        if child.poll() is None:
+            try:
+                os.killpg(child.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            child.wait()
+        if why:
+            run_store.fail_run(engine, claim.run_id, claim.attempt, why)
+        elif why is None and child.returncode != 0:
+            stderr.seek(0)
+            lines = stderr.read().decode("utf-8", "replace").strip().splitlines()
+            last = lines[-1] if lines else f"exit status {child.returncode}"
+            run_store.fail_run(
+                engine, claim.run_id, claim.attempt, f"the audit stopped: {last}"
+            )
