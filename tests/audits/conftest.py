@@ -129,6 +129,9 @@ def queue_app_fixture(database_url: str, tmp_path: Path) -> Iterator[Flask]:
         }
     )
     yield app
+    queue = app.extensions["uxlab"].get("audit_queue")
+    if queue is not None:
+        queue.close()
     get_engine(app).dispose()
 
 
@@ -178,3 +181,20 @@ def fresh(db: Session, run_id: int) -> AuditProjectRun:
     run = db.get(AuditProjectRun, run_id)
     assert run is not None
     return run
+
+
+@pytest.fixture(name="queue_server")
+def queue_server_fixture(queue_app: Flask) -> Iterator[str]:
+    """The app served over real HTTP on 127.0.0.1 and a free port."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, queue_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)

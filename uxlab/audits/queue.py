@@ -100,6 +100,10 @@ class AuditQueue:
         else:
             self.run_job(run_id)
 
+    def close(self) -> None:
+        """Close the queue's database connection (it reopens on next use)."""
+        self.huey.storage.close()
+
     # ------------------------------------------------------------------ jobs
 
     def _run(self, run_id: int) -> None:

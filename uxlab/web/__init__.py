@@ -71,6 +71,7 @@ def init_app(app: Flask) -> None:
         access,
         analytics,
         api,
+        audits,
         auth,
         moderation,
         participant,
@@ -95,6 +96,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(moderation.bp)
     access.init_app(app)
     app.register_blueprint(workspaces.bp)
+    app.register_blueprint(audits.bp)
 
     @app.errorhandler(UxlabError)
     def _uxlab_error(exc: UxlabError) -> tuple[Any, int]:
