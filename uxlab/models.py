@@ -502,6 +502,8 @@ class AuditProject(SQLModel, table=True):
     badge_token_hash: str = Field(index=True, unique=True, max_length=64)
     #: SHA-256 of the token CI uploads runs with; None: uploads are off.
     upload_token_hash: str | None = Field(default=None, max_length=64)
+    #: Where a regression is POSTed as JSON (Slack-compatible); None: nowhere.
+    webhook_url: str | None = Field(default=None, max_length=2000)
     created_by: int | None = Field(
         default=None, foreign_key="researcher.id", ondelete="SET NULL"
     )
@@ -562,6 +564,10 @@ class AuditProjectRun(SQLModel, table=True):
     #: report.html, with screenshots linked rather than embedded.
     report_html: str | None = Field(default=None, sa_column=Column(Text))
     screenshots_pruned_at: datetime | None = None
+    #: Against the run before it: whether it regressed; None until compared.
+    regression: bool | None = None
+    #: How the regression's webhook and email went ("delivered", "failed: ...").
+    notified: str | None = Field(default=None, max_length=2000)
 
 
 class AuditRunFinding(SQLModel, table=True):

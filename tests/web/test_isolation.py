@@ -88,6 +88,8 @@ VIEWER_ROUTES = {
     "audits.run",
     "audits.report",
     "audits.screenshot",
+    "audits.history",
+    "audits.diff",
 }
 OWNER_ROUTES = {
     "workspaces.invite",
@@ -419,6 +421,8 @@ def team_url(rule: Rule, team: dict[str, Any]) -> str:
     values["slug"] = team["slugs"][kind]
     if rule.endpoint == "workspaces.revoke_invite":
         values["invite_id"] = team["workspace_invite"]
+    if rule.endpoint == "audits.history":
+        values["name"] = "findings"
     return build(rule, values)
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "list_runs",
     "prune_screenshots",
     "save_script",
+    "update_settings",
 ]
 
 
@@ -49,6 +50,7 @@ class ProjectSettings:
     retention_days: int = 90
     concurrency: int = 1
     timeout_seconds: int = 900
+    webhook_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +67,12 @@ def _check(settings: ProjectSettings) -> None:
     if not settings.base_url.startswith(("http://", "https://")):
         raise ProjectError(
             f"base URL {settings.base_url!r} must start with http:// or https://"
+        )
+    if settings.webhook_url and not settings.webhook_url.startswith(
+        ("http://", "https://")
+    ):
+        raise ProjectError(
+            f"webhook URL {settings.webhook_url!r} must start with http:// or https://"
         )
     if settings.fail_on not in FAIL_ON_LEVELS:
         raise ProjectError(
@@ -105,6 +113,7 @@ def create_project(
         retention_days=settings.retention_days,
         concurrency=settings.concurrency,
         timeout_seconds=settings.timeout_seconds,
+        webhook_url=settings.webhook_url or None,
         badge_token_hash=hash_token(token),
         created_by=researcher_id,
     )
@@ -112,6 +121,27 @@ def create_project(
     db.commit()
     db.refresh(project)
     return NewProject(project, token)
+
+
+def update_settings(
+    db: Session, project: AuditProject, settings: ProjectSettings
+) -> None:
+    """Change a project's settings; a schedule set or changed fires from now on."""
+    _check(settings)
+    schedule = settings.schedule or None
+    if (schedule, settings.timezone) != (project.schedule, project.timezone):
+        project.schedule_since = utcnow() if schedule else None
+    project.name = settings.name.strip()
+    project.base_url = settings.base_url
+    project.schedule = schedule
+    project.timezone = settings.timezone
+    project.thresholds = {**project.thresholds, "fail_on": settings.fail_on}
+    project.retention_days = settings.retention_days
+    project.concurrency = settings.concurrency
+    project.timeout_seconds = settings.timeout_seconds
+    project.webhook_url = settings.webhook_url or None
+    db.add(project)
+    db.commit()
 
 
 def save_script(db: Session, project: AuditProject, script_yaml: str) -> bool:

@@ -37,18 +37,30 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import col, select
 
 from uxlab.audits import runs as run_store
+from uxlab.audits.diff import baseline_for, diff_runs
+from uxlab.audits.notify import WebhookError, email_body, post_webhook, webhook_payload
 from uxlab.audits.projects import prune_screenshots
 from uxlab.audits.schedules import latest_slot, slots_between
 from uxlab.db import get_engine, session_scope
-from uxlab.models import AuditProject, AuditProjectRun, RunStatus, utcnow
+from uxlab.mail import MailError, send_mail
+from uxlab.models import (
+    AuditProject,
+    AuditProjectRun,
+    Researcher,
+    RunStatus,
+    Workspace,
+    utcnow,
+)
 
-__all__ = ["AuditQueue", "audit_queue"]
+__all__ = ["WEBHOOK_RETRIES", "AuditQueue", "audit_queue", "run_link"]
 
 _log = logging.getLogger("uxlab.audits")
 #: How long a run waits before asking again when its project is at its limit.
 _BUSY_RETRY_SECONDS = 2
 #: Slots within this many seconds are scheduled by each minute's check.
 _PLAN_AHEAD = timedelta(seconds=90)
+#: Tries of a webhook after the first, each twice as long after the last.
+WEBHOOK_RETRIES = 3
 
 
 def _make_huey(app: Flask) -> Huey:
@@ -86,6 +98,14 @@ class AuditQueue:
         self.minute_job = self.huey.periodic_task(crontab(), name="audit_minute")(
             self._every_minute
         )
+        # Four tries in all, 1, 2 and 4 s apart.
+        self.webhook_job = self.huey.task(
+            name="audit_webhook",
+            retries=WEBHOOK_RETRIES,
+            retry_delay=1,
+            retry_backoff=2,
+            context=True,
+        )(self._webhook)
 
     @property
     def engine(self) -> Engine:
@@ -119,6 +139,64 @@ class AuditQueue:
             eta=claim.lease_until + timedelta(seconds=1),
         )
         _supervise(self.engine, claim, self.lease_seconds)
+        self.after_run(run_id)
+
+    def after_run(self, run_id: int) -> None:
+        """Compare a finished run with the one before; on a regression, notify."""
+        with session_scope(self.engine) as db:
+            run = db.get(AuditProjectRun, run_id)
+            if run is None or run.status not in (RunStatus.passed, RunStatus.failed):
+                return
+            project = db.get(AuditProject, run.project_id)
+            assert project is not None
+            found = diff_runs(db, project, run, baseline_for(db, run))
+            webhook = project.webhook_url
+            creator = (
+                db.get(Researcher, project.created_by) if project.created_by else None
+            )
+            link = run_link(self.app, db, project, run)
+            body = email_body(project, run, found, link)
+        if not found.regression:
+            return
+        if webhook:
+            self.webhook_job(run_id)
+        smtp_url = self.app.config.get("SMTP_URL")
+        if smtp_url and creator is not None:
+            try:
+                send_mail(
+                    str(smtp_url),
+                    to=creator.email,
+                    subject=f"uxlab audit regressed: {project.name} run #{run_id}",
+                    body=body,
+                )
+            except MailError as exc:
+                _note(self.engine, run_id, f"email failed: {exc}")
+            else:
+                _note(self.engine, run_id, f"email sent to {creator.email}")
+
+    def _webhook(self, run_id: int, task: Any = None) -> None:
+        with session_scope(self.engine) as db:
+            run = db.get(AuditProjectRun, run_id)
+            project = db.get(AuditProject, run.project_id) if run else None
+            if run is None or project is None or not project.webhook_url:
+                return
+            found = diff_runs(db, project, run, baseline_for(db, run))
+            payload = webhook_payload(
+                project, run, found, run_link(self.app, db, project, run)
+            )
+            url = project.webhook_url
+        tried = WEBHOOK_RETRIES + 1 - (task.retries if task is not None else 0)
+        try:
+            post_webhook(url, payload)
+        except WebhookError as exc:
+            if task is not None and task.retries > 0:
+                _note(
+                    self.engine, run_id, f"webhook try {tried} failed: {exc}; retrying"
+                )
+                raise
+            _note(self.engine, run_id, f"webhook failed after {tried} tries: {exc}")
+            return
+        _note(self.engine, run_id, f"webhook delivered (try {tried})")
 
     def _check_lease(self, run_id: int, attempt: int) -> None:
         with session_scope(self.engine) as db:
@@ -172,6 +250,23 @@ class AuditQueue:
             workers=threads, worker_type="thread", periodic=True
         )
         consumer.run()
+
+
+def _note(engine: Engine, run_id: int, note: str) -> None:
+    """Record how notifying about the run went (replacing the last note)."""
+    with session_scope(engine) as db:
+        run = db.get(AuditProjectRun, run_id)
+        if run is not None:
+            run.notified = note[:2000]
+            db.add(run)
+
+
+def run_link(app: Flask, db: Any, project: AuditProject, run: AuditProjectRun) -> str:
+    """The run page's address, on ``PUBLIC_URL`` when it is set."""
+    workspace = db.get(Workspace, project.workspace_id)
+    slug = workspace.slug if workspace is not None else ""
+    path = f"/workspaces/{slug}/audits/{project.id}/runs/{run.id}"
+    return str(app.config.get("PUBLIC_URL") or "").rstrip("/") + path
 
 
 def audit_queue(app: Flask) -> AuditQueue:

@@ -18,6 +18,7 @@ from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from uxlab.audits.diff import baseline_for, diff_runs
 from uxlab.db import begin_write, dialect_name, insert_for, session_scope
 from uxlab.models import (
     AuditProject,
@@ -290,6 +291,13 @@ def finish_run(
                     run_id=run_id, filename=filename, mime=mime, data=data
                 )
             )
+        db.flush()
+        # Whether it regressed is known as soon as the run is: same transaction.
+        db.refresh(run)
+        project = db.get(AuditProject, run.project_id)
+        assert project is not None
+        run.regression = diff_runs(db, project, run, baseline_for(db, run)).regression
+        db.add(run)
         db.commit()
         return True
 

@@ -34,6 +34,8 @@ from uxlab.audit.findings import FAIL_ON_LEVELS
 from uxlab.audits import projects as project_store
 from uxlab.audits import runs as run_store
 from uxlab.audits.badges import badge_svg
+from uxlab.audits.diff import baseline_for, diff_runs
+from uxlab.audits.history import HISTORY_CHARTS, history_chart, history_point
 from uxlab.audits.queue import audit_queue
 from uxlab.db import get_session
 from uxlab.errors import AuditScriptError, UxlabError
@@ -79,7 +81,27 @@ class ProjectForm(FlaskForm):  # type: ignore[misc]
     retention_days = IntegerField(
         "Keep screenshots for (days)", [NumberRange(min=1)], default=90
     )
+    webhook_url = StringField(
+        "Webhook URL for regressions (optional)", [Length(max=2000)]
+    )
     script = TextAreaField("Audit script (YAML)", [DataRequired()], default=_STARTER)
+
+    def settings(self) -> project_store.ProjectSettings:
+        return project_store.ProjectSettings(
+            name=self.name.data or "",
+            base_url=(self.base_url.data or "").strip(),
+            schedule=(self.schedule.data or "").strip() or None,
+            timezone=(self.timezone.data or "UTC").strip(),
+            fail_on=self.fail_on.data or "serious",
+            retention_days=self.retention_days.data or 90,
+            webhook_url=(self.webhook_url.data or "").strip() or None,
+        )
+
+
+class SettingsForm(ProjectForm):
+    """The project's settings without its script (edited on its own page)."""
+
+    script = None
 
 
 class ScriptForm(FlaskForm):  # type: ignore[misc]
@@ -165,19 +187,11 @@ def new(workspace: str) -> WerkzeugResponse | tuple[str, int]:
     form = ProjectForm()
     errors: list[str] = []
     if request.method == "POST" and form.validate_on_submit():
-        settings = project_store.ProjectSettings(
-            name=form.name.data or "",
-            base_url=(form.base_url.data or "").strip(),
-            schedule=(form.schedule.data or "").strip() or None,
-            timezone=(form.timezone.data or "UTC").strip(),
-            fail_on=form.fail_on.data or "serious",
-            retention_days=form.retention_days.data or 90,
-        )
         try:
             made = project_store.create_project(
                 get_session(),
                 found.id,
-                settings,
+                form.settings(),
                 (form.script.data or "").replace("\r\n", "\n"),
                 researcher_id=current_researcher_id(),
             )
@@ -209,10 +223,46 @@ def project(workspace: str, project_id: int) -> str:
         workspace=_workspace(),
         project=found,
         runs=project_store.list_runs(get_session(), found),
+        charts=HISTORY_CHARTS,
         run_form=RunForm(formdata=None),
+        settings_form=SettingsForm(
+            formdata=None,
+            data={
+                "name": found.name,
+                "base_url": found.base_url,
+                "schedule": found.schedule or "",
+                "timezone": found.timezone,
+                "fail_on": found.thresholds.get("fail_on", "serious"),
+                "retention_days": found.retention_days,
+                "webhook_url": found.webhook_url or "",
+            },
+        ),
         action_form=ActionForm(formdata=None),
         final=run_store.FINAL,
     )
+
+
+@bp.route("/workspaces/<workspace>/audits/<int:project_id>/settings", methods=["POST"])
+@login_required  # type: ignore[untyped-decorator]
+@requires(Permission.edit)
+def settings(workspace: str, project_id: int) -> WerkzeugResponse:
+    """Change the project's settings: base URL, schedule, webhook, retention."""
+    found = _project(project_id)
+    form = SettingsForm()
+    if not form.validate_on_submit():
+        problems = "; ".join(
+            f"{form[name].label.text}: {' '.join(errors)}"
+            for name, errors in form.errors.items()
+        )
+        flash(f"Nothing changed: {problems}.", "error")
+        return _to_project(found)
+    try:
+        project_store.update_settings(get_session(), found, form.settings())
+    except UxlabError as exc:
+        flash(f"Nothing changed: {exc}.", "error")
+    else:
+        flash("Saved the project's settings.", "info")
+    return _to_project(found)
 
 
 @bp.route("/workspaces/<workspace>/audits/<int:project_id>/runs.json")
@@ -392,6 +442,53 @@ def screenshot(workspace: str, project_id: int, run_id: int, filename: str) -> R
     response = Response(shot.data, mimetype=shot.mime)
     response.headers["Cache-Control"] = "private, max-age=86400"
     return response
+
+
+@bp.route("/workspaces/<workspace>/audits/<int:project_id>/history/<name>.svg")
+@login_required  # type: ignore[untyped-decorator]
+@requires(Permission.view)
+def history(workspace: str, project_id: int, name: str) -> Response:
+    """A chart of the project's last 50 finished runs (findings, tasks, performance)."""
+    found = _project(project_id)
+    if name not in HISTORY_CHARTS:
+        abort(404)
+    runs = [
+        r
+        for r in reversed(project_store.list_runs(get_session(), found, limit=200))
+        if r.status in (RunStatus.passed, RunStatus.failed)
+    ][-50:]
+    points = [history_point(r.id or 0, r.results) for r in runs]
+    return Response(history_chart(points, name), mimetype="image/svg+xml")
+
+
+@bp.route("/workspaces/<workspace>/audits/<int:project_id>/runs/<int:run_id>/diff")
+@login_required  # type: ignore[untyped-decorator]
+@requires(Permission.view)
+def diff(workspace: str, project_id: int, run_id: int) -> str:
+    """What changed against the run before, or against ?against=RUN."""
+    found = _project(project_id)
+    db = get_session()
+    run = project_store.get_run(db, found, run_id)
+    against = request.args.get("against", type=int)
+    baseline = (
+        project_store.get_run(db, found, against)
+        if against is not None
+        else baseline_for(db, run)
+    )
+    finished = [
+        r
+        for r in project_store.list_runs(db, found, limit=200)
+        if r.status in (RunStatus.passed, RunStatus.failed) and r.id != run.id
+    ]
+    return render_template(
+        "audits/diff.html",
+        workspace=_workspace(),
+        project=found,
+        run=run,
+        baseline=baseline,
+        diff=diff_runs(db, found, run, baseline),
+        choices=finished,
+    )
 
 
 @bp.route("/badges/<token>.svg")
