@@ -233,6 +233,22 @@ def researcher_create(email: str, name: str, password: str) -> None:
     click.echo(f"Created researcher {researcher.email} (id {researcher.id}).")
 
 
+@researcher_group.command("token")
+@click.argument("email")
+@click.option("--name", default="", help="What the token is for (e.g. 'CI').")
+@with_appcontext
+@domain_errors
+def researcher_token(email: str, name: str) -> None:
+    """Make a personal token for the JSON API (printed once, stored hashed)."""
+    from uxlab.audits.tokens import create_personal_token
+    from uxlab.db import get_session
+    from uxlab.workspaces import researcher_by_email
+
+    session = get_session()
+    token = create_personal_token(session, researcher_by_email(session, email), name)
+    click.echo(token)
+
+
 # ---------------------------------------------------------------- workspaces
 
 

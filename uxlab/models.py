@@ -20,6 +20,7 @@ __all__ = [
     "AuditProjectRun",
     "AuditRunFinding",
     "AuditRunScreenshot",
+    "PersonalToken",
     "RunStatus",
     "Event",
     "Invite",
@@ -597,3 +598,16 @@ class AuditRunScreenshot(SQLModel, table=True):
     filename: str = Field(max_length=200)
     mime: str = Field(max_length=40)
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class PersonalToken(SQLModel, table=True):
+    """A researcher's token for the JSON API; it acts with their roles."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    researcher_id: int = Field(
+        foreign_key="researcher.id", index=True, ondelete="CASCADE"
+    )
+    name: str = Field(default="", max_length=200)
+    token_hash: str = Field(index=True, unique=True, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None

@@ -28,6 +28,7 @@ __all__ = [
     "get_run",
     "list_projects",
     "list_runs",
+    "new_upload_token",
     "prune_screenshots",
     "save_script",
     "update_settings",
@@ -142,6 +143,15 @@ def update_settings(
     project.webhook_url = settings.webhook_url or None
     db.add(project)
     db.commit()
+
+
+def new_upload_token(db: Session, project: AuditProject) -> str:
+    """Make the project's upload token (replacing any before); shown once."""
+    token = new_token()
+    project.upload_token_hash = hash_token(token)
+    db.add(project)
+    db.commit()
+    return token
 
 
 def save_script(db: Session, project: AuditProject, script_yaml: str) -> bool:

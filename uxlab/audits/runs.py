@@ -42,6 +42,7 @@ __all__ = [
     "record_progress",
     "renew_lease",
     "requeue_expired",
+    "store_upload",
 ]
 
 #: Times a run is started at most: once, and once more when its worker stopped.
@@ -300,6 +301,78 @@ def finish_run(
         db.add(run)
         db.commit()
         return True
+
+
+def store_upload(
+    db: Session,
+    project: AuditProject,
+    *,
+    client_run_id: str,
+    results: dict[str, Any],
+    report_html: str,
+    screenshots: list[tuple[str, str, bytes]],
+) -> tuple[AuditProjectRun, bool]:
+    """Store a run uploaded from CI; the same ``client_run_id`` again is one run.
+
+    Returns the run and whether it was made now (False: it was already there).
+    """
+    begin_write(db)
+    existing = db.exec(
+        select(AuditProjectRun).where(
+            AuditProjectRun.project_id == project.id,
+            AuditProjectRun.client_run_id == client_run_id,
+        )
+    ).first()
+    if existing is not None:
+        db.commit()
+        return existing, False
+    assert project.id is not None
+    summary = results.get("summary", {})
+    now = utcnow()
+    tasks = results.get("tasks", [])
+    run = AuditProjectRun(
+        project_id=project.id,
+        status=RunStatus.passed if summary.get("passed") else RunStatus.failed,
+        script_yaml="",
+        script_version=0,
+        started_by="ci",
+        client_run_id=client_run_id,
+        base_url=str(results.get("script", {}).get("base_url") or "")[:2000],
+        done=len(tasks),
+        total=len(tasks),
+        queued_at=now,
+        started_at=now,
+        finished_at=now,
+        seconds=results.get("run", {}).get("seconds"),
+        attempts=1,
+        summary=summary,
+        results=results,
+        report_html=report_html,
+    )
+    db.add(run)
+    db.flush()
+    assert run.id is not None
+    for finding in results.get("findings", []):
+        db.add(
+            AuditRunFinding(
+                run_id=run.id,
+                rule=str(finding["rule"])[:200],
+                severity=str(finding["severity"])[:20],
+                page=str(finding["url"])[:2000],
+                viewport=str(finding["viewport"])[:80],
+                selector=finding.get("selector"),
+                message=str(finding.get("message", "")),
+            )
+        )
+    for filename, mime, data in screenshots:
+        db.add(
+            AuditRunScreenshot(run_id=run.id, filename=filename, mime=mime, data=data)
+        )
+    db.flush()
+    run.regression = diff_runs(db, project, run, baseline_for(db, run)).regression
+    db.add(run)
+    db.commit()
+    return run, True
 
 
 def cancel_run(db: Session, run: AuditProjectRun) -> bool:

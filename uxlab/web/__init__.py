@@ -72,6 +72,7 @@ def init_app(app: Flask) -> None:
         analytics,
         api,
         audits,
+        audits_api,
         auth,
         moderation,
         participant,
@@ -97,6 +98,8 @@ def init_app(app: Flask) -> None:
     access.init_app(app)
     app.register_blueprint(workspaces.bp)
     app.register_blueprint(audits.bp)
+    csrf.exempt(audits_api.bp)
+    app.register_blueprint(audits_api.bp)
 
     @app.errorhandler(UxlabError)
     def _uxlab_error(exc: UxlabError) -> tuple[Any, int]:

@@ -265,6 +265,27 @@ def settings(workspace: str, project_id: int) -> WerkzeugResponse:
     return _to_project(found)
 
 
+@bp.route(
+    "/workspaces/<workspace>/audits/<int:project_id>/upload-token", methods=["POST"]
+)
+@login_required  # type: ignore[untyped-decorator]
+@requires(Permission.edit)
+def upload_token(workspace: str, project_id: int) -> WerkzeugResponse:
+    """Make a new upload token for CI (the old one stops working); shown once."""
+    found = _project(project_id)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    token = project_store.new_upload_token(get_session(), found)
+    upload_url = url_for("audits_api.upload", project_id=found.id, _external=True)
+    flash(
+        f"New upload token (shown once): {token} — in CI, run "
+        f"UXLAB_TOKEN=… uxlab audit SCRIPT --upload {upload_url}",
+        "info",
+    )
+    return _to_project(found)
+
+
 @bp.route("/workspaces/<workspace>/audits/<int:project_id>/runs.json")
 @login_required  # type: ignore[untyped-decorator]
 @requires(Permission.view)

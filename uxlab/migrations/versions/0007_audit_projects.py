@@ -133,9 +133,27 @@ def upgrade() -> None:
     op.create_index(
         "ix_auditrunscreenshot_run_id", "auditrunscreenshot", ["run_id"], unique=False
     )
+    op.create_table(
+        "personaltoken",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("researcher_id", sa.Integer(), nullable=False),
+        sa.Column("name", _STR(length=200), nullable=False),
+        sa.Column("token_hash", _STR(length=64), nullable=False),
+        sa.Column("created_at", _TIME(), nullable=False),
+        sa.Column("last_used_at", _TIME(), nullable=True),
+        sa.ForeignKeyConstraint(["researcher_id"], ["researcher.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(
+        "ix_personaltoken_researcher_id", "personaltoken", ["researcher_id"], unique=False
+    )
+    op.create_index(
+        "ix_personaltoken_token_hash", "personaltoken", ["token_hash"], unique=True
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("personaltoken")
     op.drop_table("auditrunscreenshot")
     op.drop_table("auditrunfinding")
     op.drop_table("auditprojectrun")
