@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from tests.audits.conftest import ONE_PAGE
 from uxlab.accounts import create_researcher
@@ -160,3 +160,37 @@ def test_history_charts_are_svg_with_one_bar_per_run() -> None:
     assert all(f"#{i}" in svg for i in (1, 2, 3))
     assert "Findings by severity" in svg
     assert "LCP" in history_chart(points, "performance").decode()
+
+
+def test_screenshots_older_than_the_retention_period_are_pruned(
+    session: Session,
+) -> None:
+    from datetime import timedelta
+
+    from uxlab.audits.projects import prune_screenshots
+    from uxlab.models import AuditRunScreenshot, utcnow
+
+    project = make(session)
+    assert project.retention_days == 90  # the default
+    old = add_run(session, project, [("label", "serious", "#q", "No label")])
+    recent = add_run(session, project, [("label", "serious", "#q", "No label")])
+    old.finished_at = utcnow() - timedelta(days=91)
+    recent.finished_at = utcnow() - timedelta(days=89)
+    for run in (old, recent):
+        session.add(run)
+        session.add(
+            AuditRunScreenshot(
+                run_id=run.id, filename="home.jpg", mime="image/jpeg", data=b"jpg"
+            )  # type: ignore[arg-type]
+        )
+    session.commit()
+
+    assert prune_screenshots(session) == 1
+    shots = session.exec(select(AuditRunScreenshot)).all()
+    assert [s.run_id for s in shots] == [recent.id]
+    # The pruned run keeps its findings and numbers.
+    session.refresh(old)
+    assert old.screenshots_pruned_at is not None
+    assert old.results["summary"]["findings"] == {"serious": 1}
+    assert len(session.exec(select(AuditRunFinding)).all()) == 2
+    assert prune_screenshots(session) == 0

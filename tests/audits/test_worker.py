@@ -44,18 +44,29 @@ from uxlab.models import (
 pytestmark = pytest.mark.browser
 
 
-def executing(run_id: int) -> list[int]:
-    """Processes now running an attempt at ``run_id`` (uxlab.audits.execute)."""
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+def children(pid: int) -> set[int]:
+    """The live processes whose parent is ``pid`` (a worker's audit processes)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            args = cmdline.read_bytes().split(b"\0")
+            fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if b"uxlab.audits.execute" in args and str(run_id).encode() in args:
-            stat = cmdline.with_name("stat").read_text().rsplit(")", 1)[1].split()
-            if stat[0] != "Z":
-                found.append(int(cmdline.parent.name))
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(stat.parent.name))
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    """Those of ``pids`` still running (not gone, not a zombie)."""
+    found = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            found.add(pid)
     return found
 
 
@@ -152,11 +163,13 @@ def test_a_run_whose_worker_is_killed_runs_again_once_on_another(
     victim = first if f":{first.pid}:" in (running.worker or "") else second
     survivor = second if victim is first else first
     assert f":{victim.pid}:" in (running.worker or "")
+    audit = children(victim.pid)
+    assert audit, "the worker runs the audit in a process of its own"
     os.kill(victim.pid, signal.SIGKILL)
     killed_at = time.monotonic()
     victim.wait()
     # Its audit process ends with it: the run is never executed twice at once.
-    wait_for("the killed worker's audit to stop", lambda: not executing(run_id), 5)
+    wait_for("the killed worker's audit to stop", lambda: not alive(audit), 5)
 
     # Picked up again within the lease, the lease check's second and the time
     # to claim: stated as LEASE_SECONDS + 10 s here (30 s + 10 s by default).
@@ -189,11 +202,13 @@ def test_a_cancelled_run_stops_and_stays_cancelled(
     site_url: Callable[[str], str],
 ) -> None:
     project = make_project(db, workspace, SLOW, site_url("faulty")).project
-    workers.start()
+    worker = workers.start()
     run_id = start_run(queue_app, db, project)
-    wait_for("the run to start", lambda: executing(run_id), 120)
+    wait_for("the run to start", lambda: fresh(db, run_id).current_url, 120)
+    audit = children(worker.pid)
+    assert audit
     assert cancel_run(db, fresh(db, run_id))
-    wait_for("its audit to stop", lambda: not executing(run_id), LEASE_SECONDS + 5)
+    wait_for("its audit to stop", lambda: not alive(audit), LEASE_SECONDS + 5)
     time.sleep(1)
     run = fresh(db, run_id)
     assert run.status == RunStatus.cancelled

@@ -1,18 +1,17 @@
-"""One attempt at one run, in a process of its own.
-
-``python -m uxlab.audits.execute RUN ATTEMPT``.
+"""One attempt at one run, in a process of its own, forked from the worker.
 
 Started by a worker (see :func:`uxlab.audits.queue._supervise`), which renews
-the lease and kills this process at the time limit. This process replays the
-script, stores progress as it goes and the report at the end, every write
-naming its attempt. It ends itself when the worker that started it is gone,
-so a killed worker never leaves a run going that another worker then takes.
+the lease and kills this process's group at the time limit. The fork starts
+warm (the worker has imported Playwright, axe and the report templates
+already) and makes its own database connections. It replays the script,
+stores progress as it goes and the report at the end, every write naming its
+attempt, and ends itself when the worker that started it is gone, so a killed
+worker never leaves a run going that another worker then takes.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import threading
 import time
 from typing import Any
@@ -25,12 +24,10 @@ from uxlab.audits import runs as run_store
 from uxlab.errors import AuditError
 from uxlab.models import AuditProject, AuditProjectRun
 
-__all__ = ["execute", "main"]
+__all__ = ["child_main", "execute"]
 
 
-def _watch_parent() -> None:
-    parent = os.getppid()
-
+def _watch_parent(parent: int) -> None:
     def watch() -> None:
         while True:
             if os.getppid() != parent:
@@ -40,17 +37,27 @@ def _watch_parent() -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def execute(run_id: int, attempt: int) -> int:
-    """Run the audit and store it; returns the process's exit status."""
-    from uxlab.app import create_app
-    from uxlab.db import get_engine, session_scope
+def child_main(database_url: str, run_id: int, attempt: int, parent: int) -> None:
+    """The forked process's body: its own session and engine, then the audit."""
+    from uxlab.db import make_engine
 
-    app = create_app()
-    engine = get_engine(app)
+    os.setsid()  # its own group, so the worker can kill it with its browser
+    _watch_parent(parent)
+    engine = make_engine(database_url)
+    try:
+        execute(engine, run_id, attempt)
+    finally:
+        engine.dispose()
+
+
+def execute(engine: Any, run_id: int, attempt: int) -> None:
+    """Run the audit and store it (or one line saying why it could not run)."""
+    from uxlab.db import session_scope
+
     with session_scope(engine) as db:
         run = db.get(AuditProjectRun, run_id)
         if run is None:
-            return 0
+            return
         project = db.get(AuditProject, run.project_id)
         assert project is not None
         script_yaml, base_url = run.script_yaml, run.base_url
@@ -61,7 +68,7 @@ def execute(run_id: int, attempt: int) -> int:
         )
     except AuditError as exc:
         run_store.fail_run(engine, run_id, attempt, str(exc))
-        return 0
+        return
     done = 0
 
     def progress(kind: str, payload: Any) -> None:
@@ -79,7 +86,7 @@ def execute(run_id: int, attempt: int) -> int:
     except AuditError as exc:
         # The site did not answer, or Chromium would not start: one line.
         run_store.fail_run(engine, run_id, attempt, str(exc))
-        return 0
+        return
     shots = [(s.filename, s.mime, s.data) for s in report_screenshots(report)]
     run_store.finish_run(
         engine,
@@ -90,13 +97,3 @@ def execute(run_id: int, attempt: int) -> int:
         report_html=render_html(report, link_screenshots=True),
         screenshots=shots,
     )
-    return 0
-
-
-def main(argv: list[str]) -> int:
-    _watch_parent()
-    return execute(int(argv[0]), int(argv[1]))
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

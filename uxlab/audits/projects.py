@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from uxlab.audit.findings import FAIL_ON_LEVELS
 from uxlab.audit.script import parse_script
 from uxlab.audits.schedules import check_schedule
+from uxlab.db import begin_write
 from uxlab.errors import NotFoundError, UxlabError
 from uxlab.models import (
     AuditProject,
@@ -101,6 +102,7 @@ def create_project(
     """Validate the settings and the script (line-level errors), then save."""
     _check(settings)
     parse_script(script_yaml, source="script")
+    begin_write(db)
     token = new_token()
     project = AuditProject(
         workspace_id=workspace_id,
@@ -129,6 +131,7 @@ def update_settings(
 ) -> None:
     """Change a project's settings; a schedule set or changed fires from now on."""
     _check(settings)
+    begin_write(db)
     schedule = settings.schedule or None
     if (schedule, settings.timezone) != (project.schedule, project.timezone):
         project.schedule_since = utcnow() if schedule else None
@@ -148,6 +151,7 @@ def update_settings(
 def new_upload_token(db: Session, project: AuditProject) -> str:
     """Make the project's upload token (replacing any before); shown once."""
     token = new_token()
+    begin_write(db)
     project.upload_token_hash = hash_token(token)
     db.add(project)
     db.commit()
@@ -162,6 +166,7 @@ def save_script(db: Session, project: AuditProject, script_yaml: str) -> bool:
     parse_script(script_yaml, source="script")
     if script_yaml == project.script_yaml:
         return False
+    begin_write(db)
     project.script_yaml = script_yaml
     project.script_version += 1
     db.add(project)
@@ -215,6 +220,7 @@ def prune_screenshots(db: Session) -> int:
     """
     now = utcnow()
     pruned = 0
+    begin_write(db)
     for project in db.exec(select(AuditProject)).all():
         cutoff = now - timedelta(days=project.retention_days)
         runs = db.exec(

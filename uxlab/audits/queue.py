@@ -19,12 +19,10 @@ coming minute and a half (so a slot starts on time).
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import signal
 import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from datetime import timedelta
@@ -246,15 +244,19 @@ class AuditQueue:
 
     def run_worker(self, *, threads: int) -> None:
         """Take jobs until stopped (SIGINT/SIGTERM finish the current ones)."""
+        # An idle worker looks at a SQLite queue once a second at most (Huey's
+        # default backs off to 10 s); PostgreSQL wakes it by NOTIFY.
+        import uxlab.audits.execute  # noqa: F401  (forked runs start warm)
+
         consumer = self.huey.create_consumer(
-            workers=threads, worker_type="thread", periodic=True
+            workers=threads, worker_type="thread", periodic=True, max_delay=1.0
         )
         consumer.run()
 
 
 def _note(engine: Engine, run_id: int, note: str) -> None:
     """Record how notifying about the run went (replacing the last note)."""
-    with session_scope(engine) as db:
+    with session_scope(engine, write=True) as db:
         run = db.get(AuditProjectRun, run_id)
         if run is not None:
             run.notified = note[:2000]
@@ -283,56 +285,53 @@ def _supervise(engine: Engine, claim: run_store.Claim, lease_seconds: float) -> 
 
     A child process per run gives each run a fresh Chromium (no memory carried
     from one run to the next) and a hard time limit: the child and its browser
-    are killed as a group, which a thread could not be.
+    are killed as a group, which a thread could not be. It is forked, so it
+    starts with everything the worker has imported.
     """
+    from uxlab.audits.execute import child_main
+
     heartbeat = max(lease_seconds / 6, 0.5)
     started = time.monotonic()
-    with tempfile.TemporaryFile() as stderr:
-        child = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uxlab.audits.execute",
-                str(claim.run_id),
-                str(claim.attempt),
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            start_new_session=True,
+    child = multiprocessing.get_context("fork").Process(
+        target=child_main,
+        args=(
+            engine.url.render_as_string(hide_password=False),
+            claim.run_id,
+            claim.attempt,
+            os.getpid(),
+        ),
+        daemon=False,
+    )
+    child.start()
+    assert child.pid is not None
+    why: str | None = None
+    while True:
+        child.join(timeout=heartbeat)
+        if child.exitcode is not None:
+            break
+        if time.monotonic() - started > claim.timeout_seconds:
+            why = f"stopped after {claim.timeout_seconds} s, the project's time limit"
+            break
+        if (
+            run_store.renew_lease(engine, claim.run_id, claim.attempt, lease_seconds)
+            is None
+        ):
+            why = ""  # cancelled, or no longer ours: stop without a word
+            break
+    if child.exitcode is None:
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        child.join()
+    child.close()
+    if why:
+        run_store.fail_run(engine, claim.run_id, claim.attempt, why)
+    elif why is None:
+        # A child that ended without storing anything (it crashed): say so.
+        run_store.fail_run(
+            engine,
+            claim.run_id,
+            claim.attempt,
+            "the audit process stopped before storing its report",
         )
-        why: str | None = None
-        while True:
-            try:
-                child.wait(timeout=heartbeat)
-                break
-            except subprocess.TimeoutExpired:
-                pass
-            if time.monotonic() - started > claim.timeout_seconds:
-                why = (
-                    f"stopped after {claim.timeout_seconds} s, the project's time limit"
-                )
-                break
-            if (
-                run_store.renew_lease(
-                    engine, claim.run_id, claim.attempt, lease_seconds
-                )
-                is None
-            ):
-                why = ""  # cancelled, or no longer ours: stop without a word
-                break
-        if child.poll() is None:
-            try:
-                os.killpg(child.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            child.wait()
-        if why:
-            run_store.fail_run(engine, claim.run_id, claim.attempt, why)
-        elif why is None and child.returncode != 0:
-            stderr.seek(0)
-            lines = stderr.read().decode("utf-8", "replace").strip().splitlines()
-            last = lines[-1] if lines else f"exit status {child.returncode}"
-            run_store.fail_run(
-                engine, claim.run_id, claim.attempt, f"the audit stopped: {last}"
-            )

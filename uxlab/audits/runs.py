@@ -74,6 +74,7 @@ def queue_run(
 ) -> AuditProjectRun:
     """Add a queued run of the project's current script (the caller enqueues it)."""
     assert project.id is not None
+    begin_write(db)
     run = AuditProjectRun(
         project_id=project.id,
         script_yaml=project.script_yaml,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from uxlab.db import begin_write
 from uxlab.models import AuditProject, PersonalToken, Researcher, utcnow
 from uxlab.tokens import hash_token, new_token
 
@@ -40,6 +41,7 @@ def create_personal_token(db: Session, researcher: Researcher, name: str = "") -
 def caller_for(db: Session, token: str) -> Caller | None:
     """The caller a token belongs to, or None for an unknown token."""
     digest = hash_token(token)
+    begin_write(db)
     personal = db.exec(
         select(PersonalToken).where(PersonalToken.token_hash == digest)
     ).first()
