@@ -289,3 +289,25 @@ def test_a_schedule_slot_fires_once_with_two_workers(
     wait_for(
         "both runs to finish", lambda: all(finished(db, r.id or 0) for r in runs), 120
     )
+
+
+def test_a_run_past_its_time_limit_is_stopped_as_error(
+    queue_app: Flask,
+    db: Session,
+    workspace: Workspace,
+    workers: Workers,
+    site_url: Callable[[str], str],
+) -> None:
+    project = make_project(
+        db, workspace, SLOW, site_url("faulty"), timeout_seconds=4
+    ).project
+    worker = workers.start()
+    run_id = start_run(queue_app, db, project)
+    audit = wait_for("the run's audit process", lambda: children(worker.pid), 120)
+    run = wait_for("the run to end", lambda: finished(db, run_id), 60)
+    assert run.status == RunStatus.error
+    assert run.error == "stopped after 4 s, the project's time limit"
+    assert run.results == {}
+    # Stopped at the limit, give or take one lease renewal (LEASE_SECONDS / 6).
+    assert run.seconds is not None and 4 <= run.seconds < 4 + LEASE_SECONDS
+    wait_for("its audit process to be gone", lambda: not alive(audit), 5)
