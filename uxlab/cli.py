@@ -305,6 +305,22 @@ def researcher_set_password(email: str, password: str) -> None:
     click.echo(f"Password changed for {researcher.email}; its sessions ended.")
 
 
+@researcher_group.command("token")
+@click.argument("email")
+@click.option("--name", default="", help="What the token is for (e.g. 'CI').")
+@with_appcontext
+@domain_errors
+def researcher_token(email: str, name: str) -> None:
+    """Make a personal token for the JSON API (printed once, stored hashed)."""
+    from uxlab.audits.tokens import create_personal_token
+    from uxlab.db import get_session
+    from uxlab.workspaces import researcher_by_email
+
+    session = get_session()
+    token = create_personal_token(session, researcher_by_email(session, email), name)
+    click.echo(token)
+
+
 # ---------------------------------------------------------------- workspaces
 
 
@@ -697,6 +713,13 @@ def serve_command(host: str, port: int, threads: int, processes: int) -> None:
     if processes > 1:
         _serve_processes(app, host, port, threads, processes)
         return
+    from uxlab.audits.worker import start_embedded_worker
+
+    # The embedded default runs audits in a worker of its own; team servers
+    # run `uxlab worker` where they choose (the app hosts need no browser).
+    worker = None
+    if get_engine().dialect.name == "sqlite":
+        worker = start_embedded_worker(app.config["DATABASE_URL"])
     queue_log = logging.getLogger("waitress.queue")
     summary = QueueDepthSummary()
     queue_log.addFilter(summary)
@@ -724,6 +747,9 @@ def serve_command(host: str, port: int, threads: int, processes: int) -> None:
     finally:
         server.close()
         queue_log.removeFilter(summary)
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=30)
 
 
 @click.command("demo")
@@ -770,8 +796,10 @@ def register_commands(app: Flask) -> None:
 
 # Commands of optional subsystems are registered below.
 from uxlab.audit.cli import audit_command  # noqa: E402
+from uxlab.audits.worker import worker_command  # noqa: E402
 
 cli.add_command(audit_command)
+cli.add_command(worker_command)
 
 
 _REPORT_EXTENSIONS: Final = {".pdf": "pdf", ".html": "html", ".htm": "html"}

@@ -117,6 +117,18 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "Path to the Chromium binary used for screenshots, PDFs and audits.",
     ),
+    Setting(
+        "AUDIT_LEASE_SECONDS",
+        30,
+        "Seconds a worker holds a run without renewing it; a run whose worker "
+        "stopped is queued again this long after its last renewal.",
+    ),
+    Setting(
+        "AUDIT_QUEUE_PATH",
+        None,
+        "On SQLite, the file audit jobs are queued in; default: beside the "
+        "database file, named <database>-queue.",
+    ),
 )
 
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}

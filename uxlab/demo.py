@@ -138,6 +138,10 @@ def seed_demo(session: Session, *, participants: int = 30, seed: int = 7) -> Dem
         )
         team = create_workspace(session, DEMO_TEAM, owner_email=DEMO_EMAIL)
         add_member(session, team, DEMO_VIEWER_EMAIL, WorkspaceRole.viewer)
+        from uxlab.audits.demo import seed_audit_demo
+
+        assert team.id is not None
+        seed_audit_demo(session, team.id, base)
         rng = np.random.default_rng(seed)
         for name, share, live in _DEMO_TEMPLATES:
             path = templates / name

@@ -17,6 +17,12 @@ from sqlmodel import Field, SQLModel
 
 __all__ = [
     "ActivityEntry",
+    "AuditProject",
+    "AuditProjectRun",
+    "AuditRunFinding",
+    "AuditRunScreenshot",
+    "PersonalToken",
+    "RunStatus",
     "Event",
     "Invite",
     "InviteKind",
@@ -474,3 +480,155 @@ class Screenshot(SQLModel, table=True):
     height: int
     png: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     taken_at: datetime = Field(default_factory=utcnow)
+
+
+class RunStatus(enum.StrEnum):
+    """Where an audit project's run is; the last four are final."""
+
+    queued = "queued"
+    running = "running"
+    passed = "passed"
+    failed = "failed"
+    error = "error"
+    cancelled = "cancelled"
+
+
+class AuditProject(SQLModel, table=True):
+    """An audit script a workspace replays on demand, on a schedule or from CI."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(
+        foreign_key="workspace.id", index=True, ondelete="CASCADE"
+    )
+    name: str = Field(max_length=200)
+    #: The audit script's YAML, exactly as the researcher wrote it.
+    script_yaml: str = Field(sa_column=Column(Text, nullable=False))
+    #: Counts up each time the script is saved changed; runs record it.
+    script_version: int = 1
+    base_url: str = Field(max_length=2000)
+    #: ``fail_on`` (a severity or "none") and ``perf_regression_pct``.
+    thresholds: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    #: Cron expression (five fields) read in ``timezone``; None: no schedule.
+    schedule: str | None = Field(default=None, max_length=120)
+    timezone: str = Field(default="UTC", max_length=64)
+    #: Slots before this time never fire (set when the schedule is set).
+    schedule_since: datetime | None = None
+    retention_days: int = 90
+    #: Runs of this project that may run at once, across all workers.
+    concurrency: int = 1
+    #: A run still going after this many seconds is stopped and ends as "error".
+    timeout_seconds: int = 900
+    #: SHA-256 of the secret in the badge's URL.
+    badge_token_hash: str = Field(index=True, unique=True, max_length=64)
+    #: SHA-256 of the token CI uploads runs with; None: uploads are off.
+    upload_token_hash: str | None = Field(default=None, max_length=64)
+    #: Where a regression is POSTed as JSON (Slack-compatible); None: nowhere.
+    webhook_url: str | None = Field(default=None, max_length=2000)
+    created_by: int | None = Field(
+        default=None, foreign_key="researcher.id", ondelete="SET NULL"
+    )
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditProjectRun(SQLModel, table=True):
+    """One replay of a project's script, queued, running or finished.
+
+    A worker owns a running run while ``lease_until`` is in the future and
+    ``attempts`` is the attempt it claimed; every write it makes names both.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("project_id", "slot"),
+        UniqueConstraint("project_id", "client_run_id"),
+        Index("ix_auditprojectrun_status_lease", "status", "lease_until"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(
+        foreign_key="auditproject.id", index=True, ondelete="CASCADE"
+    )
+    status: RunStatus = RunStatus.queued
+    #: The script as it was when the run was queued, and its version.
+    script_yaml: str = Field(sa_column=Column(Text, nullable=False))
+    script_version: int
+    #: "person", "schedule" or "ci".
+    started_by: str = Field(max_length=20)
+    researcher_id: int | None = Field(
+        default=None, foreign_key="researcher.id", ondelete="SET NULL"
+    )
+    #: The schedule's slot (UTC) this run is for; at most one run per slot.
+    slot: datetime | None = None
+    #: The id a CI upload names itself by, so a retried upload is one run.
+    client_run_id: str | None = Field(default=None, max_length=100)
+    base_url: str = Field(max_length=2000)
+    #: Task runs (task × viewport) done and in all, and the page being audited.
+    done: int = 0
+    total: int = 0
+    current_url: str | None = Field(default=None, max_length=2000)
+    queued_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    seconds: float | None = None
+    attempts: int = 0
+    worker: str | None = Field(default=None, max_length=200)
+    lease_until: datetime | None = None
+    #: One line saying why the run ended as "error" or "cancelled".
+    error: str | None = Field(default=None, max_length=2000)
+    #: report.json's "summary"; the whole report.json (per page, per task).
+    summary: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    results: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    #: report.html, with screenshots linked rather than embedded.
+    report_html: str | None = Field(default=None, sa_column=Column(Text))
+    screenshots_pruned_at: datetime | None = None
+    #: Against the run before it: whether it regressed; None until compared.
+    regression: bool | None = None
+    #: How the regression's webhook and email went ("delivered", "failed: ...").
+    notified: str | None = Field(default=None, max_length=2000)
+
+
+class AuditRunFinding(SQLModel, table=True):
+    """A finding of a run; diffs match them on rule, page and selector."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(
+        foreign_key="auditprojectrun.id", index=True, ondelete="CASCADE"
+    )
+    rule: str = Field(max_length=200)
+    severity: str = Field(max_length=20)
+    page: str = Field(max_length=2000)
+    viewport: str = Field(max_length=80)
+    selector: str | None = Field(default=None, sa_column=Column(Text))
+    message: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class AuditRunScreenshot(SQLModel, table=True):
+    """A screenshot a run took; pruned after the project's retention period."""
+
+    __table_args__ = (UniqueConstraint("run_id", "filename"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(
+        foreign_key="auditprojectrun.id", index=True, ondelete="CASCADE"
+    )
+    filename: str = Field(max_length=200)
+    mime: str = Field(max_length=40)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class PersonalToken(SQLModel, table=True):
+    """A researcher's token for the JSON API; it acts with their roles."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    researcher_id: int = Field(
+        foreign_key="researcher.id", index=True, ondelete="CASCADE"
+    )
+    name: str = Field(default="", max_length=200)
+    token_hash: str = Field(index=True, unique=True, max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None

@@ -22,13 +22,17 @@ from werkzeug.routing import Rule
 
 from uxlab import moderation
 from uxlab.accounts import create_researcher
+from uxlab.audits.projects import ProjectSettings, create_project
 from uxlab.management import create_study_from_text, make_invites
 from uxlab.models import (
     ActivityEntry,
+    AuditProjectRun,
+    AuditRunScreenshot,
     Invite,
     Membership,
     ModeratedSession,
     Participant,
+    RunStatus,
     SessionObserver,
     Study,
     Task,
@@ -49,7 +53,7 @@ DATA = Path(__file__).parent.parent / "data"
 STUDY_YAML = (DATA / "researcher_study.yaml").read_text()
 SECRET = "test-secret"
 #: Blueprints anyone may reach; every other one serves logged-in researchers.
-PUBLIC_BLUEPRINTS = ("participant.", "api.", "auth.")
+PUBLIC_BLUEPRINTS = ("participant.", "api.", "auth.", "audits_api.")
 JSON_ENDPOINTS = ("researcher.progress", "researcher.export_json")
 MODERATED_YAML = DATA.parent.parent / "study_templates" / "moderated-think-aloud.yaml"
 
@@ -77,6 +81,16 @@ VIEWER_ROUTES = {
     "workspaces.switch",
     "workspaces.members",
     "workspaces.leave",
+    "audits.index",
+    "audits.project",
+    "audits.runs_json",
+    "audits.script",
+    "audits.download_script",
+    "audits.run",
+    "audits.report",
+    "audits.screenshot",
+    "audits.history",
+    "audits.diff",
 }
 OWNER_ROUTES = {
     "workspaces.invite",
@@ -88,7 +102,7 @@ OWNER_ROUTES = {
     "workspaces.delete",
 }
 #: Routes whose own token authenticates (observers, invite links): no role.
-TOKEN_ROUTES = {"moderation.observe", "workspaces.join"}
+TOKEN_ROUTES = {"moderation.observe", "workspaces.join", "audits.badge"}
 RANK = {WorkspaceRole.viewer: 0, WorkspaceRole.editor: 1, WorkspaceRole.owner: 2}
 
 
@@ -131,6 +145,10 @@ INSIDE_STUDY = {
     "observer_id": 1,
     "token": "no-such-observer-link",
     "member_id": 1,
+    # Audit projects: a project, a run and a screenshot (unknown).
+    "project_id": 1,
+    "run_id": 1,
+    "filename": "home.jpg",
 }
 
 
@@ -342,6 +360,7 @@ def team_fixture(app: Flask, session: Session) -> dict[str, Any]:
             Membership.role == WorkspaceRole.viewer,
         )
     ).one()
+    audit = add_audit_project(session, team.id)
     clients = {}
     for role, who in (
         (WorkspaceRole.owner, "o"),
@@ -361,10 +380,40 @@ def team_fixture(app: Flask, session: Session) -> dict[str, Any]:
             "session_id": ms.id,
             "observer_id": observer.id,
             "member_id": viewer_id,
+            "project_id": audit.project_id,
+            "run_id": audit.id,
         },
         "workspace_invite": pending.id,
         "slugs": {"plain": study.slug, "moderated": moderated.slug},
     }
+
+
+def add_audit_project(session: Session, workspace_id: Any) -> AuditProjectRun:
+    """An audit project with one finished run that took one screenshot."""
+    project = create_project(
+        session,
+        workspace_id,
+        ProjectSettings(name="Shop audit", base_url="http://127.0.0.1:9"),
+        "name: Home\ntasks:\n  - name: Home\n    steps:\n      - goto: /\n",
+    ).project
+    run = AuditProjectRun(
+        project_id=project.id,  # type: ignore[arg-type]
+        status=RunStatus.passed,
+        script_yaml=project.script_yaml,
+        script_version=1,
+        started_by="person",
+        base_url=project.base_url,
+        report_html="<p>The report</p>",
+    )
+    session.add(run)
+    session.commit()
+    session.add(
+        AuditRunScreenshot(
+            run_id=run.id, filename="home.jpg", mime="image/jpeg", data=b"x"
+        )  # type: ignore[arg-type]
+    )
+    session.commit()
+    return run
 
 
 def team_url(rule: Rule, team: dict[str, Any]) -> str:
@@ -373,6 +422,8 @@ def team_url(rule: Rule, team: dict[str, Any]) -> str:
     values["slug"] = team["slugs"][kind]
     if rule.endpoint == "workspaces.revoke_invite":
         values["invite_id"] = team["workspace_invite"]
+    if rule.endpoint == "audits.history":
+        values["name"] = "findings"
     return build(rule, values)
 
 

@@ -103,6 +103,14 @@ def _viewport(value: str) -> str | Viewport:
     help="github: also print GitHub Actions annotations, one per issue "
     "(default from UXLAB_ANNOTATE).",
 )
+@click.option(
+    "--upload",
+    "upload_url",
+    metavar="URL",
+    default=None,
+    help="Also send the run to this audit project's upload address (token in "
+    "UXLAB_TOKEN); the exit status stays the audit's.",
+)
 @click.pass_context
 def audit_command(
     ctx: click.Context,
@@ -116,6 +124,7 @@ def audit_command(
     baseline_path: Path | None,
     update_baseline: bool,
     output_format: str | None,
+    upload_url: str | None,
 ) -> None:
     """Replay an audit script in Chromium and audit every page it reaches."""
     from rich.console import Console
@@ -245,7 +254,33 @@ def audit_command(
     )
     verdict = "[green]PASSED[/]" if report.passed else "[red]FAILED[/]"
     console.print(f"{verdict} in {report.seconds:.1f} s — {escape(report.verdict)}")
+    if upload_url is not None:
+        _upload(report, upload_url)
     ctx.exit(report.exit_code)
+
+
+def _upload(report: Any, url: str) -> None:
+    """Send the run to the server; a failed upload is a line, not another exit."""
+    import os
+
+    from uxlab.audit.upload import (
+        UploadError,
+        ci_run_id,
+        upload_payload,
+        upload_report,
+    )
+
+    token = os.environ.get("UXLAB_TOKEN", "")
+    if not token:
+        click.echo("Upload skipped: set UXLAB_TOKEN to the project's token", err=True)
+        return
+    run_id = ci_run_id()
+    try:
+        answer = upload_report(url, token, upload_payload(report, run_id))
+    except UploadError as exc:
+        click.echo(f"Upload failed: {exc}", err=True)
+        return
+    click.echo(f"Uploaded as run {answer.get('id')} ({answer.get('url', url)})")
 
 
 def _study_script(ctx: click.Context, slug: str, base_url: str | None) -> AuditScript:

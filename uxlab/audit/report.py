@@ -44,6 +44,8 @@ __all__ = [
     "SCHEMA_VERSION",
     "findings_chart",
     "issue_fails",
+    "render_html",
+    "report_screenshots",
     "report_dict",
     "waterfall_chart",
     "write_html",
@@ -75,7 +77,7 @@ def write_reports(report: AuditReport, directory: str | Path) -> dict[str, Path]
     """Write report.html, report.json, junit.xml and screenshots/ into ``directory``."""
     directory = Path(directory)
     (directory / "screenshots").mkdir(parents=True, exist_ok=True)
-    for shot in _screenshots(report):
+    for shot in report_screenshots(report):
         (directory / "screenshots" / shot.filename).write_bytes(shot.data)
     return {
         "html": write_html(report, directory / "report.html"),
@@ -84,7 +86,7 @@ def write_reports(report: AuditReport, directory: str | Path) -> dict[str, Path]
     }
 
 
-def _screenshots(report: AuditReport) -> list[Screenshot]:
+def report_screenshots(report: AuditReport) -> list[Screenshot]:
     shots = [shot for run in report.tasks for shot in run.screenshots]
     shots += [page.screenshot for page in report.pages if page.screenshot is not None]
     shots += [f.screenshot for f in report.findings if f.screenshot is not None]
@@ -443,6 +445,12 @@ def write_html(report: AuditReport, path: str | Path) -> Path:
     :func:`write_reports`), not inlined.
     """
     path = Path(path)
+    path.write_text(render_html(report), encoding="utf-8")
+    return path
+
+
+def render_html(report: AuditReport) -> str:
+    """report.html as text; screenshots are linked as ``screenshots/NAME``."""
     template = _environment().get_template("report.html.j2")
     by_page: dict[tuple[str, str, str | None], list[Finding]] = {}
     for finding in report.findings:
@@ -464,7 +472,7 @@ def write_html(report: AuditReport, path: str | Path) -> Path:
     rules = sorted({i.rule for i in issues})
     urls = list(dict.fromkeys(url for i in issues for url in i.pages))
     viewports = [v.name for v in report.script.viewports]
-    html = template.render(
+    return template.render(
         report=report,
         script=report.script,
         version=_uxlab_version(),
@@ -482,5 +490,3 @@ def write_html(report: AuditReport, path: str | Path) -> Path:
         page_issues=page_issues,
         clean_pages=sum(not found for _, found in page_groups),
     )
-    path.write_text(html, encoding="utf-8")
-    return path

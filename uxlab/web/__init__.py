@@ -96,6 +96,8 @@ def init_app(app: Flask) -> None:
         access,
         analytics,
         api,
+        audits,
+        audits_api,
         auth,
         guesses,
         links,
@@ -128,6 +130,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(workspaces.bp)
     app.register_blueprint(study_file.bp)
     app.register_blueprint(preview.bp)
+    app.register_blueprint(audits.bp)
+    csrf.exempt(audits_api.bp)
+    app.register_blueprint(audits_api.bp)
 
     @app.errorhandler(UxlabError)
     def _uxlab_error(exc: UxlabError) -> tuple[Any, int]:

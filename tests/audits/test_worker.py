@@ -1,0 +1,313 @@
+"""Audit runs taken by real `uxlab worker` processes from the real queue.
+
+Each test starts workers as subprocesses on the test's database (SQLite by
+default, PostgreSQL under `make test-postgres`) and audits a fixture site in
+Chromium.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlmodel import Session, col, select
+
+from tests.audits.conftest import (
+    LEASE_SECONDS,
+    ONE_PAGE,
+    SLOW,
+    Workers,
+    fresh,
+    make_project,
+    wait_for,
+)
+from uxlab.audits.queue import audit_queue
+from uxlab.audits.runs import FINAL, cancel_run, queue_run
+from uxlab.models import (
+    AuditProject,
+    AuditProjectRun,
+    AuditRunFinding,
+    RunStatus,
+    Workspace,
+    utcnow,
+)
+
+pytestmark = pytest.mark.browser
+
+
+def children(pid: int) -> set[int]:
+    """The live processes whose parent is ``pid`` (a worker's audit processes)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(stat.parent.name))
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    """Those of ``pids`` still running (not gone, not a zombie)."""
+    found = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            found.add(pid)
+    return found
+
+
+def start_run(app: Flask, db: Session, project: AuditProject, **kw: str) -> int:
+    run = queue_run(db, project, started_by="person", **kw)
+    assert run.id is not None
+    audit_queue(app).enqueue(run.id)
+    return run.id
+
+
+def finished(db: Session, run_id: int) -> AuditProjectRun | None:
+    run = fresh(db, run_id)
+    return run if run.status in FINAL else None
+
+
+def test_a_worker_without_chromium_refuses_to_start(workers: Workers) -> None:
+    env = dict(workers.env, UXLAB_CHROMIUM="/nonexistent/chromium")
+    result = subprocess.run(
+        [sys.executable, "-m", "uxlab", "worker"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "Error: no Chromium to run audits with: install it (Debian: apt-get install "
+        "chromium; elsewhere: python -m playwright install chromium) or set "
+        "UXLAB_CHROMIUM to its path (/nonexistent/chromium cannot be run)"
+    ]
+
+
+def test_a_worker_runs_a_queued_run_and_stores_its_report(
+    queue_app: Flask,
+    db: Session,
+    workspace: Workspace,
+    workers: Workers,
+    site_url: Callable[[str], str],
+) -> None:
+    project = make_project(db, workspace, ONE_PAGE, site_url("faulty")).project
+    run_id = start_run(queue_app, db, project)
+    workers.start()
+    run = wait_for("the run to finish", lambda: finished(db, run_id), 120)
+    assert run.status == RunStatus.failed, (run.error, workers.logs())
+    assert (run.attempts, run.done, run.total) == (1, 1, 1)
+    assert run.script_version == 1 and run.started_by == "person"
+    stored = db.exec(
+        select(AuditRunFinding).where(AuditRunFinding.run_id == run_id)
+    ).all()
+    # The faulty site's home page has the findings tests/audit/ asserts on.
+    assert {f.rule for f in stored} >= {"image-alt"}
+    assert len(stored) == len(run.results["findings"])
+    assert run.summary["findings"] == run.results["summary"]["findings"]
+    assert run.report_html is not None and "Home page" in run.report_html
+
+
+def test_an_unreachable_base_url_ends_as_error_with_one_line(
+    queue_app: Flask, db: Session, workspace: Workspace, workers: Workers
+) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}"
+    project = make_project(db, workspace, ONE_PAGE, "http://127.0.0.1:9").project
+    run_id = start_run(queue_app, db, project, base_url=closed)
+    workers.start()
+    run = wait_for("the run to finish", lambda: finished(db, run_id), 120)
+    assert run.status == RunStatus.error
+    assert run.base_url == closed
+    assert run.error is not None and "\n" not in run.error
+    assert run.error.startswith(f"{closed} did not answer")
+    assert db.exec(select(AuditRunFinding)).all() == []
+
+
+def test_a_run_whose_worker_is_killed_runs_again_once_on_another(
+    queue_app: Flask,
+    db: Session,
+    workspace: Workspace,
+    workers: Workers,
+    site_url: Callable[[str], str],
+) -> None:
+    project = make_project(db, workspace, SLOW, site_url("faulty")).project
+    first, second = workers.start(), workers.start()
+    run_id = start_run(queue_app, db, project)
+    running = wait_for(
+        "the run to start",
+        lambda: (
+            (r := fresh(db, run_id)).status == RunStatus.running
+            and r.done == 0
+            and r.current_url is not None
+            and r
+        ),
+        120,
+    )
+    victim = first if f":{first.pid}:" in (running.worker or "") else second
+    survivor = second if victim is first else first
+    assert f":{victim.pid}:" in (running.worker or "")
+    audit = children(victim.pid)
+    assert audit, "the worker runs the audit in a process of its own"
+    os.kill(victim.pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    victim.wait()
+    # Its audit process ends with it: the run is never executed twice at once.
+    wait_for("the killed worker's audit to stop", lambda: not alive(audit), 5)
+
+    # Picked up again within the lease, the lease check's second and the time
+    # to claim: stated as LEASE_SECONDS + 10 s here (30 s + 10 s by default).
+    again = wait_for(
+        "the run to be taken again",
+        lambda: (r := fresh(db, run_id)).attempts == 2 and r,
+        LEASE_SECONDS + 10,
+    )
+    assert time.monotonic() - killed_at < LEASE_SECONDS + 10
+    assert f":{survivor.pid}:" in (again.worker or "")
+    run = wait_for("the run to finish", lambda: finished(db, run_id), 120)
+    assert run.status in (RunStatus.passed, RunStatus.failed), (
+        run.error,
+        workers.logs(),
+    )
+    assert run.attempts == 2
+    # Counted once: one run, its findings stored once.
+    assert len(db.exec(select(AuditProjectRun)).all()) == 1
+    stored = db.exec(
+        select(AuditRunFinding).where(AuditRunFinding.run_id == run_id)
+    ).all()
+    assert len(stored) == len(run.results["findings"]) > 0
+
+
+def test_a_cancelled_run_stops_and_stays_cancelled(
+    queue_app: Flask,
+    db: Session,
+    workspace: Workspace,
+    workers: Workers,
+    site_url: Callable[[str], str],
+) -> None:
+    project = make_project(db, workspace, SLOW, site_url("faulty")).project
+    worker = workers.start()
+    run_id = start_run(queue_app, db, project)
+    wait_for("the run to start", lambda: fresh(db, run_id).current_url, 120)
+    audit = children(worker.pid)
+    assert audit
+    assert cancel_run(db, fresh(db, run_id))
+    wait_for("its audit to stop", lambda: not alive(audit), LEASE_SECONDS + 5)
+    time.sleep(1)
+    run = fresh(db, run_id)
+    assert run.status == RunStatus.cancelled
+    assert run.results == {} and run.report_html is None
+
+
+def test_a_project_runs_at_most_its_concurrency_at_once(
+    queue_app: Flask,
+    db: Session,
+    workspace: Workspace,
+    workers: Workers,
+    site_url: Callable[[str], str],
+) -> None:
+    busy = make_project(db, workspace, SLOW, site_url("faulty")).project
+    other = make_project(
+        db, workspace, ONE_PAGE, site_url("faulty"), name="Other"
+    ).project
+    workers.start(threads=2)
+    runs = [start_run(queue_app, db, busy) for _ in range(2)]
+    other_run = start_run(queue_app, db, other)
+    most = 0
+    other_done_while_busy = False
+    while not all(finished(db, r) for r in [*runs, other_run]):
+        db.rollback()
+        statuses = [fresh(db, r).status for r in runs]
+        most = max(most, statuses.count(RunStatus.running))
+        if finished(db, other_run) and RunStatus.running in statuses:
+            other_done_while_busy = True
+        time.sleep(0.2)
+    assert most == 1
+    # The other project's run did not wait behind the busy project's queue.
+    assert other_done_while_busy
+
+
+def test_a_schedule_slot_fires_once_with_two_workers(
+    queue_app: Flask,
+    db: Session,
+    workspace: Workspace,
+    workers: Workers,
+    site_url: Callable[[str], str],
+) -> None:
+    project = make_project(
+        db, workspace, ONE_PAGE, site_url("faulty"), schedule="* * * * *"
+    ).project
+    # Everything was down for ten minutes: ten slots were missed.
+    project.schedule_since = utcnow() - timedelta(minutes=10)
+    db.add(project)
+    db.commit()
+    workers.start()
+    workers.start()
+
+    def slots() -> list[AuditProjectRun]:
+        db.rollback()
+        return list(
+            db.exec(
+                select(AuditProjectRun)
+                .where(AuditProjectRun.project_id == project.id)
+                .order_by(col(AuditProjectRun.slot))
+            ).all()
+        )
+
+    # The missed slots run once, not once per slot missed or per worker.
+    wait_for("the missed slot's run", slots, 60)
+    time.sleep(3)
+    assert len(slots()) == 1
+    missed = slots()[0]
+    assert missed.started_by == "schedule" and missed.slot is not None
+    # The next slot fires once too, whichever worker's job gets there first.
+    wait_for("the next slot's run", lambda: len(slots()) >= 2, 75)
+    time.sleep(3)
+    runs = slots()
+    assert len(runs) == 2
+    assert runs[1].slot == runs[0].slot + timedelta(minutes=1)  # type: ignore[operator]
+    started = runs[1].started_at or utcnow()
+    assert runs[1].slot is not None
+    # It starts when its slot comes (the benchmark measures how closely).
+    assert started - runs[1].slot < timedelta(seconds=30)
+    wait_for(
+        "both runs to finish", lambda: all(finished(db, r.id or 0) for r in runs), 120
+    )
+
+
+def test_a_run_past_its_time_limit_is_stopped_as_error(
+    queue_app: Flask,
+    db: Session,
+    workspace: Workspace,
+    workers: Workers,
+    site_url: Callable[[str], str],
+) -> None:
+    project = make_project(
+        db, workspace, SLOW, site_url("faulty"), timeout_seconds=4
+    ).project
+    worker = workers.start()
+    run_id = start_run(queue_app, db, project)
+    audit = wait_for("the run's audit process", lambda: children(worker.pid), 120)
+    run = wait_for("the run to end", lambda: finished(db, run_id), 60)
+    assert run.status == RunStatus.error
+    assert run.error == "stopped after 4 s, the project's time limit"
+    assert run.results == {}
+    # Stopped at the limit, give or take one lease renewal (LEASE_SECONDS / 6).
+    assert run.seconds is not None and 4 <= run.seconds < 4 + LEASE_SECONDS
+    wait_for("its audit process to be gone", lambda: not alive(audit), 5)

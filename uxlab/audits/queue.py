@@ -1,0 +1,337 @@
+"""Audit runs as jobs on Huey, on the database uxlab already has.
+
+Huey is a maintained job queue with a consumer, delayed jobs and periodic
+jobs, and storage on SQLite (a file beside the embedded database: ``uxlab
+serve`` needs no other service) or on PostgreSQL (its own ``huey_*`` tables in
+the team database, woken by LISTEN/NOTIFY), so every ``uxlab worker`` on any
+host takes jobs from the same place.
+
+Huey hands a job to one consumer and forgets it, so a worker killed mid-run
+would lose it. The run's row therefore carries a lease (see
+:mod:`uxlab.audits.runs`): when a run is claimed, a lease check is scheduled
+for when the lease would end; a worker that stopped renewing it has its run
+queued again, at most once more. A periodic job checks every lease once a
+minute too, queues the run for a schedule's latest slot due (so a slot missed
+while everything was down runs once) and schedules a job at each slot of the
+coming minute and a half (so a slot starts on time).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from huey import Huey, PostgresHuey, SqliteHuey, crontab
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import col, select
+
+from uxlab.audits import runs as run_store
+from uxlab.audits.diff import baseline_for, diff_runs
+from uxlab.audits.notify import WebhookError, email_body, post_webhook, webhook_payload
+from uxlab.audits.projects import prune_screenshots
+from uxlab.audits.schedules import latest_slot, slots_between
+from uxlab.db import get_engine, session_scope
+from uxlab.mail import MailError, send_mail
+from uxlab.models import (
+    AuditProject,
+    AuditProjectRun,
+    Researcher,
+    RunStatus,
+    Workspace,
+    utcnow,
+)
+
+__all__ = ["WEBHOOK_RETRIES", "AuditQueue", "audit_queue", "run_link"]
+
+_log = logging.getLogger("uxlab.audits")
+#: How long a run waits before asking again when its project is at its limit.
+_BUSY_RETRY_SECONDS = 2
+#: Slots within this many seconds are scheduled by each minute's check.
+_PLAN_AHEAD = timedelta(seconds=90)
+#: Tries of a webhook after the first, each twice as long after the last.
+WEBHOOK_RETRIES = 3
+
+
+def _make_huey(app: Flask) -> Huey:
+    url = make_url(app.config["DATABASE_URL"])
+    if url.get_backend_name() == "postgresql":
+        return PostgresHuey(
+            "uxlab-audits",
+            results=False,
+            utc=True,
+            host=url.host or "localhost",
+            port=url.port or 5432,
+            user=url.username,
+            password=url.password,
+            dbname=url.database,
+        )
+    path = app.config.get("AUDIT_QUEUE_PATH")
+    if not path:
+        database = url.database
+        if not database or database == ":memory:":
+            database = str(Path(app.instance_path) / "uxlab.sqlite")
+        path = f"{database}-queue"
+    return SqliteHuey("uxlab-audits", results=False, utc=True, filename=str(path))
+
+
+class AuditQueue:
+    """The app's Huey instance and the audit jobs registered on it."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.huey = _make_huey(app)
+        self.lease_seconds = float(app.config["AUDIT_LEASE_SECONDS"])
+        self.run_job = self.huey.task(name="audit_run")(self._run)
+        self.lease_job = self.huey.task(name="audit_lease")(self._check_lease)
+        self.slot_job = self.huey.task(name="audit_slot")(self._fire_slot)
+        self.minute_job = self.huey.periodic_task(crontab(), name="audit_minute")(
+            self._every_minute
+        )
+        # Four tries in all, 1, 2 and 4 s apart.
+        self.webhook_job = self.huey.task(
+            name="audit_webhook",
+            retries=WEBHOOK_RETRIES,
+            retry_delay=1,
+            retry_backoff=2,
+            context=True,
+        )(self._webhook)
+
+    @property
+    def engine(self) -> Engine:
+        return get_engine(self.app)
+
+    # ------------------------------------------------------------ enqueueing
+
+    def enqueue(self, run_id: int, *, delay: float | None = None) -> None:
+        """Hand a queued run to the workers."""
+        if delay:
+            self.run_job.schedule((run_id,), delay=delay)
+        else:
+            self.run_job(run_id)
+
+    def close(self) -> None:
+        """Close the queue's database connection (it reopens on next use)."""
+        self.huey.storage.close()
+
+    # ------------------------------------------------------------------ jobs
+
+    def _run(self, run_id: int) -> None:
+        worker = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        claim = run_store.claim_run(self.engine, run_id, worker, self.lease_seconds)
+        if claim == "busy":
+            self.enqueue(run_id, delay=_BUSY_RETRY_SECONDS)
+            return
+        if isinstance(claim, str):
+            return
+        self.lease_job.schedule(
+            (run_id, claim.attempt),
+            eta=claim.lease_until + timedelta(seconds=1),
+        )
+        _supervise(self.engine, claim, self.lease_seconds)
+        self.after_run(run_id)
+
+    def after_run(self, run_id: int) -> None:
+        """Compare a finished run with the one before; on a regression, notify."""
+        with session_scope(self.engine) as db:
+            run = db.get(AuditProjectRun, run_id)
+            if run is None or run.status not in (RunStatus.passed, RunStatus.failed):
+                return
+            project = db.get(AuditProject, run.project_id)
+            assert project is not None
+            found = diff_runs(db, project, run, baseline_for(db, run))
+            webhook = project.webhook_url
+            creator = (
+                db.get(Researcher, project.created_by) if project.created_by else None
+            )
+            link = run_link(self.app, db, project, run)
+            body = email_body(project, run, found, link)
+        if not found.regression:
+            return
+        if webhook:
+            self.webhook_job(run_id)
+        smtp_url = self.app.config.get("SMTP_URL")
+        if smtp_url and creator is not None:
+            try:
+                send_mail(
+                    str(smtp_url),
+                    to=creator.email,
+                    subject=f"uxlab audit regressed: {project.name} run #{run_id}",
+                    body=body,
+                )
+            except MailError as exc:
+                _note(self.engine, run_id, f"email failed: {exc}")
+            else:
+                _note(self.engine, run_id, f"email sent to {creator.email}")
+
+    def _webhook(self, run_id: int, task: Any = None) -> None:
+        with session_scope(self.engine) as db:
+            run = db.get(AuditProjectRun, run_id)
+            project = db.get(AuditProject, run.project_id) if run else None
+            if run is None or project is None or not project.webhook_url:
+                return
+            found = diff_runs(db, project, run, baseline_for(db, run))
+            payload = webhook_payload(
+                project, run, found, run_link(self.app, db, project, run)
+            )
+            url = project.webhook_url
+        tried = WEBHOOK_RETRIES + 1 - (task.retries if task is not None else 0)
+        try:
+            post_webhook(url, payload)
+        except WebhookError as exc:
+            if task is not None and task.retries > 0:
+                _note(
+                    self.engine, run_id, f"webhook try {tried} failed: {exc}; retrying"
+                )
+                raise
+            _note(self.engine, run_id, f"webhook failed after {tried} tries: {exc}")
+            return
+        _note(self.engine, run_id, f"webhook delivered (try {tried})")
+
+    def _check_lease(self, run_id: int, attempt: int) -> None:
+        with session_scope(self.engine) as db:
+            run = db.get(AuditProjectRun, run_id)
+            if run is None or run.status != RunStatus.running:
+                return
+            if run.attempts != attempt:
+                return
+            lease_until = run.lease_until
+        if lease_until is not None and lease_until > utcnow():
+            self.lease_job.schedule(
+                (run_id, attempt), eta=lease_until + timedelta(seconds=1)
+            )
+            return
+        for again in run_store.requeue_expired(self.engine, [run_id]):
+            _log.warning("run %s lost its worker; queued again", again)
+            self.enqueue(again)
+
+    def _fire_slot(self, project_id: int, slot_iso: str) -> None:
+        from datetime import datetime
+
+        run_id = run_store.queue_slot(
+            self.engine, project_id, datetime.fromisoformat(slot_iso)
+        )
+        if run_id is not None:
+            self.enqueue(run_id)
+
+    def _every_minute(self) -> None:
+        for again in run_store.requeue_expired(self.engine):
+            self.enqueue(again)
+        now = utcnow()
+        with session_scope(self.engine) as db:
+            projects = db.exec(
+                select(AuditProject).where(col(AuditProject.schedule).is_not(None))
+            ).all()
+            plans = [(p.id, p.schedule, p.timezone, p.schedule_since) for p in projects]
+            prune_screenshots(db)
+        for project_id, schedule, timezone, since in plans:
+            assert project_id is not None and schedule is not None
+            latest = latest_slot(schedule, timezone, now)
+            if since is None or latest >= since:
+                self._fire_slot(project_id, latest.isoformat())
+            for slot in slots_between(schedule, timezone, now, now + _PLAN_AHEAD):
+                self.slot_job.schedule((project_id, slot.isoformat()), eta=slot)
+
+    # ---------------------------------------------------------------- worker
+
+    def run_worker(self, *, threads: int) -> None:
+        """Take jobs until stopped (SIGINT/SIGTERM finish the current ones)."""
+        # An idle worker looks at a SQLite queue once a second at most (Huey's
+        # default backs off to 10 s); PostgreSQL wakes it by NOTIFY.
+        import uxlab.audits.execute  # noqa: F401  (forked runs start warm)
+
+        consumer = self.huey.create_consumer(
+            workers=threads, worker_type="thread", periodic=True, max_delay=1.0
+        )
+        consumer.run()
+
+
+def _note(engine: Engine, run_id: int, note: str) -> None:
+    """Record how notifying about the run went (replacing the last note)."""
+    with session_scope(engine, write=True) as db:
+        run = db.get(AuditProjectRun, run_id)
+        if run is not None:
+            run.notified = note[:2000]
+            db.add(run)
+
+
+def run_link(app: Flask, db: Any, project: AuditProject, run: AuditProjectRun) -> str:
+    """The run page's address, on ``PUBLIC_URL`` when it is set."""
+    workspace = db.get(Workspace, project.workspace_id)
+    slug = workspace.slug if workspace is not None else ""
+    path = f"/workspaces/{slug}/audits/{project.id}/runs/{run.id}"
+    return str(app.config.get("PUBLIC_URL") or "").rstrip("/") + path
+
+
+def audit_queue(app: Flask) -> AuditQueue:
+    """The app's :class:`AuditQueue`, made on first use."""
+    extensions: dict[str, Any] = app.extensions.setdefault("uxlab", {})
+    if "audit_queue" not in extensions:
+        extensions["audit_queue"] = AuditQueue(app)
+    found: AuditQueue = extensions["audit_queue"]
+    return found
+
+
+def _supervise(engine: Engine, claim: run_store.Claim, lease_seconds: float) -> None:
+    """Run the audit in a child process, renewing the lease, within the time limit.
+
+    A child process per run gives each run a fresh Chromium (no memory carried
+    from one run to the next) and a hard time limit: the child and its browser
+    are killed as a group, which a thread could not be. It is forked, so it
+    starts with everything the worker has imported.
+    """
+    from uxlab.audits.execute import child_main
+
+    heartbeat = max(lease_seconds / 6, 0.5)
+    started = time.monotonic()
+    child = multiprocessing.get_context("fork").Process(
+        target=child_main,
+        args=(
+            engine.url.render_as_string(hide_password=False),
+            claim.run_id,
+            claim.attempt,
+            os.getpid(),
+        ),
+        daemon=False,
+    )
+    child.start()
+    assert child.pid is not None
+    why: str | None = None
+    while True:
+        child.join(timeout=heartbeat)
+        if child.exitcode is not None:
+            break
+        if time.monotonic() - started > claim.timeout_seconds:
+            why = f"stopped after {claim.timeout_seconds} s, the project's time limit"
+            break
+        if (
+            run_store.renew_lease(engine, claim.run_id, claim.attempt, lease_seconds)
+            is None
+        ):
+            why = ""  # cancelled, or no longer ours: stop without a word
+            break
+    if child.exitcode is None:
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        child.join()
+    child.close()
+    if why:
+        run_store.fail_run(engine, claim.run_id, claim.attempt, why)
+    elif why is None:
+        # A child that ended without storing anything (it crashed): say so.
+        run_store.fail_run(
+            engine,
+            claim.run_id,
+            claim.attempt,
+            "the audit process stopped before storing its report",
+        )
