@@ -99,7 +99,8 @@ def _results(base: str, night: int) -> dict[str, Any]:
             "task_success_rate": 1.0 if checkout_ok else 0.5,
             "task_runs": 2,
             "pages": len(pages),
-            "findings": counts,
+            "issues": counts,
+            "findings": sum(counts.values()),
             "failed_thresholds": failed,
         },
         "tasks": [

@@ -15,7 +15,13 @@ from matplotlib.figure import Figure
 
 from uxlab.charts import render
 
-__all__ = ["HISTORY_CHARTS", "HistoryPoint", "history_chart", "history_point"]
+__all__ = [
+    "HISTORY_CHARTS",
+    "HistoryPoint",
+    "history_chart",
+    "history_point",
+    "severity_counts",
+]
 
 HISTORY_CHARTS = ("findings", "tasks", "performance")
 _SEVERITIES = ("critical", "serious", "moderate", "minor")
@@ -39,6 +45,22 @@ def _median(values: Sequence[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
+def severity_counts(summary: dict[str, Any]) -> dict[str, int]:
+    """Counts by severity from a report summary: its ``issues`` (findings
+    grouped), or the ``findings`` counts of reports written before grouping.
+
+    >>> severity_counts({"issues": {"critical": 1}, "findings": 4})
+    {'critical': 1}
+    >>> severity_counts({"findings": {"serious": 2}})
+    {'serious': 2}
+    """
+    for key in ("issues", "findings"):
+        counts = summary.get(key)
+        if isinstance(counts, dict):
+            return {str(k): int(v) for k, v in counts.items()}
+    return {}
+
+
 def history_point(run_id: int, results: dict[str, Any]) -> HistoryPoint:
     """The history figures of one run's report.json.
 
@@ -52,7 +74,7 @@ def history_point(run_id: int, results: dict[str, Any]) -> HistoryPoint:
     perfs = [p["perf"] for p in results.get("pages", []) if p.get("perf")]
     return HistoryPoint(
         run_id=run_id,
-        findings=dict(summary.get("findings", {})),
+        findings=severity_counts(summary),
         task_success=summary.get("task_success_rate"),
         task_seconds=statistics.fmean(t["seconds"] for t in tasks) if tasks else None,
         lcp_ms=_median([p["lcp_ms"] for p in perfs if p.get("lcp_ms") is not None]),
