@@ -6,7 +6,8 @@ Then, in one run of this script:
 * bare: one Chromium, one page; for each URL ``page.goto`` and axe-core (the
   same bundled axe.min.js, default rules), nothing else;
 * uxlab: ``run_audit`` with every check (axe with target-size, performance
-  observer, console, link checks, tap targets, overflow, screenshots) on one
+  observer, console, link checks, tap targets, overflow, screenshots; the
+  keyboard walk is timed apart by ``audit_states_bench.py``) on one
   task that visits the 20 pages, plus writing report.html/json and junit.xml;
 * uxlab at desktop and mobile, to give seconds per page per viewport.
 
@@ -33,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from uxlab.audit import AXE_VERSION, AuditScript, run_audit  # noqa: E402
 from uxlab.audit.report import write_reports  # noqa: E402
+from uxlab.audit.script import ALL_CHECKS  # noqa: E402
 from uxlab.browser import launch_options  # noqa: E402
 
 PAGES = 20
@@ -136,6 +138,9 @@ def uxlab_audit(base_url: str, viewports: list[str], out: Path) -> float:
             "name": "Benchmark",
             "base_url": base_url,
             "viewports": viewports,
+            # the keyboard walk is timed per page state on its own, by
+            # benchmarks/audit_states_bench.py
+            "checks": [c for c in ALL_CHECKS if c != "keyboard"],
             "tasks": [
                 {
                     "name": "Visit every page",

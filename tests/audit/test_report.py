@@ -124,6 +124,11 @@ def test_report_json_content(faulty_dir: Path, faulty_report: AuditReport) -> No
     assert alt["count"] == 2 and alt["viewports"] == ["desktop", "mobile"]
     assert alt["wcag"] == ["1.1.1"]
     assert alt["snippet"].startswith('<img src="/logo.svg"')
+    # one picture per issue: the logo outlined, a JPEG next to the report
+    assert alt["screenshot"].startswith("screenshots/")
+    assert (faulty_dir / alt["screenshot"]).read_bytes().startswith(b"\xff\xd8\xff")
+    pictured = [f for f in data["findings"] if f["rule"] == "image-alt"]
+    assert sum(f["screenshot"] is not None for f in pictured) == 1
     assert summary["failed_thresholds"] == [
         "task_success",
         "accessibility.critical",

@@ -9,6 +9,7 @@ a clean twin on which the same journey must find nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -113,3 +114,50 @@ def test_an_audit_step_audits_a_state_once(site_url: Callable[[str], str]) -> No
     )
     assert named.tasks[0].steps[1].kind == "audit"
     assert named.tasks[0].steps[1].describe() == "audit"
+
+
+def frame_audit(base: str, page: str) -> AuditReport:
+    script = AuditScript.model_validate(
+        {
+            "base_url": base,
+            "viewports": ["desktop"],
+            "checks": ["accessibility"],
+            "tasks": [{"name": "Journey", "steps": [{"goto": page}]}],
+        }
+    )
+    return run_audit(script)
+
+
+def test_content_in_a_same_origin_frame_is_audited(
+    site_url: Callable[[str], str],
+) -> None:
+    report = frame_audit(site_url("states"), "/frame")
+    assert [(f.rule, f.selector) for f in report.findings] == [
+        ("image-alt", "iframe, img")
+    ]
+    clean = frame_audit(site_url("states"), "/frame-clean")
+    assert [(f.rule, f.selector) for f in clean.findings] == []
+
+
+def test_a_cross_origin_frame_is_listed_as_not_audited(
+    site_url: Callable[[str], str], tmp_path: Path
+) -> None:
+    other = site_url("review")  # another port: another origin
+    page = tmp_path / "cross.html"
+    page.write_text(
+        '<!doctype html><html lang="en"><head><title>Cross</title></head><body>'
+        f'<main><h1>Cross</h1><iframe src="{other}/clean" title="Offer"></iframe>'
+        "</main></body></html>"
+    )
+    from tests.audit.conftest import serve
+
+    server, thread = serve(tmp_path)
+    try:
+        report = frame_audit(f"http://127.0.0.1:{server.server_address[1]}", "/cross")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    assert [(i.rule, i.check) for i in report.issues] == [
+        ("frame-tested", "needs_review")
+    ]

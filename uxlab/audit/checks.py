@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import urlsplit
 
 from uxlab.audit.findings import REVIEW_CHECK, Finding, PerfMetrics, Severity
 
@@ -103,10 +104,32 @@ def run_axe_with_review(
     """
     from axe_playwright_python.sync_playwright import Axe
 
+    _inject_into_frames(page)
     results = Axe(axe_script=axe_script()).run(page, options=AXE_OPTIONS)
     violations: list[dict[str, Any]] = results.response["violations"]
     incomplete: list[dict[str, Any]] = results.response.get("incomplete", [])
     return violations, incomplete
+
+
+def _inject_into_frames(page: Page) -> None:
+    """Put axe-core into the page's same-origin frames, so axe audits inside.
+
+    Cross-origin frames are left out: axe lists them as not tested
+    (``frame-tested``), which the report shows under Needs review.
+    """
+    from playwright.sync_api import Error
+
+    top = urlsplit(page.url)
+    for frame in page.frames:
+        if frame is page.main_frame:
+            continue
+        parts = urlsplit(frame.url)
+        if (parts.scheme, parts.netloc) != (top.scheme, top.netloc):
+            continue
+        try:
+            frame.evaluate(axe_script())
+        except Error:
+            continue  # the frame went away
 
 
 def review_findings(

@@ -152,7 +152,35 @@
     animating: el.getAnimations().length > 0,
   });
 
+  const log = [];
+  const here = () => {
+    const el = deepActive();
+    if (anchor && el !== anchor) {
+      anchor.remove();
+      anchor = null;
+    }
+    if (!el || el === document.body || el === document.documentElement || el === anchor) {
+      return { id: -1, record: null };
+    }
+    const known = ids.has(el);
+    const id = idOf(el);
+    if (!known) {
+      records[id] = describe(el);
+    }
+    return { id, record: known ? null : records[id] };
+  };
+  // Where the focus is after each Tab, read as the key comes back up (the
+  // focus has moved by then), so a batch of presses needs one round trip.
+  const onKeyUp = (event) => {
+    if (event.key === "Tab") log.push(here());
+  };
+  window.addEventListener("keyup", onKeyUp, true);
+
   return {
+    // The positions logged since the last call.
+    drain() {
+      return log.splice(0, log.length);
+    },
     start() {
       anchor = document.createElement("span");
       anchor.tabIndex = -1;
@@ -162,23 +190,9 @@
       anchor.focus({ preventScroll: true });
     },
     // Id of the focused element (-1 for none or <body>); its details the first time.
-    here() {
-      const el = deepActive();
-      if (anchor && el !== anchor) {
-        anchor.remove();
-        anchor = null;
-      }
-      if (!el || el === document.body || el === document.documentElement || el === anchor) {
-        return { id: -1, record: null };
-      }
-      const known = ids.has(el);
-      const id = idOf(el);
-      if (!known) {
-        records[id] = describe(el);
-      }
-      return { id, record: known ? null : records[id] };
-    },
+    here,
     async finish() {
+      window.removeEventListener("keyup", onKeyUp, true);
       if (anchor) {
         anchor.remove();
         anchor = null;

@@ -24,7 +24,7 @@ The page is left as it was found: focus and scroll position are put back.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -57,6 +57,8 @@ ORDER_TOLERANCE_PX: Final = 16
 NAV_LINKS_FOR_SKIP: Final = 3
 #: Presses with nothing focusable before a walk gives up.
 _EMPTY_PRESSES: Final = 3
+#: Most Tab presses between two reads of the focus log.
+_BATCH: Final = 8
 
 _HELP = "https://www.w3.org/WAI/WCAG22/Understanding/"
 #: rule -> (severity, WCAG success criterion, its Understanding page, axe-style tags).
@@ -103,10 +105,7 @@ def walk(page: Page, *, max_presses: int = MAX_PRESSES) -> Walk:
         handle.evaluate("k => k.start()")
         positions: dict[int, int] = {}
         empty = 0
-        while result.presses < max_presses:
-            page.keyboard.press("Tab")
-            result.presses += 1
-            got = handle.evaluate("k => k.here()")
+        for got in _tab_positions(page, handle, result, max_presses):
             ident = int(got["id"])
             if got["record"] is not None:
                 result.records[ident] = got["record"]
@@ -140,6 +139,27 @@ def walk(page: Page, *, max_presses: int = MAX_PRESSES) -> Walk:
     finally:
         handle.dispose()
     return result
+
+
+def _tab_positions(
+    page: Page, handle: JSHandle, result: Walk, max_presses: int
+) -> Iterator[dict[str, Any]]:
+    """Press Tab in small batches; where the focus went after each press.
+
+    A press whose position was not logged (the focus is inside a frame, whose
+    document gets the key) counts as the page's focused element, the frame.
+    """
+    batch = 1
+    while result.presses < max_presses:
+        count = min(batch, max_presses - result.presses)
+        for _ in range(count):
+            page.keyboard.press("Tab")
+        result.presses += count
+        logged: list[dict[str, Any]] = handle.evaluate("k => k.drain()")
+        if len(logged) < count:
+            logged += [handle.evaluate("k => k.here()")] * (count - len(logged))
+        yield from logged
+        batch = min(batch * 2, _BATCH)
 
 
 def _from_document_start(result: Walk) -> None:

@@ -685,6 +685,14 @@ class _Worker:
         shot = None
         if "screenshots" in self.checks:
             shot = self._screenshot(page, f"p{order[0]}-{viewport.name}-s{order[2]}")
+            from uxlab.audit.highlight import outline_findings
+
+            findings = outline_findings(
+                page,
+                findings,
+                prefix=f"p{order[0]}-{viewport.name}-s{order[2]}",
+                claim=lambda issue: self.shared.claim(f"shot {issue}", ""),
+            )
         if "keyboard" in self.checks and not viewport.touch:
             from uxlab.audit import keyboard
 
