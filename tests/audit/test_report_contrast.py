@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -16,12 +17,14 @@ pytestmark = pytest.mark.browser
 
 
 def _audit(script: Path, base_url: str, out: Path) -> dict[str, object]:
-    result = CliRunner().invoke(
-        audit_command,
-        [str(script), "--base-url", base_url, "--viewport", "desktop",
-         "--report", str(out), "--fail-on", "none"],
-    )  # fmt: skip
+    args = [str(script), "--base-url", base_url, "--viewport", "desktop",
+            "--report", str(out), "--fail-on", "none"]  # fmt: skip
+    # In a thread of its own: Playwright's sync API refuses a thread where an
+    # earlier browser test's asyncio loop still runs.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        result = pool.submit(CliRunner().invoke, audit_command, args).result()
     assert result.exit_code in (0, 1), result.output
+    assert (out / "report.json").is_file(), (result.output, repr(result.exception))
     data: dict[str, object] = json.loads((out / "report.json").read_text())
     return data
 
