@@ -100,6 +100,7 @@ def init_app(app: Flask) -> None:
         guesses,
         links,
         moderation,
+        openapi,
         participant,
         researcher,
         results,
@@ -124,6 +125,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(moderation.bp)
     access.init_app(app)
     app.register_blueprint(workspaces.bp)
+    app.register_blueprint(openapi.bp)
 
     @app.errorhandler(UxlabError)
     def _uxlab_error(exc: UxlabError) -> tuple[Any, int]:
