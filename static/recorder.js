@@ -242,14 +242,23 @@
     schedule(base * (0.5 + Math.random()));
   };
 
+  // Each tab numbers its own events under its own recording id (kept in
+  // sessionStorage, which no other tab shares): the same attempt open in two
+  // tabs, or on two devices, never gives two events one (recording, seq).
   var record = (type, data) => {
     if (stopped || !token) return;
-    var key = PREFIX + "s:" + token;
-    var seq = (parseInt(local.get(key), 10) || 0) + 1;
-    local.set(key, String(seq));
+    var rkey = PREFIX + "rec:" + token;
+    var rec = tab.get(rkey);
+    if (!rec) {
+      rec = uuid();
+      tab.set(rkey, rec);
+    }
+    var key = PREFIX + "s:" + rec;
+    var seq = (parseInt(tab.get(key), 10) || 0) + 1;
+    tab.set(key, String(seq));
     queue.push({
       t: token,
-      e: { id: uuid(), seq: seq, type: type, ts: Date.now(), url: location.href, data: data || {} },
+      e: { id: uuid(), seq: seq, rec: rec, type: type, ts: Date.now(), url: location.href, data: data || {} },
     });
     save();
     if (!timer && !busy) schedule(queue.length >= 20 ? 0 : 1000);
