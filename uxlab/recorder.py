@@ -1064,7 +1064,8 @@ def _store(
             f'"participant_id":{ctx.participant_id:d},'
             f'"attempt_id":{ctx.attempt_id:d},"type":{encode(event.type)},'
             f'"seq":{event.seq:d},"client_ts":{ts},"url":{encode(event.url)},'
-            f'"payload":{encode(event.payload)}}}'
+            f'"payload":{encode(event.payload)},'
+            f'"recording":{encode(event.recording)}}}'
         )
     found = _prepared(conn, "store").rows(
         conn, {"received_at": received, "events": f"[{','.join(rows)}]"}
