@@ -247,18 +247,14 @@
   // tabs, or on two devices, never gives two events one (recording, seq).
   var record = (type, data) => {
     if (stopped || !token) return;
-    var rkey = PREFIX + "rec:" + token;
-    var rec = tab.get(rkey);
-    if (!rec) {
-      rec = uuid();
-      tab.set(rkey, rec);
-    }
-    var key = PREFIX + "s:" + rec;
-    var seq = (parseInt(tab.get(key), 10) || 0) + 1;
-    tab.set(key, String(seq));
+    // "<recording id> <last seq>"
+    var k = PREFIX + "r" + token,
+      r = (tab.get(k) || uuid() + " 0").split(" ");
+    r[1]++;
+    tab.set(k, r.join(" "));
     queue.push({
       t: token,
-      e: { id: uuid(), seq: seq, rec: rec, type: type, ts: Date.now(), url: location.href, data: data || {} },
+      e: { id: uuid(), seq: r[1], rec: r[0], type, ts: Date.now(), url: location.href, data: data || {} },
     });
     save();
     if (!timer && !busy) schedule(queue.length >= 20 ? 0 : 1000);

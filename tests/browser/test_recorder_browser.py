@@ -99,8 +99,8 @@ class World:
     def _tab(self, page: Page) -> tuple[str, int]:
         """This tab's recording id and how many events it numbered."""
         rec, n = page.evaluate(
-            "t => { try { const r = sessionStorage.getItem('uxlab:rec:' + t) || '';"
-            " return [r, Number(sessionStorage.getItem('uxlab:s:' + r) || 0)] }"
+            "t => { try { const [r, n] = (sessionStorage.getItem('uxlab:r' + t)"
+            " || ' 0').split(' '); return [r, Number(n)] }"
             " catch (e) { return ['', -1] } }",
             self.token,
         )
