@@ -242,14 +242,19 @@
     schedule(base * (0.5 + Math.random()));
   };
 
+  // Each tab numbers its own events under its own recording id (kept in
+  // sessionStorage, which no other tab shares): the same attempt open in two
+  // tabs, or on two devices, never gives two events one (recording, seq).
   var record = (type, data) => {
     if (stopped || !token) return;
-    var key = PREFIX + "s:" + token;
-    var seq = (parseInt(local.get(key), 10) || 0) + 1;
-    local.set(key, String(seq));
+    // "<recording id> <last seq>"
+    var k = PREFIX + "r" + token,
+      r = (tab.get(k) || uuid() + " 0").split(" ");
+    r[1]++;
+    tab.set(k, r.join(" "));
     queue.push({
       t: token,
-      e: { id: uuid(), seq: seq, type: type, ts: Date.now(), url: location.href, data: data || {} },
+      e: { id: uuid(), seq: r[1], rec: r[0], type, ts: Date.now(), url: location.href, data: data || {} },
     });
     save();
     if (!timer && !busy) schedule(queue.length >= 20 ? 0 : 1000);

@@ -350,6 +350,11 @@ class Event(SQLModel, table=True):
     payload: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False)
     )
+    #: The browser tab or device that numbered ``seq`` ("" from old clients):
+    #: two tabs of one attempt each count from 1.
+    recording: str = Field(
+        default="", max_length=64, sa_column_kwargs={"server_default": ""}
+    )
 
 
 class ModeratedSession(SQLModel, table=True):

@@ -107,6 +107,9 @@ class Entry:
 
     slug: str
     token: str
+    #: Set when a single-use invite someone already started is opened in a
+    #: browser that is not theirs: the participant's code, to ask "Are you …?"
+    confirm_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,9 +376,16 @@ def enter_with_invite(
             "moderator sent you for your session."
         )
     arrived: int | None = None
+    confirm_code: str | None = None
     if invite.kind == InviteKind.single:
         token = _derive(secret, f"participant:{invite.id}:{invite.nonce}")
         participant = _by_token(session, token)
+        if (
+            participant is not None
+            and study.mode != StudyMode.moderated  # a session link, for its session
+            and (known_tokens or {}).get(study.slug) != token
+        ):
+            confirm_code = participant.code  # another browser: forwarded?
         if participant is None:
             if invite.expires_at is not None and invite.expires_at < utcnow():
                 raise LinkExpiredError("This invitation has expired.")
@@ -404,7 +414,7 @@ def enter_with_invite(
             study_title=study.title,
         )
     _commit_change(session, study, arrived)
-    return Entry(study.slug, token)
+    return Entry(study.slug, token, confirm_code)
 
 
 def enter_preview(session: Session, study: Study) -> Entry:

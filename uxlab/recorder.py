@@ -122,7 +122,7 @@ MAX_STRING = 2000
 #: Client clocks outside 2000-2100 are not clocks.
 _TS_RANGE = (946_684_800_000, 4_102_444_800_000)
 _ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
-_FIELDS = frozenset({"id", "seq", "type", "ts", "url", "data"})
+_FIELDS = frozenset({"id", "seq", "type", "ts", "url", "data", "rec"})
 #: Ids an event may name; each must be the token's own.
 _BOUND = ("attempt_id", "participant_id", "study_id", "task_id")
 #: Events of an ended attempt still land for this long (leftovers of a closed
@@ -223,6 +223,8 @@ class _Valid:
     data: dict[str, Any]
     payload: str
     bound: dict[str, Any]
+    #: The browser tab (or device) that numbered the event; "" from old clients.
+    recording: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -444,8 +446,11 @@ def validate_event(raw: Any, index: int = 0) -> _Valid | Rejected:
     wrong = _not_numbers(kind, data)
     if wrong:
         return reject("bad_data", wrong)
+    recording = raw.get("rec", "")
+    if not isinstance(recording, str) or (recording and not _ID.match(recording)):
+        return reject("bad_rec", "rec must be 8-64 letters, digits or hyphens.")
     bound = {k: raw[k] for k in _BOUND if k in raw}
-    return _Valid(index, event_id, kind, seq, ts, url, data, payload, bound)
+    return _Valid(index, event_id, kind, seq, ts, url, data, payload, bound, recording)
 
 
 # ------------------------------------------------------------------ attempts
@@ -950,13 +955,14 @@ def _count_update(dialect: Dialect, _size: int) -> _Prepared:
 #: before, or by a transaction that committed while this one waited for it.
 _STORE_SQL = """
 INSERT INTO event (event_id, participant_id, attempt_id, type, seq, client_ts,
-                   received_at, url, payload)
+                   received_at, url, payload, recording)
 SELECT e.event_id, e.participant_id, e.attempt_id, e.type, e.seq, e.client_ts,
-       CAST(:received_at AS TIMESTAMPTZ), e.url, CAST(e.payload AS JSON)
+       CAST(:received_at AS TIMESTAMPTZ), e.url, CAST(e.payload AS JSON),
+       COALESCE(e.recording, '')
 FROM json_to_recordset(CAST(:events AS JSON))
      AS e(event_id VARCHAR, participant_id INTEGER, attempt_id INTEGER,
           type VARCHAR, seq INTEGER, client_ts TIMESTAMPTZ, url VARCHAR,
-          payload TEXT)
+          payload TEXT, recording VARCHAR)
 ON CONFLICT (event_id) DO NOTHING
 RETURNING event_id
 """
@@ -984,6 +990,7 @@ _EVENT_KEYS = (
     "client_ts",
     "received_at",
     "url",
+    "recording",
 )
 
 
@@ -1007,6 +1014,7 @@ def _row(ctx: _Context, event: _Valid, received: datetime) -> dict[str, Any]:
         "received_at": received,
         "url": event.url,
         "encoded": event.payload,
+        "recording": event.recording,
     }
 
 
@@ -1056,7 +1064,8 @@ def _store(
             f'"participant_id":{ctx.participant_id:d},'
             f'"attempt_id":{ctx.attempt_id:d},"type":{encode(event.type)},'
             f'"seq":{event.seq:d},"client_ts":{ts},"url":{encode(event.url)},'
-            f'"payload":{encode(event.payload)}}}'
+            f'"payload":{encode(event.payload)},'
+            f'"recording":{encode(event.recording)}}}'
         )
     found = _prepared(conn, "store").rows(
         conn, {"received_at": received, "events": f"[{','.join(rows)}]"}
@@ -1445,16 +1454,18 @@ def completeness(
     ids = list(attempt_ids)
     if not ids:
         return {}
-    seqs: dict[int, list[int]] = {i: [] for i in ids}
+    # Each tab or device numbers its own events: gaps are found per recording.
+    seqs: dict[tuple[int, str], list[int]] = {}
     counts: dict[int, int] = dict.fromkeys(ids, 0)
-    for attempt_id, seq in session.execute(
-        select(_EVENT.c.attempt_id, _EVENT.c.seq)
+    for attempt_id, recording, seq in session.execute(
+        select(_EVENT.c.attempt_id, _EVENT.c.recording, _EVENT.c.seq)
         .where(_EVENT.c.attempt_id.in_(ids))
-        .order_by(_EVENT.c.attempt_id, _EVENT.c.seq)
+        .order_by(_EVENT.c.attempt_id, _EVENT.c.recording, _EVENT.c.seq)
     ).all():
         counts[attempt_id] += 1
-        if seq > 0 and (not seqs[attempt_id] or seqs[attempt_id][-1] != seq):
-            seqs[attempt_id].append(seq)
+        run = seqs.setdefault((attempt_id, recording or ""), [])
+        if seq > 0 and (not run or run[-1] != seq):
+            run.append(seq)
     out = {}
     for attempt_id, dup, rej in session.execute(
         select(
@@ -1463,8 +1474,9 @@ def completeness(
             col(TaskAttempt.rejected_events),
         ).where(col(TaskAttempt.id).in_(ids))
     ).all():
-        s = seqs[attempt_id]
-        gaps = _gaps(s)
+        runs = [run for (owner, _), run in sorted(seqs.items()) if owner == attempt_id]
+        s = sorted({n for run in runs for n in run})
+        gaps = [gap for run in runs for gap in _gaps(run)]
         out[attempt_id] = Completeness(
             attempt_id=attempt_id,
             events=counts[attempt_id],

@@ -94,15 +94,21 @@ class World:
 
     def created(self, page: Page) -> int:
         """How many events the recorder has made for this attempt (its seq)."""
-        return int(
-            page.evaluate(
-                "t => { try { return localStorage.getItem('uxlab:s:' + t) || 0 }"
-                " catch (e) { return -1 } }",
-                self.token,
-            )
-        )
+        return int(self._tab(page)[1])
 
-    def wait_stored(self, page: Page, timeout: float = 12.0) -> list[Event]:
+    def _tab(self, page: Page) -> tuple[str, int]:
+        """This tab's recording id and how many events it numbered."""
+        rec, n = page.evaluate(
+            "t => { try { const [r, n] = (sessionStorage.getItem('uxlab:r' + t)"
+            " || ' 0').split(' '); return [r, Number(n)] }"
+            " catch (e) { return ['', -1] } }",
+            self.token,
+        )
+        return str(rec), int(n)
+
+    def wait_stored(
+        self, page: Page, timeout: float = 12.0, *, tab: tuple[str, int] | None = None
+    ) -> list[Event]:
         """Wait until every event the recorder made (seq 1..N) is stored, then
         check each is stored exactly once.
 
@@ -110,11 +116,12 @@ class World:
         """
         deadline = time.monotonic() + timeout
         while True:
-            n = self.created(page)
+            rec, n = tab or self._tab(page)
             rows = self.rows()
-            if n and {r.seq for r in rows} >= set(range(1, n + 1)):
+            mine = {r.seq for r in rows if r.recording == rec}
+            if n and mine >= set(range(1, n + 1)):
                 page.wait_for_timeout(300)  # let stragglers (resends) land first
-                if self.created(page) == n:
+                if tab or self.created(page) == n:
                     break
             elif time.monotonic() > deadline:
                 raise AssertionError(
@@ -129,7 +136,13 @@ class World:
                 .group_by(col(Event.event_id))
             ).all()
         assert all(c == 1 for _id, c in per_id)
-        assert sorted(r.seq for r in rows) == list(range(1, n + 1))
+        # Each tab numbers its own events 1..N: none twice, none missing.
+        for recording in {r.recording for r in rows}:
+            seqs = sorted(r.seq for r in rows if r.recording == recording)
+            assert seqs == list(range(1, len(seqs) + 1)), (recording, seqs)
+        last = max((r.seq for r in rows if r.recording == rec), default=0)
+        # A closed tab may number one more event on its way out.
+        assert last >= n if tab else last == n
         return rows
 
     def attempt(self) -> TaskAttempt:
@@ -218,11 +231,12 @@ def test_tab_closed_mid_task_leftovers_flushed(world: World, page: Page) -> None
         page.click(selector)
     created = world.created(page)
     assert page.evaluate("window.uxlabRecorder.state().queued") == created
+    closed_tab = world._tab(page)
     page.unroute(INGEST)
     page.close(run_before_unload=True)
     later = context.new_page()
     world.open(later, "jackets.html", token=False)
-    world.wait_stored(later)
+    world.wait_stored(later, tab=closed_tab)
     later.wait_for_function("window.uxlabRecorder.state().queued === 0")
 
 
@@ -489,3 +503,20 @@ def test_done_with_no_recorder_data_is_unverified(
     attempt = _attempt_after_done(live_server, page)
     assert attempt.outcome == Outcome.unverified
     assert attempt.self_reported is True
+
+
+def test_one_attempt_in_two_tabs_numbers_each_tabs_events(
+    world: World, page: Page
+) -> None:
+    """Case 11: both tabs record; no (recording, seq) is stored twice."""
+    other = page.context.new_page()
+    world.open(page)
+    world.open(other)
+    for _ in range(5):
+        page.click("#add")
+        other.click("#add")
+    world.wait_stored(page)
+    rows = world.wait_stored(other)
+    keys = [(r.recording, r.seq) for r in rows]
+    assert len(keys) == len(set(keys))
+    assert len({r.recording for r in rows}) == 2

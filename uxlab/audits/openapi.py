@@ -1,8 +1,7 @@
 """The OpenAPI description of the audit endpoints under ``/api/v1/``.
 
-:data:`AUDIT_PATHS` holds the audit endpoints alone, so a document describing
-other ``/api/v1`` endpoints can take them in with ``paths.update(AUDIT_PATHS)``;
-:func:`openapi_document` builds the whole document served at
+:data:`AUDIT_PATHS` and :data:`AUDIT_COMPONENTS` hold the audit endpoints;
+:func:`uxlab.web.openapi.document` takes them into the one document served at
 ``/api/v1/openapi.json``.
 """
 
@@ -10,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["AUDIT_COMPONENTS", "AUDIT_PATHS", "openapi_document"]
+__all__ = ["AUDIT_COMPONENTS", "AUDIT_PATHS"]
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -253,13 +252,3 @@ AUDIT_COMPONENTS: dict[str, Any] = {
         },
     },
 }
-
-
-def openapi_document(version: str) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of the audit API."""
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": "uxlab audit API", "version": version},
-        "paths": dict(AUDIT_PATHS),
-        "components": AUDIT_COMPONENTS,
-    }

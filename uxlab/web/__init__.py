@@ -102,6 +102,7 @@ def init_app(app: Flask) -> None:
         guesses,
         links,
         moderation,
+        openapi,
         participant,
         preview,
         researcher,
@@ -133,6 +134,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(audits.bp)
     csrf.exempt(audits_api.bp)
     app.register_blueprint(audits_api.bp)
+    app.register_blueprint(openapi.bp)
 
     @app.errorhandler(UxlabError)
     def _uxlab_error(exc: UxlabError) -> tuple[Any, int]:

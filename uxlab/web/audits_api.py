@@ -19,7 +19,6 @@ from sqlmodel import col, select
 from uxlab.audits import projects as project_store
 from uxlab.audits import runs as run_store
 from uxlab.audits.diff import baseline_for, diff_runs
-from uxlab.audits.openapi import openapi_document
 from uxlab.audits.queue import audit_queue
 from uxlab.audits.tokens import Caller, caller_for
 from uxlab.db import get_session
@@ -125,14 +124,6 @@ def _run(project: AuditProject, run: AuditProjectRun, *, diff: bool = False) -> 
             else None
         )
     return found
-
-
-@bp.route("/openapi.json")
-def openapi() -> Response:
-    """The OpenAPI 3.1 document of this API."""
-    from importlib.metadata import version
-
-    return jsonify(openapi_document(version("uxlab")))
 
 
 @bp.route("/projects")

@@ -23,6 +23,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from sqlmodel import select
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -157,10 +158,15 @@ def _lab_link() -> bool:
     return bool(study and study.settings.get("lab_mode"))
 
 
-@bp.route("/s/<token>")
+@bp.route("/s/<token>", methods=["GET", "POST"])
 @limiter.limit(_enter_limit, exempt_when=_lab_link)
-def enter(token: str) -> WerkzeugResponse:
-    """Open a study link: exchange its token for a cookie and go to the clean URL."""
+def enter(token: str) -> WerkzeugResponse | tuple[str, int]:
+    """Open a study link: exchange its token for a cookie and go to the clean URL.
+
+    A single-use invite already started, opened in a browser without its
+    participant's cookie, first asks whether this is the same person or a
+    link forwarded to someone else; the latter are turned away politely.
+    """
     known = session.get(_COOKIE_KEY)
     entry = participation.enter_with_invite(
         get_session(),
@@ -169,6 +175,19 @@ def enter(token: str) -> WerkzeugResponse:
         known_tokens=known if isinstance(known, dict) else {},
         user_agent=request.headers.get("User-Agent", ""),
     )
+    decision = request.form.get("decision") if request.method == "POST" else None
+    if entry.confirm_code is not None and decision != "continue":
+        study = get_session().exec(select(Study).where(Study.slug == entry.slug)).one()
+        if decision == "forwarded":
+            html = render_template("participant/link_used.html", study=study)
+            return html, 410
+        html = render_template(
+            "participant/confirm_link.html",
+            study=study,
+            code=entry.confirm_code,
+            action=url_for("participant.enter", token=token),
+        )
+        return html, 200
     _remember(entry.slug, entry.token)
     return _take(entry.slug)
 

@@ -1,4 +1,4 @@
-"""researcher session version, withdrawal count, client clock flag
+"""session version, withdrawal count, client clock flag, event recording
 
 Revision ID: 0008_hardening
 Revises: 0009_participant_presence
@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+import sqlmodel
 from alembic import op
 
 revision: str = "0008_hardening"
@@ -35,6 +36,15 @@ def upgrade() -> None:
         ),
     )
     op.add_column(
+        "event",
+        sa.Column(
+            "recording",
+            sqlmodel.sql.sqltypes.AutoString(length=64),
+            nullable=False,
+            server_default="",
+        ),
+    )
+    op.add_column(
         "study",
         sa.Column("withdrawn_count", sa.Integer(), nullable=False, server_default="0"),
     )
@@ -42,6 +52,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # SQLite 3.35+ drops a column in place, as PostgreSQL does.
+    op.execute("ALTER TABLE event DROP COLUMN recording")
     op.execute("ALTER TABLE study DROP COLUMN withdrawn_count")
     op.execute("ALTER TABLE taskattempt DROP COLUMN client_clock_disagreed")
     op.execute("ALTER TABLE researcher DROP COLUMN session_version")
