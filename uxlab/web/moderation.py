@@ -530,6 +530,7 @@ def control(slug: str, session_id: int) -> tuple[Response, int]:
         reason=data.get("reason", ""),
         from_step=data.get("from_step"),
         at_ms=data.get("at_ms"),
+        confirm_partial=data.get("confirm_partial", False),
     )
     state = moderation.build_state(db, ms, _moderator())
     body = {
