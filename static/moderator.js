@@ -215,6 +215,10 @@
         else if (item.body.action === "next") say("Moved them on to " + state.participant.step_label + ".");
         else say("");
       } else {
+        // Unanswered items on the participant's page: the next n confirms.
+        if (item.body.action === "next" && body.error === "unanswered") {
+          partialArmed = { step: item.body.from_step, at: Date.now() };
+        }
         say(body.message || "That did not work (" + response.status + ").");
       }
       return;
@@ -572,8 +576,13 @@
     act("outcome", { task_id: task.id, outcome, reason: reason ? reason.value.trim() : "" });
     if (reason) reason.value = "";
   };
+  let partialArmed = { step: null, at: 0 };
   const next = () => {
-    if (state.next_step && someoneThere("move on", "n")) act("next", { from_step: state.participant.step });
+    if (!state.next_step || !someoneThere("move on", "n")) return;
+    const from = state.participant.step;
+    const confirm = partialArmed.step === from && Date.now() - partialArmed.at < 10000;
+    partialArmed = { step: null, at: 0 };
+    act("next", { from_step: from, confirm_partial: confirm });
   };
   let endArmed = 0;
   const end = () => {

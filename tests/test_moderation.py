@@ -212,7 +212,13 @@ def test_moderator_drives_three_tasks_and_the_participant_answers_seq(
         reason="needed a hint",
     )
     act(session, ms, "next-00004", "next", from_step="task:1")
-    act(session, ms, "next-00005", "next", from_step="seq:1")  # skips the SEQ
+    # Skipping the SEQ unanswered needs the moderator's word, and says so.
+    with pytest.raises(m.UnansweredError, match="0 of 1 answered"):
+        act(session, ms, "next-00005", "next", from_step="seq:1")
+    skipped = act(
+        session, ms, "next-00005", "next", from_step="seq:1", confirm_partial=True
+    )
+    assert skipped.applied
     act(session, ms, "start-0003", "start", task_id=third)
     act(session, ms, "judge-0003", "outcome", task_id=third, outcome="failure")
     act(session, ms, "next-00006", "next", from_step="task:2")
@@ -641,7 +647,14 @@ def test_tasks_a_moderator_judged_are_not_flagged_as_never_leaving_the_page(
     act(session, world.ms, "start-0001", "start", task_id=first)
     act(session, world.ms, "judge-0001", "outcome", task_id=first, outcome="success")
     act(session, world.ms, "next-00001", "next", from_step="task:0")
-    act(session, world.ms, "next-00002", "next", from_step="seq:0")
+    act(
+        session,
+        world.ms,
+        "next-00002",
+        "next",
+        from_step="seq:0",
+        confirm_partial=True,
+    )
     act(session, world.ms, "skip-00001", "outcome", task_id=second, outcome="skipped")
     report = analyse_study(session, world.study)
     flags = {f.kind for p in report.flagged for f in p.flags}

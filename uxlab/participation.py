@@ -92,6 +92,7 @@ __all__ = [
     "save_answers",
     "start_task",
     "step_page",
+    "step_questionnaires",
     "study_steps",
 ]
 
@@ -849,6 +850,15 @@ def _step_questionnaires(
         wanted = step.split(":", 1)[1]
         return [q for q in _closing(study) if q.id == wanted], "study", None
     return [], "study", None
+
+
+def step_questionnaires(
+    session: Session, study: Study, participant: Participant
+) -> tuple[list[Questionnaire], str, int | None]:
+    """The questionnaires the participant's current step asks, their scope
+    ("study" or "task:<id>") and task id; none on other steps.
+    """
+    return _step_questionnaires(session, study, participant)
 
 
 def _upsert(

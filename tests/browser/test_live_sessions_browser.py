@@ -467,3 +467,35 @@ def test_the_timeline_has_no_negative_times_and_the_participants_own_moves(
         " > document.documentElement.clientWidth"
     )
     assert clipped is False
+
+
+def test_moving_past_an_unanswered_questionnaire_asks_first_and_keeps_it_partial(
+    browser: Browser, contexts: list[BrowserContext], live_server: Any, session: Session
+) -> None:
+    url = live_server.url
+    slug, ms = scheduled(session)
+    part = new_page(browser, contexts)
+    participant_joins(part, url, session, ms)
+    mod = new_page(browser, contexts)
+    log_in(mod, url)
+    mod.goto(f"{url}/studies/{slug}/sessions/{ms.id}/console")
+    expect(mod.locator("#participant-state")).to_contain_text("Connected")
+    for key in ("s", "1", "n"):
+        mod.keyboard.press(key)
+    expect(part.get_by_role("heading", name="How was that task?")).to_be_visible()
+    expect(mod.locator("#participant-state")).to_contain_text("Questions after task 1")
+
+    mod.keyboard.press("n")  # nothing answered yet: asks first
+    message = mod.locator("#control-message")
+    expect(message).to_contain_text("0 of 1 answered")
+    mod.wait_for_timeout(1000)
+    expect(part.get_by_role("heading", name="How was that task?")).to_be_visible()
+    mod.keyboard.press("n")  # again: on anyway
+    expect(
+        part.get_by_role("heading", name="Add a jacket to your cart")
+    ).to_be_visible()
+
+    mod.goto(f"{url}/studies/{slug}/sessions/{ms.id}")
+    expect(mod.locator('.timeline [data-kind="step"]').last).to_contain_text(
+        "left partial: 0 of 1 answered"
+    )

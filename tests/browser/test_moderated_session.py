@@ -295,6 +295,8 @@ def test_reconnects_lose_nothing_and_a_reload_lands_on_the_moderators_step(
     # The participant's network drops; the moderator moves them on meanwhile.
     part.context.set_offline(True)
     expect(part.get_by_text("Reconnecting…")).to_be_visible()
+    mod.keyboard.press("n")  # the SEQ is unanswered: n again confirms
+    expect(mod.locator("#control-message")).to_contain_text("0 of 1 answered")
     mod.keyboard.press("n")
     expect(mod.locator("#participant-state")).to_contain_text("Task 2")
     part.context.set_offline(False)

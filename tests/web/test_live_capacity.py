@@ -62,10 +62,11 @@ def _status(port: int, path: str) -> int | None:
 class LivePage:
     """One live page's stream, on a socket of its own."""
 
-    def __init__(self, port: int, path: str) -> None:
+    def __init__(self, port: int, path: str, last_id: str = "") -> None:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=ANSWER_WITHIN)
+        seen = f"Last-Event-ID: {last_id}\r\n" if last_id else ""
         self.sock.sendall(
-            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{seen}"
             "Accept: text/event-stream\r\n\r\n".encode()
         )
         self.text = ""
@@ -144,6 +145,21 @@ def test_past_the_bound_live_pages_poll_and_the_server_still_answers(
                 text = page.read_until("event: bye")
                 assert "event: bye" in text and "retry: " in text
             assert _status(port, "/login") == 200
+            # Asking again with the state it has, a polling page gets no
+            # copy of it (only the version is read); a page with an older
+            # one gets the state.
+            older = LivePage(port, path, last_id="-1.0")
+            pages.append(older)
+            assert "event: state" in older.read_until("event: bye")
+            text = polled[0].text
+            for _ in range(2):  # twice, should a 10 s period end in between
+                last = text.split("id: ", 1)[1].split("\n", 1)[0]
+                again = LivePage(port, path, last_id=last)
+                pages.append(again)
+                text = again.read_until("event: bye")
+                if "event: state" not in text:
+                    break
+            assert "event: state" not in text
         finally:
             for page in pages:
                 page.close()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from uxlab.db import begin_write
 from uxlab.errors import NotFoundError, UxlabError
@@ -16,6 +16,7 @@ from uxlab.models import (
     ModeratedSession,
     Outcome,
     Participant,
+    Response,
     SessionAction,
     TaskAttempt,
     utcnow,
@@ -25,6 +26,7 @@ from uxlab.moderation.core import (
     MAX_REASON,
     MODERATOR_OUTCOMES,
     ControlRefusedError,
+    UnansweredError,
     _check_client_id,
     _index,
     _since,
@@ -34,7 +36,7 @@ from uxlab.moderation.core import (
 from uxlab.moderation.state import (
     _attempts,
 )
-from uxlab.participation import advance_step, study_steps
+from uxlab.participation import advance_step, step_questionnaires, study_steps
 
 # ---------------------------------------------------------------- controls
 
@@ -95,6 +97,7 @@ def control(
     reason: Any = "",
     from_step: Any = None,
     at_ms: Any = None,
+    confirm_partial: Any = False,
 ) -> ControlResult:
     """Apply one control action from the console, exactly once.
 
@@ -109,6 +112,10 @@ def control(
     ``at_ms`` is when the moderator pressed it (epoch ms, by the server's
     clock as the console estimates it): an action queued while the console
     was offline is timed then, not when it arrives (see :func:`pressed_at`).
+
+    A ``next`` from a questionnaire page with items unanswered raises
+    :class:`UnansweredError` unless ``confirm_partial`` is true; then the
+    answers given stay, and the move is stored as leaving the page partial.
     """
     action_id = _check_client_id(action_id, "action_id")
     if kind not in ACTIONS:
@@ -152,6 +159,8 @@ def control(
                 raise ControlRefusedError(
                     "The participant has not opened their link yet."
                 )
+            if kind == "next" and from_step in (None, participant.step):
+                reason = _partial(db, ms, participant, confirm_partial is True)
             applied = _apply(
                 db, ms, participant, kind, task_id, outcome, reason, from_step, now
             )
@@ -166,7 +175,7 @@ def control(
                 kind=kind,
                 task_id=task_id if kind in ("start", "outcome") else None,
                 outcome=outcome if kind == "outcome" else None,
-                reason=reason if kind == "outcome" else "",
+                reason=reason if kind in ("outcome", "next") else "",
                 step=step,
                 applied=applied,
                 session_ms=_since(ms, now) or 0,
@@ -179,6 +188,35 @@ def control(
         raise
     CHANGES.notify()
     return ControlResult(applied, False, step, ms.version)
+
+
+def _partial(
+    db: Session, ms: ModeratedSession, participant: Participant, confirmed: bool
+) -> str:
+    """How a move leaves the participant's questionnaire page: "" when every
+    item is answered (or it is no questionnaire page), else "left partial: 4
+    of 10 answered" once ``confirmed``; unconfirmed, :class:`UnansweredError`.
+    """
+    study = _study(db, ms)
+    questionnaires, scope, _ = step_questionnaires(db, study, participant)
+    total = sum(len(q.items) for q in questionnaires)
+    if not total:
+        return ""
+    answered = len(
+        db.exec(
+            select(Response.id).where(
+                Response.participant_id == participant.id,
+                Response.scope == scope,
+                col(Response.questionnaire).in_([q.id for q in questionnaires]),
+            )
+        ).all()
+    )
+    if answered >= total:
+        return ""
+    if not confirmed:
+        title = ", ".join(q.title or q.id for q in questionnaires)
+        raise UnansweredError(answered, total, title)
+    return f"left partial: {answered} of {total} answered"
 
 
 def _apply(

@@ -44,6 +44,21 @@ class ControlRefusedError(UxlabError):
     status = 409
 
 
+class UnansweredError(ControlRefusedError):
+    """Moving on from a questionnaire page with items unanswered (409): the
+    moderator confirms first, and the answers given are kept, marked partial.
+    """
+
+    code = "unanswered"
+
+    def __init__(self, answered: int, total: int, title: str) -> None:
+        self.answered, self.total = answered, total
+        super().__init__(
+            f"{answered} of {total} answered on “{title}”. Press n again to move "
+            "on anyway: the answers given are kept, marked partial."
+        )
+
+
 class StaleNoteError(UxlabError):
     """An edit or deletion of a note version that is no longer the latest (409)."""
 

@@ -143,7 +143,8 @@ def timeline(db: Session, ms: ModeratedSession) -> list[TimelineItem]:
             at(action.at, TimelineItem(0, "end", "Session ended"), 2)
         else:
             label = _step_label(study, tasks, action.step)
-            at(action.at, TimelineItem(0, "step", f"Moved on to: {label}"), 2)
+            item = TimelineItem(0, "step", f"Moved on to: {label}", action.reason)
+            at(action.at, item, 2)
     for note in _notes(db, ms):
         task = by_id.get(note.task_id)
         item = TimelineItem(

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import json
+import random
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -77,8 +78,13 @@ STREAM_TICK = 0.7
 STREAM_HEARTBEAT = 1.0
 #: Streams one process holds at once when LIVE_STREAMS is unset.
 DEFAULT_LIVE_STREAMS = 8
-#: Past that bound, how long a page waits before asking again, in ms.
+#: Past that bound, a page waits this long before asking again, in ms, plus
+#: up to as much again at random.
 POLL_RETRY_MS = 3000
+#: A polling page that has the session's latest version is sent the whole
+#: state again anyway once per this many seconds (the participant's presence,
+#: the recorder's latest page); in between, only its version is read.
+POLL_FULL_SECONDS = 10
 
 #: Keyboard shortcuts of the console, as listed on the page.
 SHORTCUTS: tuple[tuple[str, str], ...] = (
@@ -200,9 +206,16 @@ def _stream_slots() -> live.StreamSlots:
     return slots  # type: ignore[no-any-return]
 
 
+def _event_id(version: object) -> str:
+    """A state's event id: its version, and which :data:`POLL_FULL_SECONDS`
+    period it was read in (what the version does not count changes too).
+    """
+    return f"{version}.{int(time.time() // POLL_FULL_SECONDS)}"
+
+
 def _event(state: dict[str, Any]) -> str:
     message = _dump({**state, "server_ms": _now_ms()})
-    return f"id: {state['version']}\nevent: state\ndata: {message}\n\n"
+    return f"id: {_event_id(state['version'])}\nevent: state\ndata: {message}\n\n"
 
 
 def _stream_response(body: Any, kind: str) -> Response:
@@ -228,8 +241,8 @@ def event_stream(
     at once when this process changes a session (:data:`uxlab.live.CHANGES`),
     and at least every :data:`STREAM_TICK` seconds. It ends itself after
     ``seconds`` with a ``bye`` event; ``read`` returning None ends it at once.
-    Each state carries its ``version`` as the event id. No database connection
-    is held between reads.
+    Each state's event id is its ``version`` and period (:func:`_event_id`).
+    No database connection is held between reads.
 
     A stream holds a server thread, so it must not outlive its page: it ends
     as soon as the server reports the client gone (waitress's
@@ -237,8 +250,9 @@ def event_stream(
     and otherwise writes a comment line every :data:`STREAM_HEARTBEAT`
     seconds, which fails once the page is closed. Past the process's bound
     (:func:`_stream_slots`) the answer is the current state and ``bye`` with a
-    ``retry`` of :data:`POLL_RETRY_MS`: the browser's ``EventSource`` asks
-    again then, which is polling, and the thread is free at once.
+    ``retry`` of 3 to 6 s (:data:`POLL_RETRY_MS`): the browser's
+    ``EventSource`` asks again then, which is polling, and the thread is free
+    at once.
 
     ``alive``, if given, runs at the start and every :data:`STREAM_HEARTBEAT`
     seconds while the page is there (the participant's presence).
@@ -250,12 +264,23 @@ def event_stream(
             alive(db)
     slot = _stream_slots().take()
     if slot is None:
+        # Spread out, so pages turned away together do not all come back
+        # at the same moment.
+        retry = POLL_RETRY_MS + random.randrange(POLL_RETRY_MS)
+        text = f"retry: {retry}\n\n"
+        bye = "event: bye\ndata: {}\n\n"
+        # The browser sends the id of the last state it got: when the version
+        # and the period are still that, it has this state (a one-integer read).
+        seen = request.headers.get("Last-Event-ID")
+        if seen and version is not None:
+            with Session(engine) as db:
+                if seen == _event_id(version(db)):
+                    return _stream_response(text + bye, "poll")
         with Session(engine, expire_on_commit=False) as db:
             state = read(db)
-        text = f"retry: {POLL_RETRY_MS}\n\n"
         if state is not None:
             text += _event(state)
-        return _stream_response(text + "event: bye\ndata: {}\n\n", "poll")
+        return _stream_response(text + bye, "poll")
     gone: Callable[[], bool] = request.environ.get(
         "waitress.client_disconnected", lambda: False
     )
@@ -530,6 +555,7 @@ def control(slug: str, session_id: int) -> tuple[Response, int]:
         reason=data.get("reason", ""),
         from_step=data.get("from_step"),
         at_ms=data.get("at_ms"),
+        confirm_partial=data.get("confirm_partial", False),
     )
     state = moderation.build_state(db, ms, _moderator())
     body = {
