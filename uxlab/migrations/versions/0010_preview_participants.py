@@ -1,7 +1,7 @@
 """participants who are a researcher previewing the study
 
-Revision ID: 0011_preview_participants
-Revises: 0008_hardening
+Revision ID: 0010_preview_participants
+Revises: 0009_hardening
 Create Date: 2026-12-05 07:50:00.000000
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_preview_participants"
-down_revision: str | Sequence[str] | None = "0008_hardening"
+revision: str = "0010_preview_participants"
+down_revision: str | Sequence[str] | None = "0009_hardening"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

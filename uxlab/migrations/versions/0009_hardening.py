@@ -1,7 +1,7 @@
 """session version, withdrawal count, client clock flag, event recording
 
-Revision ID: 0008_hardening
-Revises: 0009_participant_presence
+Revision ID: 0009_hardening
+Revises: 0008_participant_presence
 Create Date: 2026-12-05 07:30:00.000000
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0008_hardening"
-down_revision: str | Sequence[str] | None = "0009_participant_presence"
+revision: str = "0009_hardening"
+down_revision: str | Sequence[str] | None = "0008_participant_presence"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

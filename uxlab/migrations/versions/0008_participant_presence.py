@@ -1,7 +1,7 @@
 """when the participant's live page last reached the server
 
-Revision ID: 0009_participant_presence
-Revises: 0010_self_reported
+Revision ID: 0008_participant_presence
+Revises: 0007_self_reported
 Create Date: 2026-12-05 07:30:00.000000
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0009_participant_presence"
-down_revision: str | Sequence[str] | None = "0010_self_reported"
+revision: str = "0008_participant_presence"
+down_revision: str | Sequence[str] | None = "0007_self_reported"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,6 +1,6 @@
 """a participant's own "I'm done" kept beside the judged outcome; unverified
 
-Revision ID: 0010_self_reported
+Revision ID: 0007_self_reported
 Revises: 0006_screenshots
 Create Date: 2026-12-05 07:30:00.000000
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_self_reported"
+revision: str = "0007_self_reported"
 down_revision: str | Sequence[str] | None = "0006_screenshots"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

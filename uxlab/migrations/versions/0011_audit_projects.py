@@ -1,7 +1,7 @@
 """audit projects and their runs, findings and screenshots
 
-Revision ID: 0007_audit_projects
-Revises: 0011_preview_participants
+Revision ID: 0011_audit_projects
+Revises: 0010_preview_participants
 Create Date: 2026-12-05 07:30:00.000000
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0007_audit_projects"
-down_revision: str | Sequence[str] | None = "0011_preview_participants"
+revision: str = "0011_audit_projects"
+down_revision: str | Sequence[str] | None = "0010_preview_participants"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
