@@ -36,6 +36,21 @@ ON_POSTGRES = SERVER_URL.startswith("postgresql")
 _TEMPLATE = f"uxlab_template_{os.getpid()}"
 _names = itertools.count(1)
 
+#: pytest-playwright's session fixture, under its page, context and browser:
+#: once started, its sync Playwright holds an event loop in the main thread, and
+#: Playwright's sync API (audits, PDF reports) refuses to start there again.
+_PLUGIN_FIXTURE = "playwright"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the tests that use pytest-playwright's fixtures last, in their order."""
+    direct, via_plugin = [], []
+    for item in items:
+        uses_plugin = _PLUGIN_FIXTURE in getattr(item, "fixturenames", ())
+        (via_plugin if uses_plugin else direct).append(item)
+    items[:] = direct + via_plugin
+
+
 only_sqlite = pytest.mark.skipif(ON_POSTGRES, reason="SQLite's own behaviour")
 only_postgres = pytest.mark.skipif(not ON_POSTGRES, reason="needs PostgreSQL")
 

@@ -71,5 +71,10 @@ def test_the_audit_report_passes_its_own_contrast_check(
         thread.join(timeout=5)
     findings = second["findings"]
     assert isinstance(findings, list)
-    contrast = [f for f in findings if f["rule"] == "color-contrast"]
+    # Needs review (axe could not decide, e.g. a ✓ glyph alone) is not a failure.
+    contrast = [
+        f
+        for f in findings
+        if f["rule"] == "color-contrast" and f.get("check") != "needs_review"
+    ]
     assert contrast == [], [(f["selector"], f["message"]) for f in contrast]
