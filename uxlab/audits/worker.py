@@ -49,9 +49,9 @@ def chromium_problem() -> str | None:
     type=click.IntRange(min=1),
     help="Runs this worker audits at once (each in its own Chromium).",
 )
-@click.option("--with-parent", is_flag=True, hidden=True)
+@click.option("--with-parent", "parent_pid", type=int, default=None, hidden=True)
 @with_appcontext
-def worker_command(threads: int, with_parent: bool) -> None:
+def worker_command(threads: int, parent_pid: int | None) -> None:
     """Take audit runs from the queue and run them in Chromium until stopped."""
     from uxlab.audits.queue import audit_queue
 
@@ -60,20 +60,34 @@ def worker_command(threads: int, with_parent: bool) -> None:
         click.echo(f"Error: {problem}", err=True)
         raise SystemExit(2)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if with_parent:
-        _stop_with_parent()
+    if parent_pid is not None:
+        _stop_with_parent(parent_pid)
     click.echo(f"uxlab worker: taking audit runs with {threads} thread(s)")
     audit_queue(app).run_worker(threads=threads)
 
 
-def _stop_with_parent() -> None:
-    """Stop (as on Ctrl+C) when the server that started this worker is gone."""
-    parent = os.getppid()
+def _stop_with_parent(parent: int) -> None:
+    """Stop (as on Ctrl+C) when the server ``parent`` that started us is gone.
+
+    Gone means no longer our parent, or a zombie not yet collected. If the
+    queue has not stopped 15 s after being asked, the process exits anyway.
+    """
+
+    def alive() -> bool:
+        if os.getppid() != parent:
+            return False
+        try:
+            with open(f"/proc/{parent}/stat", encoding="ascii") as stat:
+                return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return True  # no /proc here: the parent id alone tells
 
     def watch() -> None:
-        while os.getppid() == parent:
+        while alive():
             time.sleep(1)
         os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(15)
+        os._exit(0)
 
     threading.Thread(target=watch, daemon=True).start()
 
@@ -86,6 +100,15 @@ def start_embedded_worker(database_url: str) -> subprocess.Popen[bytes] | None:
         return None
     env = dict(os.environ, UXLAB_DATABASE_URL=database_url)
     return subprocess.Popen(
-        [sys.executable, "-m", "uxlab", "worker", "--threads", "1", "--with-parent"],
+        [
+            sys.executable,
+            "-m",
+            "uxlab",
+            "worker",
+            "--threads",
+            "1",
+            "--with-parent",
+            str(os.getpid()),
+        ],
         env=env,
     )
