@@ -53,7 +53,7 @@ DATA = Path(__file__).parent.parent / "data"
 STUDY_YAML = (DATA / "researcher_study.yaml").read_text()
 SECRET = "test-secret"
 #: Blueprints anyone may reach; every other one serves logged-in researchers.
-PUBLIC_BLUEPRINTS = ("participant.", "api.", "auth.", "audits_api.")
+PUBLIC_BLUEPRINTS = ("participant.", "api.", "auth.", "audits_api.", "openapi.")
 JSON_ENDPOINTS = ("researcher.progress", "researcher.export_json")
 MODERATED_YAML = DATA.parent.parent / "study_templates" / "moderated-think-aloud.yaml"
 
