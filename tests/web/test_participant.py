@@ -128,7 +128,8 @@ def test_single_invite_resumes_in_another_browser_until_finished(
     assert client.get(link).status_code == 303
     consent(client, study)
     laptop = app.test_client()
-    assert laptop.get(link).status_code == 303
+    assert "Are you <code>" in laptop.get(link).text  # asked who is there first
+    assert laptop.post(link, data={"decision": "continue"}).status_code == 303
     page = laptop.get(f"/take/{study.slug}").get_data(as_text=True)
     assert "Find your cart" in page  # past consent: the same participant
     person = the_participant(session)
