@@ -122,6 +122,12 @@ COLUMN_MEANINGS: Final[dict[str, dict[str, tuple[str, str]]]] = {
             "text",
         ),
         "answered_at": ("When the answer was given", "ISO 8601 time, UTC"),
+        "partial": (
+            "The questionnaire was left with items unanswered: a moderator moved "
+            "the participant on before they submitted it. Its answers are kept "
+            "but not scored (no SUS or UMUX-Lite score)",
+            "true, false",
+        ),
     },
 }
 

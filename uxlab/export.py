@@ -46,7 +46,7 @@ ATTEMPT_COLUMNS = (
 )  # fmt: skip
 RESPONSE_COLUMNS = (
     "participant", "variant", "questionnaire", "scope", "task", "item", "value", "text",
-    "answered_at",
+    "answered_at", "partial",
 )  # fmt: skip
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -192,6 +192,7 @@ class _StudyData:
                     "value": _number(r.value_num),
                     "text": r.value_text if r.value_text is not None else "",
                     "answered_at": _iso(r.answered_at),
+                    "partial": "true" if r.partial else "false",
                 }
             )
         return rows

@@ -327,6 +327,11 @@ class Response(SQLModel, table=True):
     value_num: float | None = None
     value_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     answered_at: datetime = Field(default_factory=utcnow)
+    #: The questionnaire was left with items unanswered: a moderator moved the
+    #: participant on before they submitted it. Kept, shown, never scored.
+    partial: bool = Field(
+        default=False, sa_column_kwargs={"server_default": sa_false()}
+    )
 
 
 class Event(SQLModel, table=True):

@@ -4,6 +4,8 @@ that drop, pages closed and reopened. Each browser context is one person.
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 import pytest
@@ -19,7 +21,14 @@ from tests.browser.test_moderated_session import (  # noqa: F401 - a fixture
 from tests.test_moderation import SECRET, join, moderated_study
 from uxlab import moderation as m
 from uxlab import participation as p
-from uxlab.models import ModeratedSession, Outcome, SessionNote, TaskAttempt
+from uxlab.export import export_csv_files
+from uxlab.models import (
+    ModeratedSession,
+    Outcome,
+    SessionNote,
+    Study,
+    TaskAttempt,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -499,3 +508,75 @@ def test_moving_past_an_unanswered_questionnaire_asks_first_and_keeps_it_partial
     expect(mod.locator('.timeline [data-kind="step"]').last).to_contain_text(
         "left partial: 0 of 1 answered"
     )
+
+
+def to_the_sus(
+    session: Session, slug: str, ms: ModeratedSession, token: str
+) -> list[int]:
+    """Drive a joined session through its three tasks and their SEQs."""
+    participant = m.session_participant(session, ms)
+    assert participant is not None and ms.id is not None
+    order = list(participant.task_order)
+    for i, task in enumerate(order):
+        for kind, extra in (
+            ("start", {"task_id": task}),
+            ("outcome", {"task_id": task, "outcome": "success"}),
+            ("next", {"from_step": f"task:{i}"}),
+        ):
+            m.control(
+                session, ms.id, action_id=f"to-sus-{i}-{kind}", kind=kind, **extra
+            )
+        p.save_answers(session, slug, token, step=f"seq:{i}", answers={"seq.q1": "6"})
+    return order
+
+
+def test_a_questionnaire_left_partial_is_marked_partial_and_never_scored(
+    browser: Browser, contexts: list[BrowserContext], live_server: Any, session: Session
+) -> None:
+    url = live_server.url
+    slug, ms = scheduled(session)
+    study = session.exec(select(Study).where(Study.slug == slug)).one()
+    # Even where blanks are prorated, a questionnaire the participant never
+    # submitted is not scored as if it were complete.
+    study.settings = {**study.settings, "sus_missing": "prorate"}
+    session.add(study)
+    session.commit()
+    join(session, ms)
+    token = participation_token(session, ms)
+    to_the_sus(session, slug, ms, token)
+    for n in range(1, 10):  # nine of ten: the moderator moves on before q10
+        p.save_answer(
+            session, slug, token, step="q:sus", questionnaire="sus",
+            item=f"q{n}", value=4 if n % 2 else 2,
+        )  # fmt: skip
+    assert ms.id is not None
+    with pytest.raises(m.UnansweredError, match="9 of 10 answered"):
+        m.control(session, ms.id, action_id="past-the-sus", kind="next")
+    m.control(
+        session, ms.id, action_id="past-the-sus", kind="next", confirm_partial=True
+    )
+    p.save_answers(
+        session, slug, token, step="q:umux_lite",
+        answers={"umux_lite.q1": "6", "umux_lite.q2": "6"},
+    )  # fmt: skip
+
+    page = new_page(browser, contexts)
+    log_in(page, url)
+    for address in (
+        f"{url}/studies/{slug}/results",
+        f"{url}/studies/{slug}/report.html",
+    ):
+        page.goto(address)
+        sus = page.locator("#q-sus")
+        expect(sus.locator('[data-field="partial"]')).to_contain_text(
+            "1 partial, not scored"
+        )
+        expect(sus.locator('[data-field="sus-mean"]')).to_have_count(0)
+        expect(page.locator("#q-umux_lite")).not_to_contain_text("partial")
+
+    session.commit()
+    responses = list(
+        csv.DictReader(io.StringIO(export_csv_files(session, study)["responses.csv"]))
+    )
+    marks = {(r["questionnaire"], r["partial"]) for r in responses}
+    assert marks == {("seq", "false"), ("sus", "true"), ("umux_lite", "false")}

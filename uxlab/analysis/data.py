@@ -57,7 +57,9 @@ class StudyData:
     ``a_outcome`` and ``a_judged`` are strings ("" when not set);
     ``a_said_done`` is the participant's own "I'm done";
     ``a_events`` counts recorder events other than first clicks.  Responses:
-    ``r_task`` is -1 for study-level answers; ``r_value`` is ``nan`` for text.
+    ``r_task`` is -1 for study-level answers; ``r_value`` is ``nan`` for text;
+    ``r_partial`` marks answers of a questionnaire left partial (a moderator
+    moved the participant on before they submitted it): never scored.
     """
 
     study: Study
@@ -82,6 +84,7 @@ class StudyData:
     r_value: FloatArray
     r_text: tuple[str | None, ...]
     records_events: bool
+    r_partial: npt.NDArray[np.bool_]
 
 
 def _seconds(start: datetime | None, end: datetime | None) -> float:
@@ -185,6 +188,7 @@ def load_study_data(session: Session, study: Study) -> StudyData:
             col(Response.item),
             col(Response.value_num),
             col(Response.value_text),
+            col(Response.partial),
         ).where(col(Response.participant_id).in_(in_study))
     ).all()
     variants = tuple(
@@ -217,6 +221,7 @@ def load_study_data(session: Session, study: Study) -> StudyData:
             [math.nan if r[4] is None else r[4] for r in r_rows], dtype=float
         ),
         r_text=tuple(r[5] for r in r_rows),
+        r_partial=np.array([bool(r[6]) for r in r_rows], dtype=np.bool_),
         records_events=bool(event_counts),
     )
 
@@ -245,8 +250,10 @@ def _sus_scores(
     """Respondents scored under the ``missing`` policy, their answers and scores.
 
     With "drop" only respondents with all ten answers are scored; see
-    :func:`uxlab.stats.sus_scores_with_missing` for the others.
+    :func:`uxlab.stats.sus_scores_with_missing` for the others. A SUS left
+    partial is never scored, whatever the policy (see :func:`partial_people`).
     """
+    keep_r = keep_r & ~data.r_partial
     people, matrix = _item_matrix(data, keep_r, qid, _SUS_ITEMS)
     answered = ~np.isnan(matrix).all(axis=1)
     people, matrix = people[answered], matrix[answered]
@@ -254,6 +261,12 @@ def _sus_scores(
         return people, matrix, np.empty(0)
     scores, kept = stats.sus_scores_with_missing(matrix, missing=missing)
     return people[kept], matrix[kept], scores
+
+
+def partial_people(data: StudyData, keep_r: npt.NDArray[np.bool_], qid: str) -> int:
+    """How many respondents left the study-level questionnaire ``qid`` partial."""
+    sel = keep_r & data.r_partial & (data.r_questionnaire == qid) & (data.r_task == -1)
+    return int(np.unique(data.r_participant[sel]).size)
 
 
 def sus_missing_policy(data: StudyData) -> str:

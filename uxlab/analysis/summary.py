@@ -19,6 +19,7 @@ from uxlab.analysis.data import (
     _sus_questionnaire,
     _sus_scores,
     load_study_data,
+    partial_people,
     questionnaire_title,
     sus_missing_policy,
 )
@@ -127,6 +128,9 @@ class QuestionnaireResult:
     sus_missing: str = "drop"
     sus_dropped: int = 0
     sus_imputed: int = 0
+    #: Respondents who left it partial (moved on by a moderator before they
+    #: submitted it): never scored (SUS, UMUX-Lite), their items counted.
+    partial: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +250,9 @@ def _questionnaire_result(
         "kind": q.kind,
         "title": title,
         "scale": scale,
+        "partial": partial_people(data, keep_r, q.id),
     }
+    whole = keep_r & ~data.r_partial
     if q.open_text:
         sel = keep_r & (data.r_questionnaire == q.id) & (data.r_task == -1)
         texts = tuple(
@@ -256,7 +262,7 @@ def _questionnaire_result(
     if q.kind == "sus":
         policy = sus_missing_policy(data)
         _, answers, scores = _sus_scores(data, keep_r, q.id, policy)
-        _, everything = _item_matrix(data, keep_r, q.id, _SUS_ITEMS)
+        _, everything = _item_matrix(data, whole, q.id, _SUS_ITEMS)
         answered = (
             int((~np.isnan(everything).all(axis=1)).sum()) if everything.size else 0
         )
@@ -275,7 +281,7 @@ def _questionnaire_result(
             **base,
         )
     if q.kind == "umux_lite":
-        _, matrix = _item_matrix(data, keep_r, q.id, ("q1", "q2"))
+        _, matrix = _item_matrix(data, whole, q.id, ("q1", "q2"))
         matrix = matrix[~np.isnan(matrix).any(axis=1)]
         umux = None
         if len(matrix):

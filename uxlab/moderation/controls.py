@@ -196,26 +196,34 @@ def _partial(
     """How a move leaves the participant's questionnaire page: "" when every
     item is answered (or it is no questionnaire page), else "left partial: 4
     of 10 answered" once ``confirmed``; unconfirmed, :class:`UnansweredError`.
+
+    Confirmed, the answers of each questionnaire left with items unanswered
+    are marked partial: results show them as such and never score them.
     """
     study = _study(db, ms)
     questionnaires, scope, _ = step_questionnaires(db, study, participant)
     total = sum(len(q.items) for q in questionnaires)
     if not total:
         return ""
-    answered = len(
-        db.exec(
-            select(Response.id).where(
-                Response.participant_id == participant.id,
-                Response.scope == scope,
-                col(Response.questionnaire).in_([q.id for q in questionnaires]),
-            )
-        ).all()
-    )
+    given = db.exec(
+        select(Response).where(
+            Response.participant_id == participant.id,
+            Response.scope == scope,
+            col(Response.questionnaire).in_([q.id for q in questionnaires]),
+        )
+    ).all()
+    answered = len(given)
     if answered >= total:
         return ""
     if not confirmed:
         title = ", ".join(q.title or q.id for q in questionnaires)
         raise UnansweredError(answered, total, title)
+    for q in questionnaires:
+        mine = [r for r in given if r.questionnaire == q.id]
+        if len(mine) < len(q.items):
+            for response in mine:
+                response.partial = True
+                db.add(response)
     return f"left partial: {answered} of {total} answered"
 
 
