@@ -659,3 +659,26 @@ def test_tasks_a_moderator_judged_are_not_flagged_as_never_leaving_the_page(
     report = analyse_study(session, world.study)
     flags = {f.kind for p in report.flagged for f in p.flags}
     assert "never_left_task_page" not in flags
+
+
+def test_a_participant_who_withdraws_leaves_no_moves_on_the_timeline(
+    session: Session, world: World
+) -> None:
+    participant = join(session, world.ms)
+    act(session, world.ms, "start-0001", "start", task_id=participant.task_order[0])
+    act(session, world.ms, "judge-0001", "outcome", task_id=participant.task_order[0],
+        outcome="success")  # fmt: skip
+    act(session, world.ms, "next-00001", "next", from_step="task:0")
+    token = m.participant_link_token(session, world.ms, SECRET)
+    entry = participation.enter_with_invite(session, token, secret=SECRET)
+    participation.save_answers(
+        session, world.study.slug, entry.token, step="seq:0", answers={"seq.q1": "5"}
+    )
+    mine = [i.label for i in m.timeline(session, world.ms) if i.actor == "participant"]
+    assert mine == ["Consent given", "Answered: Questions after task 1"]
+
+    assert participation.withdraw(session, world.study.slug, entry.token)
+    session.expire_all()
+    left = m.timeline(session, world.ms)
+    assert [i for i in left if i.actor == "participant"] == []
+    assert [i.kind for i in left] == ["step"]  # the moderator's own move stays

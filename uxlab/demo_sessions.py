@@ -22,6 +22,7 @@ from uxlab.models import (
     Participant,
     Response,
     SessionAction,
+    SessionMove,
     SessionNote,
     Study,
     TaskAttempt,
@@ -133,6 +134,9 @@ def _spread(
     actions = session.exec(
         select(SessionAction).where(SessionAction.session_id == ms.id)
     ).all()
+    moves = session.exec(
+        select(SessionMove).where(SessionMove.session_id == ms.id)
+    ).all()
     person.created_at = start - timedelta(minutes=2)
     person.consented_at = start - timedelta(minutes=1)
     ms.started_at = clock = start
@@ -150,6 +154,9 @@ def _spread(
             ):
                 action.at = clock + timedelta(seconds=15)
         clock += timedelta(seconds=60)  # the SEQ
+        for move in moves:
+            if move.step == f"seq:{attempt.position - 1}":
+                move.at = clock
         session.add(attempt)
     all_notes = list(notes)
     for note in all_notes:
@@ -165,6 +172,10 @@ def _spread(
         if action.kind == "end":
             action.at = clock
         session.add(action)
+    for move in moves:
+        if not move.step.startswith("seq:"):
+            move.at = clock  # the closing questionnaires and "Finished"
+        session.add(move)
     ms.ended_at = person.finished_at = clock
     person.started_at = start
     for response in session.exec(

@@ -25,15 +25,19 @@ that bound gets the current state and polls (see
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Final
 
 from sqlmodel import Session, col, select, update
 
-from uxlab.models import ModeratedSession, Participant, utcnow
+from uxlab.models import ModeratedSession, Participant, SessionMove, utcnow
 
 __all__ = [
     "CHANGES",
     "Changes",
+    "Move",
     "Slot",
     "StreamSlots",
     "bump",
@@ -106,8 +110,22 @@ class StreamSlots:
             self._held -= 1
 
 
-def bump(db: Session, *, invite_id: int) -> None:
-    """Count a change to the moderated session of ``invite_id``, if there is one.
+@dataclass(frozen=True, slots=True)
+class Move:
+    """A participant's own move, for their session's timeline (a
+    :class:`~uxlab.models.SessionMove`): ``kind``, on ``step``, at ``at``.
+    """
+
+    kind: str
+    participant_id: int
+    step: str
+    task_id: int | None = None
+    at: datetime | None = None
+
+
+def bump(db: Session, *, invite_id: int, moves: Sequence[Move] = ()) -> None:
+    """Count a change to the moderated session of ``invite_id``, if there is one,
+    and keep the participant's ``moves`` on its timeline.
 
     Runs in the caller's transaction, so the change and its count commit
     together; an invite that opens no moderated session changes nothing.
@@ -117,6 +135,24 @@ def bump(db: Session, *, invite_id: int) -> None:
         .where(col(ModeratedSession.invite_id) == invite_id)
         .values(version=col(ModeratedSession.version) + 1)
     )
+    if not moves:
+        return
+    session_id = db.exec(
+        select(ModeratedSession.id).where(ModeratedSession.invite_id == invite_id)
+    ).first()
+    if session_id is None:
+        return
+    for move in moves:
+        db.add(
+            SessionMove(
+                session_id=session_id,
+                participant_id=move.participant_id,
+                kind=move.kind,
+                step=move.step,
+                task_id=move.task_id,
+                at=move.at or utcnow(),
+            )
+        )
 
 
 def session_version(db: Session, session_id: int) -> int | None:

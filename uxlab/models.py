@@ -36,6 +36,7 @@ __all__ = [
     "Response",
     "Screenshot",
     "SessionAction",
+    "SessionMove",
     "SessionNote",
     "SessionObserver",
     "Study",
@@ -458,6 +459,30 @@ class SessionAction(SQLModel, table=True):
     #: Whether the action changed anything (a stale "next" does not).
     applied: bool = True
     session_ms: int = 0
+    at: datetime = Field(default_factory=utcnow)
+
+
+class SessionMove(SQLModel, table=True):
+    """A participant's own move in a moderated session, stored as it happens.
+
+    The session's timeline shows it with the participant as its actor.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(
+        foreign_key="moderatedsession.id", index=True, ondelete="CASCADE"
+    )
+    participant_id: int = Field(
+        foreign_key="participant.id", index=True, ondelete="CASCADE"
+    )
+    #: "task_started", "task_done", "task_gave_up", "first_click", "answered"
+    #: (a questionnaire page submitted) or "finished".
+    kind: str = Field(max_length=20)
+    #: The step the participant made the move on.
+    step: str = Field(max_length=80)
+    task_id: int | None = Field(
+        default=None, foreign_key="task.id", ondelete="SET NULL"
+    )
     at: datetime = Field(default_factory=utcnow)
 
 

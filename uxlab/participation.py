@@ -25,8 +25,9 @@ import hmac
 import json
 import random
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -45,7 +46,7 @@ from uxlab.errors import (
     TokenError,
 )
 from uxlab.invites import find_invite
-from uxlab.live import CHANGES, bump
+from uxlab.live import CHANGES, Move, bump
 from uxlab.models import (
     Event,
     Invite,
@@ -55,6 +56,7 @@ from uxlab.models import (
     Outcome,
     Participant,
     Response,
+    SessionMove,
     Study,
     StudyMode,
     StudyStatus,
@@ -269,19 +271,37 @@ def _writing(
     return load_participant(session, slug, token)
 
 
-def _commit_change(session: Session, study: Study, invite_id: int | None) -> None:
+def _commit_change(
+    session: Session, study: Study, invite_id: int | None, moves: Sequence[Move] = ()
+) -> None:
     """Commit a change the participant made, counted on their moderated session.
 
     The moderator's console and the observers' pages, in whichever app process
-    serves them, see the session's version move and show the change.
+    serves them, see the session's version move and show the change; the
+    participant's own ``moves`` go on the session's timeline.
     """
     moderated = study.mode == StudyMode.moderated and invite_id is not None
     if moderated:
         assert invite_id is not None
-        bump(session, invite_id=invite_id)
+        bump(session, invite_id=invite_id, moves=moves)
     session.commit()
     if moderated:
         CHANGES.notify()
+
+
+def _moved(
+    participant: Participant,
+    kind: str,
+    step: str,
+    task_id: int | None = None,
+    at: datetime | None = None,
+) -> list[Move]:
+    """The participant's own move on ``step``, and "finished" if it ended the study."""
+    assert participant.id is not None
+    moves = [Move(kind, participant.id, step, task_id, at)]
+    if participant.step == "done":
+        moves.append(Move("finished", participant.id, "done", None, at))
+    return moves
 
 
 def _require_consent(participant: Participant) -> None:
@@ -568,7 +588,7 @@ def withdraw(session: Session, slug: str, token: str | None) -> bool:
     if participant.consented_at is None:
         session.commit()
         return False
-    for model in (Event, Response, TaskAttempt):
+    for model in (Event, Response, TaskAttempt, SessionMove):
         for row in session.exec(
             select(model).where(model.participant_id == participant.id)
         ):
@@ -669,7 +689,8 @@ def start_task(
     attempt.token_hash = hash_token(attempt_token)
     session.add(attempt)
     if started:
-        _commit_change(session, study, participant.invite_id)
+        moves = _moved(participant, "task_started", step, task_id, attempt.started_at)
+        _commit_change(session, study, participant.invite_id, moves)
     else:
         session.commit()
     if task.success_kind == "first_click":
@@ -775,7 +796,9 @@ def finish_task(
     attempt.self_reported = not gave_up
     advance_step(study, participant)
     session.add_all([attempt, participant])
-    _commit_change(session, study, participant.invite_id)
+    kind = "task_gave_up" if gave_up else "task_done"
+    moves = _moved(participant, kind, step, task_id, attempt.ended_at)
+    _commit_change(session, study, participant.invite_id, moves)
 
 
 def _fraction(raw: Any, name: str) -> float:
@@ -832,7 +855,8 @@ def record_first_click(
     _end(attempt, task, outcome, JudgedBy.auto, client_duration_ms)
     advance_step(study, participant)
     session.add_all([attempt, participant])
-    _commit_change(session, study, participant.invite_id)
+    moves = _moved(participant, "first_click", step, task_id, attempt.ended_at)
+    _commit_change(session, study, participant.invite_id, moves)
 
 
 # ---------------------------------------------------------------- answers
@@ -1017,5 +1041,6 @@ def save_answers(
         return problems
     advance_step(study, participant)
     session.add(participant)
-    _commit_change(session, study, participant.invite_id)
+    moves = _moved(participant, "answered", step, task_id)
+    _commit_change(session, study, participant.invite_id, moves)
     return problems

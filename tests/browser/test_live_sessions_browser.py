@@ -580,3 +580,72 @@ def test_a_questionnaire_left_partial_is_marked_partial_and_never_scored(
     )
     marks = {(r["questionnaire"], r["partial"]) for r in responses}
     assert marks == {("seq", "false"), ("sus", "true"), ("umux_lite", "false")}
+
+
+def test_the_timeline_names_the_participant_for_their_own_moves(
+    browser: Browser, contexts: list[BrowserContext], live_server: Any, session: Session
+) -> None:
+    url = live_server.url
+    slug, ms = scheduled(session)
+    study = session.exec(select(Study).where(Study.slug == slug)).one()
+    moderation = {**study.settings["moderation"], "participant_starts": True}
+    study.settings = {**study.settings, "moderation": moderation}
+    session.add(study)
+    session.commit()
+    first, second, third = join(session, ms).task_order
+    token = participation_token(session, ms)
+    assert ms.id is not None
+
+    def moderator(name: str, kind: str, **extra: Any) -> None:
+        assert ms.id is not None
+        m.control(session, ms.id, action_id=f"tl-own-{name}", kind=kind, **extra)
+
+    def answers(step: str, **given: str) -> None:
+        assert p.save_answers(session, slug, token, step=step, answers=given) == []
+
+    # Task 1: the participant opens the site themselves; the moderator judges.
+    p.start_task(session, slug, token, step="task:0", task_id=first, secret=SECRET)
+    moderator("judge-1", "outcome", task_id=first, outcome="success")
+    moderator("next-1", "next", from_step="task:0")
+    answers("seq:0", **{"seq.q1": "6"})
+    # Task 2: started by the moderator, given up by the participant.
+    moderator("start-2", "start", task_id=second)
+    p.finish_task(session, slug, token, step="task:1", task_id=second, gave_up=True)
+    answers("seq:1", **{"seq.q1": "2"})
+    moderator("start-3", "start", task_id=third)
+    moderator("judge-3", "outcome", task_id=third, outcome="success")
+    moderator("next-3", "next", from_step="task:2")
+    answers("seq:2", **{"seq.q1": "5"})
+    # The SUS is left partial by the moderator: not the participant's move.
+    p.save_answer(
+        session, slug, token, step="q:sus", questionnaire="sus", item="q1", value=4
+    )
+    moderator("past-sus", "next", from_step="q:sus", confirm_partial=True)
+    answers("q:umux_lite", **{"umux_lite.q1": "6", "umux_lite.q2": "7"})
+
+    page = new_page(browser, contexts)
+    log_in(page, url)
+    page.goto(f"{url}/studies/{slug}/sessions/{ms.id}")
+    timeline = page.locator(".timeline")
+    own = timeline.locator('[data-actor="participant"]')
+    expect(own.locator(".tl-label")).to_have_text(
+        [
+            "Consent given",
+            "Task 1 started",
+            "Answered: Questions after task 1",
+            "Task 2: gave up",
+            "Answered: Questions after task 2",
+            "Answered: Questions after task 3",
+            "Answered: About the Northwind shop",
+            "Finished",
+        ]
+    )
+    for n in range(8):
+        expect(own.nth(n).locator(".tl-meta")).to_contain_text("P1 (participant)")
+    expect(own.filter(has_text="Task 2 started")).to_have_count(0)
+    expect(timeline.locator("li", has_text="Task 1 started")).to_have_count(1)
+    expect(timeline.locator("li", has_text="Task 2 started")).to_have_count(1)
+    expect(timeline.get_by_text("System Usability Scale")).to_have_count(0)
+    expect(
+        timeline.locator('[data-kind="step"]', has_text="left partial")
+    ).to_have_count(1)
