@@ -39,6 +39,7 @@ __all__ = [
     "MAX_SHOTS",
     "REFERENCES",
     "Walk",
+    "keyboard_finding",
     "keyboard_findings",
     "walk",
     "walk_findings",
@@ -275,7 +276,7 @@ def outlined_screenshot(
     return Screenshot(name=name, data=data)
 
 
-def _finding(
+def keyboard_finding(
     rule: str,
     element: Mapping[str, Any] | None,
     message: str,
@@ -284,6 +285,7 @@ def _finding(
     url: str,
     viewport: str,
 ) -> tuple[Finding, list[float] | None]:
+    """A keyboard finding with its WCAG reference, and its element's document rect."""
     severity, criterion, slug = REFERENCES[rule]
     level = "wcag2aa" if criterion in _LEVEL_AA else "wcag2a"
     tags = ("keyboard", level, "wcag" + criterion.replace(".", ""))
@@ -300,7 +302,8 @@ def _finding(
         tags=tags,
         snippet=None if element is None else str(element["snippet"]),
     )
-    rect = None if element is None else [float(v) for v in element["rect"]]
+    box = None if element is None else element.get("rect")
+    rect = None if box is None else [float(v) for v in box]
     return finding, rect
 
 
@@ -321,7 +324,7 @@ def walk_findings(
         members = ", ".join(name(i) for i in result.loop[:6])
         if result.loop_escapes:
             out.append(
-                _finding(
+                keyboard_finding(
                     "focus-loop",
                     head,
                     f"Tab keeps cycling through {len(result.loop)} element(s) "
@@ -332,7 +335,7 @@ def walk_findings(
             )
         else:
             out.append(
-                _finding(
+                keyboard_finding(
                     "keyboard-trap",
                     head,
                     f"The focus cannot leave {len(result.loop)} element(s) "
@@ -345,7 +348,7 @@ def walk_findings(
     if result.wrapped and not result.loop:
         for element in page.get("unreachable", []):
             out.append(
-                _finding(
+                keyboard_finding(
                     "keyboard-unreachable",
                     element,
                     "A visible control that Tab never reaches.",
@@ -363,7 +366,7 @@ def walk_findings(
             if previous is None:
                 continue
             out.append(
-                _finding(
+                keyboard_finding(
                     "focus-lost",
                     records[previous],
                     f"After {name(previous)} the focus fell back to the page, "
@@ -381,7 +384,7 @@ def walk_findings(
             continue
         if record["hidden"] is not None:
             out.append(
-                _finding(
+                keyboard_finding(
                     "focus-hidden",
                     record,
                     f"Tab moves the focus to an element that {record['hidden']}.",
@@ -392,7 +395,7 @@ def walk_findings(
             )
         elif ident < len(unfocused) and unfocused[ident] == record["focused_look"]:
             out.append(
-                _finding(
+                keyboard_finding(
                     "focus-not-visible",
                     record,
                     "Focusing this element changes nothing in how it looks.",
@@ -404,7 +407,7 @@ def walk_findings(
 
     for element in page.get("positive", []):
         out.append(
-            _finding(
+            keyboard_finding(
                 "tabindex-positive",
                 element,
                 f'tabindex="{element["tabindex"]}" moves this element ahead of '
@@ -414,7 +417,7 @@ def walk_findings(
             )
         )
     out += [
-        _finding(
+        keyboard_finding(
             "tab-order",
             records[b],
             f"Tab goes from {name(a)} back to {name(b)}, "
@@ -502,7 +505,7 @@ def _skip_link(
             else ""
         )
         return [
-            _finding(
+            keyboard_finding(
                 "skip-link-missing",
                 nav,
                 f"Keyboard users must Tab through {len(ids)} navigation links "

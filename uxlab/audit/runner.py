@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from uxlab.audit import checks, states
+from uxlab.audit import checks, dialogs, states
 from uxlab.audit.findings import (
     FAIL_ON_LEVELS,
     AuditReport,
@@ -48,7 +48,7 @@ from uxlab.audit.script import (
 from uxlab.errors import AuditError, AuditScriptError, SiteUnreachableError
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Locator, Page
+    from playwright.sync_api import Browser, BrowserContext, JSHandle, Locator, Page
 
 __all__ = ["ACTION_KINDS", "Progress", "run_audit"]
 
@@ -366,7 +366,11 @@ class _Worker:
         failed_step: int | None = None
         error: str | None = None
         total = 0.0
+        watch_focus = "keyboard" in self.checks and not viewport.touch
         for index, step in enumerate(task.steps):
+            dialogs_open = (
+                dialogs.watch(page) if watch_focus and step.kind != "goto" else None
+            )
             start = time.perf_counter()
             url_before = _normalise(page.url)
             shot: Screenshot | None = None
@@ -419,6 +423,10 @@ class _Worker:
                 label = states.state_label(
                     task.name, index + 1, step.describe(), step.audit
                 )
+            if dialogs_open is not None:
+                self._focus_after_close(
+                    page, dialogs_open, viewport, label, f"t{task_index}-s{index}"
+                )
             self._audit_current(
                 page, viewport, (task_index, vp_index, index), state=label
             )
@@ -447,6 +455,28 @@ class _Worker:
         with self.shared.lock:
             self.shared.tasks.append(run)
         self.shared.notify("task", run)
+
+    def _focus_after_close(
+        self,
+        page: Page,
+        dialogs_open: JSHandle,
+        viewport: Viewport,
+        state: str | None,
+        name: str,
+    ) -> None:
+        """Report a dialog the step closed that left the focus nowhere."""
+        url = _normalise(page.url)
+        lost = dialogs.focus_after_close(
+            page, dialogs_open, url=url, viewport=viewport.name
+        )
+        if lost is None or state is None:
+            return
+        shot = None
+        if "screenshots" in self.checks:
+            shot = self._screenshot(page, f"{name}-{viewport.name}-focus")
+        lost = dataclasses.replace(lost, state=state, screenshot=shot)
+        with self.shared.lock:
+            self.shared.findings.append(lost)
 
     def _do_step(self, page: Page, step: Step, *, name: str) -> Screenshot | None:
         from playwright.sync_api import expect
