@@ -19,6 +19,11 @@ findings, each naming its WCAG 2.2 success criterion:
 * ``skip-link-missing`` (2.4.1): a navigation block comes before the content
   and no skip link that leads past it does.
 
+The walk follows the focus into same-origin frames (their elements are named
+``frame selector, element selector``, as axe-core names them); a frame from
+another origin cannot be looked into and is listed under Needs review
+(``frame-not-walked``).
+
 The page is left as it was found: focus and scroll position are put back.
 """
 
@@ -29,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from uxlab.audit.findings import Finding, Screenshot, Severity
+from uxlab.audit.findings import REVIEW_CHECK, Finding, Screenshot, Severity
 
 if TYPE_CHECKING:
     from playwright.sync_api import JSHandle, Page
@@ -147,10 +152,13 @@ def _tab_positions(
 ) -> Iterator[dict[str, Any]]:
     """Press Tab in small batches; where the focus went after each press.
 
-    A press whose position was not logged (the focus is inside a frame, whose
-    document gets the key) counts as the page's focused element, the frame.
+    A press whose position was not logged (the focus is inside a frame from
+    another origin, whose document gets the key) counts as the page's focused
+    element, the frame; on a page with such a frame, keys are pressed one at a
+    time, so that every press is read in its place.
     """
     batch = 1
+    most = 1 if handle.evaluate("k => k.opaque()") else _BATCH
     while result.presses < max_presses:
         count = min(batch, max_presses - result.presses)
         for _ in range(count):
@@ -160,7 +168,7 @@ def _tab_positions(
         if len(logged) < count:
             logged += [handle.evaluate("k => k.here()")] * (count - len(logged))
         yield from logged
-        batch = min(batch * 2, _BATCH)
+        batch = min(batch * 2, most)
 
 
 def _from_document_start(result: Walk) -> None:
@@ -429,7 +437,29 @@ def walk_findings(
         for a, b, same_row in backward_steps(result)
     ]
     out += _skip_link(result, **where)
+    out += [
+        (_frame_not_walked(frame, **where), None) for frame in page.get("frames", [])
+    ]
     return out
+
+
+def _frame_not_walked(frame: Mapping[str, Any], *, url: str, viewport: str) -> Finding:
+    """A Needs-review finding for a frame from another origin."""
+    origin = str(frame["origin"]) or "another origin"
+    return Finding(
+        rule="frame-not-walked",
+        check=REVIEW_CHECK,
+        severity=Severity.minor,
+        url=url,
+        viewport=viewport,
+        selector=str(frame["selector"]),
+        message=f"The keyboard walk cannot go inside this frame from {origin}.",
+        hint="Check by hand that Tab reaches every control in the frame and "
+        "can leave it.",
+        help_url=_HELP + "keyboard",
+        tags=("keyboard",),
+        snippet=str(frame["snippet"]),
+    )
 
 
 def backward_steps(result: Walk) -> list[tuple[int, int, bool]]:
