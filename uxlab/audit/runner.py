@@ -217,6 +217,8 @@ class _Shared:
     progress: Progress | None
     lock: threading.Lock = field(default_factory=threading.Lock)
     audited: set[tuple[str, str]] = field(default_factory=set)
+    #: (state key, viewport) -> the task and step number that reached it first.
+    states: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
     link_status: dict[str, int | str] = field(default_factory=dict)
     tasks: list[TaskRun] = field(default_factory=list)
     pages: list[PageAudit] = field(default_factory=list)
@@ -231,6 +233,19 @@ class _Shared:
                 return False
             self.audited.add((url, viewport))
             return True
+
+    def claim_state(
+        self, key: str, viewport: str, by: tuple[str, int]
+    ) -> tuple[str, int] | None:
+        """None for the first step to reach this state at this viewport.
+
+        Later ones get the task and step number that reached it first.
+        """
+        with self.lock:
+            first = self.states.get((key, viewport))
+            if first is None:
+                self.states[(key, viewport)] = by
+            return first
 
     def notify(self, kind: str, payload: Any) -> None:
         if self.progress is not None:
@@ -427,9 +442,15 @@ class _Worker:
                 self._focus_after_close(
                     page, dialogs_open, viewport, label, f"t{task_index}-s{index}"
                 )
-            self._audit_current(
-                page, viewport, (task_index, vp_index, index), state=label
+            first = self._audit_current(
+                page,
+                viewport,
+                (task_index, vp_index, index),
+                state=label,
+                by=(task.name, index + 1),
             )
+            if first is not None:
+                steps[-1] = dataclasses.replace(steps[-1], same_state_as=first)
             if step_error is not None:
                 break
         self._flush_events(events, viewport)
@@ -615,25 +636,29 @@ class _Worker:
         order: tuple[int, int, int],
         *,
         state: str | None = None,
-    ) -> None:
+        by: tuple[str, int],
+    ) -> tuple[str, int] | None:
         """Audit the page's state unless this viewport has seen the same one.
 
         States are told apart by URL plus a hash of what is visible, after the
-        page has settled (see :mod:`uxlab.audit.states`).
+        page has settled (see :mod:`uxlab.audit.states`). A state seen before
+        is not audited again: the task and step number (``by``) that reached
+        it first are returned, where its findings are listed.
         """
         from playwright.sync_api import Error
 
         url = _normalise(page.url)
         if not self.checks or not url.startswith(("http://", "https://")):
-            return
+            return None
         try:
             page.wait_for_load_state("load", timeout=_NAVIGATION_TIMEOUT_MS)
             states.settle(page)
             key = f"{url} {states.fingerprint(page)}"
         except Error:
             key = url
-        if not self.shared.claim(key, viewport.name):
-            return
+        first = self.shared.claim_state(key, viewport.name, by)
+        if first is not None:
+            return first
         start = time.perf_counter()
         try:
             findings, title, perf, shot = self._audit(
@@ -662,6 +687,7 @@ class _Worker:
             self.shared.pages.append(audit)
             self.shared.findings.extend(findings)
         self.shared.notify("page", audit)
+        return None
 
     def _audit(
         self,
