@@ -23,6 +23,7 @@ CLOSES: dict[str, dict[str, Any]] = {
 
 
 def journey(base: str, page: str, close: dict[str, Any]) -> AuditReport:
+    """Open the page at desktop and mobile, open its dialog, close it."""
     script = AuditScript.model_validate(
         {
             "name": "Dialogs",
@@ -71,3 +72,18 @@ def test_focus_returned_to_the_opener_is_not_a_finding(
     report = journey(site_url("keyboard"), "dialog-close-clean", CLOSES[how])
     assert [(f.rule, f.selector, f.state) for f in report.findings] == []
     assert all(run.success for run in report.tasks)
+
+
+def test_a_dialog_closed_by_a_route_change_names_its_step(
+    site_url: Callable[[str], str],
+) -> None:
+    # Done moves to /dialog-route/thanks with history.pushState as it closes
+    done = {"click": {"role": "button", "name": "Done"}}
+    report = journey(site_url("keyboard"), "dialog-route", done)
+    lost = [f for f in report.findings if f.rule == "focus-lost"]
+    assert [(f.state, f.url) for f in lost] == [
+        (
+            'after step 3 of "Sign up": click role=button "Done"',
+            f"{site_url('keyboard')}/dialog-route/thanks",
+        )
+    ]

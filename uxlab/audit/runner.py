@@ -427,8 +427,12 @@ class _Worker:
                     task.name, index + 1, step.describe(), step.audit
                 )
             if dialogs_open is not None:
+                # named by its step even when the step also changed the URL
+                step_label = label or states.state_label(
+                    task.name, index + 1, step.describe(), step.audit
+                )
                 self._focus_after_close(
-                    page, dialogs_open, viewport, label, f"t{task_index}-s{index}"
+                    page, dialogs_open, viewport, step_label, f"t{task_index}-s{index}"
                 )
             first = self._audit_current(
                 page,
@@ -470,7 +474,7 @@ class _Worker:
         page: Page,
         dialogs_open: JSHandle,
         viewport: Viewport,
-        state: str | None,
+        state: str,
         name: str,
     ) -> None:
         """Report a dialog the step closed that left the focus nowhere."""
@@ -478,7 +482,7 @@ class _Worker:
         lost = dialogs.focus_after_close(
             page, dialogs_open, url=url, viewport=viewport.name
         )
-        if lost is None or state is None:
+        if lost is None:
             return
         shot = None
         if "screenshots" in self.checks:
