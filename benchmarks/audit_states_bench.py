@@ -13,7 +13,9 @@ In one run of this script:
 * keyboard walk: :func:`uxlab.audit.keyboard.keyboard_findings` timed on each
   of the 20 states (Tab presses until focus cycles, plus the measurements);
 * report: ``write_reports`` for a synthetic run of 150 pages (1,200 findings,
-  site-wide ones repeated on every page), its time and report.html's size.
+  site-wide ones repeated on every page, each issue's first finding with an
+  outlined screenshot, whatever its severity), its time and report.html's
+  size.
 
 Both browser loops include launching Chromium; each is run ``--repeat`` times
 alternately and the median reported. Goals: uxlab / bare <= 1.5 for the axe
@@ -46,6 +48,7 @@ from uxlab.audit.findings import (  # noqa: E402
     Severity,
     evaluate_thresholds,
 )
+from uxlab.audit.issues import normalise_selector  # noqa: E402
 from uxlab.audit.report import write_reports  # noqa: E402
 from uxlab.browser import launch_options  # noqa: E402
 
@@ -174,7 +177,11 @@ def keyboard_walks(base: str) -> list[float]:
 
 
 def synthetic_report(shot: bytes) -> AuditReport:
-    """150 pages at one viewport, 8 findings each, 6 of them site-wide."""
+    """150 pages at one viewport, 8 findings each, 6 of them site-wide.
+
+    The first finding of each issue carries an outlined screenshot, as a run
+    takes them: every severity, once per issue.
+    """
     script = AuditScript.model_validate(
         {
             "name": "Report benchmark",
@@ -184,6 +191,7 @@ def synthetic_report(shot: bytes) -> AuditReport:
         }
     )
     pages, findings = [], []
+    pictured: set[tuple[str, str]] = set()
     site_wide = [
         ("region", Severity.moderate, "body > header > div"),
         ("landmark-unique", Severity.moderate, "body > nav"),
@@ -202,6 +210,9 @@ def synthetic_report(shot: bytes) -> AuditReport:
             ("heading-order", Severity.moderate, f"main > h4:nth-of-type({n % 3 + 1})"),
         ]
         for rule, severity, selector in rules:
+            issue = (rule, normalise_selector(selector))
+            outlined = None if issue in pictured else Screenshot(f"h{n}-{rule}", shot)
+            pictured.add(issue)
             findings.append(
                 Finding(
                     rule,
@@ -215,6 +226,7 @@ def synthetic_report(shot: bytes) -> AuditReport:
                     f"https://dequeuniversity.com/rules/axe/4.12/{rule}",
                     ("wcag2a", "wcag111"),
                     snippet=f'<div class="{rule}">' + "x" * 120 + "</div>",
+                    screenshot=outlined,
                 )
             )
     thresholds = evaluate_thresholds(script, [], pages, findings)

@@ -12,6 +12,7 @@ import logging
 import math
 import os
 import socket
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -87,11 +88,14 @@ class _UxlabGroup(FlaskGroup):
         return sorted(self.commands)
 
     def invoke(self, ctx: click.Context) -> Any:
-        from sqlalchemy.exc import DBAPIError
-
         try:
             return super().invoke(ctx)
-        except DBAPIError as error:
+        except Exception as error:
+            # Only a command that loaded SQLAlchemy can meet its errors: the
+            # others (audit, --help) start without importing it.
+            exc_module = sys.modules.get("sqlalchemy.exc")
+            if exc_module is None or not isinstance(error, exc_module.DBAPIError):
+                raise
             from flask.cli import ScriptInfo
 
             from uxlab.db import describe_error, get_engine

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
@@ -36,6 +37,10 @@ BARRIERS = {
     "order": {"tab-order": 2, "tabindex-positive": 1},
     # five navigation links before the content, no skip link
     "skip": {"skip-link-missing": 1},
+    # in a same-origin frame: a div with role=button and a click handler
+    "frame": {"keyboard-unreachable": 1},
+    # in a same-origin frame: two fields whose keydown handler keeps Tab in
+    "frame-trap": {"keyboard-trap": 1},
 }
 CLEAN = [f"{name}-clean" for name in BARRIERS]
 
@@ -111,6 +116,56 @@ def test_findings_name_the_elements(page: Page, site_url: Callable[[str], str]) 
     (skip,) = audit(page, f"{base}/skip")
     assert skip.selector == "body > header > nav"
     assert "5 navigation links" in skip.message
+
+
+def test_walk_follows_the_focus_into_a_same_origin_frame(
+    page: Page, site_url: Callable[[str], str]
+) -> None:
+    base = site_url("keyboard")
+    (unreachable,) = audit(page, f"{base}/frame")
+    assert unreachable.selector == "body > main > iframe, body > main > div"
+    assert unreachable.snippet is not None
+    assert unreachable.snippet.startswith('<div class="more" role="button"')
+    (trap,) = audit(page, f"{base}/frame-trap")
+    assert trap.selector == (
+        "body > main > iframe, body > main > label:nth-of-type(1) > input"
+    )
+    page.goto(f"{base}/frame-clean")
+    result = keyboard.walk(page)
+    assert result.wrapped
+    # Rooms, then Arrival, More dates and Next inside the frame, then Book
+    assert [result.records[i]["selector"] for i in result.order if i >= 0] == [
+        "body > main > a",
+        "body > main > iframe, body > main > label > input",
+        "body > main > iframe, body > main > button:nth-of-type(1)",
+        "body > main > iframe, body > main > button:nth-of-type(2)",
+        "body > main > button",
+    ]
+
+
+def test_a_cross_origin_frame_is_listed_as_not_walked(
+    page: Page, site_url: Callable[[str], str], tmp_path: Path
+) -> None:
+    other = site_url("keyboard")  # another port: another origin
+    (tmp_path / "cross.html").write_text(
+        '<!doctype html><html lang="en"><head><title>Cross</title></head><body>'
+        f'<main><h1>Cross</h1><a href="/a">A</a>'
+        f'<iframe src="{other}/framed" title="Dates"></iframe>'
+        '<button type="button">B</button></main></body></html>'
+    )
+    from tests.audit.conftest import serve
+
+    server, thread = serve(tmp_path)
+    try:
+        found = audit(page, f"http://127.0.0.1:{server.server_address[1]}/cross")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    assert [(f.rule, f.check, f.selector) for f in found] == [
+        ("frame-not-walked", "needs_review", "body > main > iframe")
+    ]
+    assert other in found[0].message
 
 
 def test_walk_puts_focus_and_scroll_back(

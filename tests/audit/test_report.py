@@ -209,6 +209,22 @@ def test_report_html_opens_with_verdict_then_issues(
     # worst first
     ranks = [Severity(a.get("data-sev")).rank for a in articles]
     assert ranks == sorted(ranks)
+    # each issue about one element shows it outlined, whatever its severity
+    pictured = {
+        issue.id
+        for issue in faulty_report.issues
+        if issue.selector and ", " not in issue.selector
+    }
+    lesser = [
+        a
+        for a in articles
+        if a.get("id")[len("issue-") :] in pictured
+        and a.get("data-sev") in ("moderate", "minor")
+    ]
+    assert len(lesser) == 3
+    for article in lesser:
+        (src,) = article.xpath(".//img[@class='shot']/@src")
+        assert (faulty_dir / src).read_bytes().startswith(b"\xff\xd8\xff")
     alt = next(a for a in articles if "image-alt" in a.text_content())
     assert '<img src="/logo.svg"' in alt.xpath(".//pre")[0].text_content()
     assert "WCAG 1.1.1" in alt.text_content()

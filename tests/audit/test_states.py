@@ -8,6 +8,7 @@ a clean twin on which the same journey must find nothing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,54 @@ def test_an_audit_step_audits_a_state_once(site_url: Callable[[str], str]) -> No
     )
     assert named.tasks[0].steps[1].kind == "audit"
     assert named.tasks[0].steps[1].describe() == "audit"
+
+
+def test_a_later_step_reaching_an_audited_state_names_the_first_step(
+    site_url: Callable[[str], str], tmp_path: Path
+) -> None:
+    from lxml import html as lxml_html
+
+    from tests.audit.test_report import SCHEMA, validate
+    from uxlab.audit.report import write_reports
+
+    script = AuditScript.model_validate(
+        {
+            "name": "States",
+            "base_url": site_url("states"),
+            "viewports": ["desktop"],
+            "checks": ["accessibility"],
+            "tasks": [
+                {
+                    "name": "Journey",
+                    "steps": [
+                        {"goto": "/dialog"},
+                        *JOURNEYS["dialog"],
+                        {"audit": "Sign-up dialog"},
+                    ],
+                },
+                {"name": "Again", "steps": [{"goto": "/dialog"}]},
+            ],
+        }
+    )
+    report = run_audit(script)
+    # the findings stay with the step that first led to the dialog
+    assert {f.state for f in report.findings} == {STEP["dialog"]}
+    journey, again = report.tasks
+    assert [s.same_state_as for s in journey.steps] == [None, None, ("Journey", 2)]
+    assert [s.same_state_as for s in again.steps] == [("Journey", 1)]
+    write_reports(report, tmp_path)
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert validate(data, SCHEMA) == []
+    steps = [t["steps"] for t in data["tasks"]]
+    assert steps[0][2]["same_state_as"] == {"task": "Journey", "step": 2}
+    assert steps[1][0]["same_state_as"] == {"task": "Journey", "step": 1}
+    tree = lxml_html.fromstring((tmp_path / "report.html").read_text())
+    rows = [
+        " ".join(row.text_content().split())
+        for row in tree.xpath("//details[starts-with(@id, 'task-')]//tbody/tr")
+    ]
+    assert "same state as step 2, audited there" in rows[2]
+    assert 'same state as step 1 of "Journey", audited there' in rows[3]
 
 
 def frame_audit(base: str, page: str) -> AuditReport:

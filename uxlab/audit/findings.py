@@ -157,6 +157,10 @@ class StepResult:
     url: str
     error: str | None = None
     screenshot: Screenshot | None = None
+    #: When the step reached a page state already audited at this viewport:
+    #: the task and step number (from 1) that reached it first, where its
+    #: findings are listed.
+    same_state_as: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,8 @@
 
 Each issue needs one picture, not one per page: :func:`outline_findings` takes
 a screenshot for the first finding of an issue the run has not pictured yet
-(the caller says which, through ``claim``), at most ``limit`` per page state.
+(the caller says which, through ``claim``), at most ``limit`` per page state,
+worst first: critical and serious issues, and moderate and minor ones too.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 __all__ = ["MAX_PER_STATE", "outline_findings"]
 
 #: Outlined screenshots taken per page state, worst findings first.
-MAX_PER_STATE: Final = 4
+MAX_PER_STATE: Final = 8
 
 _RECT: Final = """(selector) => {
   let el = null;
@@ -39,7 +40,7 @@ def outline_findings(
     prefix: str,
     claim: Callable[[str], bool],
     limit: int = MAX_PER_STATE,
-    worst: Severity = Severity.serious,
+    worst: Severity = Severity.minor,
 ) -> list[Finding]:
     """The findings, the first of each new issue with an outlined screenshot.
 

@@ -2,7 +2,8 @@
 // Returns an object whose methods the Python side calls between real key
 // presses: start() puts a focus anchor at the top of <body>, here() records the
 // element that has the focus now, finish() measures what the checks need and
-// puts the focus and the scroll position back as they were.
+// puts the focus and the scroll position back as they were. The focus is
+// followed into same-origin frames; a frame from another origin is opaque.
 () => {
   const ids = new WeakMap();
   const els = [];
@@ -10,14 +11,38 @@
   const before = { active: document.activeElement, x: scrollX, y: scrollY };
   let anchor = null;
 
-  const cssPath = (el) => {
-    if (el.id && document.querySelectorAll(`#${CSS.escape(el.id)}`).length === 1) {
+  const cs = (el, pseudo) => el.ownerDocument.defaultView.getComputedStyle(el, pseudo);
+  // The frame element a document is shown in (null for the page itself).
+  const frameOf = (doc) => (doc === document ? null : doc.defaultView.frameElement);
+  // The document inside a frame, or null when it is from another origin.
+  const inside = (frame) => {
+    try {
+      return frame.contentDocument;
+    } catch (error) {
+      return null;
+    }
+  };
+  // The page and every same-origin frame document in it, nested ones too.
+  const documents = () => {
+    const out = [document];
+    for (let i = 0; i < out.length; i++) {
+      for (const frame of out[i].querySelectorAll("iframe, frame")) {
+        const doc = inside(frame);
+        if (doc && doc.documentElement) out.push(doc);
+      }
+    }
+    return out;
+  };
+  const localPath = (el) => {
+    const doc = el.ownerDocument;
+    const unique = (node) => node.id && doc.querySelectorAll(`#${CSS.escape(node.id)}`).length === 1;
+    if (unique(el)) {
       return `#${CSS.escape(el.id)}`;
     }
     const parts = [];
     let node = el;
-    while (node && node.nodeType === 1 && node !== document.documentElement) {
-      if (node.id && document.querySelectorAll(`#${CSS.escape(node.id)}`).length === 1) {
+    while (node && node.nodeType === 1 && node !== doc.documentElement) {
+      if (unique(node)) {
         parts.unshift(`#${CSS.escape(node.id)}`);
         break;
       }
@@ -34,16 +59,29 @@
     }
     return parts.join(" > ");
   };
+  // Inside a frame, the frame's path first, as axe-core names such elements.
+  const cssPath = (el) => {
+    const frame = frameOf(el.ownerDocument);
+    return frame ? `${cssPath(frame)}, ${localPath(el)}` : localPath(el);
+  };
   const snippet = (el) => {
     const html = el.outerHTML.replace(/\s+/g, " ");
     return html.length > 240 ? html.slice(0, 239) + "…" : html;
   };
+  // Where the element is in the page's document, in CSS px.
   const docRect = (el) => {
     const r = el.getBoundingClientRect();
-    return [r.left + scrollX, r.top + scrollY, r.width, r.height];
+    let x = r.left;
+    let y = r.top;
+    for (let frame = frameOf(el.ownerDocument); frame; frame = frameOf(frame.ownerDocument)) {
+      const f = frame.getBoundingClientRect();
+      x += f.left + frame.clientLeft;
+      y += f.top + frame.clientTop;
+    }
+    return [x + scrollX, y + scrollY, r.width, r.height];
   };
   const visible = (el) => {
-    const style = getComputedStyle(el);
+    const style = cs(el);
     if (style.visibility === "hidden" || style.display === "none") {
       return false;
     }
@@ -57,18 +95,19 @@
       return "has no visible size";
     }
     for (let n = el; n && n.nodeType === 1; n = n.parentElement) {
-      if (parseFloat(getComputedStyle(n).opacity) === 0) {
+      if (parseFloat(cs(n).opacity) === 0) {
         return "is fully transparent";
       }
     }
-    if (r.right <= 0 || r.bottom <= 0 || r.left >= innerWidth || r.top >= innerHeight) {
+    const view = el.ownerDocument.defaultView;
+    if (r.right <= 0 || r.bottom <= 0 || r.left >= view.innerWidth || r.top >= view.innerHeight) {
       return "is outside the visible page";
     }
     return null;
   };
   const fixed = (el) => {
     for (let n = el; n && n.nodeType === 1; n = n.parentElement) {
-      const position = getComputedStyle(n).position;
+      const position = cs(n).position;
       if (position === "fixed" || position === "sticky") {
         return true;
       }
@@ -108,9 +147,9 @@
   };
   const look = (el) => {
     const parts = [];
-    styles(getComputedStyle(el), OWN, parts);
+    styles(cs(el), OWN, parts);
     for (const pseudo of ["::before", "::after"]) {
-      const s = getComputedStyle(el, pseudo);
+      const s = cs(el, pseudo);
       parts.push(s.content);
       if (s.content !== "none" && s.content !== "normal") {
         styles(s, OWN, parts);
@@ -118,18 +157,26 @@
     }
     const keys = ["outlineStyle", "boxShadow", "backgroundColor", "borderTopColor", "borderBottomColor"];
     let ancestor = el.parentElement;
-    for (let depth = 0; depth < 3 && ancestor && ancestor !== document.body; depth++) {
-      styles(getComputedStyle(ancestor), keys, parts);
+    for (let depth = 0; depth < 3 && ancestor && ancestor !== el.ownerDocument.body; depth++) {
+      styles(cs(ancestor), keys, parts);
       ancestor = ancestor.parentElement;
     }
     return parts.join("|");
   };
+  // The focused element, looked for in shadow roots and same-origin frames.
   const deepActive = () => {
     let el = document.activeElement;
-    while (el && el.shadowRoot && el.shadowRoot.activeElement) {
-      el = el.shadowRoot.activeElement;
+    for (;;) {
+      while (el && el.shadowRoot && el.shadowRoot.activeElement) {
+        el = el.shadowRoot.activeElement;
+      }
+      const doc = el && (el.localName === "iframe" || el.localName === "frame") ? inside(el) : null;
+      const next = doc ? doc.activeElement : null;
+      if (!next || next === doc.body || next === doc.documentElement) {
+        return el;
+      }
+      el = next;
     }
-    return el;
   };
   const idOf = (el) => {
     if (!ids.has(el)) {
@@ -146,7 +193,7 @@
     hidden: hiddenReason(el),
     fixed: fixed(el),
     modal: modalOf(el) !== null,
-    frame: el.localName === "iframe",
+    frame: el.localName === "iframe" || el.localName === "frame",
     tabindex: el.hasAttribute("tabindex") ? el.tabIndex : null,
     focused_look: look(el),
     animating: el.getAnimations().length > 0,
@@ -174,12 +221,20 @@
   const onKeyUp = (event) => {
     if (event.key === "Tab") log.push(here());
   };
-  window.addEventListener("keyup", onKeyUp, true);
+  const windows = documents().map((doc) => doc.defaultView);
+  for (const win of windows) win.addEventListener("keyup", onKeyUp, true);
+  // Frames from another origin: the focus inside them is not logged.
+  const opaque = [...new Set(documents().flatMap((doc) => [...doc.querySelectorAll("iframe, frame")]))]
+    .filter((frame) => inside(frame) === null && visible(frame));
 
   return {
     // The positions logged since the last call.
     drain() {
       return log.splice(0, log.length);
+    },
+    // Whether some Tab presses may go unlogged (a frame from another origin).
+    opaque() {
+      return opaque.length > 0;
     },
     start() {
       anchor = document.createElement("span");
@@ -192,7 +247,7 @@
     // Id of the focused element (-1 for none or <body>); its details the first time.
     here,
     async finish() {
-      window.removeEventListener("keyup", onKeyUp, true);
+      for (const win of windows) win.removeEventListener("keyup", onKeyUp, true);
       if (anchor) {
         anchor.remove();
         anchor = null;
@@ -207,6 +262,10 @@
           ]);
           records[id].focused_look = look(el);
         }
+      }
+      const focused = deepActive();
+      if (focused && focused !== focused.ownerDocument.body) {
+        focused.blur();
       }
       if (document.activeElement && document.activeElement !== document.body) {
         document.activeElement.blur();
@@ -233,17 +292,23 @@
       const COMPOSITE = "[role=tablist], [role=menu], [role=menubar], [role=radiogroup], [role=listbox], [role=grid], [role=tree], [role=toolbar], [role=treegrid]";
       const groupReached = (el) => {
         if (el.localName === "input" && el.type === "radio" && el.name) {
-          const scope = el.form || document;
+          const scope = el.form || el.ownerDocument;
           return [...scope.querySelectorAll(`input[type=radio][name="${CSS.escape(el.name)}"]`)].some((r) => reached.has(r));
         }
         const composite = el.closest(COMPOSITE);
         return composite !== null && [...reached].some((r) => composite.contains(r));
       };
-      const candidates = document.querySelectorAll(
+      const shown = (doc) => {
+        for (let frame = frameOf(doc); frame; frame = frameOf(frame.ownerDocument)) {
+          if (!visible(frame) || frame.closest("[inert], [aria-hidden=true]")) return false;
+        }
+        return true;
+      };
+      const candidates = documents().filter(shown).flatMap((doc) => [...doc.querySelectorAll(
         "a[href], button, input:not([type=hidden]), select, textarea, summary, [contenteditable=''], [contenteditable=true], " +
           "[role=button], [role=link], [role=checkbox], [role=radio], [role=switch], [role=tab], " +
           "[role=menuitem], [role=slider], [role=textbox], [role=combobox], [onclick], div, span, li, img"
-      );
+      )]);
       const unreachable = [];
       for (const el of candidates) {
         if (reached.has(el) || !visible(el) || el.matches(":disabled") || el.closest("[inert], [aria-hidden=true], [aria-disabled=true]")) {
@@ -254,14 +319,14 @@
         const generic = ["div", "span", "li", "img"].includes(el.localName) && !el.hasAttribute("role") && !el.hasAttribute("onclick");
         if (generic) {
           // A plain element counts only when it shows a pointer of its own.
-          const cursor = getComputedStyle(el).cursor;
-          const parent = el.parentElement ? getComputedStyle(el.parentElement).cursor : "auto";
+          const cursor = cs(el).cursor;
+          const parent = el.parentElement ? cs(el.parentElement).cursor : "auto";
           if (cursor !== "pointer" || parent === "pointer") continue;
         }
         if (within(el) || groupReached(el)) continue;
         unreachable.push({ selector: cssPath(el), snippet: snippet(el), rect: docRect(el) });
       }
-      const positive = [...document.querySelectorAll("[tabindex]")]
+      const positive = documents().flatMap((doc) => [...doc.querySelectorAll("[tabindex]")])
         .filter((el) => el.tabIndex > 0)
         .map((el) => ({ selector: cssPath(el), snippet: snippet(el), rect: docRect(el), tabindex: el.tabIndex }));
       const navs = [...document.querySelectorAll("nav, [role=navigation]")]
@@ -275,7 +340,7 @@
       // For each reached in-page link: where it leads, and whether that is after every nav.
       const targets = {};
       for (const [id, el] of els.entries()) {
-        const href = el.localName === "a" ? el.getAttribute("href") || "" : "";
+        const href = el.localName === "a" && el.ownerDocument === document ? el.getAttribute("href") || "" : "";
         if (!href.startsWith("#") || href.length < 2) continue;
         const name = decodeURIComponent(href.slice(1));
         const target = document.getElementById(name) || document.querySelector(`a[name="${CSS.escape(name)}"]`);
@@ -284,14 +349,26 @@
           .every((nav) => !nav.contains(target) && (nav.compareDocumentPosition(target) & Node.DOCUMENT_POSITION_FOLLOWING));
         targets[id] = { href, exists: target !== null, after_navigation: after };
       }
-      const rtl = getComputedStyle(document.documentElement).direction === "rtl";
+      const rtl = cs(document.documentElement).direction === "rtl";
+      const frames = opaque.map((frame) => ({
+        selector: cssPath(frame),
+        snippet: snippet(frame),
+        rect: docRect(frame),
+        origin: (() => {
+          try {
+            return new URL(frame.src, frame.ownerDocument.baseURI).origin;
+          } catch (error) {
+            return "";
+          }
+        })(),
+      }));
       if (before.active && before.active !== document.body && before.active.isConnected) {
         before.active.focus({ preventScroll: true });
       } else if (document.activeElement && document.activeElement !== document.body) {
         document.activeElement.blur();
       }
       scrollTo(before.x, before.y);
-      return { records, unfocused, unreachable, positive, navs, targets, rtl };
+      return { records, unfocused, unreachable, positive, navs, targets, rtl, frames };
     },
   };
 }

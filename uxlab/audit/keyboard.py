@@ -19,6 +19,11 @@ findings, each naming its WCAG 2.2 success criterion:
 * ``skip-link-missing`` (2.4.1): a navigation block comes before the content
   and no skip link that leads past it does.
 
+The walk follows the focus into same-origin frames (their elements are named
+``frame selector, element selector``, as axe-core names them); a frame from
+another origin cannot be looked into and is listed under Needs review
+(``frame-not-walked``).
+
 The page is left as it was found: focus and scroll position are put back.
 """
 
@@ -29,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from uxlab.audit.findings import Finding, Screenshot, Severity
+from uxlab.audit.findings import REVIEW_CHECK, Finding, Screenshot, Severity
 
 if TYPE_CHECKING:
     from playwright.sync_api import JSHandle, Page
@@ -39,6 +44,7 @@ __all__ = [
     "MAX_SHOTS",
     "REFERENCES",
     "Walk",
+    "keyboard_finding",
     "keyboard_findings",
     "walk",
     "walk_findings",
@@ -146,10 +152,13 @@ def _tab_positions(
 ) -> Iterator[dict[str, Any]]:
     """Press Tab in small batches; where the focus went after each press.
 
-    A press whose position was not logged (the focus is inside a frame, whose
-    document gets the key) counts as the page's focused element, the frame.
+    A press whose position was not logged (the focus is inside a frame from
+    another origin, whose document gets the key) counts as the page's focused
+    element, the frame; on a page with such a frame, keys are pressed one at a
+    time, so that every press is read in its place.
     """
     batch = 1
+    most = 1 if handle.evaluate("k => k.opaque()") else _BATCH
     while result.presses < max_presses:
         count = min(batch, max_presses - result.presses)
         for _ in range(count):
@@ -159,7 +168,7 @@ def _tab_positions(
         if len(logged) < count:
             logged += [handle.evaluate("k => k.here()")] * (count - len(logged))
         yield from logged
-        batch = min(batch * 2, _BATCH)
+        batch = min(batch * 2, most)
 
 
 def _from_document_start(result: Walk) -> None:
@@ -275,7 +284,7 @@ def outlined_screenshot(
     return Screenshot(name=name, data=data)
 
 
-def _finding(
+def keyboard_finding(
     rule: str,
     element: Mapping[str, Any] | None,
     message: str,
@@ -284,6 +293,7 @@ def _finding(
     url: str,
     viewport: str,
 ) -> tuple[Finding, list[float] | None]:
+    """A keyboard finding with its WCAG reference, and its element's document rect."""
     severity, criterion, slug = REFERENCES[rule]
     level = "wcag2aa" if criterion in _LEVEL_AA else "wcag2a"
     tags = ("keyboard", level, "wcag" + criterion.replace(".", ""))
@@ -300,7 +310,8 @@ def _finding(
         tags=tags,
         snippet=None if element is None else str(element["snippet"]),
     )
-    rect = None if element is None else [float(v) for v in element["rect"]]
+    box = None if element is None else element.get("rect")
+    rect = None if box is None else [float(v) for v in box]
     return finding, rect
 
 
@@ -321,7 +332,7 @@ def walk_findings(
         members = ", ".join(name(i) for i in result.loop[:6])
         if result.loop_escapes:
             out.append(
-                _finding(
+                keyboard_finding(
                     "focus-loop",
                     head,
                     f"Tab keeps cycling through {len(result.loop)} element(s) "
@@ -332,7 +343,7 @@ def walk_findings(
             )
         else:
             out.append(
-                _finding(
+                keyboard_finding(
                     "keyboard-trap",
                     head,
                     f"The focus cannot leave {len(result.loop)} element(s) "
@@ -345,7 +356,7 @@ def walk_findings(
     if result.wrapped and not result.loop:
         for element in page.get("unreachable", []):
             out.append(
-                _finding(
+                keyboard_finding(
                     "keyboard-unreachable",
                     element,
                     "A visible control that Tab never reaches.",
@@ -363,7 +374,7 @@ def walk_findings(
             if previous is None:
                 continue
             out.append(
-                _finding(
+                keyboard_finding(
                     "focus-lost",
                     records[previous],
                     f"After {name(previous)} the focus fell back to the page, "
@@ -381,7 +392,7 @@ def walk_findings(
             continue
         if record["hidden"] is not None:
             out.append(
-                _finding(
+                keyboard_finding(
                     "focus-hidden",
                     record,
                     f"Tab moves the focus to an element that {record['hidden']}.",
@@ -392,7 +403,7 @@ def walk_findings(
             )
         elif ident < len(unfocused) and unfocused[ident] == record["focused_look"]:
             out.append(
-                _finding(
+                keyboard_finding(
                     "focus-not-visible",
                     record,
                     "Focusing this element changes nothing in how it looks.",
@@ -404,7 +415,7 @@ def walk_findings(
 
     for element in page.get("positive", []):
         out.append(
-            _finding(
+            keyboard_finding(
                 "tabindex-positive",
                 element,
                 f'tabindex="{element["tabindex"]}" moves this element ahead of '
@@ -414,7 +425,7 @@ def walk_findings(
             )
         )
     out += [
-        _finding(
+        keyboard_finding(
             "tab-order",
             records[b],
             f"Tab goes from {name(a)} back to {name(b)}, "
@@ -426,7 +437,29 @@ def walk_findings(
         for a, b, same_row in backward_steps(result)
     ]
     out += _skip_link(result, **where)
+    out += [
+        (_frame_not_walked(frame, **where), None) for frame in page.get("frames", [])
+    ]
     return out
+
+
+def _frame_not_walked(frame: Mapping[str, Any], *, url: str, viewport: str) -> Finding:
+    """A Needs-review finding for a frame from another origin."""
+    origin = str(frame["origin"]) or "another origin"
+    return Finding(
+        rule="frame-not-walked",
+        check=REVIEW_CHECK,
+        severity=Severity.minor,
+        url=url,
+        viewport=viewport,
+        selector=str(frame["selector"]),
+        message=f"The keyboard walk cannot go inside this frame from {origin}.",
+        hint="Check by hand that Tab reaches every control in the frame and "
+        "can leave it.",
+        help_url=_HELP + "keyboard",
+        tags=("keyboard",),
+        snippet=str(frame["snippet"]),
+    )
 
 
 def backward_steps(result: Walk) -> list[tuple[int, int, bool]]:
@@ -502,7 +535,7 @@ def _skip_link(
             else ""
         )
         return [
-            _finding(
+            keyboard_finding(
                 "skip-link-missing",
                 nav,
                 f"Keyboard users must Tab through {len(ids)} navigation links "

@@ -35,6 +35,7 @@ from uxlab.audit.findings import (
     Finding,
     Screenshot,
     Severity,
+    StepResult,
     TaskRun,
 )
 from uxlab.audit.issues import Issue, fingerprint
@@ -164,6 +165,14 @@ def report_dict(report: AuditReport) -> dict[str, Any]:
                         "url": step.url,
                         "error": step.error,
                         "screenshot": _shot_path(step.screenshot),
+                        "same_state_as": (
+                            None
+                            if step.same_state_as is None
+                            else {
+                                "task": step.same_state_as[0],
+                                "step": step.same_state_as[1],
+                            }
+                        ),
                     }
                     for step in run.steps
                 ],
@@ -340,10 +349,20 @@ def write_junit(report: AuditReport, path: str | Path) -> Path:
 def _steps_text(run: TaskRun) -> str:
     lines = [
         f"{step.index + 1}. {'ok  ' if step.ok else 'FAIL'} {step.seconds:6.3f} s  "
-        f"{step.description}" + (f"  -- {step.error}" if step.error else "")
+        f"{step.description}"
+        + (f"  -- {step.error}" if step.error else "")
+        + _same_state_text(run, step)
         for step in run.steps
     ]
     return "\n".join(lines)
+
+
+def _same_state_text(run: TaskRun, step: StepResult) -> str:
+    if step.same_state_as is None:
+        return ""
+    task, number = step.same_state_as
+    of = "" if task == run.task else f' of "{task}"'
+    return f"  (same state as step {number}{of}, audited there)"
 
 
 # ------------------------------------------------------------------- charts

@@ -21,7 +21,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from uxlab.audit import checks, states
+from uxlab.audit import actions, checks, dialogs, states
+from uxlab.audit.actions import ACTION_KINDS
 from uxlab.audit.findings import (
     FAIL_ON_LEVELS,
     AuditReport,
@@ -34,21 +35,14 @@ from uxlab.audit.findings import (
 )
 from uxlab.audit.script import (
     AuditScript,
-    ExpectText,
-    ExpectUrl,
-    FillArgs,
-    PressArgs,
-    SelectArgs,
-    Step,
     Target,
     Viewport,
-    WaitFor,
     resolve_url,
 )
 from uxlab.errors import AuditError, AuditScriptError, SiteUnreachableError
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Locator, Page
+    from playwright.sync_api import Browser, BrowserContext, JSHandle, Page
 
 __all__ = ["ACTION_KINDS", "Progress", "run_audit"]
 
@@ -56,12 +50,7 @@ __all__ = ["ACTION_KINDS", "Progress", "run_audit"]
 #: ("page", PageAudit) as the run goes; may be called from worker threads.
 Progress = Callable[[str, Any], None]
 
-#: Step kinds that are something the user does (budgets count these).
-ACTION_KINDS: frozenset[str] = frozenset(
-    {"goto", "click", "fill", "select", "check", "press", "hover"}
-)
 _NAVIGATION_TIMEOUT_MS = 30_000
-_SCREENSHOT_QUALITY = 70
 
 
 def run_audit(
@@ -217,6 +206,8 @@ class _Shared:
     progress: Progress | None
     lock: threading.Lock = field(default_factory=threading.Lock)
     audited: set[tuple[str, str]] = field(default_factory=set)
+    #: (state key, viewport) -> the task and step number that reached it first.
+    states: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
     link_status: dict[str, int | str] = field(default_factory=dict)
     tasks: list[TaskRun] = field(default_factory=list)
     pages: list[PageAudit] = field(default_factory=list)
@@ -232,13 +223,22 @@ class _Shared:
             self.audited.add((url, viewport))
             return True
 
+    def claim_state(
+        self, key: str, viewport: str, by: tuple[str, int]
+    ) -> tuple[str, int] | None:
+        """None for the first step to reach this state at this viewport.
+
+        Later ones get the task and step number that reached it first.
+        """
+        with self.lock:
+            first = self.states.get((key, viewport))
+            if first is None:
+                self.states[(key, viewport)] = by
+            return first
+
     def notify(self, kind: str, payload: Any) -> None:
         if self.progress is not None:
             self.progress(kind, payload)
-
-
-class _StepFailed(Exception):
-    """A step that could not be done; the message says why."""
 
 
 @dataclass
@@ -366,16 +366,23 @@ class _Worker:
         failed_step: int | None = None
         error: str | None = None
         total = 0.0
+        watch_focus = "keyboard" in self.checks and not viewport.touch
         for index, step in enumerate(task.steps):
+            dialogs_open = (
+                dialogs.watch(page) if watch_focus and step.kind != "goto" else None
+            )
             start = time.perf_counter()
             url_before = _normalise(page.url)
             shot: Screenshot | None = None
             step_error: str | None = None
             try:
-                shot = self._do_step(
-                    page, step, name=f"t{task_index}-{viewport.name}-s{index}"
+                shot = actions.do_step(
+                    page,
+                    step,
+                    self.script,
+                    name=f"t{task_index}-{viewport.name}-s{index}",
                 )
-            except _StepFailed as exc:
+            except actions.StepFailed as exc:
                 step_error = str(exc)
             except PlaywrightTimeout as exc:
                 args = step.args
@@ -395,7 +402,7 @@ class _Worker:
                 if seen not in visited and seen.startswith(("http://", "https://")):
                     visited.append(seen)
             if step_error is not None:
-                shot = self._screenshot(
+                shot = actions.screenshot(
                     page, f"t{task_index}-{viewport.name}-s{index}-failed"
                 )
                 failed_step, error = (
@@ -419,19 +426,33 @@ class _Worker:
                 label = states.state_label(
                     task.name, index + 1, step.describe(), step.audit
                 )
-            self._audit_current(
-                page, viewport, (task_index, vp_index, index), state=label
+            if dialogs_open is not None:
+                # named by its step even when the step also changed the URL
+                step_label = label or states.state_label(
+                    task.name, index + 1, step.describe(), step.audit
+                )
+                self._focus_after_close(
+                    page, dialogs_open, viewport, step_label, f"t{task_index}-s{index}"
+                )
+            first = self._audit_current(
+                page,
+                viewport,
+                (task_index, vp_index, index),
+                state=label,
+                by=(task.name, index + 1),
             )
+            if first is not None:
+                steps[-1] = dataclasses.replace(steps[-1], same_state_as=first)
             if step_error is not None:
                 break
         self._flush_events(events, viewport)
         over: list[str] = []
         if failed_step is None and task.budget is not None:
-            actions = sum(step.kind in ACTION_KINDS for step in task.steps)
+            count = sum(step.kind in ACTION_KINDS for step in task.steps)
             if task.budget.max_seconds is not None and total > task.budget.max_seconds:
                 over.append(f"took {total:.2f} s > {task.budget.max_seconds:g} s")
-            if task.budget.max_steps is not None and actions > task.budget.max_steps:
-                over.append(f"{actions} steps > {task.budget.max_steps}")
+            if task.budget.max_steps is not None and count > task.budget.max_steps:
+                over.append(f"{count} steps > {task.budget.max_steps}")
         run = TaskRun(
             task=task.name,
             task_index=task_index,
@@ -448,133 +469,27 @@ class _Worker:
             self.shared.tasks.append(run)
         self.shared.notify("task", run)
 
-    def _do_step(self, page: Page, step: Step, *, name: str) -> Screenshot | None:
-        from playwright.sync_api import expect
-
-        timeout = step.timeout_ms or self.script.step_timeout_ms
-        kind, args = step.kind, step.args
-        if kind == "goto":
-            url = resolve_url(args, self.script.base_url)
-            response = page.goto(url, wait_until="load")
-            if response is not None and response.status >= 400:
-                raise _StepFailed(f"{url} answered HTTP {response.status}")
-        elif kind == "click":
-            self._locate(page, args).click(timeout=timeout)
-        elif isinstance(args, FillArgs):
-            self._locate(page, args).fill(args.value, timeout=timeout)
-        elif isinstance(args, SelectArgs):
-            self._locate(page, args).select_option(args.value, timeout=timeout)
-        elif kind == "check":
-            self._locate(page, args).check(timeout=timeout)
-        elif isinstance(args, PressArgs):
-            if args.has_locator:
-                self._locate(page, args).press(args.key, timeout=timeout)
-            elif page.locator("*:focus").count():
-                # A locator press (unlike keyboard.press) waits for the
-                # navigation it starts, e.g. Enter in a search field.
-                page.locator("*:focus").first.press(args.key, timeout=timeout)
-            else:
-                page.keyboard.press(args.key)
-        elif kind == "hover":
-            self._locate(page, args).hover(timeout=timeout)
-        elif isinstance(args, WaitFor):
-            visible_only = args.state == "visible"
-            try:
-                self._locate(page, args, visible_only=visible_only).wait_for(
-                    state=args.state, timeout=timeout
-                )
-            except Exception as exc:
-                raise _StepFailed(
-                    f"{args.describe()} not {args.state} within {timeout} ms"
-                ) from exc
-        elif isinstance(args, ExpectUrl):
-            self._expect_url(page, args, timeout)
-        elif kind == "expect_visible":
-            try:
-                self._locate(page, args).wait_for(state="visible", timeout=timeout)
-            except Exception as exc:
-                raise _StepFailed(
-                    f"{args.describe()} not visible within {timeout} ms"
-                ) from exc
-        elif isinstance(args, ExpectText):
-            where = (
-                self._locate(page, args) if args.has_locator else page.locator("body")
-            )
-            try:
-                expect(where).to_contain_text(args.contains, timeout=timeout)
-            except AssertionError as exc:
-                raise _StepFailed(
-                    f"text {args.contains!r} not found in {args.describe()} "
-                    f"within {timeout} ms"
-                ) from exc
-        elif kind == "screenshot":
-            return self._screenshot(page, f"{name}-{args}" if args else name)
-        if kind in ACTION_KINDS and kind != "goto":
-            page.wait_for_load_state("load")
-        return None
-
-    def _locate(
-        self, page: Page, target: Target, *, visible_only: bool = True
-    ) -> Locator:
-        exact = target.exact
-        if target.role is not None:
-            locator = page.get_by_role(target.role, name=target.name, exact=exact)  # type: ignore[arg-type]
-        elif target.text is not None:
-            locator = page.get_by_text(target.text, exact=exact)
-        elif target.label is not None:
-            locator = page.get_by_label(target.label, exact=exact)
-        elif target.placeholder is not None:
-            locator = page.get_by_placeholder(target.placeholder, exact=exact)
-        elif target.testid is not None:
-            locator = page.get_by_test_id(target.testid)
-        elif target.alt is not None:
-            locator = page.get_by_alt_text(target.alt, exact=exact)
-        elif target.title is not None:
-            locator = page.get_by_title(target.title, exact=exact)
-        else:
-            locator = page.locator(target.css or target.selector or "body")
-        if visible_only:
-            locator = locator.filter(visible=True)
-        return locator.nth(target.nth) if target.nth is not None else locator.first
-
-    def _expect_url(self, page: Page, args: ExpectUrl, timeout: int) -> None:
-        from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-        if args.regex is not None:
-            pattern = re.compile(args.regex)
-
-            def matches(url: str) -> bool:
-                return pattern.search(url) is not None
-
-            wanted = f"/{args.regex}/"
-        else:
-            expected = urlsplit(resolve_url(args.url or "", self.script.base_url))
-            wanted = args.url or ""
-
-            def matches(url: str) -> bool:
-                actual = urlsplit(url)
-                same = (
-                    actual.scheme == expected.scheme
-                    and actual.netloc == expected.netloc
-                    and actual.path.rstrip("/") == expected.path.rstrip("/")
-                )
-                return same and (not expected.query or actual.query == expected.query)
-
-        try:
-            page.wait_for_url(matches, timeout=timeout, wait_until="commit")
-        except PlaywrightTimeout as exc:
-            raise _StepFailed(f"URL is {page.url}, expected {wanted}") from exc
-
-    def _screenshot(self, page: Page, name: str) -> Screenshot | None:
-        from playwright.sync_api import Error
-
-        try:
-            data = page.screenshot(
-                type="jpeg", quality=_SCREENSHOT_QUALITY, timeout=10_000
-            )
-        except Error:
-            return None
-        return Screenshot(name=name, data=data)
+    def _focus_after_close(
+        self,
+        page: Page,
+        dialogs_open: JSHandle,
+        viewport: Viewport,
+        state: str,
+        name: str,
+    ) -> None:
+        """Report a dialog the step closed that left the focus nowhere."""
+        url = _normalise(page.url)
+        lost = dialogs.focus_after_close(
+            page, dialogs_open, url=url, viewport=viewport.name
+        )
+        if lost is None:
+            return
+        shot = None
+        if "screenshots" in self.checks:
+            shot = actions.screenshot(page, f"{name}-{viewport.name}-focus")
+        lost = dataclasses.replace(lost, state=state, screenshot=shot)
+        with self.shared.lock:
+            self.shared.findings.append(lost)
 
     # --------------------------------------------------------------- pages
 
@@ -585,25 +500,29 @@ class _Worker:
         order: tuple[int, int, int],
         *,
         state: str | None = None,
-    ) -> None:
+        by: tuple[str, int],
+    ) -> tuple[str, int] | None:
         """Audit the page's state unless this viewport has seen the same one.
 
         States are told apart by URL plus a hash of what is visible, after the
-        page has settled (see :mod:`uxlab.audit.states`).
+        page has settled (see :mod:`uxlab.audit.states`). A state seen before
+        is not audited again: the task and step number (``by``) that reached
+        it first are returned, where its findings are listed.
         """
         from playwright.sync_api import Error
 
         url = _normalise(page.url)
         if not self.checks or not url.startswith(("http://", "https://")):
-            return
+            return None
         try:
             page.wait_for_load_state("load", timeout=_NAVIGATION_TIMEOUT_MS)
             states.settle(page)
             key = f"{url} {states.fingerprint(page)}"
         except Error:
             key = url
-        if not self.shared.claim(key, viewport.name):
-            return
+        first = self.shared.claim_state(key, viewport.name, by)
+        if first is not None:
+            return first
         start = time.perf_counter()
         try:
             findings, title, perf, shot = self._audit(
@@ -632,6 +551,7 @@ class _Worker:
             self.shared.pages.append(audit)
             self.shared.findings.extend(findings)
         self.shared.notify("page", audit)
+        return None
 
     def _audit(
         self,
@@ -684,7 +604,7 @@ class _Worker:
             findings += checks.link_findings(links, statuses, **where)
         shot = None
         if "screenshots" in self.checks:
-            shot = self._screenshot(page, f"p{order[0]}-{viewport.name}-s{order[2]}")
+            shot = actions.screenshot(page, f"p{order[0]}-{viewport.name}-s{order[2]}")
             from uxlab.audit.highlight import outline_findings
 
             findings = outline_findings(
