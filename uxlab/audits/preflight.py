@@ -69,10 +69,10 @@ def why_not_checked(task: Task) -> str | None:
     """Why pre-flight cannot replay ``task``; None when it can."""
     if task.success_kind == "first_click":
         return "a first-click task on an image: there is no site to replay"
-    if not task.start_url:
-        return "no start URL"
     if task.success_kind not in CHECKABLE:
         return "success is self-reported: nothing a machine can check"
+    if not task.start_url:
+        return "no start URL"
     return None
 
 
@@ -139,14 +139,14 @@ def preflight_script(
         "checks": ["accessibility"],
         "thresholds": "none",
     }
-    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-    parse_script(text, source="pre-flight script")  # what the worker will read
-    return text
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
 def preflight_project(db: Session, study: Study) -> AuditProject | None:
     """The study's pre-flight project, if it was ever pre-flighted."""
-    return db.exec(select(AuditProject).where(AuditProject.study_id == study.id)).first()
+    return db.exec(
+        select(AuditProject).where(AuditProject.study_id == study.id)
+    ).first()
 
 
 def queue_preflight(
@@ -166,6 +166,10 @@ def queue_preflight(
     kept = project.script_yaml if project is not None else ""
     own = kept if own_yaml is None else own_yaml.strip()
     script_yaml = preflight_script(db, study, base_url=base_url, own_yaml=own)
+    # What the worker will read; its base URL is the run's (the script's own
+    # when the researcher gave one).
+    script = parse_script(script_yaml, source="pre-flight script")
+    base_url = script.base_url or base_url
     begin_write(db)
     project = preflight_project(db, study)
     if project is None:
@@ -262,10 +266,25 @@ def _page_count(urls: list[str]) -> int:
 
 
 def _task_results(run: AuditProjectRun) -> dict[str, dict[str, Any]]:
-    """The run's task results by task name (the study task's title)."""
+    """The run's task results by task name (the study task's title).
+
+    Each carries ``planned_steps``: the steps its script gave it, the last
+    being the success check.
+    """
+    try:
+        script = yaml.safe_load(run.script_yaml) or {}
+    except yaml.YAMLError:
+        script = {}
+    planned = {
+        str(t.get("name")): len(t.get("steps") or [])
+        for t in script.get("tasks", [])
+        if isinstance(t, dict)
+    }
     found: dict[str, dict[str, Any]] = {}
     for entry in (run.results or {}).get("tasks", []):
-        found.setdefault(str(entry.get("name")), entry)
+        name = str(entry.get("name"))
+        if name not in found:
+            found[name] = {**entry, "planned_steps": planned.get(name)}
     return found
 
 
@@ -286,8 +305,8 @@ def _check(task: Task, entry: dict[str, Any] | None) -> TaskCheck:
             seconds=entry.get("seconds"),
         )
     error = str(entry.get("error") or "it did not finish")
-    failed = entry.get("failed_step")
-    if failed is not None and failed == len(steps) - 1 and steps:
+    failed, planned = entry.get("failed_step"), entry.get("planned_steps")
+    if failed is not None and planned and failed == planned - 1:
         error = f"the success criterion was not met: {error}"
     return TaskCheck(task, False, error, seconds=entry.get("seconds"))
 
