@@ -366,8 +366,16 @@ def task_clicks(session: Session, task: Task) -> TaskClicks:
 
     succeeded = {i: a.outcome == Outcome.success for i, (a, _c) in attempts.items()}
     shortest = task.settings.get("shortest_path")
+    # The baseline of lostness (Smith 1996): the study's own shortest path,
+    # else the path its latest pre-flight took, else the shortest observed.
+    from uxlab.audits.preflight import baseline_label, preflight_baseline
+
+    preflight = None if shortest else preflight_baseline(session, task)
     if shortest:
         report.shortest_path, report.shortest_path_source = int(shortest), "study file"
+    elif preflight is not None:
+        report.shortest_path = preflight[0]
+        report.shortest_path_source = baseline_label(preflight[1])
     else:
         ids = list(paths)
         observed = shortest_successful_path(

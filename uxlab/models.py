@@ -565,6 +565,11 @@ class AuditProject(SQLModel, table=True):
         default=None, foreign_key="researcher.id", ondelete="SET NULL"
     )
     created_at: datetime = Field(default_factory=utcnow)
+    #: The study this project pre-flights (one per study, not listed among the
+    #: workspace's projects); None for an ordinary audit project.
+    study_id: int | None = Field(
+        default=None, foreign_key="study.id", unique=True, ondelete="CASCADE"
+    )
 
 
 class AuditProjectRun(SQLModel, table=True):

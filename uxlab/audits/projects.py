@@ -175,10 +175,14 @@ def save_script(db: Session, project: AuditProject, script_yaml: str) -> bool:
 
 
 def list_projects(db: Session, workspace_id: int) -> list[AuditProject]:
+    """The workspace's audit projects (studies' pre-flights are on their pages)."""
     return list(
         db.exec(
             select(AuditProject)
-            .where(AuditProject.workspace_id == workspace_id)
+            .where(
+                AuditProject.workspace_id == workspace_id,
+                col(AuditProject.study_id).is_(None),
+            )
             .order_by(col(AuditProject.name))
         ).all()
     )

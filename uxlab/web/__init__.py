@@ -104,6 +104,7 @@ def init_app(app: Flask) -> None:
         moderation,
         openapi,
         participant,
+        preflight,
         preview,
         researcher,
         results,
@@ -131,6 +132,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(workspaces.bp)
     app.register_blueprint(study_file.bp)
     app.register_blueprint(preview.bp)
+    app.register_blueprint(preflight.bp)
     app.register_blueprint(audits.bp)
     csrf.exempt(audits_api.bp)
     app.register_blueprint(audits_api.bp)

@@ -67,7 +67,7 @@ from uxlab.management import (
     study_progress,
     study_tasks,
 )
-from uxlab.models import Study, StudyStatus
+from uxlab.models import Study, StudyStatus, Workspace
 from uxlab.studies import list_studies
 from uxlab.text import render_markdown
 from uxlab.web.access import can, current_study, current_workspace, requires
@@ -280,18 +280,43 @@ def new_study() -> str | WerkzeugResponse | tuple[str, int]:
     return page, 400
 
 
-def _render_study(
-    study: Study, invite_form: InviteForm | None = None, status: int = 200
+def render_study(
+    study: Study,
+    invite_form: InviteForm | None = None,
+    status: int = 200,
+    *,
+    preflight_form: Any = None,
+    preflight_errors: list[str] | None = None,
 ) -> tuple[str, int]:
-    overview = study_overview(
-        get_session(), study, _secret(), links=can(Permission.edit)
+    """The study page, with a form's errors when one was refused."""
+    from uxlab.audits.preflight import (
+        latest_preflight,
+        preflight_project,
+        preflight_runs,
     )
+    from uxlab.web.preflight import PreflightForm
+
+    db = get_session()
+    overview = study_overview(db, study, _secret(), links=can(Permission.edit))
+    workspace = db.get(Workspace, study.workspace_id)
+    if preflight_form is None:
+        project = preflight_project(db, study)
+        preflight_form = PreflightForm(
+            formdata=None, script=project.script_yaml if project else ""
+        )
     page = render_template(
         "researcher/study.html",
         o=overview,
         study=study,
         invite_form=invite_form or InviteForm(formdata=None),
         recorder_src=recorder_src(),
+        preflight=latest_preflight(db, study),
+        preflight_history=preflight_runs(db, study)[1:],
+        preflight_form=preflight_form,
+        preflight_errors=preflight_errors or [],
+        workspace_slug=workspace.slug if workspace is not None else "",
+        # Also when another blueprint's view (pre-flight) renders the page.
+        **_helpers(),
     )
     return page, status
 
@@ -301,7 +326,7 @@ def _render_study(
 @requires(Permission.view)
 def study(slug: str) -> tuple[str, int]:
     """Show a study: status, links, live progress, tasks, exports."""
-    return _render_study(_study(slug))
+    return render_study(_study(slug))
 
 
 @bp.route("/studies/<slug>/edit", methods=["GET", "POST"])
@@ -452,7 +477,7 @@ def create_invite_links(slug: str) -> WerkzeugResponse | tuple[str, int]:
     form = InviteForm()
     if not form.validate_on_submit():
         flash("The invite links were not made; see the form below.", "error")
-        return _render_study(study, invite_form=form, status=400)
+        return render_study(study, invite_form=form, status=400)
     try:
         invites = make_invites(
             get_session(),
