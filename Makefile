@@ -9,6 +9,11 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 BENCH_STAMP := $(VENV)/.installed-bench
 PYTEST_ARGS ?=
+# The suite runs in this many processes (pytest-xdist): much of it waits on
+# browsers, servers and workers, so two processes finish it sooner even on two
+# cores. TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
+PYTEST := $(PY) -m pytest -n $(TEST_WORKERS)
 PORT ?= 5000
 
 .PHONY: help install demo serve test test-fast test-browser test-postgres check fmt bench chromium redis poppler clean
@@ -78,18 +83,18 @@ serve: $(STAMP)
 	$(UXLAB) serve
 
 test: $(TEST_STAMP) chromium redis poppler
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 # The same suite on a PostgreSQL server that .ci/with-postgres starts on a free
 # port and removes afterwards (installing Debian's postgresql when missing).
 test-postgres: $(TEST_STAMP) chromium redis poppler
-	.ci/with-postgres $(PY) -m pytest $(PYTEST_ARGS)
+	.ci/with-postgres $(PYTEST) $(PYTEST_ARGS)
 
 test-fast: $(TEST_STAMP)
-	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+	$(PYTEST) -m "not browser" $(PYTEST_ARGS)
 
 test-browser: $(TEST_STAMP) chromium poppler
-	$(PY) -m pytest -m browser $(PYTEST_ARGS)
+	$(PYTEST) -m browser $(PYTEST_ARGS)
 
 check: $(TEST_STAMP)
 	$(VENV)/bin/ruff format --check uxlab tests benchmarks

@@ -1,7 +1,7 @@
 """a study's pre-flight project: auditproject.study_id
 
 Revision ID: 0013_study_preflight
-Revises: 0011_audit_projects
+Revises: 0012_partial_answers_and_moves
 Create Date: 2026-12-05 12:30:00.000000
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013_study_preflight"
-down_revision: str | Sequence[str] | None = "0011_audit_projects"
+down_revision: str | Sequence[str] | None = "0012_partial_answers_and_moves"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
