@@ -134,7 +134,9 @@ def test_a_participant_offline_while_the_session_moves_on_catches_up(
     mod.goto(f"{url}/studies/{slug}/sessions/{ms.id}/console")
     expect(mod.locator("#participant-state")).to_contain_text("Task 1")
     mod.keyboard.press("s")
-    expect(part.get_by_text("Your moderator has started this task")).to_be_visible()
+    expect(
+        part.locator("#main").get_by_text("Your moderator has started this task")
+    ).to_be_visible()
 
     # The participant's network drops; the moderator judges the task and ends
     # the session. The participant's page waits, saying so, styled.
@@ -252,7 +254,9 @@ def test_only_the_moderator_starts_a_task(
     part = new_page(browser, contexts)
     participant_joins(part, url, session, ms)
     open_site = part.get_by_role("button", name="Open the site")
-    expect(part.get_by_text("Your moderator will start this task")).to_be_visible()
+    expect(
+        part.locator("#main").get_by_text("Your moderator will start this task")
+    ).to_be_visible()
     expect(open_site).to_have_count(0)
     # A start sent anyway (an old page, a crafted form) starts nothing.
     task_id = part.locator("[data-task]").get_attribute("data-task")
@@ -273,7 +277,9 @@ def test_only_the_moderator_starts_a_task(
     expect(mod.locator('#task-list [data-task="browse"]')).to_have_attribute(
         "data-state", "running"
     )
-    expect(part.get_by_text("Your moderator has started this task")).to_be_visible()
+    expect(
+        part.locator("#main").get_by_text("Your moderator has started this task")
+    ).to_be_visible()
     expect(open_site).to_be_visible()
 
 
@@ -328,7 +334,9 @@ def test_each_console_tab_hears_what_became_of_its_own_move(
     for tab in (first, second):
         expect(tab.locator("#participant-state")).to_contain_text("Connected")
     first.keyboard.press("s")
-    expect(part.get_by_text("Your moderator has started this task")).to_be_visible()
+    expect(
+        part.locator("#main").get_by_text("Your moderator has started this task")
+    ).to_be_visible()
     first.keyboard.press("1")
     expect(part.get_by_text("That is this task done")).to_be_visible()
 

@@ -127,7 +127,9 @@ def test_moderator_drives_a_session_the_participant_follows(
     part.goto(participant_url)
     part.get_by_role("button", name="I agree, start the study").click()
     expect(part.get_by_role("heading", name="Browse the jackets")).to_be_visible()
-    expect(part.get_by_text("Your moderator will start this task")).to_be_visible()
+    expect(
+        part.locator("#main").get_by_text("Your moderator will start this task")
+    ).to_be_visible()
     expect(part.get_by_role("button", name="I'm done")).to_have_count(0)
 
     obs = new_page(browser, contexts)
@@ -141,7 +143,9 @@ def test_moderator_drives_a_session_the_participant_follows(
     # Task 1: start, a quote, success, on to the SEQ.
     mod.keyboard.press("s")
     expect(task_row(mod, "browse")).to_have_attribute("data-state", "running")
-    expect(part.get_by_text("Your moderator has started this task")).to_be_visible()
+    expect(
+        part.locator("#main").get_by_text("Your moderator has started this task")
+    ).to_be_visible()
     expect(mod.locator("#task-timer")).not_to_have_text("0:00", timeout=5000)
     note(mod, "q", "Likes the colours")
     expect(stored(mod, "Likes the colours")).to_contain_text("quote")
