@@ -31,6 +31,7 @@ __all__ = [
     "Outcome",
     "Membership",
     "Participant",
+    "ParticipantSession",
     "RateLimitCounter",
     "Researcher",
     "Response",
@@ -265,6 +266,26 @@ class Participant(SQLModel, table=True):
     preview: bool = Field(default=False, index=True)
     #: Moderated studies: which step the moderator has set (None = self-paced).
     moderator_step: str | None = Field(default=None, max_length=80)
+
+
+class ParticipantSession(SQLModel, table=True):
+    """A browser taking part in a study, known by the random id in its cookie.
+
+    Only the id's hash is stored. The participant's own token (for the resume
+    link shown on their pages) is kept encrypted under a key derived from the id,
+    so the database alone cannot reveal it and the cookie never holds it.
+    """
+
+    __table_args__ = (UniqueConstraint("session_hash", "study_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_hash: str = Field(index=True, max_length=64)
+    study_id: int = Field(foreign_key="study.id", index=True, ondelete="CASCADE")
+    participant_id: int = Field(
+        foreign_key="participant.id", index=True, ondelete="CASCADE"
+    )
+    sealed_token: str = Field(max_length=128)
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class TaskAttempt(SQLModel, table=True):

@@ -240,11 +240,48 @@ class Formats:
 # -------------------------------------------------------------------- charts
 
 
+_SVG_STYLE_BLOCK = re.compile(r"<style[^>]*>\s*\*\s*\{([^}]*)\}\s*</style>")
+_STYLE_ATTRIBUTE = re.compile(r'(<[a-zA-Z][^>]*?)\sstyle="([^"]*)"')
+
+
+def _presentation_attributes(declarations: str, tag: str = "") -> str:
+    """CSS declarations as SVG presentation attributes (`fill: #fff` -> fill="#fff").
+
+    Every property matplotlib writes (fill, stroke*, opacity, font-*,
+    text-anchor) is also an SVG attribute, which a Content-Security-Policy
+    never blocks, unlike a ``style`` attribute or element.
+    """
+    out = []
+    for declaration in declarations.split(";"):
+        name, sep, value = declaration.partition(":")
+        name = name.strip().lower()
+        if not sep or not re.fullmatch(r"[a-z-]+", name):
+            continue
+        if re.search(rf'\s{name}="', tag):
+            continue  # the element's own attribute stands
+        out.append(f' {name}="{value.strip()}"')
+    return "".join(out)
+
+
+def _without_inline_styles(text: str) -> str:
+    """An SVG's ``<style>`` element and ``style`` attributes as plain attributes."""
+    block = _SVG_STYLE_BLOCK.search(text)
+    defaults = _presentation_attributes(block.group(1)) if block else ""
+    text = _SVG_STYLE_BLOCK.sub("", text)
+    text = _STYLE_ATTRIBUTE.sub(
+        lambda m: m.group(1) + _presentation_attributes(m.group(2), m.group(1)), text
+    )
+    return text.replace("<svg", "<svg" + defaults, 1)
+
+
 def svg_markup(svg: bytes, label: str = "") -> Markup:
-    """An SVG file as markup to inline in HTML: no prolog, scales to its box."""
+    """An SVG file as markup to inline in HTML: no prolog, scales to its box.
+
+    It needs no inline style, so pages under a strict CSP show it whole.
+    """
     text = svg.decode("utf-8")
     start = text.find("<svg")
-    text = text[start:]
+    text = _without_inline_styles(text[start:])
     head_end = text.find(">")
     head = re.sub(r'\s(width|height)="[^"]*"', "", text[:head_end])
     aria = f' role="img" aria-label="{Markup.escape(label)}"' if label else ""

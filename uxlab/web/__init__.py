@@ -99,6 +99,7 @@ def init_app(app: Flask) -> None:
         audits,
         audits_api,
         auth,
+        csp,
         guesses,
         links,
         moderation,
@@ -113,6 +114,7 @@ def init_app(app: Flask) -> None:
     )
 
     app.add_template_global(links.public_base, "public_base")
+    csp.init_app(app)
     # Before CSRF protection and login, which read the form and the database.
     app.before_request(_refuse_nul)
     csrf.init_app(app)

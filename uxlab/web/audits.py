@@ -47,6 +47,7 @@ from uxlab.models import (
     Workspace,
 )
 from uxlab.tokens import hash_token
+from uxlab.web import csp
 from uxlab.web.access import requires
 from uxlab.web.auth import current_researcher_id
 from uxlab.workspaces import Permission
@@ -431,7 +432,12 @@ def report(workspace: str, project_id: int, run_id: int) -> Response:
     run = project_store.get_run(get_session(), found, run_id)
     if run.report_html is None:
         abort(404, description="This run has no report (it did not finish).")
-    return Response(run.report_html, mimetype="text/html")
+    nonce = csp.csp_nonce()
+    response = Response(
+        csp.with_nonces(run.report_html.encode("utf-8"), nonce), mimetype="text/html"
+    )
+    response.headers["Content-Security-Policy"] = csp.report_policy(nonce)
+    return response
 
 
 @bp.route(

@@ -1,7 +1,8 @@
 """Participant pages (no login): consent, tasks, questionnaires, thank-you.
 
-A link's token is exchanged for the participant's own token, kept in the
-session cookie under ``uxlab_p`` (study slug -> token), and the browser is sent
+A link's token is exchanged for the participant's own token. The session
+cookie holds only a random session id (``uxlab_ps``) that the server maps to
+the participant (see uxlab.participant_sessions), and the browser is sent
 on to the clean URL ``/take/<slug>``, which always shows the current step. Every
 POST redirects back there (post/redirect/get), so reloading never resubmits.
 """
@@ -27,7 +28,7 @@ from sqlmodel import select
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from uxlab import moderation, participation, recorder
+from uxlab import moderation, participant_sessions, participation, recorder
 from uxlab.db import get_session
 from uxlab.errors import AlreadyFinishedError, UxlabError
 from uxlab.invites import find_invite
@@ -42,7 +43,10 @@ __all__ = ["CSP", "bp"]
 
 bp = Blueprint("participant", __name__)
 
-_COOKIE_KEY = "uxlab_p"
+#: The session cookie's key for this browser's participant session id.
+_COOKIE_KEY = "uxlab_ps"
+#: Before session ids, the cookie held study slug -> participant token here.
+_LEGACY_KEY = "uxlab_p"
 
 #: No inline script or style anywhere on participant pages. Forms may be sent
 #: on (by redirect) to the site under test, hence http(s) in form-action.
@@ -99,33 +103,48 @@ def _http_error(exc: HTTPException) -> tuple[Any, int] | WerkzeugResponse:
     return _error(status, code, exc.description or exc.name or "Error")
 
 
+def _session_id(*, create: bool = False) -> str | None:
+    """This browser's participant session id, from its cookie.
+
+    Cookies from before session ids held the tokens themselves; they are
+    exchanged for a session id the first time they are seen.
+    """
+    found = session.get(_COOKIE_KEY)
+    session_id = found if isinstance(found, str) and found else None
+    legacy = session.pop(_LEGACY_KEY, None)
+    if isinstance(legacy, dict) and legacy:
+        session_id = session_id or participant_sessions.new_session_id()
+        for token in legacy.values():
+            if isinstance(token, str):
+                participant_sessions.remember(get_session(), session_id, token)
+        session[_COOKIE_KEY] = session_id
+    if session_id is None and create:
+        session_id = participant_sessions.new_session_id()
+        session[_COOKIE_KEY] = session_id
+    return session_id
+
+
 def _token(slug: str) -> str | None:
-    tokens = session.get(_COOKIE_KEY)
-    return tokens.get(slug) if isinstance(tokens, dict) else None
+    return participant_sessions.token_for(get_session(), _session_id(), slug)
 
 
-def _remember(slug: str, token: str) -> None:
-    tokens = session.get(_COOKIE_KEY)
-    tokens = dict(tokens) if isinstance(tokens, dict) else {}
-    tokens[slug] = token
-    session[_COOKIE_KEY] = tokens
+def _remember(token: str) -> None:
+    session_id = _session_id(create=True)
+    assert session_id is not None
+    participant_sessions.remember(get_session(), session_id, token)
     if not current_user.is_authenticated:
         # A researcher trying their own study keeps a login that ends with
         # the browser; a participant's link lasts, to resume later.
         session.permanent = True
 
 
-def remember_participant(slug: str, token: str) -> None:
-    """Let this browser continue ``slug`` as the participant holding ``token``."""
-    _remember(slug, token)
+def remember_participant(token: str) -> None:
+    """Let this browser continue as the participant holding ``token``."""
+    _remember(token)
 
 
 def _forget(slug: str) -> None:
-    tokens = session.get(_COOKIE_KEY)
-    if isinstance(tokens, dict) and slug in tokens:
-        tokens = dict(tokens)
-        del tokens[slug]
-        session[_COOKIE_KEY] = tokens
+    participant_sessions.forget(get_session(), _session_id(), slug)
 
 
 def _take(slug: str) -> WerkzeugResponse:
@@ -167,12 +186,11 @@ def enter(token: str) -> WerkzeugResponse | tuple[str, int]:
     participant's cookie, first asks whether this is the same person or a
     link forwarded to someone else; the latter are turned away politely.
     """
-    known = session.get(_COOKIE_KEY)
     entry = participation.enter_with_invite(
         get_session(),
         token,
         secret=current_app.config["SECRET_KEY"],
-        known_tokens=known if isinstance(known, dict) else {},
+        known_tokens=participant_sessions.known_tokens(get_session(), _session_id()),
         user_agent=request.headers.get("User-Agent", ""),
     )
     decision = request.form.get("decision") if request.method == "POST" else None
@@ -188,7 +206,7 @@ def enter(token: str) -> WerkzeugResponse | tuple[str, int]:
             action=url_for("participant.enter", token=token),
         )
         return html, 200
-    _remember(entry.slug, entry.token)
+    _remember(entry.token)
     return _take(entry.slug)
 
 
@@ -196,7 +214,7 @@ def enter(token: str) -> WerkzeugResponse | tuple[str, int]:
 def resume(token: str) -> WerkzeugResponse:
     """Continue from a personal resume link."""
     entry = participation.enter_with_resume_token(get_session(), token)
-    _remember(entry.slug, entry.token)
+    _remember(entry.token)
     return _take(entry.slug)
 
 

@@ -24,5 +24,5 @@ def start(slug: str) -> WerkzeugResponse:
     """Start a preview participant in this browser and open the study's first page."""
     study = current_study()
     entry = participation.enter_preview(get_session(), study)
-    remember_participant(entry.slug, entry.token)
+    remember_participant(entry.token)
     return redirect(url_for("participant.take", slug=entry.slug), 303)

@@ -1,0 +1,175 @@
+"""Every researcher page keeps to a strict, nonce-based Content-Security-Policy.
+
+Chromium reports each script, style or style attribute the policy blocks as a
+``securitypolicyviolation`` event and a console error; a page that needs one
+is broken for its reader. This visits every researcher page with the demo's
+data, an audit run's served report included, and expects none.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Page
+from sqlmodel import Session, col, select
+
+from uxlab.audits.demo import DEMO_AUDIT_SCRIPT
+from uxlab.demo import DEMO_EMAIL, DEMO_PASSWORD
+from uxlab.models import (
+    AuditProject,
+    AuditProjectRun,
+    ModeratedSession,
+    Study,
+    Workspace,
+)
+from uxlab.moderation import add_observer, observer_token
+
+pytestmark = pytest.mark.browser
+
+_LISTEN = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolations.push(
+    `${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.lineNumber}`
+  );
+});
+"""
+
+
+@pytest.fixture(scope="session")
+def base_url() -> str | None:
+    """No base URL (replaces pytest-playwright's fallback, which pytest 9 warns about)."""
+    return None
+
+
+def _audit_report(base: str, folder: Path) -> str:
+    """report.html of a real `uxlab audit` run against the demo shop."""
+    script = folder / "audit.yaml"
+    script.write_text(DEMO_AUDIT_SCRIPT)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "uxlab",
+            "audit",
+            str(script),
+            "--base-url",
+            base,
+            "--viewport",
+            "desktop",
+            "--report",
+            str(folder / "out"),
+        ],
+        check=False,
+        capture_output=True,
+        timeout=180,
+    )
+    return (folder / "out" / "report.html").read_text()
+
+
+def _pages(session: Session, secret: str) -> list[str]:
+    session.expire_all()
+    project = session.exec(select(AuditProject)).one()
+    workspace = session.get(Workspace, project.workspace_id)
+    runs = session.exec(select(AuditProjectRun).order_by(col(AuditProjectRun.id))).all()
+    assert workspace is not None and runs
+    audits = f"/workspaces/{workspace.slug}/audits"
+    found = [
+        "/",
+        "/studies/new",
+        "/workspaces",
+        f"/workspaces/{workspace.slug}/members",
+        f"/workspaces/{workspace.slug}/activity",
+        audits,
+        f"{audits}/new",
+        f"{audits}/{project.id}",
+        f"{audits}/{project.id}/script",
+        f"{audits}/{project.id}/runs/{runs[-1].id}",
+        f"{audits}/{project.id}/runs/{runs[-1].id}/diff",
+        f"{audits}/{project.id}/runs/{runs[-1].id}/report.html",
+        "/plan",
+        "/no-such-page",
+    ]
+    studies = session.exec(select(Study).order_by(col(Study.id))).all()
+    for study in studies:
+        base = f"/studies/{study.slug}"
+        found += [base, f"{base}/results", f"{base}/report.html", f"{base}/edit"]
+        found += [f"{base}/file", f"{base}/clicks", f"{base}/delete"]
+        sessions = session.exec(
+            select(ModeratedSession).where(ModeratedSession.study_id == study.id)
+        ).all()
+        if study.mode == "moderated":
+            found += [f"{base}/sessions", f"{base}/notes"]
+        for ms in sessions[:1]:
+            found += [f"{base}/sessions/{ms.id}", f"{base}/sessions/{ms.id}/console"]
+            link = add_observer(session, ms, name="Sam", secret=secret)
+            found.append(f"/observe/{observer_token(link, secret)}")
+    if len(studies) >= 2:
+        found.append(f"/compare?a={studies[0].slug}&b={studies[1].slug}")
+    return found
+
+
+def _violations(page: Page) -> list[str]:
+    found: Any = page.evaluate("window.__cspViolations || []")
+    return [str(v) for v in found]
+
+
+def test_no_researcher_page_breaks_the_content_security_policy(
+    page: Page, live_server: Any, app: Flask, session: Session, tmp_path: Path
+) -> None:
+    result = app.test_cli_runner().invoke(args=["demo", "--participants", "4"])
+    assert result.exit_code == 0, result.output
+    run = session.exec(
+        select(AuditProjectRun).order_by(col(AuditProjectRun.id).desc())
+    ).first()
+    assert run is not None
+    run.report_html = _audit_report(live_server.url, tmp_path)
+    assert "<style" in run.report_html and 'class="bars"' in run.report_html
+    session.add(run)
+    session.commit()
+
+    console: list[str] = []
+    page.on(
+        "console",
+        lambda m: (
+            console.append(f"{page.url}: {m.text}")
+            if "Content Security Policy" in m.text
+            else None
+        ),
+    )
+    page.context.add_init_script(_LISTEN)
+
+    problems: list[str] = []
+
+    def visit(path: str) -> None:
+        response = page.goto(f"{live_server.url}{path}")
+        assert response is not None, path
+        expected = 404 if path == "/no-such-page" else 200
+        if response.status != expected:
+            problems.append(f"{path}: answered {response.status}")
+        page.wait_for_load_state("load")
+        policy = response.headers.get("content-security-policy", "")
+        script_src = re.search(r"script-src([^;]*)", policy)
+        if not script_src or "'nonce-" not in script_src.group(1):
+            problems.append(f"{path}: no script nonce in {policy!r}")
+        if "unsafe-inline" in policy:
+            problems.append(f"{path}: 'unsafe-inline' in {policy!r}")
+        for frame in page.frames:
+            found: Any = frame.evaluate("window.__cspViolations || []")
+            problems.extend(f"{path}: {v}" for v in found)
+
+    visit("/login")
+    page.get_by_label("Email").fill(DEMO_EMAIL)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server.url}/")
+    for path in _pages(session, app.config["SECRET_KEY"]):
+        visit(path)
+    assert problems == []
+    assert console == []
