@@ -146,10 +146,27 @@ def main() -> int:
         ledger = json.loads(ledger_path.read_text("utf-8"))
         ok = report(ledger, db_path, slug)
         server_log = (folder / "server.log").read_text(errors="replace")
-        tracebacks = server_log.count("Traceback")
-        print(f"server log: {tracebacks} tracebacks; wall time {wall:.0f} s")
+        print(f"server log: {server_log.count('Traceback')} tracebacks", end="")
+        print(f", {server_log.count('Task queue depth')} queue-depth warnings")
+        for line, n in server_errors(server_log).most_common():
+            print(f"  x{n} {line}")
+        print(f"wall time {wall:.0f} s")
         print(f"load average before: {load_before}; after: {load_average()}")
         return 0 if ok else 1
+
+
+def server_errors(log: str) -> Counter[str]:
+    """The last line of each traceback in the server's log (the exception)."""
+    found: Counter[str] = Counter()
+    lines = log.splitlines()
+    for k, line in enumerate(lines):
+        if line.startswith("Traceback"):
+            end = k + 1
+            while end < len(lines) and lines[end].startswith((" ", "\t")):
+                end += 1
+            if end < len(lines):
+                found[lines[end][:200]] += 1
+    return found
 
 
 def report(ledger: dict[str, Any], db_path: Path, slug: str) -> bool:

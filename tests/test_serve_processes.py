@@ -30,6 +30,7 @@ from uxlab.migrate import upgrade
 
 SHOP = "http://shop.example.com"
 UXLAB = Path(sys.executable).with_name("uxlab")
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -63,6 +64,10 @@ def wait_for(what: str, check: Any, timeout: float = 30) -> Any:
 
 def serve(database_url: str, port: int, *args: str) -> subprocess.Popen[str]:
     env = dict(os.environ, UXLAB_DATABASE_URL=database_url, UXLAB_SECRET_KEY="test")
+    # This checkout's uxlab, whichever one the virtualenv's script was made for.
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(ROOT), env.get("PYTHONPATH")])
+    )
     return subprocess.Popen(
         [str(UXLAB), "serve", "--host", "127.0.0.1", "--port", str(port), *args],
         env=env,
