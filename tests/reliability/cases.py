@@ -72,9 +72,11 @@ Case    Tests (``path::function``)
         tests/browser/test_recorder_browser.py::test_foreign_origin_is_refused
 20      tests/web/test_auth.py::test_login_is_rate_limited
         tests/web/test_token_guessing.py::test_a_lab_behind_one_address_is_not_throttled
+        tests/reliability/test_many_connections.py::test_a_participant_past_the_hundredth_open_connection_is_answered
 21      tests/reliability/test_sigkill.py::test_events_survive_a_kill_9_under_load
 22      tests/reliability/test_concurrent_writers.py::test_read_then_write_under_begin_immediate_never_fails
         tests/reliability/test_concurrent_writers.py::test_the_deferred_read_then_write_of_old_is_caught
+        tests/reliability/test_concurrent_writers.py::test_an_export_is_logged_after_participants_wrote_meanwhile
         tests/test_recorder.py::test_concurrent_batches_never_lock
         tests/test_db.py::test_begin_write_serialises_read_then_write_units
 23      tests/reliability/test_storage_faults.py::test_a_refused_write_is_503_logged_once_and_recovers
@@ -250,6 +252,7 @@ CASES: dict[int, tuple[str, list[str]]] = {
         [
             "tests/web/test_auth.py::test_login_is_rate_limited",
             "tests/web/test_token_guessing.py::test_a_lab_behind_one_address_is_not_throttled",
+            "tests/reliability/test_many_connections.py::test_a_participant_past_the_hundredth_open_connection_is_answered",
         ],
     ),
     21: (
@@ -263,6 +266,7 @@ CASES: dict[int, tuple[str, list[str]]] = {
         [
             "tests/reliability/test_concurrent_writers.py::test_read_then_write_under_begin_immediate_never_fails",
             "tests/reliability/test_concurrent_writers.py::test_the_deferred_read_then_write_of_old_is_caught",
+            "tests/reliability/test_concurrent_writers.py::test_an_export_is_logged_after_participants_wrote_meanwhile",
             "tests/test_recorder.py::test_concurrent_batches_never_lock",
             "tests/test_db.py::test_begin_write_serialises_read_then_write_units",
         ],

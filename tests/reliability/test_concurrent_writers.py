@@ -21,8 +21,10 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from tests.conftest import only_sqlite
+from tests.test_recorder import seed
 from uxlab.db import begin_write, get_engine
-from uxlab.models import Researcher
+from uxlab.models import ActivityEntry, Event, Researcher, Study
+from uxlab.workspaces import record_export
 
 pytestmark = [pytest.mark.reliability, only_sqlite]
 
@@ -72,3 +74,28 @@ def test_the_deferred_read_then_write_of_old_is_caught(app: Flask) -> None:
 
     value, failed = _count_up(app, deferred)
     assert failed > 0 or value < WRITERS * TIMES
+
+
+def test_an_export_is_logged_after_participants_wrote_meanwhile(app: Flask) -> None:
+    """A researcher exporting under load got a 500: the export's read snapshot
+    could not become the write that logs the export once a participant had
+    committed meanwhile. (Found by benchmarks/load_bench.py.)"""
+    engine = get_engine(app)
+    with Session(engine, expire_on_commit=False) as session:
+        study = seed(session)[0].study
+    with Session(engine) as exporting:
+        shown = exporting.get(Study, study.id)
+        assert shown is not None
+        exporting.exec(select(Event)).all()  # the export reads the study
+        with Session(engine) as participant:  # a participant's batch commits
+            begin_write(participant)
+            participant.add(
+                Researcher(email="meanwhile@example.org", password_hash="x")
+            )
+            participant.commit()
+        record_export(exporting, shown, None, "zip")
+    with Session(engine) as session:
+        logged = session.exec(
+            select(ActivityEntry).where(ActivityEntry.action == "exported")
+        ).all()
+    assert [e.detail for e in logged] == [{"format": "zip"}]
