@@ -22,6 +22,7 @@ or stored twice.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import sqlite3
@@ -135,15 +136,16 @@ def main() -> int:
                 stderr=subprocess.STDOUT,
                 check=False,
             )
+            wall = time.monotonic() - began
+            if not ledger_path.exists():
+                print((folder / "locust.log").read_text(errors="replace")[-4000:])
+                print(f"Locust ended with {run.returncode} and wrote no ledger")
+                return 1
+            ledger = json.loads(ledger_path.read_text("utf-8"))
+            resend(ledger, port)
         finally:
             server.terminate()
             server.wait(timeout=30)
-        wall = time.monotonic() - began
-        if not ledger_path.exists():
-            print((folder / "locust.log").read_text(errors="replace")[-4000:])
-            print(f"Locust ended with {run.returncode} and wrote no ledger")
-            return 1
-        ledger = json.loads(ledger_path.read_text("utf-8"))
         ok = report(ledger, db_path, slug)
         server_log = (folder / "server.log").read_text(errors="replace")
         print(f"server log: {server_log.count('Traceback')} tracebacks", end="")
@@ -153,6 +155,40 @@ def main() -> int:
         print(f"wall time {wall:.0f} s")
         print(f"load average before: {load_before}; after: {load_average()}")
         return 0 if ok else 1
+
+
+def resend(ledger: dict[str, Any], port: int) -> None:
+    """Send what was unacknowledged when Locust stopped, as a recorder does on
+    its next page load, until acknowledged; add the acks to the ledger."""
+    pending = ledger["pending"]
+    events = sum(len(p["events"]) for p in pending)
+    acked = 0
+    for item in pending:
+        for start in range(0, len(item["events"]), 50):
+            batch = item["events"][start : start + 50]
+            for _ in range(20):
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                try:
+                    conn.request(
+                        "POST",
+                        f"/api/v1/attempts/{item['token']}/events",
+                        body=json.dumps({"events": batch}),
+                        headers={"Content-Type": "text/plain"},
+                    )
+                    response = conn.getresponse()
+                    body = json.loads(response.read() or b"{}")
+                except (OSError, http.client.HTTPException, ValueError):
+                    time.sleep(0.5)
+                    continue
+                finally:
+                    conn.close()
+                if response.status == 200:
+                    ledger["acked"].extend(body["acked"])
+                    ledger["rejected"].extend(body["rejected"])
+                    acked += len(body["acked"])
+                    break
+                time.sleep(0.5)
+    ledger["resent"] = [events, acked]
 
 
 def server_errors(log: str) -> Counter[str]:
@@ -269,12 +305,18 @@ def report(ledger: dict[str, Any], db_path: Path, slug: str) -> bool:
         f"{participants[0]} in the database, {participants[1] or 0} finished "
         f"({ledger['participants_finished']} reached the thank-you page)"
     )
+    resent, resent_acked = ledger["resent"]
+    print(
+        f"  events: {resent} unacked when Locust stopped, sent again afterwards "
+        f"as the recorder does on its next page load: {resent_acked} acked"
+    )
     print(
         f"  events: {len(sent)} sent ({len(sent_list)} sendings, "
         f"{ledger['retries']} retries), {len(acked)} acked, "
         f"{len(stored)} stored; acked but missing: {len(missing)}; stored twice: "
-        f"{len(twice)}; (recording, seq) twice: {seq_twice}; stored never sent: "
-        f"{len(unknown)}; unacked at the end: {len(unacked)} "
+        f"{len(twice)}; sent but not stored: {len(sent - set(stored))}; "
+        f"(recording, seq) twice: {seq_twice}; stored never sent: "
+        f"{len(unknown)}; still unacked: {len(unacked)} "
         f"({len(unacked_stored)} of them stored); rejected: {len(rejected)}; "
         f"dropped: {len(dropped)}"
     )
@@ -288,6 +330,7 @@ def report(ledger: dict[str, Any], db_path: Path, slug: str) -> bool:
         and not missing
         and not twice
         and not unknown
+        and not sent - set(stored)
         and not seq_twice
         and not answers_missing
         and not answers_twice

@@ -69,6 +69,9 @@ class Ledger:
         self.participants_started = 0
         self.participants_finished = 0
         self.retries = 0
+        #: Batches still unacknowledged when the run stopped, as a recorder
+        #: keeps them in localStorage to send on its next page load.
+        self.pending: list[dict[str, Any]] = []
         self.stats: list[dict[str, Any]] = []
         self.errors: list[dict[str, Any]] = []
 
@@ -79,6 +82,8 @@ class Ledger:
 
 ledger = Ledger()
 _environment: list[Environment] = []
+#: Every participant user, to collect what their queues still hold at the end.
+_participants: dict[int, Participant] = {}
 
 
 @events.init.add_listener
@@ -109,6 +114,11 @@ def _write_ledger(**_kwargs: Any) -> None:
         {"method": e.method, "name": e.name, "error": str(e.error), "n": e.occurrences}
         for e in stats.errors.values()
     ]
+    queued: dict[str, list[dict[str, Any]]] = {}
+    for user in _participants.values():
+        for item in user.queue:
+            queued.setdefault(item["t"], []).append(item["e"])
+    ledger.pending = [{"token": t, "events": e} for t, e in queued.items()]
     ledger.write(LEDGER)
 
 
@@ -129,13 +139,16 @@ class Participant(HttpUser):
     wait_time = between(0.5, 2.5)
 
     def on_start(self) -> None:
+        _participants[id(self)] = self
         self.state = "enter"
         self.html = ""
         self.resume = ""
         self.attempt = ""
         self.recording = ""
         self.seq = 0
-        self.queue: list[dict[str, Any]] = []
+        # What a participant's recorder has not had acknowledged stays queued
+        # for the next page load, as localStorage keeps it.
+        self.queue: list[dict[str, Any]] = getattr(self, "queue", [])
         self.failures = 0
         self.site_visits = 0
         self.answer_items: list[tuple[str, Any]] = []
@@ -249,13 +262,16 @@ class Participant(HttpUser):
         self.seq += 1
         self.queue.append(
             {
-                "id": str(uuid.uuid4()),
-                "seq": self.seq,
-                "rec": self.recording,
-                "type": kind,
-                "ts": time.time() * 1000,
-                "url": f"{self.host}{self.site_url}",
-                "data": data,
+                "t": self.attempt,
+                "e": {
+                    "id": str(uuid.uuid4()),
+                    "seq": self.seq,
+                    "rec": self.recording,
+                    "type": kind,
+                    "ts": time.time() * 1000,
+                    "url": f"{self.host}{self.site_url}",
+                    "data": data,
+                },
             }
         )
 
@@ -287,13 +303,14 @@ class Participant(HttpUser):
         """Send the queue as recorder.js does, until acked or MAX_TRIES fail."""
         tries = 0
         while self.queue and tries < MAX_TRIES:
-            batch = self.queue[:BATCH]
+            token = self.queue[0]["t"]  # one attempt's events per batch
+            batch = [i["e"] for i in self.queue if i["t"] == token][:BATCH]
             ids = [e["id"] for e in batch]
             retry = f"?retry={self.failures}" if self.failures else ""
             ledger.sent.extend(ids)
             try:
                 response = self.client.post(
-                    f"/api/v1/attempts/{self.attempt}/events{retry}",
+                    f"/api/v1/attempts/{token}/events{retry}",
                     data=json.dumps({"events": batch}),
                     headers={"Content-Type": "text/plain"},
                     name="/api/v1/attempts/[token]/events",
@@ -309,10 +326,11 @@ class Participant(HttpUser):
                 for r in body.get("rejected", []):
                     ledger.rejected.append(r)
                     done.add(r.get("id"))
-                self.queue = [e for e in self.queue if e["id"] not in done]
+                self.queue = [i for i in self.queue if i["e"]["id"] not in done]
             elif 400 <= status < 500 and status not in (408, 429, 413):
                 ledger.dropped.extend(ids)
-                self.queue = self.queue[len(batch) :]
+                gone = set(ids)
+                self.queue = [i for i in self.queue if i["e"]["id"] not in gone]
             else:
                 self.failures += 1
                 tries += 1
