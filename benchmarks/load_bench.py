@@ -166,6 +166,7 @@ def resend(ledger: dict[str, Any], port: int) -> None:
     for item in pending:
         for start in range(0, len(item["events"]), 50):
             batch = item["events"][start : start + 50]
+            ledger["sent"].extend(e["id"] for e in batch)
             for _ in range(20):
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
                 try:
