@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlmodel import Session
 
@@ -104,6 +105,7 @@ def request(port: int, method: str, path: str, body: Any = None) -> tuple[int, A
 
 
 @only_postgres
+@pytest.mark.reliability
 def test_two_processes_share_one_participant(app: Flask, database_url: str) -> None:
     """A participant's requests land on either process, and each sees the other's."""
     upgrade(engine=get_engine(app))  # serve refuses a database not upgraded

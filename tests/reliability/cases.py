@@ -74,6 +74,7 @@ Case    Tests (``path::function``)
         tests/web/test_token_guessing.py::test_a_lab_behind_one_address_is_not_throttled
         tests/reliability/test_many_connections.py::test_a_participant_past_the_hundredth_open_connection_is_answered
 21      tests/reliability/test_sigkill.py::test_events_survive_a_kill_9_under_load
+        tests/test_serve_processes.py::test_two_processes_share_one_participant
 22      tests/reliability/test_concurrent_writers.py::test_read_then_write_under_begin_immediate_never_fails
         tests/reliability/test_concurrent_writers.py::test_the_deferred_read_then_write_of_old_is_caught
         tests/reliability/test_concurrent_writers.py::test_an_export_is_logged_after_participants_wrote_meanwhile
@@ -259,6 +260,7 @@ CASES: dict[int, tuple[str, list[str]]] = {
         "Server SIGKILL mid-write under load",
         [
             "tests/reliability/test_sigkill.py::test_events_survive_a_kill_9_under_load",
+            "tests/test_serve_processes.py::test_two_processes_share_one_participant",
         ],
     ),
     22: (
