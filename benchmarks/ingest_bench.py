@@ -124,6 +124,10 @@ def start_server(
     url: str, port: int, threads: int, log: Path, processes: int = 1
 ) -> subprocess.Popen[bytes]:
     env = dict(os.environ, UXLAB_DATABASE_URL=url, UXLAB_SECRET_KEY="bench")
+    # This checkout's uxlab, whichever one the virtualenv's script was made for.
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(ROOT), env.get("PYTHONPATH")])
+    )
     script = Path(sys.executable).with_name("uxlab")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "uxlab"]
     many = ["--processes", str(processes)] if processes > 1 else []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from sqlmodel import Session, select
 
 from tests.test_participation import SECRET, consented, participant
@@ -28,6 +29,7 @@ def _finish_first_task(session: Session, client_ms: str) -> TaskAttempt:
     return session.exec(select(TaskAttempt)).one()
 
 
+@pytest.mark.reliability
 def test_a_client_duration_far_from_the_servers_is_replaced_and_flagged(
     session: Session,
 ) -> None:
@@ -42,6 +44,7 @@ def test_a_client_duration_far_from_the_servers_is_replaced_and_flagged(
     assert float(row["client_duration_s"]) < 60
 
 
+@pytest.mark.reliability
 def test_a_plausible_client_duration_is_kept(session: Session) -> None:
     attempt = _finish_first_task(session, "5")
     assert attempt.client_clock_disagreed is False

@@ -101,6 +101,7 @@ def fresh(engine: Engine, model: type[T], ident: int) -> T:
 # ------------------------------------------------------------ participants
 
 
+@pytest.mark.reliability
 def test_double_submitted_answers_move_the_participant_on_once(
     app: Flask, session: Session, engines: list[Engine]
 ) -> None:
@@ -131,6 +132,7 @@ def test_double_submitted_answers_move_the_participant_on_once(
         ]
 
 
+@pytest.mark.reliability
 def test_double_clicked_done_ends_the_task_once(
     app: Flask, session: Session, engines: list[Engine]
 ) -> None:
@@ -163,6 +165,7 @@ def test_double_clicked_done_ends_the_task_once(
     assert len(attempts) == 1 and attempts[0].outcome is not None
 
 
+@pytest.mark.reliability
 def test_double_pressed_start_makes_one_attempt(
     app: Flask, session: Session, engines: list[Engine]
 ) -> None:
@@ -217,6 +220,7 @@ def test_a_write_after_a_read_sees_what_others_committed_meanwhile(
     assert attempt.outcome == "success"  # the first press, not the stale second
 
 
+@pytest.mark.reliability
 def test_double_submits_over_http_show_no_error_page(
     live_server: LiveServer, session: Session
 ) -> None:

@@ -5,6 +5,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -70,6 +71,7 @@ def test_orm_joins_a_transaction_begun_on_the_dbapi_connection(app) -> None:
             assert check.exec(select(Researcher.email)).all() == kept
 
 
+@pytest.mark.reliability
 def test_migrations_create_exactly_the_models_schema(
     new_database: Callable[..., str],
 ) -> None:
@@ -82,6 +84,7 @@ def test_migrations_create_exactly_the_models_schema(
 
 
 @only_sqlite
+@pytest.mark.reliability
 def test_upgrade_keeps_rows_and_copies_the_file_first(tmp_path: Path) -> None:
     db_file = tmp_path / "live.db"
     engine = make_engine(f"sqlite:///{db_file}")
@@ -120,6 +123,7 @@ def test_db_upgrade_command(new_database: Callable[..., str]) -> None:
     assert again.output.strip() in result.output
 
 
+@pytest.mark.reliability
 def test_begin_write_serialises_read_then_write_units(app) -> None:
     """Two writers that each read a counter and add one never lose an update.
 

@@ -99,6 +99,7 @@ def test_tidy_csv_has_one_row_per_attempt_and_per_answer(session, study) -> None
     ]
 
 
+@pytest.mark.reliability
 def test_formula_text_is_neutralised_and_round_trips(session, study) -> None:
     responses = _rows(export_csv_files(session, study)["responses.csv"])
     texts = [r["text"] for r in responses if r["questionnaire"] == "comments"]
@@ -108,6 +109,7 @@ def test_formula_text_is_neutralised_and_round_trips(session, study) -> None:
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
+@pytest.mark.reliability
 def test_neutralise_every_formula_start(text: str) -> None:
     assert neutralise(text) == "'" + text
 

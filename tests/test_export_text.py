@@ -48,6 +48,7 @@ def study_fixture(session: Session) -> Study:
     return study
 
 
+@pytest.mark.reliability
 def test_control_characters_do_not_break_the_workbook(
     session: Session, study: Study
 ) -> None:
@@ -63,6 +64,7 @@ def test_every_character_a_workbook_cannot_hold_gets_its_picture() -> None:
     assert xlsx_text("=1") == "'=1"
 
 
+@pytest.mark.reliability
 def test_control_characters_stay_exact_in_csv_and_json(
     session: Session, study: Study
 ) -> None:
@@ -82,6 +84,7 @@ def test_open_text_is_stored_verbatim() -> None:
     assert validate_answer(q, "q1", "  two spaces \n") == (None, "  two spaces \n")
 
 
+@pytest.mark.reliability
 def test_the_codebook_says_how_to_recover_the_exact_text(study: Study) -> None:
     text = codebook_csv(study)
     assert "apostrophe" in text

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import Session
 
 from tests.test_participation import SECRET, consented, participant
 from uxlab import participation as p
 
 
+@pytest.mark.reliability
 def test_progress_counts_each_saved_answer(session: Session) -> None:
     _study, entry = consented(session)
     first, second = participant(session, entry).task_order

@@ -50,12 +50,14 @@ def test_valid_answers(raw, expected) -> None:
 
 
 @pytest.mark.parametrize("raw", [0, 6, 7, -1, "three", 3.5, 3.0, True, None, "", [3]])
+@pytest.mark.reliability
 def test_invalid_sus_answers(raw) -> None:
     with pytest.raises(InvalidAnswerError, match=r"sus\.q1"):
         validate_answer(STANDARD["sus"], "q1", raw)
 
 
 @pytest.mark.parametrize("raw", [11, -1])
+@pytest.mark.reliability
 def test_nps_range(raw) -> None:
     with pytest.raises(InvalidAnswerError, match="outside the scale 0..10"):
         validate_answer(STANDARD["nps"], "q1", raw)

@@ -136,6 +136,7 @@ def count(session: Session, event_id: str) -> int:
     ).one()
 
 
+@pytest.mark.reliability
 def test_batch_stored_once_and_resend_absorbed(session: Session) -> None:
     s = seed(session)[0]
     batch = [event(seq=i) for i in range(1, 21)]
@@ -153,6 +154,7 @@ def test_batch_stored_once_and_resend_absorbed(session: Session) -> None:
     assert c.complete
 
 
+@pytest.mark.reliability
 def test_one_malformed_event_costs_only_itself(session: Session) -> None:
     s = seed(session)[0]
     good = [event(seq=i) for i in range(1, 50)]
@@ -195,6 +197,7 @@ def test_a_nul_in_a_url_costs_only_its_event(session: Session) -> None:
         ({"keys": "hunter2"}, "unknown_field"),
     ],
 )
+@pytest.mark.reliability
 def test_each_malformed_event_is_named(change: dict[str, Any], reason: str) -> None:
     raw = event()
     raw.update(change)
@@ -203,6 +206,7 @@ def test_each_malformed_event_is_named(change: dict[str, Any], reason: str) -> N
     assert checked.reason == reason
 
 
+@pytest.mark.reliability
 def test_invalid_utf8_bytes_reject_only_their_event() -> None:
     good = event()
     body = (
@@ -229,6 +233,7 @@ def test_nan_in_data_rejects_only_its_event(session: Session) -> None:
     assert [(r.id, r.reason) for r in result.rejected] == [("abcdefgh-12", "bad_data")]
 
 
+@pytest.mark.reliability
 def test_spoofed_ids_are_rejected_and_other_data_untouched(session: Session) -> None:
     a, b = seed(session, participants=2)
     theirs = event(seq=1)
@@ -257,6 +262,7 @@ def test_spoofed_ids_are_rejected_and_other_data_untouched(session: Session) -> 
     assert a.attempts["cart"].rejected_events == 4
 
 
+@pytest.mark.reliability
 def test_bad_token_and_closed_study(session: Session) -> None:
     s = seed(session)[0]
     with pytest.raises(TokenError):
@@ -359,6 +365,7 @@ def test_completeness_reports_gaps(session: Session) -> None:
     assert c.gaps == [(3, 4), (6, 8)] and c.missing == 5 and not c.complete
 
 
+@pytest.mark.reliability
 def test_concurrent_batches_never_lock(app: Any) -> None:
     from uxlab.db import get_engine
 
@@ -391,6 +398,7 @@ def test_concurrent_batches_never_lock(app: Any) -> None:
     assert total == distinct == len(sent) == 1600
 
 
+@pytest.mark.reliability
 def test_a_batch_sent_to_two_processes_at_once_is_stored_once(
     app: Any, database_url: str
 ) -> None:

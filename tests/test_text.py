@@ -19,6 +19,7 @@ from uxlab.text import render_markdown
         '<a href="javascript:alert(1)">x</a>',
     ],
 )
+@pytest.mark.reliability
 def test_hostile_markdown_is_neutralised(hostile: str) -> None:
     parser = _Elements()
     parser.feed(str(render_markdown(hostile)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import Session, select
 
 from tests.test_recorder import event, seed
@@ -12,6 +13,7 @@ TAB_A = "tab-aaaaaaaa-0001"
 TAB_B = "tab-bbbbbbbb-0002"
 
 
+@pytest.mark.reliability
 def test_each_tab_numbers_its_own_events_and_gaps_are_found_per_tab(
     session: Session,
 ) -> None:

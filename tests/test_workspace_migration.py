@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
@@ -89,6 +90,7 @@ def test_0003_database_upgrades_into_personal_workspaces(
     engine.dispose()
 
 
+@pytest.mark.reliability
 def test_0004_downgrades_to_0003_keeping_studies(
     new_database: Callable[..., str],
 ) -> None:

@@ -730,12 +730,16 @@ def serve_command(host: str, port: int, threads: int, processes: int) -> None:
     # Lookahead keeps reading each connection while its request runs, so a
     # live page's stream learns at once that its page has gone.
     # ident="": no `Server: waitress` header telling a scanner what runs here.
+    # Browsers keep their connections open, up to six per site, and each
+    # participant has the study's tab and the site's: waitress's default of
+    # 100 connections left the hundred-and-first participant unanswered.
     server = create_server(
         app,
         host=host,
         port=port,
         threads=threads,
         channel_request_lookahead=1,
+        connection_limit=_connection_limit(),
         ident="",
     )
     # Everything loaded so far (Flask, SQLAlchemy, numpy, scipy, matplotlib:
@@ -754,6 +758,30 @@ def serve_command(host: str, port: int, threads: int, processes: int) -> None:
         if worker is not None:
             worker.terminate()
             worker.wait(timeout=30)
+
+
+#: Open connections one ``uxlab serve`` process keeps at most.
+CONNECTION_LIMIT: Final = 1000
+
+
+def _connection_limit() -> int:
+    """CONNECTION_LIMIT, within this process's open-file limit (raised if it may)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on Windows
+        return CONNECTION_LIMIT
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = CONNECTION_LIMIT + 100  # the database, logs and the worker's pipes
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        raise_to = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raise_to, hard))
+            soft = raise_to
+        except (OSError, ValueError):
+            pass
+    if soft == resource.RLIM_INFINITY:
+        return CONNECTION_LIMIT
+    return max(100, min(CONNECTION_LIMIT, soft - 100))
 
 
 @click.command("demo")

@@ -48,6 +48,7 @@ def answer(page: Page, group: Locator, value: str) -> None:
     assert saved.value.status == 200
 
 
+@pytest.mark.reliability
 def test_participant_takes_a_whole_study(
     page: Page, live_server: Any, session: Session
 ) -> None:

@@ -223,6 +223,7 @@ def test_rage_clicks(world: World, page: Page) -> None:
     assert [r.type for r in rows].count("rage_click") == 1
 
 
+@pytest.mark.reliability
 def test_tab_closed_mid_task_leftovers_flushed(world: World, page: Page) -> None:
     context = page.context
     page.route(INGEST, lambda route: route.abort())  # nothing gets through
@@ -240,6 +241,7 @@ def test_tab_closed_mid_task_leftovers_flushed(world: World, page: Page) -> None
     later.wait_for_function("window.uxlabRecorder.state().queued === 0")
 
 
+@pytest.mark.reliability
 def test_offline_for_a_while(world: World, page: Page) -> None:
     world.open(page)
     page.context.set_offline(True)
@@ -265,6 +267,7 @@ def _failing(times: int, status: int = 500) -> Callable[[Route], None]:
     return handle
 
 
+@pytest.mark.reliability
 def test_ingest_answering_500_three_times(world: World, page: Page) -> None:
     page.route(INGEST, _failing(3))
     world.open(page)
@@ -274,6 +277,7 @@ def test_ingest_answering_500_three_times(world: World, page: Page) -> None:
     assert page.evaluate("window.uxlabRecorder.state().retries") >= 3
 
 
+@pytest.mark.reliability
 def test_same_batch_sent_twice(world: World, page: Page) -> None:
     """The server commits, the answer is lost, the recorder sends it again."""
     lost = {"n": 0}
@@ -294,6 +298,7 @@ def test_same_batch_sent_twice(world: World, page: Page) -> None:
     assert world.attempt().duplicate_events >= 1
 
 
+@pytest.mark.reliability
 def test_batch_with_one_malformed_event(world: World, page: Page) -> None:
     spoiled = {"n": 0}
 
@@ -316,6 +321,7 @@ def test_batch_with_one_malformed_event(world: World, page: Page) -> None:
     assert world.attempt().rejected_events == 1
 
 
+@pytest.mark.reliability
 def test_foreign_origin_is_refused(world: World, page: Page) -> None:
     errors = _errors(page)
     page.goto(f"{world.foreign.url}/index.html?uxlab_attempt={world.token}")
@@ -327,6 +333,7 @@ def test_foreign_origin_is_refused(world: World, page: Page) -> None:
     assert errors == []
 
 
+@pytest.mark.reliability
 def test_bad_token_stops_recording(world: World, page: Page) -> None:
     errors = _errors(page)
     page.goto(f"{world.site.url}/index.html?uxlab_attempt=not-a-real-token")
@@ -357,6 +364,7 @@ def test_url_task_ends_by_itself(world: World, page: Page) -> None:
     expect(note).to_have_count(0)
 
 
+@pytest.mark.reliability
 def test_without_storage_or_random_uuid(world: World, page: Page) -> None:
     page.add_init_script(
         """
@@ -505,6 +513,7 @@ def test_done_with_no_recorder_data_is_unverified(
     assert attempt.self_reported is True
 
 
+@pytest.mark.reliability
 def test_one_attempt_in_two_tabs_numbers_each_tabs_events(
     world: World, page: Page
 ) -> None:

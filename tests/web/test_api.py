@@ -64,6 +64,7 @@ def test_own_origin_is_allowed(client: FlaskClient, session: Session) -> None:
     assert response.status_code == 200
 
 
+@pytest.mark.reliability
 def test_foreign_origin_is_refused_without_cors(
     client: FlaskClient, session: Session
 ) -> None:
@@ -117,6 +118,7 @@ def test_mixed_batch_rejects_one_with_reason(
         (b"[]", "multipart/form-data; boundary=x", 415, "unsupported_media_type"),
     ],
 )
+@pytest.mark.reliability
 def test_bad_bodies(
     client: FlaskClient,
     session: Session,
@@ -132,6 +134,7 @@ def test_bad_bodies(
     assert session.exec(select(func.count()).select_from(Event)).one() == 0
 
 
+@pytest.mark.reliability
 def test_gzip_body_is_refused(client: FlaskClient, session: Session) -> None:
     s = seed(session)[0]
     response = post(
@@ -140,6 +143,7 @@ def test_gzip_body_is_refused(client: FlaskClient, session: Session) -> None:
     assert response.status_code == 415
 
 
+@pytest.mark.reliability
 def test_oversized_body_is_413_before_reading(app: Any, session: Session) -> None:
     s = seed(session)[0]
 
@@ -163,6 +167,7 @@ def test_oversized_body_is_413_before_reading(app: Any, session: Session) -> Non
     assert json.loads(b"".join(body))["error"] == "payload_too_large"
 
 
+@pytest.mark.reliability
 def test_chunked_oversized_body_is_413(app: Any, session: Session) -> None:
     s = seed(session)[0]
     big = json.dumps([event(seq=i) for i in range(1, 400)] * 4).encode()
@@ -182,6 +187,7 @@ def test_chunked_oversized_body_is_413(app: Any, session: Session) -> None:
     assert session.exec(select(func.count()).select_from(Event)).one() == 0
 
 
+@pytest.mark.reliability
 def test_bad_token_is_401(client: FlaskClient, session: Session) -> None:
     seed(session)
     response = post(client, "nope", [event()])
@@ -193,6 +199,7 @@ def test_bad_token_is_401(client: FlaskClient, session: Session) -> None:
     assert client.get("/api/v1/attempts/nope").status_code == 401
 
 
+@pytest.mark.reliability
 def test_closed_study_is_410(client: FlaskClient, session: Session) -> None:
     s = seed(session)[0]
     s.study.status = StudyStatus.closed

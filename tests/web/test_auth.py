@@ -47,6 +47,7 @@ def test_next_only_goes_to_local_pages(client, session) -> None:
     assert response.location == "/"
 
 
+@pytest.mark.reliability
 def test_login_is_rate_limited(client, session) -> None:
     create_researcher(session, email="r@example.org", password="long-enough")
     statuses = [_login(client, password=f"guess-{i}").status_code for i in range(10)]

@@ -237,6 +237,7 @@ def test_the_walk_finds_the_routes_it_should(app: Flask) -> None:
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.reliability
 def test_other_researchers_study_is_404_everywhere(
     app: Flask, session: Session, world: dict[str, Any], method: str
 ) -> None:
@@ -266,6 +267,7 @@ def test_other_researchers_study_is_404_everywhere(
     assert snapshot(session) == before
 
 
+@pytest.mark.reliability
 def test_other_researchers_invite_is_404_under_own_study(
     app: Flask, session: Session, world: dict[str, Any]
 ) -> None:
@@ -517,6 +519,7 @@ def test_a_role_with_the_right_gets_the_page(
     assert opened >= 15
 
 
+@pytest.mark.reliability
 def test_an_outsider_gets_404_for_every_route_of_the_workspace(
     app: Flask, session: Session, team: dict[str, Any]
 ) -> None:

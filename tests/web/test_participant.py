@@ -144,6 +144,7 @@ def test_single_invite_resumes_in_another_browser_until_finished(
     assert client.get(f"/take/{study.slug}").status_code == 200  # thank-you page
 
 
+@pytest.mark.reliability
 def test_resume_link_works_in_a_new_browser(
     app: Flask, client: FlaskClient, session: Session
 ) -> None:
@@ -194,6 +195,7 @@ def test_links_that_do_not_work_store_nothing(
         assert "uxlab_ps" not in cookie
 
 
+@pytest.mark.reliability
 def test_study_closed_midway_shows_closed_and_keeps_partial_data(
     client: FlaskClient, session: Session
 ) -> None:
@@ -223,6 +225,7 @@ def test_take_without_a_cookie_is_401_and_unknown_study_404(
 # ----------------------------------------------------------------- consent
 
 
+@pytest.mark.reliability
 def test_decline_leaves_only_a_count(client: FlaskClient, session: Session) -> None:
     study = make_study(session, "participant_study.yaml")
     enter(client, session, study)
@@ -256,6 +259,7 @@ def test_consent_without_a_decision_is_400(
     assert the_participant(session).step == "consent"
 
 
+@pytest.mark.reliability
 def test_answers_and_tasks_before_consent_are_forbidden(
     client: FlaskClient, session: Session
 ) -> None:
@@ -282,6 +286,7 @@ def test_answers_and_tasks_before_consent_are_forbidden(
 # -------------------------------------------------------------- whole study
 
 
+@pytest.mark.reliability
 def test_whole_study_with_forms_autosave_and_resume(
     client: FlaskClient, session: Session
 ) -> None:
@@ -427,6 +432,7 @@ def at_sus(client: FlaskClient, session: Session) -> Study:
     return study
 
 
+@pytest.mark.reliability
 def test_invalid_form_answers_get_422_naming_items_and_valid_ones_are_kept(
     client: FlaskClient, session: Session
 ) -> None:
@@ -460,6 +466,7 @@ def test_invalid_form_answers_get_422_naming_items_and_valid_ones_are_kept(
     [(0, "outside the scale"), (6, "outside the scale"), (2.5, "whole number"),
      ("abc", "not a whole number"), (True, "whole number"), (None, "whole number")],
 )  # fmt: skip
+@pytest.mark.reliability
 def test_invalid_json_answers_get_422(
     client: FlaskClient, session: Session, value: object, needle: str
 ) -> None:
@@ -493,6 +500,7 @@ def test_malformed_json_autosave_is_400(
     assert rows(session, Response) == []
 
 
+@pytest.mark.reliability
 def test_one_megabyte_text_is_refused_and_huge_bodies_are_413(
     client: FlaskClient, session: Session
 ) -> None:
@@ -575,6 +583,7 @@ def test_done_before_start_and_stale_steps_change_nothing(
     assert rows(session, TaskAttempt) == []
 
 
+@pytest.mark.reliability
 def test_hostile_study_text_is_sanitised_everywhere(
     client: FlaskClient, session: Session
 ) -> None:
@@ -605,6 +614,7 @@ def test_hostile_study_text_is_sanitised_everywhere(
 # --------------------------------------------------------------------- CSRF
 
 
+@pytest.mark.reliability
 def test_forms_and_autosave_need_the_csrf_token(csrf_app: Flask) -> None:
     from uxlab.db import get_engine
 

@@ -261,6 +261,7 @@ def test_unknown_study_is_404(user: FlaskClient) -> None:
     assert response.status_code == 404 and response.json["error"] == "not_found"
 
 
+@pytest.mark.reliability
 def test_hostile_study_text_is_escaped_or_sanitised(
     user: FlaskClient, session: Session, owner_id: int
 ) -> None:
@@ -661,6 +662,7 @@ def _snapshot(session: Session) -> list[dict]:
     return rows
 
 
+@pytest.mark.reliability
 def test_posts_without_csrf_token_are_400_and_change_nothing(
     csrf_client: tuple[FlaskClient, Session, Study],
 ) -> None:

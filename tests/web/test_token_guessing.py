@@ -52,6 +52,7 @@ def _guess(client: FlaskClient, kind: str, i: int, env: dict[str, str]) -> int:
 
 
 @pytest.mark.parametrize("kind", ["r", "observe", "ingest", "state"])
+@pytest.mark.reliability
 def test_unknown_tokens_are_throttled_per_address(strict_app: Flask, kind: str) -> None:
     client = strict_app.test_client()
     statuses = [_guess(client, kind, i, GUESSER) for i in range(15)]
@@ -86,6 +87,7 @@ questionnaires: [sus]
 """
 
 
+@pytest.mark.reliability
 def test_a_lab_behind_one_address_is_not_throttled(
     strict_app: Flask, session: Session
 ) -> None:

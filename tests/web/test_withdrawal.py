@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
@@ -14,6 +15,7 @@ from uxlab.management import study_progress
 from uxlab.models import Event, Participant, Response, Study, TaskAttempt
 
 
+@pytest.mark.reliability
 def test_withdrawing_deletes_everything_and_leaves_a_count(
     client: FlaskClient, session: Session
 ) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from uxlab.db import begin_write
 from uxlab.models import ActivityEntry, Researcher, Study, Workspace
 
 __all__ = ["ActivityRow", "activity", "record", "record_export"]
@@ -43,10 +44,16 @@ def record(
 def record_export(
     session: Session, study: Study, researcher_id: int | None, what: str
 ) -> None:
-    """Log that a researcher downloaded a study's participant-level data."""
-    record(
-        session, study.workspace_id, researcher_id, "exported", study.slug, format=what
-    )
+    """Log that a researcher downloaded a study's participant-level data.
+
+    The export has just read the whole study in one transaction. On SQLite that
+    read cannot turn into a write once participants have committed meanwhile
+    ("database is locked" at once, whatever the busy timeout), so the entry is
+    written in a write transaction of its own.
+    """
+    workspace_id, slug = study.workspace_id, study.slug
+    begin_write(session)
+    record(session, workspace_id, researcher_id, "exported", slug, format=what)
     session.commit()
 
 
