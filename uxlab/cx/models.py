@@ -85,7 +85,9 @@ class CxSurvey(SQLModel, table=True):
         foreign_key="cxtouchpoint.id", index=True, ondelete="CASCADE"
     )
     #: Names from :data:`BLOCKS`, in the order asked.
-    blocks: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    blocks: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
     #: The open question's wording (used when "open" is among the blocks).
     open_question: str = Field(default="", max_length=500)
     #: Names of hidden fields a channel may pass in the link (order id, plan ...).
