@@ -432,3 +432,29 @@ def test_feedback_links_are_rate_limited_per_address(limited_app: Flask) -> None
         200,
         429,
     ]
+
+
+def test_the_rest_of_the_answers_need_the_pages_csrf_token(csrf_app: Flask) -> None:
+    from sqlmodel import Session as DbSession
+
+    with DbSession(get_engine(csrf_app)) as db:
+        create_researcher(db, email="solo@example.com", password="password-1")
+        workspace = create_workspace(db, "Solo", owner_email="solo@example.com")
+        journey = journeys.create_journey(db, workspace.id or 0, "J", ["Buy"])
+        stage = journeys.journey_view(db, journey).stages[0].stage
+        point = journeys.add_touchpoint(db, journey, stage.id or 0, "Checkout")
+        survey = journeys.save_survey(db, point, ["nps", "ces"], "", "", SECRET)
+        link = (
+            f"/f/{journeys.channel_token(journeys.channels_of(db, survey)[0], SECRET)}"
+        )
+    customer = csrf_app.test_client()
+    page = customer.get(f"{link}?nps=6")
+    assert page.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None
+    assert customer.post(link, data={"ces": "2"}).status_code == 400
+    sent = customer.post(link, data={"ces": "2", "csrf_token": token[1]})
+    assert sent.status_code == 200 and "Your answers are recorded" in sent.text
+    with DbSession(get_engine(csrf_app)) as db:
+        rows = db.exec(select(CxResponse)).all()
+        assert [(r.nps, r.ces) for r in rows] == [(6, 2)]

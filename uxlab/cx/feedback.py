@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from uxlab.cx.journeys import channel_token
 from uxlab.cx.models import CxChannel, CxResponse, CxSurvey, CxTouchpoint
 from uxlab.db import insert_for
 from uxlab.models import utcnow
@@ -28,6 +27,7 @@ from uxlab.tokens import hash_token
 __all__ = [
     "SCALES",
     "Answers",
+    "count_by_channel",
     "LinkState",
     "Opened",
     "month_of",
@@ -206,7 +206,3 @@ def count_by_channel(db: Session, survey_ids: list[int]) -> dict[str, int]:
         .group_by(CxChannel.kind)
     ).all()
     return {str(kind): int(n) for kind, n in rows}
-
-
-def link_token(channel: CxChannel, secret: str) -> str:
-    return channel_token(channel, secret)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request, session
+from flask import Blueprint, Response, current_app, render_template, request, session
 from sqlmodel import select
 from werkzeug.datastructures import MultiDict
 
@@ -26,6 +26,7 @@ from uxlab.db import get_session
 from uxlab.text import render_markdown
 from uxlab.tokens import hash_token, new_token
 from uxlab.web.auth import limiter
+from uxlab.web.participant import CSP
 
 __all__ = ["QUESTIONS", "bp"]
 
@@ -52,6 +53,14 @@ QUESTIONS: dict[str, tuple[str, str, str]] = {
     ),
     "seq": ("Overall, how difficult or easy was it?", "Very difficult", "Very easy"),
 }
+
+
+@bp.after_request
+def _headers(response: Response) -> Response:
+    # As participant pages: no inline script or style; answers are not cached.
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _limit() -> str:
