@@ -458,3 +458,67 @@ def test_the_rest_of_the_answers_need_the_pages_csrf_token(csrf_app: Flask) -> N
     with DbSession(get_engine(csrf_app)) as db:
         rows = db.exec(select(CxResponse)).all()
         assert [(r.nps, r.ces) for r in rows] == [(6, 2)]
+
+
+def test_a_journey_round_trips_through_its_yaml_file(
+    team: dict[str, Any], session: Session
+) -> None:
+    slug, editor = team["slug"], team["editor"]
+    journey_id, touchpoint_id = define_journey(editor, slug)
+    save_survey(editor, slug, touchpoint_id, hidden_fields="order, plan")
+    download = editor.get(f"/workspaces/{slug}/cx/journeys/{journey_id}/journey.yaml")
+    assert download.status_code == 200
+    text = download.text
+    assert text.startswith("name: Buy online\nstages:\n- name: Discover\n")
+    assert (
+        "  - name: Checkout\n    enabled: true\n    survey:\n      blocks:\n"
+        "      - nps\n      - csat\n      - open\n"
+    ) in text
+    assert "      hidden_fields:\n      - order\n      - plan\n" in text
+    made = editor.post(f"/workspaces/{slug}/cx/journeys/import", data={"source": text})
+    assert made.status_code == 303
+    copy_id = int(made.headers["Location"].rstrip("/").split("/")[-1])
+    assert copy_id != journey_id
+    again = editor.get(f"/workspaces/{slug}/cx/journeys/{copy_id}/journey.yaml").text
+    assert again == text
+    # The copy has its own links: the original's link is not the copy's.
+    session.rollback()
+    assert len(session.exec(select(CxChannel)).all()) == 4
+
+
+def test_a_bad_journey_file_is_refused_whole_with_its_problems(
+    team: dict[str, Any], session: Session
+) -> None:
+    slug, editor = team["slug"], team["editor"]
+    bad = (
+        "name: Renewals\n"
+        "stages:\n"
+        "  - name: Renew\n"
+        "    touchpoints:\n"
+        "      - name: Reminder email\n"
+        "        survey: {blocks: [nps, stars]}\n"
+        "      - name: ''\n"
+    )
+    refused = editor.post(
+        f"/workspaces/{slug}/cx/journeys/import", data={"source": bad}
+    )
+    assert refused.status_code == 422
+    assert "stages[0].touchpoints[0].survey.blocks: stars not among" in refused.text
+    assert "stages[0].touchpoints[1].name: needs a name" in refused.text
+    broken = editor.post(
+        f"/workspaces/{slug}/cx/journeys/import", data={"source": "name: [unclosed"}
+    )
+    assert broken.status_code == 422 and "not valid YAML" in broken.text
+    # A survey only the store can judge (an open question without wording).
+    late = editor.post(
+        f"/workspaces/{slug}/cx/journeys/import",
+        data={
+            "source": "name: R\nstages:\n  - name: S\n    touchpoints:\n"
+            "      - name: T\n        survey: {blocks: [open]}\n"
+        },
+    )
+    assert (
+        late.status_code == 422 and "The open question needs its wording." in late.text
+    )
+    session.rollback()
+    assert session.exec(select(CxStage)).all() == []

@@ -104,6 +104,7 @@ VIEWER_ROUTES = {
     "cx.journey",
     "cx.touchpoint",
     "cx.journey_map",
+    "cx.journey_yaml",
 }
 OWNER_ROUTES = {
     "workspaces.invite",

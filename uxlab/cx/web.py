@@ -29,8 +29,8 @@ from flask import (
 from flask_login import login_required
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from uxlab.cx import journey_file, trends
 from uxlab.cx import journeys as store
-from uxlab.cx import trends
 from uxlab.cx.feedback import count_by_channel
 from uxlab.cx.models import CxJourney, CxSurvey, CxTouchpoint
 from uxlab.db import get_session
@@ -131,6 +131,45 @@ def create(workspace: str) -> WerkzeugResponse | tuple[str, int]:
         )
         return page, 400
     return _to_journey(journey)
+
+
+@bp.route("/workspaces/<workspace>/cx/journeys/import", methods=["POST"])
+@login_required  # type: ignore[untyped-decorator]
+@requires(Permission.edit)
+def import_yaml(workspace: str) -> WerkzeugResponse | tuple[str, int]:
+    """Define a journey from a journey file pasted in the form."""
+    found = _workspace()
+    text = request.form.get("source", "").replace("\r\n", "\n")
+    try:
+        journey = journey_file.import_journey(
+            get_session(), found.id or 0, text, current_app.config["SECRET_KEY"]
+        )
+    except journey_file.JourneyFileError as exc:
+        page = render_template(
+            "cx/index.html",
+            workspace=found,
+            journeys=store.journeys_of(get_session(), found.id or 0),
+            problems=exc.problems,
+            source=text,
+        )
+        return page, 422
+    flash(f"Journey “{journey.name}” made from the file, with new links.", "info")
+    return _to_journey(journey)
+
+
+@bp.route("/workspaces/<workspace>/cx/journeys/<int:journey_id>/journey.yaml")
+@login_required  # type: ignore[untyped-decorator]
+@requires(Permission.view)
+def journey_yaml(workspace: str, journey_id: int) -> Response:
+    """The journey as a YAML file: stages, touchpoints and surveys, no answers."""
+    found = _journey(journey_id)
+    return Response(
+        journey_file.journey_yaml(get_session(), found),
+        mimetype="application/yaml",
+        headers={
+            "Content-Disposition": f'attachment; filename="journey-{found.id}.yaml"'
+        },
+    )
 
 
 @bp.route("/workspaces/<workspace>/cx/journeys/<int:journey_id>")
