@@ -57,7 +57,7 @@ def test_an_email_nps_click_reaches_the_trend_and_the_journey_map(
     manager.get_by_role("link", name="Journeys").click()
     manager.get_by_label("Name").fill("Buy online")
     manager.get_by_label("Stages, one per line, in order").fill("Discover\nBuy")
-    manager.get_by_role("button", name="Create journey").click()
+    manager.get_by_role("button", name="Create journey", exact=True).click()
     expect(manager.get_by_role("heading", level=1)).to_have_text("Buy online")
     manager.get_by_label("New touchpoint in Buy").fill("Checkout")
     manager.get_by_label("New touchpoint in Buy").press("Enter")

@@ -23,7 +23,7 @@ from werkzeug.datastructures import MultiDict
 from uxlab.cx.feedback import SCALES, LinkState, open_link, parse_answers, record
 from uxlab.cx.models import CxResponse
 from uxlab.db import get_session
-from uxlab.text import render_markdown
+from uxlab.text import render_inline_markdown
 from uxlab.tokens import hash_token, new_token
 from uxlab.web.auth import limiter
 from uxlab.web.participant import CSP
@@ -118,7 +118,7 @@ def feedback(token: str) -> tuple[str, int]:
         "survey": survey,
         "questions": QUESTIONS,
         "scales": SCALES,
-        "open_question": render_markdown(survey.open_question),
+        "open_question": render_inline_markdown(survey.open_question),
     }
     if answers.errors:
         current = _existing(channel.id)
