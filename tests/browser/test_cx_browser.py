@@ -109,6 +109,9 @@ def test_an_email_nps_click_reaches_the_trend_and_the_journey_map(
     expect(
         manager.get_by_text("Answers by channel: link 1, QR code 0.")
     ).to_be_visible()
+    expect(manager.get_by_role("region", name="Latest open answers")).to_contain_text(
+        "Easy payment"
+    )
     manager.get_by_role("link", name="journey map").click()
     card = manager.get_by_role("article", name="Checkout")
     expect(card).to_contain_text("1 response in")

@@ -230,6 +230,14 @@ def test_a_link_records_its_answer_once_per_browser_then_the_rest(
     assert [(r.nps, r.csat, r.open_text) for r in stored] == [
         (10, 4, "Delivery date hidden")
     ]
+    # The manager reads it; the order id is shown to editors only.
+    base = f"/workspaces/{team['slug']}/cx/touchpoints/{touchpoint_id}"
+    page = team["editor"].get(base).text
+    assert "<blockquote>Delivery date hidden</blockquote>" in page
+    assert "NPS answer 10 · CSAT 4 · order <code>A-17</code>" in page
+    page = team["viewer"].get(base).text
+    assert "<blockquote>Delivery date hidden</blockquote>" in page
+    assert "A-17" not in page
     # Another browser is another customer.
     assert app.test_client().get(f"{link}?nps=3").status_code == 200
     assert [r.nps for r in responses(session)] == [10, 3]

@@ -28,6 +28,7 @@ __all__ = [
     "SCALES",
     "Answers",
     "count_by_channel",
+    "latest_open_answers",
     "LinkState",
     "Opened",
     "month_of",
@@ -206,3 +207,20 @@ def count_by_channel(db: Session, survey_ids: list[int]) -> dict[str, int]:
         .group_by(CxChannel.kind)
     ).all()
     return {str(kind): int(n) for kind, n in rows}
+
+
+def latest_open_answers(
+    db: Session, touchpoint_id: int, *, limit: int = 20
+) -> list[tuple[CxResponse, str]]:
+    """The touchpoint's newest answers with open text, each with its channel kind."""
+    rows = db.exec(
+        select(CxResponse, CxChannel.kind)
+        .join(CxChannel, CxChannel.id == CxResponse.channel_id)  # type: ignore[arg-type]
+        .where(
+            CxResponse.touchpoint_id == touchpoint_id,
+            CxResponse.open_text.is_not(None),  # type: ignore[union-attr]
+        )
+        .order_by(CxResponse.updated_at.desc(), CxResponse.id.desc())  # type: ignore[attr-defined, union-attr]
+        .limit(limit)
+    ).all()
+    return [(response, str(kind)) for response, kind in rows]

@@ -31,7 +31,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from uxlab.cx import journey_file, trends
 from uxlab.cx import journeys as store
-from uxlab.cx.feedback import count_by_channel
+from uxlab.cx.feedback import count_by_channel, latest_open_answers
 from uxlab.cx.models import CxJourney, CxSurvey, CxTouchpoint
 from uxlab.db import get_session
 from uxlab.errors import UxlabError
@@ -270,6 +270,8 @@ def touchpoint(workspace: str, touchpoint_id: int) -> str:
         blocks=BLOCK_NAMES,
         links=links,
         by_channel=count_by_channel(db, survey_ids),
+        open_answers=latest_open_answers(db, touchpoint_id),
+        show_hidden=allows(g.role, Permission.participant_data),
         every=every,
         points=trends.trend(db, touchpoint_id, every),
         min_n=trends.MIN_N,
