@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -333,7 +333,12 @@ def test_the_trend_shows_intervals_counts_and_cautions(
     save_survey(editor, slug, touchpoint_id)
     channel = session.exec(select(CxChannel).where(CxChannel.kind == "link")).one()
     opened = open_link(session, journeys.channel_token(channel, SECRET))
-    november = datetime(2026, 11, 10, 12, tzinfo=UTC)
+    # Last month and the month before, so both are among the 12 months shown.
+    this_month = datetime.now(UTC).replace(day=1, hour=12)
+    november = (this_month - timedelta(days=1)).replace(day=10)
+    october = (november.replace(day=1) - timedelta(days=1)).replace(day=5)
+    nov, octo = november.strftime("%B %Y"), october.strftime("%B %Y")
+    nov_day, oct_day = f"{november:%Y-%m}-01", f"{october:%Y-%m}-01"
     # 50 promoters, 30 passives, 20 detractors: NPS +30, 95% adjusted-Wald
     # interval 14.05 to 44.20 (uxlab.stats.nps_from_counts' example, Rocks 2016).
     ratings = [10] * 50 + [8] * 30 + [3] * 20
@@ -351,7 +356,6 @@ def test_the_trend_shows_intervals_counts_and_cautions(
             parse_answers(opened.survey, values),
             at=november,
         )  # type: ignore[arg-type]
-    october = datetime(2026, 10, 5, 9, tzinfo=UTC)
     for k in range(3):
         record(
             session,
@@ -363,7 +367,7 @@ def test_the_trend_shows_intervals_counts_and_cautions(
     page = editor.get(
         f"/workspaces/{slug}/cx/touchpoints/{touchpoint_id}?every=month"
     ).text
-    row = _row(page, "November 2026")
+    row = _row(page, nov)
     assert "NPS +30" in row and "95% CI 14 to 44, adjusted Wald (Rocks 2016)" in row
     assert "n = 100" in row
     assert (
@@ -371,15 +375,20 @@ def test_the_trend_shows_intervals_counts_and_cautions(
         and "95% CI 40 to 94%, adjusted Wald (Sauro &amp; Lewis 2005)" in row
     )
     assert "Caution: fewer than 30 answers" in row  # the CSAT's 8
-    october_row = _row(page, "October 2026")
+    # The chart says the same to a screen reader (and in each mark's title).
+    assert (
+        f"{oct_day}: NPS 100, n = 3; {nov_day}: NPS 30 (95% CI 14 to 44), n = 100"
+        in page
+    )
+    october_row = _row(page, octo)
     assert "NPS +100" in october_row and "n = 3" in october_row
     assert "too few answers for an interval (needs 5)" in october_row
     assert "95% CI" not in october_row
-    # The map of November: the card shows the same, and says what CES would need.
+    # The map of last month: the card shows the same, and says what CES would need.
     card = editor.get(
-        f"/workspaces/{slug}/cx/journeys/{journey_id}/map?every=month&period=2026-11-01"
+        f"/workspaces/{slug}/cx/journeys/{journey_id}/map?every=month&period={nov_day}"
     ).text
-    assert "100 responses in November 2026" in card
+    assert f"100 responses in {nov}" in card
     assert "95% CI 14 to 44" in card and "NPS </span>+30" in card
     assert "Not asked: add the CES question to this touchpoint" in card
     assert (

@@ -32,11 +32,16 @@ from uxlab.stats.results import ConfidenceInterval
 
 __all__ = [
     "CAUTION_N",
+    "CHART_H",
+    "CHART_PAD",
+    "CHART_W",
+    "ChartMark",
     "MIN_N",
     "Every",
     "Metric",
     "Point",
     "by_touchpoint",
+    "chart_marks",
     "period_label",
     "period_start",
     "periods_back",
@@ -218,3 +223,52 @@ def _as_date(value: Any) -> date:
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value))
+
+
+@dataclass(frozen=True, slots=True)
+class ChartMark:
+    """A period's mark in a trend chart, in the chart's own units (SVG)."""
+
+    x: float
+    y: float
+    #: The interval's ends, or None when the period has too few answers.
+    low: float | None
+    high: float | None
+    title: str
+
+
+#: Width and height of a trend chart's plotting area, and its margin.
+CHART_W, CHART_H, CHART_PAD = 800.0, 140.0, 40.0
+
+
+def chart_marks(points: list[Point], key: str) -> list[ChartMark]:
+    """Marks for one score (``nps``, ``csat``, ``ces``) over the periods given.
+
+    NPS spans -100..100, the shares 0..100; periods without answers get no mark.
+    """
+    lo, hi = (-100.0, 100.0) if key == "nps" else (0.0, 100.0)
+
+    def y(value: float) -> float:
+        return CHART_PAD + CHART_H * (hi - value) / (hi - lo)
+
+    step = CHART_W / max(len(points), 1)
+    marks: list[ChartMark] = []
+    for i, point in enumerate(points):
+        metric: Metric = getattr(point, key)
+        if metric.value is None:
+            continue
+        unit = "" if key == "nps" else "%"
+        title = f"{point.period.isoformat()}: {metric.label} {metric.value:.0f}{unit}"
+        if metric.ci is not None:
+            title += f" (95% CI {metric.ci.low:.0f} to {metric.ci.high:.0f}{unit})"
+        title += f", n = {metric.n}"
+        marks.append(
+            ChartMark(
+                x=CHART_PAD + step * (i + 0.5),
+                y=y(metric.value),
+                low=y(metric.ci.low) if metric.ci else None,
+                high=y(metric.ci.high) if metric.ci else None,
+                title=title,
+            )
+        )
+    return marks

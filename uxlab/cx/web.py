@@ -261,6 +261,7 @@ def touchpoint(workspace: str, touchpoint_id: int) -> str:
             "qr": feedback_link(survey, "qr"),
         }
     survey_ids = store.survey_ids(db, found)
+    points = trends.trend(db, touchpoint_id, every)
     return render_template(
         "cx/touchpoint.html",
         workspace=_workspace(),
@@ -273,7 +274,12 @@ def touchpoint(workspace: str, touchpoint_id: int) -> str:
         open_answers=latest_open_answers(db, touchpoint_id),
         show_hidden=allows(g.role, Permission.participant_data),
         every=every,
-        points=trends.trend(db, touchpoint_id, every),
+        points=points,
+        charts=[
+            (key, label, trends.chart_marks(points, key))
+            for key, label in (("nps", "NPS"), ("csat", "CSAT"), ("ces", "CES"))
+        ],
+        chart=(trends.CHART_W, trends.CHART_H, trends.CHART_PAD),
         min_n=trends.MIN_N,
         caution_n=trends.CAUTION_N,
         period_label=trends.period_label,
