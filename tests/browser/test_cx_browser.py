@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from tests.conftest import LiveServer
 from uxlab.accounts import create_researcher
+from uxlab.audit.checks import run_axe
 
 pytestmark = pytest.mark.browser
 
@@ -80,6 +81,7 @@ def test_an_email_nps_click_reaches_the_trend_and_the_journey_map(
     expect(customer.get_by_role("status")).to_have_text(
         re.compile(r"Your answer is recorded \(9 out of 10\)")
     )
+    assert serious_axe_violations(customer) == []
     nps = customer.get_by_role("group", name=re.compile("recommend us"))
     expect(nps.get_by_role("radio", name="9", exact=True)).to_be_checked()
 
@@ -120,3 +122,13 @@ def test_an_email_nps_click_reaches_the_trend_and_the_journey_map(
     expect(manager.get_by_role("region", name="Discover")).to_contain_text(
         "No touchpoints in this stage."
     )
+    assert serious_axe_violations(manager) == []
+
+
+def serious_axe_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical violations on the page, by rule."""
+    return [
+        f"{v['id']}: {v['help']}"
+        for v in run_axe(page)
+        if v.get("impact") in ("serious", "critical")
+    ]
