@@ -543,3 +543,19 @@ def test_a_bad_journey_file_is_refused_whole_with_its_problems(
     )
     session.rollback()
     assert session.exec(select(CxStage)).all() == []
+
+
+def test_a_link_without_answers_asks_first_and_keeps_its_hidden_fields(
+    app: Flask, team: dict[str, Any], session: Session
+) -> None:
+    _, touchpoint_id = define_journey(team["editor"], team["slug"])
+    link = survey_link(save_survey(team["editor"], team["slug"], touchpoint_id))
+    customer = app.test_client()
+    page = customer.get(f"{link}?order=B-2")
+    assert page.status_code == 200 and "Tell us how it went" in page.text
+    assert responses(session) == []  # a hidden field alone is no response
+    assert '<input type="hidden" name="order" value="B-2">' in page.text
+    empty = customer.post(link, data={"order": "B-2"})
+    assert "Tell us how it went" in empty.text and responses(session) == []
+    customer.post(link, data={"order": "B-2", "nps": "5"})
+    assert [(r.nps, r.hidden) for r in responses(session)] == [(5, {"order": "B-2"})]

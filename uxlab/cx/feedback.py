@@ -151,7 +151,7 @@ def record(
     *,
     at: datetime | None = None,
 ) -> CxResponse | None:
-    """Store the answers for this browser and channel (one statement); None if empty.
+    """Store the answers for this browser and channel (one statement); None if none.
 
     Answers already stored and not repeated here are kept; hidden fields are
     merged. ``at`` places the answer in time (the demo and tests back-date).
@@ -159,8 +159,8 @@ def record(
     assert not answers.errors and opened.state is LinkState.open
     channel, survey = opened.channel, opened.survey
     assert channel is not None and survey is not None and channel.id is not None
-    if not answers.ratings and answers.open_text is None and not answers.hidden:
-        return None
+    if not answers.ratings and answers.open_text is None:
+        return None  # hidden fields alone are no response; the form carries them
     moment = at or utcnow()
     changes: dict[str, Any] = dict(answers.ratings)
     if answers.open_text is not None:

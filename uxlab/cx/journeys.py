@@ -174,7 +174,7 @@ def add_stage(db: Session, journey: CxJourney, name: str) -> CxStage:
 def add_touchpoint(
     db: Session, journey: CxJourney, stage_id: int, name: str
 ) -> CxTouchpoint:
-    """A touchpoint at the end of the stage, with a survey asking NPS."""
+    """A touchpoint at the end of the stage (its survey is chosen on its page)."""
     stage = _stage(db, journey, stage_id)
     assert journey.id is not None and stage.id is not None
     count = len(

@@ -127,20 +127,23 @@ def feedback(token: str) -> tuple[str, int]:
             errors=answers.errors,
             answered=_answered(current),
             values=values,
+            carry=answers.hidden,
             **context,
         )
         return page, 422
     stored = record(db, opened, _client_key(), answers)
     current = stored or _existing(channel.id)
     answered = _answered(current)
-    finished = request.method == "POST" or all(b in answered for b in survey.blocks)
+    finished = bool(answered) and (
+        request.method == "POST" or all(b in answered for b in survey.blocks)
+    )
     return (
         render_template(
             "cx/feedback.html",
             errors={},
             answered=answered,
             values=MultiDict(),
-            just=answers,
+            carry=answers.hidden,
             finished=finished,
             **context,
         ),
