@@ -162,6 +162,14 @@ def test_stages_and_touchpoints_are_reordered_renamed_and_refused_when_blank(
     assert "It is already at that end." in moved.text
     bad = editor.post(f"{url}/change", data={"action": "drop_tables"})
     assert bad.status_code == 400
+    # Deleting the touchpoint takes its survey and links with it.
+    link = survey_link(save_survey(editor, team["slug"], touchpoint_id))
+    editor.post(
+        f"{url}/change", data={"action": "delete_touchpoint", "id": touchpoint_id}
+    )
+    assert "Payment page" not in editor.get(url).text
+    gone = editor.get(f"{link}?nps=9")
+    assert gone.status_code == 404 and "This feedback link does not work" in gone.text
 
 
 def test_another_workspace_never_sees_or_changes_the_journey(
