@@ -170,6 +170,11 @@ def test_stages_and_touchpoints_are_reordered_renamed_and_refused_when_blank(
     assert "Payment page" not in editor.get(url).text
     gone = editor.get(f"{link}?nps=9")
     assert gone.status_code == 404 and "This feedback link does not work" in gone.text
+    deleted = editor.post(
+        f"{url}/change", data={"action": "delete_journey"}, follow_redirects=True
+    )
+    assert "Deleted the journey “Buy online”." in deleted.text
+    assert editor.get(url).status_code == 404
 
 
 def test_another_workspace_never_sees_or_changes_the_journey(

@@ -40,6 +40,7 @@ __all__ = [
     "channel_token",
     "channels_of",
     "create_journey",
+    "delete_journey",
     "delete_stage",
     "delete_survey",
     "delete_touchpoint",
@@ -246,6 +247,12 @@ def delete_stage(db: Session, journey: CxJourney, stage_id: int) -> None:
     for point in db.exec(select(CxTouchpoint).where(CxTouchpoint.stage_id == stage.id)):
         db.delete(point)
     db.delete(stage)
+    db.commit()
+
+
+def delete_journey(db: Session, journey: CxJourney) -> None:
+    """Delete a journey with everything in it (the database cascades)."""
+    db.delete(journey)
     db.commit()
 
 

@@ -185,7 +185,7 @@ def journey(workspace: str, journey_id: int) -> str:
     )
 
 
-#: The changes the journey page's forms post: action -> what it needs.
+#: The changes the journey page's forms post.
 _ACTIONS = frozenset(
     {
         "rename_journey",
@@ -197,6 +197,7 @@ _ACTIONS = frozenset(
         "rename_touchpoint",
         "move_touchpoint",
         "delete_touchpoint",
+        "delete_journey",
     }
 )
 
@@ -222,6 +223,10 @@ def change(workspace: str, journey_id: int) -> WerkzeugResponse:
     db = get_session()
     name = request.form.get("name", "")
     verb, _, kind = action.partition("_")
+    if action == "delete_journey":
+        store.delete_journey(db, found)
+        flash(f"Deleted the journey “{found.name}”.", "info")
+        return redirect(url_for("cx.index", workspace=_workspace().slug), 303)
     try:
         if action == "rename_journey":
             store.rename(db, found, "journey", 0, name)
