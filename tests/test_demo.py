@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
 from uxlab.analysis import analyse_study
+from uxlab.cx.models import CxJourney, CxResponse, CxTouchpoint
 from uxlab.demo import DEMO_EMAIL, DEMO_PASSWORD
 from uxlab.models import (
     Event,
@@ -15,6 +18,7 @@ from uxlab.models import (
     Response,
     Study,
     StudyMode,
+    Workspace,
 )
 from uxlab.moderation import timeline
 
@@ -28,7 +32,7 @@ def _texts(session: Session, study: Study) -> list[str]:
     return [t for t in rows if t]
 
 
-def test_the_demo_shows_every_feature(runner, session: Session) -> None:
+def test_the_demo_shows_every_feature(app, runner, session: Session) -> None:
     result = runner.invoke(args=["demo", "--participants", "12"])
     assert result.exit_code == 0, result.output
     studies = {s.slug: s for s in session.exec(select(Study)).all()}
@@ -74,6 +78,24 @@ def test_the_demo_shows_every_feature(runner, session: Session) -> None:
     assert any("support" in t or "agent" in t for t in survey)
     page = _texts(session, first_click)
     assert page and all("checkout" not in t.lower() for t in page)
+
+    # A customer journey with a year of answers at each touchpoint.
+    points = session.exec(select(CxTouchpoint)).all()
+    assert len(points) == 5
+    months = session.exec(select(CxResponse.month).distinct()).all()
+    assert len(months) >= 12
+    journey = session.exec(select(CxJourney)).one()
+    team = session.get(Workspace, journey.workspace_id)
+    assert team is not None
+    client = app.test_client()
+    client.post("/login", data={"email": DEMO_EMAIL, "password": DEMO_PASSWORD})
+    last_month = (datetime.now(UTC).replace(day=1) - timedelta(days=1)).replace(day=1)
+    journey_map = client.get(
+        f"/workspaces/{team.slug}/cx/journeys/{journey.id}/map"
+        f"?every=month&period={last_month:%Y-%m-%d}"
+    )
+    assert journey_map.status_code == 200
+    assert journey_map.text.count("95% CI") >= 5
 
 
 @pytest.mark.browser

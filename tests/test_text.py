@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from typing import Any
 
 import pytest
 
-from uxlab.text import render_markdown
+from uxlab.text import render_inline_markdown, render_markdown
 
 
 @pytest.mark.parametrize(
@@ -20,9 +21,10 @@ from uxlab.text import render_markdown
     ],
 )
 @pytest.mark.reliability
-def test_hostile_markdown_is_neutralised(hostile: str) -> None:
+@pytest.mark.parametrize("render", [render_markdown, render_inline_markdown])
+def test_hostile_markdown_is_neutralised(hostile: str, render: Any) -> None:
     parser = _Elements()
-    parser.feed(str(render_markdown(hostile)))
+    parser.feed(str(render(hostile)))
     tags = {tag for tag, _ in parser.elements}
     assert not tags & {"script", "iframe", "img", "div", "style"}
     for _tag, attrs in parser.elements:
@@ -56,3 +58,10 @@ def test_ordinary_markdown_renders() -> None:
 def test_empty_text() -> None:
     assert render_markdown(None) == ""
     assert render_markdown("") == ""
+
+
+def test_inline_markdown_is_one_line_without_blocks() -> None:
+    html = str(render_inline_markdown("Why **this** score? [More](https://x.example)"))
+    assert html.startswith("Why <strong>this</strong> score?")
+    assert "<p>" not in html and 'href="https://x.example"' in html
+    assert str(render_inline_markdown("# Title\n- item")).count("<") == 0

@@ -60,6 +60,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Participant link openings allowed per client address (a lab shares one).",
     ),
     Setting(
+        "FEEDBACK_RATE_LIMIT",
+        "60 per minute",
+        "Customer feedback link requests (/f/...) allowed per client address.",
+    ),
+    Setting(
         "UNKNOWN_TOKEN_RATE_LIMIT",
         "30 per minute",
         "Unknown personal, observer or recorder links one client address may "

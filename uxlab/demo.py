@@ -142,6 +142,9 @@ def seed_demo(session: Session, *, participants: int = 30, seed: int = 7) -> Dem
 
         assert team.id is not None
         seed_audit_demo(session, team.id, base)
+        from uxlab.cx.demo import seed_cx_demo
+
+        seed_cx_demo(session, team.id, secret)
         rng = np.random.default_rng(seed)
         for name, share, live in _DEMO_TEMPLATES:
             path = templates / name

@@ -693,3 +693,8 @@ class PersonalToken(SQLModel, table=True):
     token_hash: str = Field(index=True, unique=True, max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
     last_used_at: datetime | None = None
+
+
+# The CX tables live in their own package; importing them here registers them
+# wherever the models are (migrations, create_schema, the tests' comparison).
+from uxlab.cx import models as _cx_models  # noqa: E402, F401

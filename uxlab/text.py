@@ -12,7 +12,7 @@ import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-__all__ = ["duration_words", "render_markdown"]
+__all__ = ["duration_words", "render_inline_markdown", "render_markdown"]
 
 _md = MarkdownIt("js-default")
 _TAGS = {
@@ -31,6 +31,24 @@ def render_markdown(text: str | None) -> Markup:
         html,
         tags=_TAGS,
         attributes={"a": {"href", "title"}, "img": {"src", "alt", "title"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+    return Markup(clean)  # noqa: S704 - sanitised by nh3 above
+
+
+#: Tags of one line of text, such as a question put in a ``<label>``.
+_INLINE_TAGS = {"a", "abbr", "b", "code", "em", "i", "s", "strong", "sub", "sup"}
+
+
+def render_inline_markdown(text: str | None) -> Markup:
+    """One line of Markdown (emphasis, code, links) as safe inline HTML, no block."""
+    if not text:
+        return Markup("")
+    clean = nh3.clean(
+        _md.renderInline(text),
+        tags=_INLINE_TAGS,
+        attributes={"a": {"href", "title"}},
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )

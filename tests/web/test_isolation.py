@@ -23,6 +23,8 @@ from werkzeug.routing import Rule
 from uxlab import moderation
 from uxlab.accounts import create_researcher
 from uxlab.audits.projects import ProjectSettings, create_project
+from uxlab.cx import journeys
+from uxlab.cx.models import CxChannel, CxJourney, CxStage, CxSurvey, CxTouchpoint
 from uxlab.management import create_study_from_text, make_invites
 from uxlab.models import (
     ActivityEntry,
@@ -53,7 +55,14 @@ DATA = Path(__file__).parent.parent / "data"
 STUDY_YAML = (DATA / "researcher_study.yaml").read_text()
 SECRET = "test-secret"
 #: Blueprints anyone may reach; every other one serves logged-in researchers.
-PUBLIC_BLUEPRINTS = ("participant.", "api.", "auth.", "audits_api.", "openapi.")
+PUBLIC_BLUEPRINTS = (
+    "participant.",
+    "api.",
+    "auth.",
+    "audits_api.",
+    "openapi.",
+    "cx_public.",
+)
 JSON_ENDPOINTS = ("researcher.progress", "researcher.export_json")
 MODERATED_YAML = DATA.parent.parent / "study_templates" / "moderated-think-aloud.yaml"
 
@@ -91,6 +100,11 @@ VIEWER_ROUTES = {
     "audits.screenshot",
     "audits.history",
     "audits.diff",
+    "cx.index",
+    "cx.journey",
+    "cx.touchpoint",
+    "cx.journey_map",
+    "cx.journey_yaml",
 }
 OWNER_ROUTES = {
     "workspaces.invite",
@@ -149,6 +163,9 @@ INSIDE_STUDY = {
     "project_id": 1,
     "run_id": 1,
     "filename": "home.jpg",
+    # CX: a journey and a touchpoint (unknown).
+    "journey_id": 1,
+    "touchpoint_id": 1,
 }
 
 
@@ -187,6 +204,11 @@ def snapshot(session: Session) -> list[dict[str, Any]]:
         ActivityEntry,
         ModeratedSession,
         SessionObserver,
+        CxJourney,
+        CxStage,
+        CxTouchpoint,
+        CxSurvey,
+        CxChannel,
     ):
         query = select(model).order_by(model.id)  # type: ignore[attr-defined]
         rows.extend(row.model_dump() for row in session.exec(query).all())
@@ -363,6 +385,11 @@ def team_fixture(app: Flask, session: Session) -> dict[str, Any]:
         )
     ).one()
     audit = add_audit_project(session, team.id)
+    journey = journeys.create_journey(session, team.id, "Buy online", ["Buy"])
+    stage = journeys.journey_view(session, journey).stages[0].stage
+    assert stage.id is not None
+    touchpoint = journeys.add_touchpoint(session, journey, stage.id, "Checkout")
+    journeys.save_survey(session, touchpoint, ["nps"], "", "", SECRET)
     clients = {}
     for role, who in (
         (WorkspaceRole.owner, "o"),
@@ -384,6 +411,8 @@ def team_fixture(app: Flask, session: Session) -> dict[str, Any]:
             "member_id": viewer_id,
             "project_id": audit.project_id,
             "run_id": audit.id,
+            "journey_id": journey.id,
+            "touchpoint_id": touchpoint.id,
         },
         "workspace_invite": pending.id,
         "slugs": {"plain": study.slug, "moderated": moderated.slug},

@@ -51,7 +51,7 @@ def _guess(client: FlaskClient, kind: str, i: int, env: dict[str, str]) -> int:
     return response.status_code
 
 
-@pytest.mark.parametrize("kind", ["r", "observe", "ingest", "state"])
+@pytest.mark.parametrize("kind", ["r", "observe", "ingest", "state", "f"])
 @pytest.mark.reliability
 def test_unknown_tokens_are_throttled_per_address(strict_app: Flask, kind: str) -> None:
     client = strict_app.test_client()

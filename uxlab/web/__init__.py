@@ -139,6 +139,11 @@ def init_app(app: Flask) -> None:
     csrf.exempt(audits_api.bp)
     app.register_blueprint(audits_api.bp)
     app.register_blueprint(openapi.bp)
+    from uxlab.cx import public as cx_public
+    from uxlab.cx import web as cx_web
+
+    app.register_blueprint(cx_web.bp)
+    app.register_blueprint(cx_public.bp)
 
     @app.errorhandler(UxlabError)
     def _uxlab_error(exc: UxlabError) -> tuple[Any, int]:

@@ -1,6 +1,7 @@
 """Throttling whoever guesses tokens: unknown links cost a per-address budget.
 
-Personal links (``/r/…``), observer links (``/observe/…``) and the recorder's
+Personal links (``/r/…``), observer links (``/observe/…``), feedback links
+(``/f/…``) and the recorder's
 attempt URLs (``/api/v1/attempts/…``) carry a token. A request whose token is
 unknown (answered 401 or 404) spends one unit of its address's budget,
 ``UNKNOWN_TOKEN_RATE_LIMIT``; once it is spent, every such request from that
@@ -26,7 +27,7 @@ from uxlab.web.auth import limiter
 __all__ = ["GUARDED", "init_app", "is_guess", "over_budget", "spend"]
 
 #: Paths whose token an outsider might guess.
-GUARDED = re.compile(r"^/(?:r|observe|api/v1/attempts)/[^/]+")
+GUARDED = re.compile(r"^/(?:r|observe|api/v1/attempts|f)/[^/]+")
 #: Answers that mean "no such token".
 _MISSES = frozenset({401, 404})
 _NAMESPACE = "uxlab-unknown-token"

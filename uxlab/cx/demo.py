@@ -1,0 +1,95 @@
+"""The demo's customer journey: a year of simulated touchpoint answers.
+
+"Buy online" has four stages and five touchpoints, each with a survey; each
+month brings 20 to 60 answers per touchpoint through its link and QR code,
+so every trend and the journey map show intervals (and a caution where a
+month is thin). Checkout dips in the spring, as after a redesign, and
+recovers: something for the trend to show.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+from sqlmodel import Session
+
+from uxlab.cx import journeys as store
+from uxlab.cx.feedback import month_of, week_of
+from uxlab.cx.models import CxResponse
+
+__all__ = ["seed_cx_demo"]
+
+#: Stage, touchpoint, survey blocks, mean NPS answer.
+_TOUCHPOINTS: tuple[tuple[str, str, list[str], float], ...] = (
+    ("Discover", "Product page", ["nps", "seq", "open"], 7.6),
+    ("Buy", "Checkout", ["nps", "csat", "open"], 7.9),
+    ("Buy", "Order-confirmation email", ["nps", "csat"], 8.3),
+    ("Get help", "Support chat", ["csat", "ces", "open"], 0.0),
+    ("Renew", "Renewal reminder", ["nps"], 7.0),
+)
+_REASONS = (
+    "Delivery date was hard to find.",
+    "Quick and easy, thanks.",
+    "The discount code did not apply.",
+    "Great support agent.",
+    "Too many steps to pay.",
+)
+
+
+def seed_cx_demo(
+    session: Session, workspace_id: int, secret: str, *, seed: int = 11
+) -> None:
+    """The demo journey with its touchpoints, surveys and a year of answers."""
+    rng = np.random.default_rng(seed)
+    journey = store.create_journey(
+        session, workspace_id, "Buy online", ["Discover", "Buy", "Get help", "Renew"]
+    )
+    stages = {
+        v.stage.name: v.stage for v in store.journey_view(session, journey).stages
+    }
+    now = datetime.now(UTC)
+    rows: list[CxResponse] = []
+    for stage, name, blocks, mean_nps in _TOUCHPOINTS:
+        stage_id = stages[stage].id
+        assert stage_id is not None
+        point = store.add_touchpoint(session, journey, stage_id, name)
+        survey = store.save_survey(
+            session,
+            point,
+            blocks,
+            "What is the main reason for your score?",
+            "order" if name == "Checkout" else "",
+            secret,
+        )
+        channels = store.channels_of(session, survey)
+        assert point.id is not None and survey.id is not None
+        for month in range(12):
+            dip = 1.2 if name == "Checkout" and month in (7, 8) else 0.0
+            for k in range(int(rng.integers(20, 61))):
+                at = now - timedelta(days=30 * month + float(rng.uniform(0, 30)))
+                channel = channels[int(rng.random() < 0.2)]  # a fifth by QR code
+                answer = CxResponse(
+                    touchpoint_id=point.id,
+                    survey_id=survey.id,
+                    channel_id=channel.id or 0,
+                    client_key=f"demo-{point.id}-{month}-{k}",
+                    created_at=at,
+                    updated_at=at,
+                    week=week_of(at),
+                    month=month_of(at),
+                )
+                if "nps" in blocks:
+                    nps = rng.normal(mean_nps - dip, 2.0)
+                    answer.nps = int(np.clip(round(nps), 0, 10))
+                if "csat" in blocks:
+                    answer.csat = int(np.clip(round(rng.normal(4.0 - dip, 0.9)), 1, 5))
+                if "ces" in blocks:
+                    answer.ces = int(np.clip(round(rng.normal(5.2, 1.3)), 1, 7))
+                if "seq" in blocks:
+                    answer.seq = int(np.clip(round(rng.normal(5.6, 1.1)), 1, 7))
+                if "open" in blocks and rng.random() < 0.3:
+                    answer.open_text = _REASONS[int(rng.integers(0, len(_REASONS)))]
+                rows.append(answer)
+    session.add_all(rows)
+    session.commit()

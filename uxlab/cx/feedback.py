@@ -1,0 +1,226 @@
+"""A customer's answers through a channel: checked whole, then stored at once.
+
+A link may carry answers (``?nps=9``) and hidden fields (``?order=A-17``);
+the page that follows posts the rest. Each request is validated as a whole:
+one answer out of range refuses the request (422, with a reason per field)
+and stores nothing of it. Stored answers are one upsert keyed on the channel
+and the browser (``client_key``), so a second click of the same link, or a
+retried form, changes that browser's row instead of adding one.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from uxlab.cx.models import CxChannel, CxResponse, CxSurvey, CxTouchpoint
+from uxlab.db import insert_for
+from uxlab.models import utcnow
+from uxlab.tokens import hash_token
+
+__all__ = [
+    "SCALES",
+    "Answers",
+    "count_by_channel",
+    "latest_open_answers",
+    "LinkState",
+    "Opened",
+    "month_of",
+    "open_link",
+    "parse_answers",
+    "record",
+    "week_of",
+]
+
+#: Each rating block's lowest and highest point (as in uxlab.questionnaires).
+SCALES: dict[str, tuple[int, int]] = {
+    "nps": (0, 10),
+    "csat": (1, 5),
+    "ces": (1, 7),
+    "seq": (1, 7),
+}
+#: Longest open answer and hidden field value kept.
+MAX_OPEN = 5000
+MAX_HIDDEN = 200
+
+
+class LinkState(enum.StrEnum):
+    open = "open"
+    unknown = "unknown"
+    survey_deleted = "survey_deleted"
+    disabled = "disabled"
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    state: LinkState
+    channel: CxChannel | None = None
+    survey: CxSurvey | None = None
+    touchpoint: CxTouchpoint | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Answers:
+    ratings: dict[str, int]
+    open_text: str | None
+    hidden: dict[str, str]
+    #: Field name to reason, for each value refused.
+    errors: dict[str, str]
+
+
+def open_link(db: Session, token: str) -> Opened:
+    """What a feedback link leads to, and whether it takes answers."""
+    channel = db.exec(
+        select(CxChannel).where(CxChannel.token_hash == hash_token(token))
+    ).first()
+    if channel is None:
+        return Opened(LinkState.unknown)
+    survey = db.get(CxSurvey, channel.survey_id)
+    assert survey is not None
+    touchpoint = db.get(CxTouchpoint, survey.touchpoint_id)
+    assert touchpoint is not None
+    if survey.deleted_at is not None:
+        return Opened(LinkState.survey_deleted, channel, survey, touchpoint)
+    if not touchpoint.enabled:
+        return Opened(LinkState.disabled, channel, survey, touchpoint)
+    return Opened(LinkState.open, channel, survey, touchpoint)
+
+
+def parse_answers(survey: CxSurvey, values: Mapping[str, str]) -> Answers:
+    """The survey's answers and hidden fields among ``values``; others are ignored.
+
+    An empty value means "not answered" (a form's untouched question).
+    """
+    ratings: dict[str, int] = {}
+    errors: dict[str, str] = {}
+    for block in survey.blocks:
+        if block not in SCALES or block not in values:
+            continue
+        raw = values[block].strip()
+        if raw == "":
+            continue
+        lo, hi = SCALES[block]
+        if not raw.lstrip("-").isdigit() or not lo <= int(raw) <= hi:
+            errors[block] = (
+                f"{block.upper()} takes a whole number from {lo} to {hi}; "
+                f"got {raw[:20]!r}."
+            )
+            continue
+        ratings[block] = int(raw)
+    open_text: str | None = None
+    if "open" in survey.blocks and values.get("open_text", "").strip():
+        open_text = values["open_text"].strip()
+        if len(open_text) > MAX_OPEN:
+            errors["open_text"] = f"The answer is longer than {MAX_OPEN} characters."
+            open_text = None
+    hidden: dict[str, str] = {}
+    for name in survey.hidden_fields:
+        value = values.get(name)
+        if value is None or value == "":
+            continue
+        if len(value) > MAX_HIDDEN:
+            errors[name] = (
+                f"The hidden field {name} is longer than {MAX_HIDDEN} characters."
+            )
+            continue
+        hidden[name] = value
+    return Answers(ratings, open_text, hidden, errors)
+
+
+def week_of(moment: datetime) -> date:
+    """The Monday of the (UTC) week of ``moment``."""
+    day = moment.date()
+    return day - timedelta(days=day.weekday())
+
+
+def month_of(moment: datetime) -> date:
+    return moment.date().replace(day=1)
+
+
+def record(
+    db: Session,
+    opened: Opened,
+    client_key: str,
+    answers: Answers,
+    *,
+    at: datetime | None = None,
+) -> CxResponse | None:
+    """Store the answers for this browser and channel (one statement); None if none.
+
+    Answers already stored and not repeated here are kept; hidden fields are
+    merged. ``at`` places the answer in time (the demo and tests back-date).
+    """
+    assert not answers.errors and opened.state is LinkState.open
+    channel, survey = opened.channel, opened.survey
+    assert channel is not None and survey is not None and channel.id is not None
+    if not answers.ratings and answers.open_text is None:
+        return None  # hidden fields alone are no response; the form carries them
+    moment = at or utcnow()
+    changes: dict[str, Any] = dict(answers.ratings)
+    if answers.open_text is not None:
+        changes["open_text"] = answers.open_text
+    existing = db.exec(
+        select(CxResponse).where(
+            CxResponse.channel_id == channel.id, CxResponse.client_key == client_key
+        )
+    ).first()
+    hidden = {**(existing.hidden if existing else {}), **answers.hidden}
+    table = CxResponse.__table__  # type: ignore[attr-defined]
+    bind = db.get_bind()
+    statement = insert_for(bind.dialect.name, table).values(
+        touchpoint_id=survey.touchpoint_id,
+        survey_id=survey.id,
+        channel_id=channel.id,
+        client_key=client_key,
+        created_at=moment,
+        updated_at=moment,
+        week=week_of(moment),
+        month=month_of(moment),
+        hidden=hidden,
+        **changes,
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["channel_id", "client_key"],
+        set_={"updated_at": moment, "hidden": hidden, **changes},
+    )
+    db.execute(statement)
+    db.commit()
+    return db.exec(
+        select(CxResponse).where(
+            CxResponse.channel_id == channel.id, CxResponse.client_key == client_key
+        )
+    ).one()
+
+
+def count_by_channel(db: Session, survey_ids: list[int]) -> dict[str, int]:
+    """How many responses each channel kind brought, over these surveys."""
+    rows = db.exec(
+        select(CxChannel.kind, func.count(CxResponse.id))  # type: ignore[arg-type]
+        .join(CxResponse, CxResponse.channel_id == CxChannel.id)  # type: ignore[arg-type]
+        .where(CxChannel.survey_id.in_(survey_ids))  # type: ignore[attr-defined]
+        .group_by(CxChannel.kind)
+    ).all()
+    return {str(kind): int(n) for kind, n in rows}
+
+
+def latest_open_answers(
+    db: Session, touchpoint_id: int, *, limit: int = 20
+) -> list[tuple[CxResponse, str]]:
+    """The touchpoint's newest answers with open text, each with its channel kind."""
+    rows = db.exec(
+        select(CxResponse, CxChannel.kind)
+        .join(CxChannel, CxChannel.id == CxResponse.channel_id)  # type: ignore[arg-type]
+        .where(
+            CxResponse.touchpoint_id == touchpoint_id,
+            CxResponse.open_text.is_not(None),  # type: ignore[union-attr]
+        )
+        .order_by(CxResponse.updated_at.desc(), CxResponse.id.desc())  # type: ignore[attr-defined, union-attr]
+        .limit(limit)
+    ).all()
+    return [(response, str(kind)) for response, kind in rows]

@@ -1,0 +1,178 @@
+"""A journey as YAML: downloaded from its page, pasted to define another.
+
+::
+
+    name: Buy online
+    stages:
+      - name: Buy
+        touchpoints:
+          - name: Checkout
+            enabled: true
+            survey:
+              blocks: [nps, csat, open]
+              open_question: What is the main reason for your score?
+              hidden_fields: [order]
+
+A file is checked whole before anything is saved; each problem names where it
+is (``stages[1].touchpoints[0].survey.blocks``). Answers and links are not in
+the file: a journey made from it starts with new links and no answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from sqlmodel import Session
+
+from uxlab.cx import journeys as store
+from uxlab.cx.models import BLOCKS, CxJourney
+from uxlab.errors import UxlabError
+
+__all__ = ["JourneyFileError", "import_journey", "journey_yaml"]
+
+#: Longest journey file taken.
+MAX_CHARS = 100_000
+
+
+class JourneyFileError(UxlabError):
+    """A journey file that cannot be read, with every problem found."""
+
+    code = "invalid_journey_file"
+    status = 422
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def journey_yaml(db: Session, journey: CxJourney) -> str:
+    """The journey's stages, touchpoints and surveys as YAML."""
+    stages: list[dict[str, Any]] = []
+    for view in store.journey_view(db, journey).stages:
+        points: list[dict[str, Any]] = []
+        for point in view.touchpoints:
+            entry: dict[str, Any] = {"name": point.name, "enabled": point.enabled}
+            survey = store.live_survey(db, point)
+            if survey is not None:
+                entry["survey"] = {
+                    "blocks": list(survey.blocks),
+                    "open_question": survey.open_question,
+                    "hidden_fields": list(survey.hidden_fields),
+                }
+            points.append(entry)
+        stages.append({"name": view.stage.name, "touchpoints": points})
+    document = {"name": journey.name, "stages": stages}
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+
+
+def _text(value: Any, where: str, problems: list[str], *, limit: int = 200) -> str:
+    if not isinstance(value, str) or not value.strip():
+        problems.append(f"{where}: needs a name (text)")
+        return ""
+    if len(value) > limit:
+        problems.append(f"{where}: longer than {limit} characters")
+    return value
+
+
+def _survey(value: Any, where: str, problems: list[str]) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        problems.append(f"{where}: must be a mapping with blocks")
+        return None
+    unknown = sorted(set(value) - {"blocks", "open_question", "hidden_fields"})
+    if unknown:
+        problems.append(f"{where}: unknown keys {', '.join(unknown)}")
+    blocks = value.get("blocks")
+    if not isinstance(blocks, list) or not blocks:
+        problems.append(f"{where}.blocks: a list of {', '.join(BLOCKS)}")
+        blocks = []
+    wrong = [b for b in blocks if b not in BLOCKS]
+    if wrong:
+        listed = ", ".join(map(str, wrong))
+        problems.append(f"{where}.blocks: {listed} not among {', '.join(BLOCKS)}")
+    question = value.get("open_question", "")
+    hidden = value.get("hidden_fields", [])
+    if not isinstance(question, str):
+        problems.append(f"{where}.open_question: must be text")
+        question = ""
+    if not isinstance(hidden, list) or not all(isinstance(h, str) for h in hidden):
+        problems.append(f"{where}.hidden_fields: a list of names")
+        hidden = []
+    return {"blocks": blocks, "open_question": question, "hidden_fields": hidden}
+
+
+def _parse(text: str) -> tuple[dict[str, Any], list[str]]:
+    if len(text) > MAX_CHARS:
+        return {}, [f"the file is longer than {MAX_CHARS} characters"]
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"line {mark.line + 1}: " if mark is not None else ""
+        return {}, [f"{line}not valid YAML ({getattr(exc, 'problem', exc)})"]
+    if not isinstance(document, dict):
+        return {}, ["the file must be a mapping with name and stages"]
+    problems: list[str] = []
+    _text(document.get("name"), "name", problems)
+    stages = document.get("stages")
+    if not isinstance(stages, list):
+        problems.append("stages: a list of stages")
+        stages = []
+    for i, stage in enumerate(stages):
+        where = f"stages[{i}]"
+        if not isinstance(stage, dict):
+            problems.append(f"{where}: a mapping with name and touchpoints")
+            continue
+        _text(stage.get("name"), f"{where}.name", problems)
+        points = stage.get("touchpoints", [])
+        if not isinstance(points, list):
+            problems.append(f"{where}.touchpoints: a list of touchpoints")
+            stage["touchpoints"] = []
+            continue
+        for j, point in enumerate(points):
+            at = f"{where}.touchpoints[{j}]"
+            if not isinstance(point, dict):
+                problems.append(f"{at}: a mapping with name")
+                continue
+            _text(point.get("name"), f"{at}.name", problems)
+            if not isinstance(point.get("enabled", True), bool):
+                problems.append(f"{at}.enabled: true or false")
+            point["survey"] = _survey(point.get("survey"), f"{at}.survey", problems)
+    return document, problems
+
+
+def import_journey(db: Session, workspace_id: int, text: str, secret: str) -> CxJourney:
+    """A new journey from a journey file; nothing is saved if a problem is found."""
+    document, problems = _parse(text)
+    if problems:
+        raise JourneyFileError(problems)
+    stages = document["stages"]
+    journey = store.create_journey(
+        db, workspace_id, document["name"], [s["name"] for s in stages]
+    )
+    try:
+        views = store.journey_view(db, journey).stages
+        for view, stage in zip(views, stages, strict=True):
+            assert view.stage.id is not None
+            for point in stage.get("touchpoints", []):
+                made = store.add_touchpoint(db, journey, view.stage.id, point["name"])
+                survey = point.get("survey")
+                if survey is not None:
+                    store.save_survey(
+                        db,
+                        made,
+                        survey["blocks"],
+                        survey["open_question"],
+                        ", ".join(survey["hidden_fields"]),
+                        secret,
+                    )
+                store.set_enabled(db, made, bool(point.get("enabled", True)))
+    except store.JourneyError as exc:
+        # A survey the file describes cannot be made: take the journey back.
+        db.rollback()
+        db.delete(journey)
+        db.commit()
+        raise JourneyFileError([str(exc)]) from exc
+    return journey

@@ -1,0 +1,409 @@
+"""CX pages for workspace members: journeys, touchpoints, trends and the map.
+
+Every route names its workspace, so :func:`uxlab.web.access.requires` checks
+the member's role there (viewers read journeys, trends and the map; editors
+create and change them, see the survey links and download QR codes), and every
+lookup below is scoped to that workspace: another workspace's ids are "not
+found".
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+from typing import Any
+
+import segno
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import login_required
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from uxlab.cx import journey_file, trends
+from uxlab.cx import journeys as store
+from uxlab.cx.feedback import count_by_channel, latest_open_answers
+from uxlab.cx.models import CxJourney, CxSurvey, CxTouchpoint
+from uxlab.db import get_session
+from uxlab.errors import UxlabError
+from uxlab.models import Workspace, utcnow
+from uxlab.web.access import requires
+from uxlab.web.links import public_url
+from uxlab.workspaces import Permission, allows
+
+__all__ = ["bp", "feedback_link"]
+
+bp = Blueprint("cx", __name__, template_folder="templates")
+
+BLOCK_NAMES = {
+    "nps": "NPS (0-10, likelihood to recommend)",
+    "csat": "CSAT (1-5, satisfaction)",
+    "ces": "CES (1-7, customer effort)",
+    "seq": "SEQ (1-7, ease)",
+    "open": "One open question",
+}
+
+
+def _workspace() -> Workspace:
+    workspace: Workspace = g.workspace
+    assert workspace.id is not None
+    return workspace
+
+
+def _journey(journey_id: int) -> CxJourney:
+    return store.get_journey(get_session(), _workspace().id or 0, journey_id)
+
+
+def _touchpoint(touchpoint_id: int) -> tuple[CxJourney, CxTouchpoint]:
+    return store.get_touchpoint(get_session(), _workspace().id or 0, touchpoint_id)
+
+
+def _every() -> trends.Every:
+    raw = request.args.get("every", "month")
+    if raw not in trends.Every.__members__:
+        abort(400, "every= takes week or month.")
+    return trends.Every(raw)
+
+
+def feedback_link(survey: CxSurvey, kind: str) -> str:
+    """The public link of a survey's channel (the one a customer opens)."""
+    for channel in store.channels_of(get_session(), survey):
+        if channel.kind == kind:
+            token = store.channel_token(channel, current_app.config["SECRET_KEY"])
+            return public_url(url_for("cx_public.feedback", token=token))
+    abort(404, f"This survey has no {kind} channel.")
+
+
+def _to_journey(journey: CxJourney) -> WerkzeugResponse:
+    return redirect(
+        url_for("cx.journey", workspace=_workspace().slug, journey_id=journey.id), 303
+    )
+
+
+def _to_touchpoint(touchpoint: CxTouchpoint) -> WerkzeugResponse:
+    return redirect(
+        url_for(
+            "cx.touchpoint", workspace=_workspace().slug, touchpoint_id=touchpoint.id
+        ),
+        303,
+    )
+
+
+@bp.route("/workspaces/<workspace>/cx")
+@login_required  # type: ignore[untyped-decorator]
+@requires(Permission.view)
+def index(workspace: str) -> str:
+    """The workspace's journeys, and (for editors) a form to define one."""
+    found = _workspace()
+    return render_template(
+        "cx/index.html",
+        workspace=found,
+        journeys=store.journeys_of(get_session(), found.id or 0),
+    )
+
+
+@bp.route("/workspaces/<workspace>/cx/journeys", methods=["POST"])
+@login_required  # type: ignore[untyped-decorator]
+@requires(Permission.edit)
+def create(workspace: str) -> WerkzeugResponse | tuple[str, int]:
+    """Define a journey: a name and its stages, one per line."""
+    found = _workspace()
+    stages = request.form.get("stages", "").splitlines()
+    try:
+        journey = store.create_journey(
+            get_session(), found.id or 0, request.form.get("name", ""), stages
+        )
+    except UxlabError as exc:
+        page = render_template(
+            "cx/index.html",
+            workspace=found,
+            journeys=store.journeys_of(get_session(), found.id or 0),
+            error=str(exc),
+        )
+        return page, 400
+    return _to_journey(journey)
+
+
+@bp.route("/workspaces/<workspace>/cx/journeys/import", methods=["POST"])
+@login_required  # type: ignore[untyped-decorator]
+@requires(Permission.edit)
+def import_yaml(workspace: str) -> WerkzeugResponse | tuple[str, int]:
+    """Define a journey from a journey file pasted in the form."""
+    found = _workspace()
+    text = request.form.get("source", "").replace("\r\n", "\n")
+    try:
+        journey = journey_file.import_journey(
+            get_session(), found.id or 0, text, current_app.config["SECRET_KEY"]
+        )
+    except journey_file.JourneyFileError as exc:
+        page = render_template(
+            "cx/index.html",
+            workspace=found,
+            journeys=store.journeys_of(get_session(), found.id or 0),
+            problems=exc.problems,
+            source=text,
+        )
+        return page, 422
+    flash(f"Journey “{journey.name}” made from the file, with new links.", "info")
+    return _to_journey(journey)
+
+
+@bp.route("/workspaces/<workspace>/cx/journeys/<int:journey_id>/journey.yaml")
+@login_required  # type: ignore[untyped-decorator]
+@requires(Permission.view)
+def journey_yaml(workspace: str, journey_id: int) -> Response:
+    """The journey as a YAML file: stages, touchpoints and surveys, no answers."""
+    found = _journey(journey_id)
+    return Response(
+        journey_file.journey_yaml(get_session(), found),
+        mimetype="application/yaml",
+        headers={
+            "Content-Disposition": f'attachment; filename="journey-{found.id}.yaml"'
+        },
+    )
+
+
+@bp.route("/workspaces/<workspace>/cx/journeys/<int:journey_id>")
+@login_required  # type: ignore[untyped-decorator]
+@requires(Permission.view)
+def journey(workspace: str, journey_id: int) -> str:
+    """A journey's stages and touchpoints, with the forms that change them."""
+    found = _journey(journey_id)
+    return render_template(
+        "cx/journey.html",
+        workspace=_workspace(),
+        view=store.journey_view(get_session(), found),
+    )
+
+
+#: The changes the journey page's forms post.
+_ACTIONS = frozenset(
+    {
+        "rename_journey",
+        "add_stage",
+        "rename_stage",
+        "move_stage",
+        "delete_stage",
+        "add_touchpoint",
+        "rename_touchpoint",
+        "move_touchpoint",
+        "delete_touchpoint",
+        "delete_journey",
+    }
+)
+
+
+def _int_field(name: str) -> int:
+    raw = request.form.get(name, "")
+    if not raw.lstrip("-").isdigit():
+        abort(400, f"The form field {name!r} is missing or not a number.")
+    return int(raw)
+
+
+@bp.route(
+    "/workspaces/<workspace>/cx/journeys/<int:journey_id>/change", methods=["POST"]
+)
+@login_required  # type: ignore[untyped-decorator]
+@requires(Permission.edit)
+def change(workspace: str, journey_id: int) -> WerkzeugResponse:
+    """One change to the journey, from one of its page's forms."""
+    found = _journey(journey_id)
+    action = request.form.get("action", "")
+    if action not in _ACTIONS:
+        abort(400, f"Unknown change {action[:40]!r}.")
+    db = get_session()
+    name = request.form.get("name", "")
+    verb, _, kind = action.partition("_")
+    if action == "delete_journey":
+        store.delete_journey(db, found)
+        flash(f"Deleted the journey “{found.name}”.", "info")
+        return redirect(url_for("cx.index", workspace=_workspace().slug), 303)
+    try:
+        if action == "rename_journey":
+            store.rename(db, found, "journey", 0, name)
+        elif action == "add_stage":
+            store.add_stage(db, found, name)
+        elif action == "add_touchpoint":
+            store.add_touchpoint(db, found, _int_field("stage_id"), name)
+        elif verb == "rename":
+            store.rename(db, found, kind, _int_field("id"), name)
+        elif verb == "move":
+            store.move(db, found, kind, _int_field("id"), _int_field("step"))
+        elif action == "delete_stage":
+            store.delete_stage(db, found, _int_field("id"))
+        else:
+            store.delete_touchpoint(db, found, _int_field("id"))
+    except UxlabError as exc:
+        db.rollback()
+        if exc.status == 404:
+            raise
+        flash(str(exc), "error")
+    return _to_journey(found)
+
+
+@bp.route("/workspaces/<workspace>/cx/touchpoints/<int:touchpoint_id>")
+@login_required  # type: ignore[untyped-decorator]
+@requires(Permission.view)
+def touchpoint(workspace: str, touchpoint_id: int) -> str:
+    """A touchpoint: its survey, its links (editors) and its trend."""
+    db = get_session()
+    found_journey, found = _touchpoint(touchpoint_id)
+    survey = store.live_survey(db, found)
+    every = _every()
+    links: dict[str, str] = {}
+    if survey is not None and allows(g.role, Permission.edit):
+        links = {
+            "link": feedback_link(survey, "link"),
+            "qr": feedback_link(survey, "qr"),
+        }
+    survey_ids = store.survey_ids(db, found)
+    points = trends.trend(db, touchpoint_id, every)
+    return render_template(
+        "cx/touchpoint.html",
+        workspace=_workspace(),
+        journey=found_journey,
+        touchpoint=found,
+        survey=survey,
+        blocks=BLOCK_NAMES,
+        links=links,
+        by_channel=count_by_channel(db, survey_ids),
+        open_answers=latest_open_answers(db, touchpoint_id),
+        show_hidden=allows(g.role, Permission.participant_data),
+        every=every,
+        points=points,
+        charts=[
+            (key, label, trends.chart_marks(points, key))
+            for key, label in (("nps", "NPS"), ("csat", "CSAT"), ("ces", "CES"))
+        ],
+        chart=(trends.CHART_W, trends.CHART_H, trends.CHART_PAD),
+        min_n=trends.MIN_N,
+        caution_n=trends.CAUTION_N,
+        period_label=trends.period_label,
+    )
+
+
+@bp.route(
+    "/workspaces/<workspace>/cx/touchpoints/<int:touchpoint_id>/survey",
+    methods=["POST"],
+)
+@login_required  # type: ignore[untyped-decorator]
+@requires(Permission.edit)
+def survey(workspace: str, touchpoint_id: int) -> WerkzeugResponse:
+    """Create or change the touchpoint's survey; pause or resume the touchpoint."""
+    db = get_session()
+    _, found = _touchpoint(touchpoint_id)
+    try:
+        store.save_survey(
+            db,
+            found,
+            request.form.getlist("blocks"),
+            request.form.get("open_question", ""),
+            request.form.get("hidden_fields", ""),
+            current_app.config["SECRET_KEY"],
+        )
+    except UxlabError as exc:
+        db.rollback()
+        flash(str(exc), "error")
+        return _to_touchpoint(found)
+    store.set_enabled(db, found, request.form.get("enabled") == "on")
+    flash("Survey saved.", "info")
+    return _to_touchpoint(found)
+
+
+@bp.route(
+    "/workspaces/<workspace>/cx/touchpoints/<int:touchpoint_id>/survey/delete",
+    methods=["POST"],
+)
+@login_required  # type: ignore[untyped-decorator]
+@requires(Permission.edit)
+def delete_survey(workspace: str, touchpoint_id: int) -> WerkzeugResponse:
+    """Delete the survey: its links then show a polite page; answers are kept."""
+    db = get_session()
+    _, found = _touchpoint(touchpoint_id)
+    current = store.live_survey(db, found)
+    if current is None:
+        abort(404, "This touchpoint has no survey.")
+    store.delete_survey(db, current)
+    flash("Survey deleted. Its links and QR codes now say that it has ended.", "info")
+    return _to_touchpoint(found)
+
+
+@bp.route("/workspaces/<workspace>/cx/touchpoints/<int:touchpoint_id>/qr.<fmt>")
+@login_required  # type: ignore[untyped-decorator]
+@requires(Permission.edit)
+def qr(workspace: str, touchpoint_id: int, fmt: str) -> Response:
+    """The QR code of the touchpoint survey's QR channel, as PNG or SVG."""
+    if fmt not in ("png", "svg"):
+        abort(404, "QR codes come as .png or .svg.")
+    _, found = _touchpoint(touchpoint_id)
+    current = store.live_survey(get_session(), found)
+    if current is None:
+        abort(404, "This touchpoint has no survey yet, so no QR code.")
+    code = segno.make(feedback_link(current, "qr"), error="m")
+    out = io.BytesIO()
+    if fmt == "png":
+        code.save(out, kind="png", scale=10, border=4)
+        mime = "image/png"
+    else:
+        code.save(out, kind="svg", scale=10, border=4, title=f"Feedback: {found.name}")
+        mime = "image/svg+xml"
+    name = f"feedback-{found.id}.{fmt}"
+    return Response(
+        out.getvalue(),
+        mimetype=mime,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.route("/workspaces/<workspace>/cx/journeys/<int:journey_id>/map")
+@login_required  # type: ignore[untyped-decorator]
+@requires(Permission.view)
+def journey_map(workspace: str, journey_id: int) -> str:
+    """The journey map: stages as columns, touchpoints as cards, one period."""
+    db = get_session()
+    found = _journey(journey_id)
+    every = _every()
+    start = trends.period_start(every, utcnow())
+    raw = request.args.get("period")
+    if raw:
+        try:
+            start = trends.period_start(every, date.fromisoformat(raw))
+        except ValueError:
+            abort(400, "period= takes a date such as 2026-12-01.")
+    view = store.journey_view(db, found)
+    points = [t for s in view.stages for t in s.touchpoints]
+    scores = trends.by_touchpoint(
+        db, [t.id for t in points if t.id is not None], every, start
+    )
+    surveys: dict[int, Any] = {
+        t.id: store.live_survey(db, t) for t in points if t.id is not None
+    }
+    before, after = trends.periods_back(every, start, 2)[0], _next(every, start)
+    return render_template(
+        "cx/map.html",
+        workspace=_workspace(),
+        view=view,
+        every=every,
+        start=start,
+        label=trends.period_label(every, start),
+        before=before,
+        after=after,
+        scores=scores,
+        surveys=surveys,
+        min_n=trends.MIN_N,
+    )
+
+
+def _next(every: trends.Every, start: date) -> date:
+    if every is trends.Every.week:
+        return start + timedelta(days=7)
+    return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
