@@ -20,6 +20,7 @@ from playwright.sync_api import Page
 from sqlmodel import Session, col, select
 
 from uxlab.audits.demo import DEMO_AUDIT_SCRIPT
+from uxlab.cx.models import CxJourney, CxTouchpoint
 from uxlab.demo import DEMO_EMAIL, DEMO_PASSWORD
 from uxlab.models import (
     AuditProject,
@@ -112,6 +113,17 @@ def _pages(session: Session, secret: str) -> list[str]:
             found.append(f"/observe/{observer_token(link, secret)}")
     if len(studies) >= 2:
         found.append(f"/compare?a={studies[0].slug}&b={studies[1].slug}")
+    journeys = session.exec(select(CxJourney)).all()
+    assert journeys, "the demo seeds a customer journey"
+    for journey in journeys:
+        home = session.get(Workspace, journey.workspace_id)
+        assert home is not None
+        cx = f"/workspaces/{home.slug}/cx"
+        found += [cx, f"{cx}/journeys/{journey.id}", f"{cx}/journeys/{journey.id}/map"]
+        touchpoints = session.exec(
+            select(CxTouchpoint).where(CxTouchpoint.journey_id == journey.id)
+        ).all()
+        found += [f"{cx}/touchpoints/{tp.id}" for tp in touchpoints[:2]]
     return found
 
 
