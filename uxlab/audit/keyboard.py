@@ -103,15 +103,24 @@ class Walk:
     page: dict[str, Any] = field(default_factory=dict)
 
 
-def walk(page: Page, *, max_presses: int = MAX_PRESSES) -> Walk:
-    """Press Tab from the top of the page and record where the focus goes."""
+def walk(
+    page: Page, *, max_presses: int = MAX_PRESSES, one_by_one: bool = False
+) -> Walk:
+    """Press Tab from the top of the page and record where the focus goes.
+
+    Presses go in batches, read back together. A loop seen that way is
+    confirmed by a second walk that reads the focus after every press, so
+    that a position logged late on a busy machine never reads as a loop.
+    """
     handle: JSHandle = page.evaluate_handle(_SCRIPT)
     result = Walk()
     try:
         handle.evaluate("k => k.start()")
         positions: dict[int, int] = {}
         empty = 0
-        for got in _tab_positions(page, handle, result, max_presses):
+        suspect = False
+        presses = _tab_positions(page, handle, result, max_presses, one_by_one)
+        for got in presses:
             ident = int(got["id"])
             if got["record"] is not None:
                 result.records[ident] = got["record"]
@@ -131,6 +140,9 @@ def walk(page: Page, *, max_presses: int = MAX_PRESSES) -> Walk:
                 _from_document_start(result)
                 break
             if ident in positions:
+                if not one_by_one:
+                    suspect = True  # confirmed below, one press at a time
+                    break
                 start = positions[ident]
                 result.loop = [i for i in result.order[start:] if i >= 0]
                 result.loop_in_modal = all(
@@ -144,28 +156,36 @@ def walk(page: Page, *, max_presses: int = MAX_PRESSES) -> Walk:
         result.page = handle.evaluate("k => k.finish()")
     finally:
         handle.dispose()
+    if suspect:
+        return walk(page, max_presses=max_presses, one_by_one=True)
     return result
 
 
 def _tab_positions(
-    page: Page, handle: JSHandle, result: Walk, max_presses: int
+    page: Page, handle: JSHandle, result: Walk, max_presses: int, one_by_one: bool
 ) -> Iterator[dict[str, Any]]:
     """Press Tab in small batches; where the focus went after each press.
 
     A press whose position was not logged (the focus is inside a frame from
     another origin, whose document gets the key) counts as the page's focused
     element, the frame; on a page with such a frame, keys are pressed one at a
-    time, so that every press is read in its place.
+    time, so that every press is read in its place. ``one_by_one`` reads the
+    focus itself after every press, whatever was logged.
     """
     batch = 1
-    most = 1 if handle.evaluate("k => k.opaque()") else _BATCH
+    most = 1 if one_by_one or handle.evaluate("k => k.opaque()") else _BATCH
     while result.presses < max_presses:
         count = min(batch, max_presses - result.presses)
         for _ in range(count):
             page.keyboard.press("Tab")
         result.presses += count
         logged: list[dict[str, Any]] = handle.evaluate("k => k.drain()")
-        if len(logged) < count:
+        if one_by_one:
+            for entry in logged:  # described once, when first logged
+                if entry["record"] is not None:
+                    result.records[int(entry["id"])] = entry["record"]
+            logged = [handle.evaluate("k => k.here()")]
+        elif len(logged) < count:
             logged += [handle.evaluate("k => k.here()")] * (count - len(logged))
         yield from logged
         batch = min(batch * 2, most)
