@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 
 from uxlab.db import describe_url, get_engine
 from uxlab.errors import DatabaseError, UxlabError
+from uxlab.storage import storage_fault
 
 __all__ = [
     "MigrationError",
@@ -112,9 +113,23 @@ def upgrade(revision: str = "heads", engine: Engine | None = None) -> str:
             else:
                 command.upgrade(config, revision)
     except Exception as exc:
+        if _refuses_writes(exc):
+            # The database takes no writes at all (rights, a read-only file, a
+            # full disk): no step is at fault, and the CLI says so in one line.
+            raise
         left = [r for r in pending if r not in applied]
         raise MigrationError.of(exc, left[0] if left else revision, backup) from exc
     return ", ".join(current_revisions(engine)) or "base"
+
+
+def _refuses_writes(error: BaseException) -> bool:
+    """Whether ``error`` is the database refusing writes, not a step failing."""
+    orig = getattr(error, "orig", None)
+    # 42501: insufficient privilege (a role that may not create or alter).
+    return (
+        storage_fault(error) is not None
+        or getattr(orig, "sqlstate", None) == "42501"
+    )
 
 
 def downgrade(revision: str, engine: Engine | None = None) -> str:
