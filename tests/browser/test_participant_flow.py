@@ -237,3 +237,57 @@ def test_nps_scale_stays_on_one_row_on_a_phone(
     assert all(box["width"] >= 24 for box in boxes), boxes
     assert [box["x"] for box in boxes] == sorted(box["x"] for box in boxes)
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+#: The wall clock jumps three hours ahead (a time-zone or NTP change), for every
+#: page loaded from now on; the monotonic performance.now() does not.
+_CLOCK_JUMP = """
+(() => {
+  const Real = Date;
+  const skew = 3 * 3600 * 1000;
+  class Jumped extends Real {
+    constructor(...args) {
+      if (args.length === 0) super(Real.now() + skew);
+      else super(...args);
+    }
+    static now() {
+      return Real.now() + skew;
+    }
+  }
+  window.Date = Jumped;
+})();
+"""
+
+
+@pytest.mark.reliability
+def test_a_clock_change_and_a_reload_mid_task_keep_the_browsers_duration(
+    page: Page, live_server: Any, session: Session
+) -> None:
+    """Reference case 10: 10,801,950 ms were once stored for a 1.9 s attempt."""
+    study = make_study(session, "participant_keyboard.yaml")
+    problems = watch(page)
+    page.goto(f"{live_server.url}/s/{open_token(session, study)}")
+    page.get_by_role("button", name="I agree, start the study").click()
+    page.get_by_role("button", name="Start task").click()
+    expect(page.get_by_role("button", name="I'm done")).to_be_visible()
+    page.wait_for_timeout(400)
+
+    page.context.add_init_script(_CLOCK_JUMP)
+    page.reload()
+    assert (
+        page.evaluate("Date.now() - performance.timeOrigin") > 3 * 3600 * 1000 - 60_000
+    )
+    page.wait_for_timeout(400)
+    page.get_by_role("button", name="I'm done").click()
+    expect(page.get_by_role("heading", name="System Usability Scale")).to_be_visible()
+    assert problems == []
+
+    session.commit()
+    attempt = session.exec(select(TaskAttempt)).one()
+    assert attempt.ended_at is not None and attempt.started_at is not None
+    server_ms = (attempt.ended_at - attempt.started_at).total_seconds() * 1000
+    # The browser's own span (both loads, the reload's gap not counted) is kept:
+    # it is at least the two waits and no longer than the server's span.
+    assert not attempt.client_clock_disagreed
+    assert attempt.client_duration_ms is not None
+    assert 800 <= attempt.client_duration_ms <= server_ms

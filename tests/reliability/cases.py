@@ -41,6 +41,7 @@ Case    Tests (``path::function``)
 9       tests/test_recorder.py::test_spoofed_ids_are_rejected_and_other_data_untouched
 10      tests/test_client_clock.py::test_a_client_duration_far_from_the_servers_is_replaced_and_flagged
         tests/test_client_clock.py::test_a_plausible_client_duration_is_kept
+        tests/browser/test_participant_flow.py::test_a_clock_change_and_a_reload_mid_task_keep_the_browsers_duration
 11      tests/browser/test_recorder_browser.py::test_one_attempt_in_two_tabs_numbers_each_tabs_events
         tests/test_two_tabs.py::test_each_tab_numbers_its_own_events_and_gaps_are_found_per_tab
 12      tests/browser/test_participant_flow.py::test_participant_takes_a_whole_study
@@ -172,6 +173,7 @@ CASES: dict[int, tuple[str, list[str]]] = {
         [
             "tests/test_client_clock.py::test_a_client_duration_far_from_the_servers_is_replaced_and_flagged",
             "tests/test_client_clock.py::test_a_plausible_client_duration_is_kept",
+            "tests/browser/test_participant_flow.py::test_a_clock_change_and_a_reload_mid_task_keep_the_browsers_duration",
         ],
     ),
     11: (
