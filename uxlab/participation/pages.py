@@ -1,0 +1,132 @@
+"""The page for a participant's current step, and consent, declining and withdrawing."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from uxlab.models import (
+    Event,
+    Invite,
+    Participant,
+    Response,
+    SessionMove,
+    Study,
+    TaskAttempt,
+    utcnow,
+)
+from uxlab.participation.base import (
+    QuestionnairePage,
+    StepPage,
+    _after_task,
+    _answers,
+    _attempt,
+    _closing,
+    _commit_change,
+    _index,
+    _tasks,
+    _writing,
+    advance_step,
+    load_participant,
+    study_steps,
+)
+
+
+def _page(session: Session, study: Study, participant: Participant) -> StepPage:
+    steps = study_steps(study, participant)
+    step = participant.step if participant.step in steps else "consent"
+    kind = step.split(":", 1)[0]
+    page = StepPage(
+        study=study,
+        participant=participant,
+        step=step,
+        kind={"seq": "questionnaire", "q": "questionnaire"}.get(kind, kind),
+        number=steps.index(step) + 1,
+        total=len(steps),
+    )
+    if kind in ("task", "seq"):
+        tasks = _tasks(session, study)
+        page.task = tasks[participant.task_order[_index(step)]]
+        page.attempt = _attempt(session, participant, page.task)
+    if kind == "seq":
+        page.questionnaires = [
+            QuestionnairePage(q, _answers(session, participant, q.id, page.scope))
+            for q in _after_task(study)
+        ]
+    elif kind == "q":
+        wanted = step.split(":", 1)[1]
+        page.questionnaires = [
+            QuestionnairePage(q, _answers(session, participant, q.id, "study"))
+            for q in _closing(study)
+            if q.id == wanted
+        ]
+    return page
+
+
+def step_page(session: Session, slug: str, token: str | None) -> StepPage:
+    """What the participant holding ``token`` should see now."""
+    study, participant = load_participant(session, slug, token)
+    return _page(session, study, participant)
+
+
+# ---------------------------------------------------------------- consent
+
+
+def give_consent(session: Session, slug: str, token: str | None, *, step: str) -> None:
+    """Record consent to the study's current consent text and go to the first step."""
+    study, participant = _writing(session, slug, token)
+    if step == "consent" and participant.step == "consent":
+        now = utcnow()
+        participant.consented_at = now
+        participant.consent_version = study.consent_version
+        participant.started_at = participant.started_at or now
+        advance_step(study, participant)
+        session.add(participant)
+        _commit_change(session, study, participant.invite_id)
+        return
+    session.commit()
+
+
+def decline(session: Session, slug: str, token: str | None, *, step: str) -> bool:
+    """Delete a participant who declines consent, keeping only a count.
+
+    Returns False (and changes nothing) when the participant has already consented.
+    """
+    study, participant = _writing(session, slug, token)
+    if step != "consent" or participant.step != "consent":
+        session.commit()
+        return False
+    study.declined_count += 1
+    if participant.invite_id is not None:
+        # The invite is free again: its owner may change their mind.
+        invite = session.get(Invite, participant.invite_id)
+        if invite is not None:
+            invite.used_at = None
+            session.add(invite)
+    session.add(study)
+    session.delete(participant)
+    _commit_change(session, study, participant.invite_id)
+    return True
+
+
+def withdraw(session: Session, slug: str, token: str | None) -> bool:
+    """Delete a consented participant's data at their request, keeping a count.
+
+    Their answers, task attempts and recorded events go with them; the study
+    keeps only ``withdrawn_count``. Returns False (changing nothing) before
+    consent, when declining is the way out.
+    """
+    study, participant = _writing(session, slug, token)
+    if participant.consented_at is None:
+        session.commit()
+        return False
+    for model in (Event, Response, TaskAttempt, SessionMove):
+        for row in session.exec(
+            select(model).where(model.participant_id == participant.id)
+        ):
+            session.delete(row)
+    session.flush()
+    study.withdrawn_count = (study.withdrawn_count or 0) + 1
+    session.add(study)
+    session.delete(participant)
+    _commit_change(session, study, participant.invite_id)
+    return True
