@@ -31,6 +31,7 @@ from uxlab.models import (
     TaskAttempt,
     utcnow,
 )
+from uxlab.recorder.base import _aware
 from uxlab.studies import import_study, parse_study
 from uxlab.tokens import hash_token, new_code, new_token
 
@@ -257,7 +258,7 @@ def test_spoofed_ids_are_rejected_and_other_data_untouched(session: Session) -> 
     stored = session.exec(select(Event).where(Event.event_id == own_ids["id"])).one()
     assert stored.participant_id == a.participant.id
     assert stored.payload == own_ids["data"] and stored.client_ts is not None
-    assert recorder._aware(stored.client_ts).timestamp() == own_ids["ts"] / 1000
+    assert _aware(stored.client_ts).timestamp() == own_ids["ts"] / 1000
     session.refresh(a.attempts["cart"])
     assert a.attempts["cart"].rejected_events == 4
 
@@ -292,7 +293,7 @@ def test_url_success_is_verified_on_the_server(session: Session) -> None:
     assert attempt is not None
     assert attempt.outcome == Outcome.success and attempt.judged_by == JudgedBy.auto
     assert attempt.outcome_event_at is not None
-    assert recorder._aware(attempt.outcome_event_at).timestamp() == pytest.approx(
+    assert _aware(attempt.outcome_event_at).timestamp() == pytest.approx(
         real["ts"] / 1000
     )
     participant = session.get(Participant, s.participant.id)
@@ -560,7 +561,7 @@ def test_stored_events_read_back_as_sent(session: Session) -> None:
             assert row.client_ts is None
         else:
             assert row.client_ts is not None
-            assert recorder._aware(row.client_ts).timestamp() == raw["ts"] / 1000
+            assert _aware(row.client_ts).timestamp() == raw["ts"] / 1000
 
 
 def test_batches_written_together_each_get_their_own_outcome(
