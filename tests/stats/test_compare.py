@@ -209,3 +209,42 @@ class TestCompareTimes:
     def test_rejected(self, a: list[float], b: list[float], message: str) -> None:
         with pytest.raises(ValueError, match=message):
             stats.compare_times(a, b)
+
+
+class TestCompareNps:
+    def test_worked_example_50_30_20_vs_40_30_30(self) -> None:
+        # Adjusted Wald for a difference of NPS (Rocks 2016, The American
+        # Statistician 70(4); MeasuringU "How to compare two Net Promoter
+        # Scores"), worked by hand: n' = 103 in both; first p'P = 50.75/103,
+        # p'D = 20.75/103, c1 = 0.291262, v1 = 0.609341; second p'P = 40.75/103,
+        # p'D = 30.75/103, c2 = 0.097087, v2 = 0.684749; SE = sqrt((v1 + v2)/103)
+        # = 0.112089; 0.194175 -/+ 1.959964 * SE = -0.025515 .. 0.413865.
+        r = stats.compare_nps((50, 30, 20), (40, 30, 30))
+        assert r.difference == pytest.approx(20.0)
+        assert r.ci.low == pytest.approx(-2.5515, abs=1e-3)
+        assert r.ci.high == pytest.approx(41.3865, abs=1e-3)
+        assert r.statistic == pytest.approx(0.194175 / 0.112089, abs=1e-4)
+        assert r.p_value == pytest.approx(
+            2 * sps.norm.sf(0.194175 / 0.112089), abs=1e-5
+        )
+        assert r.method == "adjusted-wald nps difference"
+
+    def test_against_a_huge_second_sample_it_is_the_one_sample_interval(self) -> None:
+        # With the second NPS known almost exactly, the half-width is the first
+        # sample's own adjusted-Wald half-width (Rocks 2016; stats-methods.md
+        # §5 anchor 50/30/20 -> 14.05..44.20, so +/- 15.07 around 29.13).
+        big = (10**8, 10**8, 10**8)  # NPS 0, variance 2/3 over 3e8
+        r = stats.compare_nps((50, 30, 20), big)
+        one = stats.nps_from_counts(50, 30, 20)
+        assert (r.ci.high - r.ci.low) / 2 == pytest.approx(
+            (one.ci.high - one.ci.low) / 2, abs=0.01
+        )
+
+    def test_a_sample_against_itself_is_no_difference(self) -> None:
+        r = stats.compare_nps((12, 5, 3), (12, 5, 3))
+        assert r.difference == 0.0 and r.p_value == pytest.approx(1.0)
+        assert r.ci.low == pytest.approx(-r.ci.high)
+
+    def test_a_sample_without_answers_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="no answers"):
+            stats.compare_nps((0, 0, 0), (1, 2, 3))

@@ -6,6 +6,7 @@ its own tests check against the published sources.
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,7 @@ from sqlmodel import Session, select
 
 from uxlab import create_app
 from uxlab.accounts import create_researcher
-from uxlab.cx import journeys
+from uxlab.cx import journeys, trends
 from uxlab.cx.feedback import open_link, parse_answers, record
 from uxlab.cx.models import CxChannel, CxResponse, CxStage, CxTouchpoint
 from uxlab.db import get_engine
@@ -572,3 +573,96 @@ def test_a_link_without_answers_asks_first_and_keeps_its_hidden_fields(
     assert "Tell us how it went" in empty.text and responses(session) == []
     customer.post(link, data={"order": "B-2", "nps": "5"})
     assert [(r.nps, r.hidden) for r in responses(session)] == [(5, {"order": "B-2"})]
+
+
+def test_a_change_between_periods_is_judged_by_its_interval(
+    app: Flask, team: dict[str, Any], session: Session
+) -> None:
+    slug, editor = team["slug"], team["editor"]
+    journey_id, touchpoint_id = define_journey(editor, slug)
+    save_survey(editor, slug, touchpoint_id)
+    channel = session.exec(select(CxChannel).where(CxChannel.kind == "link")).one()
+    opened = open_link(session, journeys.channel_token(channel, SECRET))
+    this_month = datetime.now(UTC).replace(day=1, hour=12)
+    november = (this_month - timedelta(days=1)).replace(day=10)
+    october = (november.replace(day=1) - timedelta(days=1)).replace(day=5)
+    octo, nov_day = october.strftime("%B %Y"), f"{november:%Y-%m}-01"
+    satisfaction = [5, 4, 4, 3, 5, 2, 4, 5]
+    months = (
+        # October: 10 promoters, 10 passives, 20 detractors (NPS -25).
+        (october, [10] * 10 + [8] * 10 + [3] * 20),
+        # November: 50, 30, 20 (NPS +30).
+        (november, [10] * 50 + [8] * 30 + [3] * 20),
+    )
+    for at, ratings in months:
+        for k, nps in enumerate(ratings):
+            values = {"nps": str(nps)}
+            if k < len(satisfaction):  # 6 of 8 satisfied in both months
+                values["csat"] = str(satisfaction[k])
+            record(
+                session,
+                opened,
+                f"{at:%m}-{k}",
+                parse_answers(opened.survey, values),
+                at=at,
+            )  # type: ignore[arg-type]
+    page = editor.get(
+        f"/workspaces/{slug}/cx/touchpoints/{touchpoint_id}?every=month"
+    ).text
+    text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    # NPS difference, adjusted Wald (Rocks 2016), worked by hand: November
+    # n' = 103, c = 0.291262, v = 0.609341; October n' = 43, p'P = 10.75/43,
+    # p'D = 20.75/43, c = -0.232558, v = 0.678475; SE = 0.147290;
+    # 0.523820 -/+ 1.959964 SE = 0.2351 .. 0.8125, so 24 to 81 points around
+    # the unadjusted 30 - (-25) = 55. The interval excludes zero: higher.
+    assert (
+        f"NPS: higher than {octo} by 55 points (95 % CI 24 to 81 points), "
+        "adjusted Wald difference (Rocks 2016)." in text
+    )
+    # CSAT 6 of 8 both months: Sauro & Lewis adjusted-Wald difference,
+    # p' = 6.9604/9.9208 = 0.70160 each, 0 -/+ 1.959964 sqrt(2 p'(1-p')/9.9208)
+    # = -/+ 0.4027: no detectable change, and the interval is stated.
+    assert (
+        f"CSAT: no detectable change from {octo}; the 95 % interval of the "
+        "difference runs from −40 to 40 points" in text
+    )
+    assert "CES: not compared" in text  # the survey does not ask it
+    november_row = _row(page, november.strftime("%B %Y"))
+    assert "↑ higher" in november_row and "→ no detectable change" in november_row
+    # The map of November: the card's arrows say the same.
+    card = editor.get(
+        f"/workspaces/{slug}/cx/journeys/{journey_id}/map?every=month&period={nov_day}"
+    ).text
+    card_text = " ".join(re.sub(r"<[^>]+>", " ", card).split())
+    assert f"Arrows compare {november:%B %Y} with {octo}" in card_text
+    assert "↑ higher" in card_text and "→ no detectable change" in card_text
+    assert f"NPS: higher than {octo} by 55 points" in card_text
+
+
+def test_a_stated_change_never_rounds_an_end_to_zero_beside_a_verdict() -> None:
+    """Whatever the counts, the ends shown agree with the verdict beside them."""
+    rng = random.Random(7)
+    checked = 0
+    for _ in range(400):
+        counts = [(rng.randint(0, 60), rng.randint(0, 20)) for _ in range(2)]
+        points = []
+        for day, (hits, misses) in zip((1, 2), counts, strict=True):
+            share = trends._share("CSAT", "satisfied (4-5)", hits, hits + misses)
+            nps = trends._nps(hits, misses, misses // 2)
+            points.append(
+                trends.Point(datetime(2026, day, 1).date(), 0, nps, share, share)
+            )
+        for key in ("nps", "csat"):
+            moved = trends.change(points[0], points[1], key, trends.Every.month)
+            if moved is None:
+                continue
+            ends = re.findall(r"(−?[\d.]+) to (−?[\d.]+) points", moved.sentence)
+            low, high = (float(v.replace("−", "-")) for v in ends[0])
+            if moved.direction > 0:
+                assert low > 0, moved.sentence
+            elif moved.direction < 0:
+                assert high < 0, moved.sentence
+            else:
+                assert low <= 0 <= high, moved.sentence
+            checked += 1
+    assert checked > 300

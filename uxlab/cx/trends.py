@@ -12,6 +12,12 @@ counts with :mod:`uxlab.stats`, so no answer is loaded into Python:
 
 A period with fewer than :data:`MIN_N` answers to a question shows its count
 and no interval; below :data:`CAUTION_N` the interval carries a caution.
+
+A change from one period to the next is judged as the Compare page judges
+two designs, from the interval of the difference (:func:`change`): the NPS
+difference with the adjusted Wald of Rocks (2016), a share's with Sauro &
+Lewis's adjusted-Wald difference. Periods too small for an interval are not
+compared.
 """
 
 from __future__ import annotations
@@ -25,9 +31,11 @@ from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from uxlab import stats
+from uxlab.analysis.compare import verdict
 from uxlab.cx.feedback import month_of, week_of
 from uxlab.cx.models import CxResponse
 from uxlab.models import utcnow
+from uxlab.numbers import signed
 from uxlab.stats.results import ConfidenceInterval
 
 __all__ = [
@@ -35,12 +43,15 @@ __all__ = [
     "CHART_H",
     "CHART_PAD",
     "CHART_W",
+    "Change",
     "ChartMark",
     "MIN_N",
     "Every",
     "Metric",
     "Point",
     "by_touchpoint",
+    "change",
+    "changes",
     "chart_marks",
     "period_label",
     "period_start",
@@ -74,6 +85,9 @@ class Metric:
     method: str
     #: What the share counts ("satisfied (4-5)"); empty for NPS.
     counts: str = ""
+    #: The counts behind it: (promoters, passives, detractors) for NPS,
+    #: (hits, n) for a share.
+    tally: tuple[int, ...] = ()
 
     @property
     def caution(self) -> bool:
@@ -140,7 +154,7 @@ def _nps(pro: int, pas: int, det: int) -> Metric:
         pro, pas, det, confidence_level=CONFIDENCE, method="adjusted-wald"
     )
     ci = result.ci if n >= MIN_N else None
-    return Metric("NPS", n, result.score, ci, _NPS_METHOD)
+    return Metric("NPS", n, result.score, ci, _NPS_METHOD, tally=(pro, pas, det))
 
 
 def _share(label: str, counts: str, hits: int, n: int) -> Metric:
@@ -152,7 +166,7 @@ def _share(label: str, counts: str, hits: int, n: int) -> Metric:
     ci = None
     if n >= MIN_N:
         ci = ConfidenceInterval(100 * result.ci.low, 100 * result.ci.high)
-    return Metric(label, n, 100 * hits / n, ci, _SHARE_METHOD, counts)
+    return Metric(label, n, 100 * hits / n, ci, _SHARE_METHOD, counts, (hits, n))
 
 
 def _point(period: date, row: Any) -> Point:
@@ -217,6 +231,83 @@ def by_touchpoint(
     found = {int(row[0]): row[1:] for row in rows}
     empty = (0,) * 8
     return {t: _point(start, found.get(t, empty)) for t in touchpoint_ids}
+
+
+_KEYS = ("nps", "csat", "ces")
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """How one score moved from one period to the next, judged by its interval."""
+
+    key: str
+    label: str
+    #: +1 higher, -1 lower, 0 no detectable difference.
+    direction: int
+    #: Later minus earlier, in points, with its interval.
+    difference: float
+    ci: ConfidenceInterval
+    method: str
+    sentence: str
+
+    @property
+    def arrow(self) -> str:
+        return {1: "↑", -1: "↓", 0: "→"}[self.direction]
+
+    @property
+    def words(self) -> str:
+        return {1: "higher", -1: "lower", 0: "no detectable change"}[self.direction]
+
+
+def change(earlier: Point, later: Point, key: str, every: Every) -> Change | None:
+    """``key``'s change from ``earlier`` to ``later``; None when either is too small.
+
+    The verdict is read from the interval of the difference, at 95 %.
+    """
+    before: Metric = getattr(earlier, key)
+    after: Metric = getattr(later, key)
+    if before.ci is None or after.ci is None:
+        return None
+    if key == "nps":
+        pro1, pas1, det1 = after.tally
+        pro0, pas0, det0 = before.tally
+        result = stats.compare_nps(
+            (pro1, pas1, det1), (pro0, pas0, det0), confidence_level=CONFIDENCE
+        )
+        scale, method = 1.0, "adjusted Wald difference (Rocks 2016)"
+    else:
+        (hits1, n1), (hits0, n0) = after.tally, before.tally
+        result = stats.compare_completion(
+            hits1, n1, hits0, n0, confidence_level=CONFIDENCE
+        )
+        scale, method = 100.0, "adjusted Wald difference (Sauro & Lewis)"
+    diff, low, high = (scale * v for v in (result.difference, *result.ci))
+    ci = ConfidenceInterval(low, high)
+    direction = verdict(ci)
+    was = period_label(every, earlier.period)
+    # Enough decimals that an end off zero never prints as 0 beside a verdict.
+    d = 0
+    while d < 3 and any(v != 0 and round(v, d) == 0 for v in (low, high)):
+        d += 1
+    span = f"{signed(low, d)} to {signed(high, d)} points"
+    if direction == 0:
+        sentence = (
+            f"{after.label}: no detectable change from {was}; the 95 % interval "
+            f"of the difference runs from {span}"
+        )
+    else:
+        sentence = (
+            f"{after.label}: {'higher' if direction > 0 else 'lower'} than {was} "
+            f"by {abs(diff):.{d}f} points (95 % CI {span})"
+        )
+    return Change(
+        key, after.label, direction, diff, ci, method, f"{sentence}, {method}."
+    )
+
+
+def changes(earlier: Point, later: Point, every: Every) -> dict[str, Change | None]:
+    """Each score's :func:`change` from ``earlier`` to ``later``."""
+    return {key: change(earlier, later, key, every) for key in _KEYS}
 
 
 def _as_date(value: Any) -> date:

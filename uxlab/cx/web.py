@@ -267,6 +267,10 @@ def touchpoint(workspace: str, touchpoint_id: int) -> str:
         }
     survey_ids = store.survey_ids(db, found)
     points = trends.trend(db, touchpoint_id, every)
+    # Each period with its change from the one before (none for the first).
+    moves = [dict.fromkeys(("nps", "csat", "ces"))] + [
+        trends.changes(a, b, every) for a, b in zip(points, points[1:], strict=False)
+    ]
     return render_template(
         "cx/touchpoint.html",
         workspace=_workspace(),
@@ -280,6 +284,7 @@ def touchpoint(workspace: str, touchpoint_id: int) -> str:
         show_hidden=allows(g.role, Permission.participant_data),
         every=every,
         points=points,
+        rows=list(zip(points, moves, strict=True)),
         charts=[
             (key, label, trends.chart_marks(points, key))
             for key, label in (("nps", "NPS"), ("csat", "CSAT"), ("ces", "CES"))
@@ -384,10 +389,17 @@ def journey_map(workspace: str, journey_id: int) -> str:
     scores = trends.by_touchpoint(
         db, [t.id for t in points if t.id is not None], every, start
     )
+    before = trends.periods_back(every, start, 2)[0]
+    earlier = trends.by_touchpoint(
+        db, [t.id for t in points if t.id is not None], every, before
+    )
+    moves = {
+        tid: trends.changes(earlier[tid], point, every) for tid, point in scores.items()
+    }
     surveys: dict[int, Any] = {
         t.id: store.live_survey(db, t) for t in points if t.id is not None
     }
-    before, after = trends.periods_back(every, start, 2)[0], _next(every, start)
+    after = _next(every, start)
     return render_template(
         "cx/map.html",
         workspace=_workspace(),
@@ -396,8 +408,10 @@ def journey_map(workspace: str, journey_id: int) -> str:
         start=start,
         label=trends.period_label(every, start),
         before=before,
+        before_label=trends.period_label(every, before),
         after=after,
         scores=scores,
+        moves=moves,
         surveys=surveys,
         min_n=trends.MIN_N,
     )

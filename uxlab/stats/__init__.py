@@ -22,7 +22,7 @@ from .cardsort import (
     similarity_matrix,
     sort_distance,
 )
-from .compare import compare_completion, compare_means, compare_times
+from .compare import compare_completion, compare_means, compare_nps, compare_times
 from .navigation import lostness, lostness_category
 from .planning import (
     problem_discovery,
@@ -87,6 +87,7 @@ __all__ = [
     "card_clusters",
     "compare_completion",
     "compare_means",
+    "compare_nps",
     "compare_times",
     "completion_rate",
     "completion_rates",

@@ -1,4 +1,4 @@
-"""Comparisons of two designs: completion rates, task times, mean scores."""
+"""Comparisons of two designs: completion rates, NPS, task times, mean scores."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ __all__ = [
     "COMPLETION_TESTS",
     "compare_completion",
     "compare_means",
+    "compare_nps",
     "compare_times",
 ]
 
@@ -130,6 +131,80 @@ def compare_completion(
     statistic = (p1 - p2) / se * math.sqrt((big_n - 1) / big_n)
     p_value = float(2 * stats.norm.sf(abs(statistic)))
     return ComparisonResult(p1 - p2, ci, statistic, p_value, "n-1 two-proportion")
+
+
+def _nps_parts(counts: tuple[int, int, int], name: str) -> tuple[float, float, float]:
+    """Adjusted n, adjusted NPS (a share, -1..1) and its +1/0/-1 score variance."""
+    pro, pas, det = (
+        check_int(f"{name} {what}", v)
+        for what, v in zip(("promoters", "passives", "detractors"), counts, strict=True)
+    )
+    if pro + pas + det == 0:
+        raise ValueError(f"{name} has no answers; need n >= 1")
+    n_adj = pro + pas + det + 3.0
+    p_p, p_d = (pro + 0.75) / n_adj, (det + 0.75) / n_adj
+    centre = p_p - p_d
+    return n_adj, centre, max(p_p + p_d - centre**2, 0.0)
+
+
+def compare_nps(
+    first: tuple[int, int, int],
+    second: tuple[int, int, int],
+    *,
+    confidence_level: float = 0.95,
+) -> ComparisonResult:
+    r"""Compare two Net Promoter Scores from independent samples.
+
+    Parameters
+    ----------
+    first, second : tuple of int
+        (promoters, passives, detractors) of each sample; neither all zero.
+    confidence_level : float, default 0.95
+        Confidence level of the interval of the difference.
+
+    Returns
+    -------
+    ComparisonResult
+        ``difference`` is NPS(first) - NPS(second) in points (-200..200),
+        from the unadjusted scores; ``ci`` its adjusted-Wald interval in
+        points; ``statistic`` the z of the adjusted difference, ``p_value``
+        its two-sided normal p.
+
+    Notes
+    -----
+    Adjusted Wald for a difference of net scores (Rocks 2016, The American
+    Statistician 70(4); Sauro, MeasuringU "How to compare two Net Promoter
+    Scores"): in each sample add 3/4 to promoters and detractors (and 3/2 to
+    passives, :math:`n' = n + 3`), take :math:`c = p'_P - p'_D` and
+    :math:`v = p'_P + p'_D - c^2`, then :math:`c_1 - c_2 \pm z
+    \sqrt{v_1/n'_1 + v_2/n'_2}`.
+
+    Examples
+    --------
+    >>> from uxlab import stats
+    >>> r = stats.compare_nps((50, 30, 20), (40, 30, 30))
+    >>> r.difference, round(r.ci.low, 2), round(r.ci.high, 2)
+    (20.0, -2.55, 41.39)
+    """
+    confidence_level = check_confidence_level(confidence_level)
+    n1, c1, v1 = _nps_parts(first, "first")
+    n2, c2, v2 = _nps_parts(second, "second")
+    z = z_value(confidence_level)
+    se = math.sqrt(v1 / n1 + v2 / n2)
+    low, high = c1 - c2 - z * se, c1 - c2 + z * se
+    raw1 = (first[0] - first[2]) / sum(first)
+    raw2 = (second[0] - second[2]) / sum(second)
+    statistic = (c1 - c2) / se if se > 0 else None
+    p_value = (
+        float(2 * stats.norm.sf(abs(statistic))) if statistic is not None else None
+    )
+    return ComparisonResult(
+        100 * (raw1 - raw2),
+        clip_interval(100 * low, 100 * high, -200.0, 200.0),
+        statistic,
+        p_value,
+        "adjusted-wald nps difference",
+    )
 
 
 def _welch(
