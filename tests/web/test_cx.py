@@ -666,3 +666,13 @@ def test_a_stated_change_never_rounds_an_end_to_zero_beside_a_verdict() -> None:
                 assert low <= 0 <= high, moved.sentence
             checked += 1
     assert checked > 300
+
+
+def test_the_touchpoint_pages_title_is_its_name(team: dict[str, Any]) -> None:
+    slug, editor = team["slug"], team["editor"]
+    _, touchpoint_id = define_journey(editor, slug)
+    page = editor.get(f"/workspaces/{slug}/cx/touchpoints/{touchpoint_id}").text
+    title = re.search(r"<title>(.*?)</title>", page, re.S)
+    assert title is not None
+    assert "<" not in title[1] and title[1].strip().endswith("· uxlab")
+    assert page.count('id="open-head"') == 1
