@@ -676,3 +676,58 @@ def test_the_touchpoint_pages_title_is_its_name(team: dict[str, Any]) -> None:
     assert title is not None
     assert "<" not in title[1] and title[1].strip().endswith("· uxlab")
     assert page.count('id="open-head"') == 1
+
+
+def test_answers_split_by_channel_and_by_a_hidden_field_with_intervals(
+    team: dict[str, Any], session: Session
+) -> None:
+    slug, editor, viewer = team["slug"], team["editor"], team["viewer"]
+    _, touchpoint_id = define_journey(editor, slug)
+    save_survey(editor, slug, touchpoint_id, hidden_fields="plan")
+    opened = {
+        kind: open_link(
+            session,
+            journeys.channel_token(
+                session.exec(select(CxChannel).where(CxChannel.kind == kind)).one(),
+                SECRET,
+            ),
+        )
+        for kind in ("link", "qr")
+    }
+    # Link: 50 promoters, 30 passives, 20 detractors on plan "pro" (NPS +30,
+    # 95 % adjusted Wald 14.05 to 44.20: stats-methods.md §5 anchor, Rocks
+    # 2016). QR: 3 answers without a plan, too few for an interval.
+    for k, nps in enumerate([10] * 50 + [8] * 30 + [3] * 20):
+        record(
+            session,
+            opened["link"],
+            f"l-{k}",
+            parse_answers(opened["link"].survey, {"nps": str(nps), "plan": "pro"}),
+        )  # type: ignore[arg-type]
+    for k in range(3):
+        record(
+            session,
+            opened["qr"],
+            f"q-{k}",
+            parse_answers(opened["qr"].survey, {"nps": "9"}),
+        )  # type: ignore[arg-type]
+    url = f"/workspaces/{slug}/cx/touchpoints/{touchpoint_id}"
+
+    def rows(page: str) -> dict[str, str]:
+        table = re.search(r'<table class="cx-segments">(.*?)</table>', page, re.S)
+        assert table is not None
+        found = re.findall(r'data-label="Segment">(.*?)</th>(.*?)</tr>', table[1], re.S)
+        return {k: " ".join(re.sub(r"<[^>]+>", " ", v).split()) for k, v in found}
+
+    by_channel = rows(editor.get(url).text)
+    assert list(by_channel) == ["link", "QR code"]  # largest first
+    assert "NPS +30" in by_channel["link"] and "95% CI 14 to 44" in by_channel["link"]
+    assert "n = 100" in by_channel["link"]
+    assert "n = 3" in by_channel["QR code"] and "95% CI" not in by_channel["QR code"]
+    by_plan = rows(editor.get(f"{url}?segment=plan").text)
+    assert list(by_plan) == ["pro", "(not given)"]
+    assert "95% CI 14 to 44" in by_plan["pro"]
+    # A viewer may split by channel, not by what customers passed in.
+    assert 'value="plan"' not in viewer.get(url).text
+    assert viewer.get(f"{url}?segment=plan").status_code == 403
+    assert editor.get(f"{url}?segment=email").status_code == 400

@@ -33,7 +33,7 @@ from sqlmodel import Session, col, select
 from uxlab import stats
 from uxlab.analysis.compare import verdict
 from uxlab.cx.feedback import month_of, week_of
-from uxlab.cx.models import CxResponse
+from uxlab.cx.models import CxChannel, CxResponse
 from uxlab.models import utcnow
 from uxlab.numbers import signed
 from uxlab.stats.results import ConfidenceInterval
@@ -56,6 +56,8 @@ __all__ = [
     "period_label",
     "period_start",
     "periods_back",
+    "Segment",
+    "segments",
     "trend",
 ]
 
@@ -308,6 +310,64 @@ def change(earlier: Point, later: Point, key: str, every: Every) -> Change | Non
 def changes(earlier: Point, later: Point, every: Every) -> dict[str, Change | None]:
     """Each score's :func:`change` from ``earlier`` to ``later``."""
     return {key: change(earlier, later, key, every) for key in _KEYS}
+
+
+#: Most segments listed; smaller ones are summed into one "other" row.
+MAX_SEGMENTS = 20
+#: The label of answers that did not carry the hidden field.
+NOT_GIVEN = "(not given)"
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One group of a split: its label and its scores over the periods asked."""
+
+    label: str
+    point: Point
+
+
+def segments(
+    db: Session,
+    touchpoint_id: int,
+    every: Every,
+    by: str,
+    *,
+    periods: int = 12,
+    until: datetime | None = None,
+) -> list[Segment]:
+    """Scores per channel (``by="channel"``) or per value of a hidden field.
+
+    Over the same periods as :func:`trend`, largest group first; past
+    :data:`MAX_SEGMENTS` the smaller groups are summed into one row.
+    """
+    wanted = periods_back(every, period_start(every, until or utcnow()), periods)
+    period = _column(every)
+    if by == "channel":
+        key: Any = col(CxChannel.kind)
+    else:
+        key = col(CxResponse.hidden)[by].as_string()
+    query = select(key, *_counts(period)).where(
+        CxResponse.touchpoint_id == touchpoint_id,
+        period >= wanted[0],
+        period <= wanted[-1],
+    )
+    if by == "channel":
+        query = query.join(CxChannel, col(CxChannel.id) == col(CxResponse.channel_id))
+    rows = sorted(
+        db.exec(query.group_by(key)).all(), key=lambda r: (-int(r[1]), str(r[0]))
+    )
+    found = [
+        Segment(
+            NOT_GIVEN if row[0] in (None, "") else str(row[0]),
+            _point(wanted[0], row[1:]),
+        )
+        for row in rows[:MAX_SEGMENTS]
+    ]
+    rest = rows[MAX_SEGMENTS:]
+    if rest:
+        summed = tuple(sum(int(r[i]) for r in rest) for i in range(1, 9))
+        found.append(Segment(f"{len(rest)} other values", _point(wanted[0], summed)))
+    return found
 
 
 def _as_date(value: Any) -> date:

@@ -267,6 +267,13 @@ def touchpoint(workspace: str, touchpoint_id: int) -> str:
         }
     survey_ids = store.survey_ids(db, found)
     points = trends.trend(db, touchpoint_id, every)
+    fields = list(survey.hidden_fields) if survey is not None else []
+    may_split = allows(g.role, Permission.participant_data)
+    by = request.args.get("segment", "channel")
+    if by != "channel" and by not in fields:
+        abort(400, "segment= takes channel or one of the survey's hidden fields.")
+    if by != "channel" and not may_split:
+        abort(403, "Splitting by a hidden field shows customers' own data.")
     # Each period with its change from the one before (none for the first).
     moves = [dict.fromkeys(("nps", "csat", "ces"))] + [
         trends.changes(a, b, every) for a, b in zip(points, points[1:], strict=False)
@@ -285,6 +292,9 @@ def touchpoint(workspace: str, touchpoint_id: int) -> str:
         every=every,
         points=points,
         rows=list(zip(points, moves, strict=True)),
+        segment=by,
+        segment_choices=["channel", *(fields if may_split else [])],
+        segments=trends.segments(db, touchpoint_id, every, by),
         charts=[
             (key, label, trends.chart_marks(points, key))
             for key, label in (("nps", "NPS"), ("csat", "CSAT"), ("ces", "CES"))
