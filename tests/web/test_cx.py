@@ -23,7 +23,7 @@ from uxlab.cx import journeys, trends
 from uxlab.cx.feedback import open_link, parse_answers, record
 from uxlab.cx.models import CxChannel, CxResponse, CxStage, CxTouchpoint
 from uxlab.db import get_engine
-from uxlab.models import WorkspaceRole
+from uxlab.models import ActivityEntry, WorkspaceRole
 from uxlab.workspaces import add_member, create_workspace, personal_workspace
 
 SECRET = "test-secret"
@@ -731,3 +731,54 @@ def test_answers_split_by_channel_and_by_a_hidden_field_with_intervals(
     assert 'value="plan"' not in viewer.get(url).text
     assert viewer.get(f"{url}?segment=plan").status_code == 403
     assert editor.get(f"{url}?segment=email").status_code == 400
+
+
+def test_a_customers_answers_are_deleted_by_their_reference(
+    team: dict[str, Any], session: Session
+) -> None:
+    slug, editor, viewer = team["slug"], team["editor"], team["viewer"]
+    _, touchpoint_id = define_journey(editor, slug)
+    save_survey(editor, slug, touchpoint_id, hidden_fields="order\ncustomer")
+    channel = session.exec(select(CxChannel).where(CxChannel.kind == "link")).one()
+    opened = open_link(session, journeys.channel_token(channel, SECRET))
+    for key, hidden in (
+        ("a", {"customer": "C-1042"}),
+        ("b", {"order": "C-1042"}),  # the same reference in another field
+        ("c", {"customer": "C-7"}),
+        ("d", {}),
+    ):
+        record(
+            session,
+            opened,
+            key,
+            parse_answers(opened.survey, {"nps": "3", **hidden}),
+        )  # type: ignore[arg-type]
+    url = f"/workspaces/{slug}/cx/forget"
+    # A viewer may not; nothing is deleted without the confirmation box.
+    assert (
+        viewer.post(url, data={"reference": "C-1042", "confirm": "yes"}).status_code
+        == 403
+    )
+    refused = editor.post(url, data={"reference": "C-1042"})
+    assert refused.status_code == 400 and "Tick the box to confirm" in refused.text
+    assert (
+        editor.post(url, data={"reference": " ", "confirm": "yes"}).status_code == 400
+    )
+    assert len(responses(session)) == 4
+
+    done = editor.post(
+        url, data={"reference": "C-1042", "confirm": "yes"}, follow_redirects=True
+    )
+    assert "Deleted 2 answers carrying that customer reference" in done.text
+    session.expire_all()
+    left = sorted(r.hidden.get("customer", "-") for r in responses(session))
+    assert left == ["-", "C-7"]
+    log = editor.get(f"/workspaces/{slug}/activity")
+    if log.status_code == 200:  # the activity log is the owner's
+        assert "C-1042" not in log.text
+    owner_log = session.exec(
+        select(ActivityEntry).where(ActivityEntry.action == "customer_answers_deleted")
+    ).one()
+    assert owner_log.subject == "2 customer answers" and "C-1042" not in str(
+        owner_log.detail
+    )

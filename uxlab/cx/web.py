@@ -26,10 +26,10 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import login_required
+from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from uxlab.cx import journey_file, trends
+from uxlab.cx import journey_file, privacy, trends
 from uxlab.cx import journeys as store
 from uxlab.cx.feedback import count_by_channel, latest_open_answers
 from uxlab.cx.models import CxJourney, CxSurvey, CxTouchpoint
@@ -109,6 +109,38 @@ def index(workspace: str) -> str:
         workspace=found,
         journeys=store.journeys_of(get_session(), found.id or 0),
     )
+
+
+@bp.route("/workspaces/<workspace>/cx/forget", methods=["POST"])
+@login_required  # type: ignore[untyped-decorator]
+@requires(Permission.participant_data)
+def forget(workspace: str) -> WerkzeugResponse | tuple[str, int]:
+    """Delete every answer that carries a customer's reference (their request)."""
+    found = _workspace()
+    reference = request.form.get("reference", "")
+    if request.form.get("confirm") != "yes":
+        error = "Tick the box to confirm: deleted answers cannot be brought back."
+    else:
+        try:
+            deleted = privacy.delete_by_reference(
+                get_session(), found.id or 0, reference, by=current_user.id
+            )
+        except UxlabError as exc:
+            error = str(exc)
+        else:
+            flash(
+                f"Deleted {deleted} answer{'' if deleted == 1 else 's'} carrying "
+                "that customer reference. The trends no longer count them.",
+                "success",
+            )
+            return redirect(url_for("cx.index", workspace=found.slug), 303)
+    page = render_template(
+        "cx/index.html",
+        workspace=found,
+        journeys=store.journeys_of(get_session(), found.id or 0),
+        forget_error=error,
+    )
+    return page, 400
 
 
 @bp.route("/workspaces/<workspace>/cx/journeys", methods=["POST"])
