@@ -697,4 +697,5 @@ class PersonalToken(SQLModel, table=True):
 
 # The CX tables live in their own package; importing them here registers them
 # wherever the models are (migrations, create_schema, the tests' comparison).
+from uxlab.cx import followup_models as _cx_followups  # noqa: E402, F401
 from uxlab.cx import models as _cx_models  # noqa: E402, F401

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from uxlab.cx import followups
 from uxlab.cx.models import CxChannel, CxResponse, CxSurvey, CxTouchpoint
 from uxlab.db import insert_for
 from uxlab.models import utcnow
@@ -191,11 +192,13 @@ def record(
     )
     db.execute(statement)
     db.commit()
-    return db.exec(
+    stored = db.exec(
         select(CxResponse).where(
             CxResponse.channel_id == channel.id, CxResponse.client_key == client_key
         )
     ).one()
+    followups.consider(db, stored)
+    return stored
 
 
 def count_by_channel(db: Session, survey_ids: list[int]) -> dict[str, int]:

@@ -29,7 +29,7 @@ from flask import (
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from uxlab.cx import journey_file, privacy, trends
+from uxlab.cx import followups, journey_file, privacy, trends
 from uxlab.cx import journeys as store
 from uxlab.cx.feedback import count_by_channel, latest_open_answers
 from uxlab.cx.models import CxJourney, CxSurvey, CxTouchpoint
@@ -454,6 +454,7 @@ def journey_map(workspace: str, journey_id: int) -> str:
         after=after,
         scores=scores,
         moves=moves,
+        open_followups=followups.open_counts(db, list(scores)),
         surveys=surveys,
         min_n=trends.MIN_N,
     )

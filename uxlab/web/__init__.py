@@ -139,10 +139,12 @@ def init_app(app: Flask) -> None:
     csrf.exempt(audits_api.bp)
     app.register_blueprint(audits_api.bp)
     app.register_blueprint(openapi.bp)
+    from uxlab.cx import followups_web as cx_followups
     from uxlab.cx import public as cx_public
     from uxlab.cx import web as cx_web
 
     app.register_blueprint(cx_web.bp)
+    app.register_blueprint(cx_followups.bp)
     app.register_blueprint(cx_public.bp)
 
     @app.errorhandler(UxlabError)
