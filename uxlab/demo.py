@@ -176,6 +176,9 @@ def seed_demo(session: Session, *, participants: int = 30, seed: int = 7) -> Dem
             if study.mode != StudyMode.moderated:  # those join through sessions
                 open_invite(session, study, secret)
                 create_invites(session, study, 5, secret, label="demo invites")
+        from uxlab.cx.demo import close_the_demo_loop
+
+        close_the_demo_loop(session, team.id)
     owner = session.exec(select(Researcher).where(Researcher.email == DEMO_EMAIL)).one()
     for study in session.exec(
         select(Study).where(Study.researcher_id == owner.id)

@@ -12,13 +12,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from uxlab.cx import followups, ux_side
 from uxlab.cx import journeys as store
 from uxlab.cx.feedback import month_of, week_of
-from uxlab.cx.models import CxResponse
+from uxlab.cx.models import CxJourney, CxResponse, CxTouchpoint
+from uxlab.models import AuditProject, Study
 
-__all__ = ["seed_cx_demo"]
+__all__ = ["close_the_demo_loop", "seed_cx_demo"]
 
 #: Stage, touchpoint, survey blocks, mean NPS answer.
 _TOUCHPOINTS: tuple[tuple[str, str, list[str], float], ...] = (
@@ -90,6 +92,49 @@ def seed_cx_demo(
                     answer.seq = int(np.clip(round(rng.normal(5.6, 1.1)), 1, 7))
                 if "open" in blocks and rng.random() < 0.3:
                     answer.open_text = _REASONS[int(rng.integers(0, len(_REASONS)))]
+                if name == "Checkout" and month < 2 and rng.random() < 0.5:
+                    answer.hidden = {"order": f"A-{int(rng.integers(1000, 9999))}"}
                 rows.append(answer)
     session.add_all(rows)
     session.commit()
+
+
+def close_the_demo_loop(session: Session, workspace_id: int) -> None:
+    """Aim the team's first study and audit project at Checkout, and follow up.
+
+    The journey's rules name the ``order`` hidden field, so the unhappy
+    Checkout answers of the last two months that carry an order number each
+    get a follow-up, a few of them already contacted or resolved.
+    """
+    journey = session.exec(
+        select(CxJourney).where(CxJourney.workspace_id == workspace_id)
+    ).first()
+    if journey is None or journey.id is None:
+        return
+    checkout = session.exec(
+        select(CxTouchpoint).where(
+            CxTouchpoint.journey_id == journey.id, CxTouchpoint.name == "Checkout"
+        )
+    ).one()
+    study = session.exec(
+        select(Study).where(Study.workspace_id == workspace_id).order_by(col(Study.id))
+    ).first()
+    if study is not None:
+        ux_side.link(session, workspace_id, checkout, study_id=study.id)
+    project = session.exec(
+        select(AuditProject).where(
+            AuditProject.workspace_id == workspace_id,
+            col(AuditProject.study_id).is_(None),
+        )
+    ).first()
+    if project is not None:
+        ux_side.link(session, workspace_id, checkout, audit_project_id=project.id)
+    followups.save_settings(session, journey, "order", "")
+    answers = session.exec(
+        select(CxResponse)
+        .where(CxResponse.touchpoint_id == checkout.id)
+        .order_by(col(CxResponse.created_at))
+    ).all()
+    made = [f for a in answers if a.hidden if (f := followups.consider(session, a))]
+    for k, followup in enumerate(made[: len(made) // 2]):
+        followups.set_status(session, followup, "resolved" if k % 2 else "contacted")

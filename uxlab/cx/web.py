@@ -27,15 +27,16 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from sqlmodel import col, select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from uxlab.cx import followups, journey_file, privacy, trends
+from uxlab.cx import followups, journey_file, privacy, trends, ux_side
 from uxlab.cx import journeys as store
 from uxlab.cx.feedback import count_by_channel, latest_open_answers
 from uxlab.cx.models import CxJourney, CxSurvey, CxTouchpoint
 from uxlab.db import get_session
 from uxlab.errors import UxlabError
-from uxlab.models import Workspace, utcnow
+from uxlab.models import AuditProject, Study, Workspace, utcnow
 from uxlab.web.access import requires
 from uxlab.web.links import public_url
 from uxlab.workspaces import Permission, allows
@@ -327,6 +328,8 @@ def touchpoint(workspace: str, touchpoint_id: int) -> str:
         segment=by,
         segment_choices=["channel", *(fields if may_split else [])],
         segments=trends.segments(db, touchpoint_id, every, by),
+        linked=ux_side.links_of(db, touchpoint_id),
+        link_choices=_link_choices() if allows(g.role, Permission.edit) else None,
         charts=[
             (key, label, trends.chart_marks(points, key))
             for key, label in (("nps", "NPS"), ("csat", "CSAT"), ("ces", "CES"))
@@ -336,6 +339,61 @@ def touchpoint(workspace: str, touchpoint_id: int) -> str:
         caution_n=trends.CAUTION_N,
         period_label=trends.period_label,
     )
+
+
+def _link_choices() -> tuple[list[Study], list[AuditProject]]:
+    """The workspace's studies and audit projects a touchpoint may be linked to."""
+    db = get_session()
+    workspace_id = _workspace().id
+    studies = db.exec(
+        select(Study)
+        .where(Study.workspace_id == workspace_id)
+        .order_by(col(Study.created_at).desc())
+    ).all()
+    projects = db.exec(
+        select(AuditProject)
+        .where(
+            AuditProject.workspace_id == workspace_id,
+            col(AuditProject.study_id).is_(None),
+        )
+        .order_by(col(AuditProject.name))
+    ).all()
+    return list(studies), list(projects)
+
+
+@bp.route(
+    "/workspaces/<workspace>/cx/touchpoints/<int:touchpoint_id>/links",
+    methods=["POST"],
+)
+@login_required  # type: ignore[untyped-decorator]
+@requires(Permission.edit)
+def links(workspace: str, touchpoint_id: int) -> WerkzeugResponse:
+    """Aim a study or an audit project at the touchpoint, or take one away."""
+    db = get_session()
+    _, found = _touchpoint(touchpoint_id)
+    raw_study = request.form.get("study_id", "")
+    raw_project = request.form.get("audit_project_id", "")
+    remove = request.form.get("remove", "")
+    for raw in (raw_study, raw_project, remove):
+        if raw and not raw.isdigit():
+            abort(400, "Links are chosen by their number.")
+    try:
+        if remove:
+            ux_side.unlink(db, found, int(remove))
+            flash("Link removed.", "info")
+        else:
+            ux_side.link(
+                db,
+                _workspace().id or 0,
+                found,
+                study_id=int(raw_study) if raw_study else None,
+                audit_project_id=int(raw_project) if raw_project else None,
+            )
+            flash("Linked: the journey map's card shows its figures.", "success")
+    except UxlabError as exc:
+        db.rollback()
+        flash(str(exc), "error")
+    return _to_touchpoint(found)
 
 
 @bp.route(
@@ -455,6 +513,7 @@ def journey_map(workspace: str, journey_id: int) -> str:
         scores=scores,
         moves=moves,
         open_followups=followups.open_counts(db, list(scores)),
+        ux=ux_side.ux_side(db, list(scores)),
         surveys=surveys,
         min_n=trends.MIN_N,
     )
