@@ -55,6 +55,7 @@ __all__ = [
     "chart_marks",
     "period_label",
     "period_start",
+    "period_column",
     "periods_back",
     "Segment",
     "segments",
@@ -182,7 +183,7 @@ def _point(period: date, row: Any) -> Point:
     )
 
 
-def _column(every: Every) -> Any:
+def period_column(every: Every) -> Any:
     return col(CxResponse.week) if every is Every.week else col(CxResponse.month)
 
 
@@ -200,7 +201,7 @@ def trend(
     """
     last = period_start(every, until or utcnow())
     wanted = periods_back(every, last, periods)
-    period = _column(every)
+    period = period_column(every)
     rows = db.exec(
         select(period, *_counts(period))
         .where(
@@ -221,7 +222,7 @@ def by_touchpoint(
     """Each touchpoint's scores in the period starting ``start`` (one query)."""
     if not touchpoint_ids:
         return {}
-    period = _column(every)
+    period = period_column(every)
     rows = db.exec(
         select(CxResponse.touchpoint_id, *_counts(period))
         .where(
@@ -341,7 +342,7 @@ def segments(
     :data:`MAX_SEGMENTS` the smaller groups are summed into one row.
     """
     wanted = periods_back(every, period_start(every, until or utcnow()), periods)
-    period = _column(every)
+    period = period_column(every)
     if by == "channel":
         key: Any = col(CxChannel.kind)
     else:

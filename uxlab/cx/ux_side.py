@@ -67,6 +67,11 @@ class CxTouchpointLink(SQLModel, table=True):
         default=None, foreign_key="auditproject.id", ondelete="CASCADE"
     )
     created_at: datetime = Field(default_factory=utcnow)
+    #: For a study started from a theme: the tag, and how many answers it had.
+    source_tag_id: int | None = Field(
+        default=None, foreign_key="cxtag.id", ondelete="SET NULL"
+    )
+    source_count: int | None = None
 
 
 class LinkError(UxlabError):

@@ -280,6 +280,13 @@ def new_study() -> str | WerkzeugResponse | tuple[str, int]:
     return page, 400
 
 
+def cx_origin(db: Any, study_id: int) -> str | None:
+    """Where a study started from, when a theme of customer answers started it."""
+    from uxlab.cx.tags import origin_of
+
+    return origin_of(db, study_id)
+
+
 def render_study(
     study: Study,
     invite_form: InviteForm | None = None,
@@ -315,6 +322,7 @@ def render_study(
         preflight_form=preflight_form,
         preflight_errors=preflight_errors or [],
         workspace_slug=workspace.slug if workspace is not None else "",
+        cx_origin=cx_origin(db, study.id or 0),
         # Also when another blueprint's view (pre-flight) renders the page.
         **_helpers(),
     )

@@ -1,4 +1,4 @@
-"""CX touchpoint links: studies and audit projects aimed at a touchpoint
+"""CX touchpoint links and tags: studies and audits aimed at a touchpoint, coded answers
 
 Revision ID: 0018_cx_ux_links
 Revises: 0017_cx_followups
@@ -18,10 +18,28 @@ down_revision: str | Sequence[str] | None = "0017_cx_followups"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+_STR = sqlmodel.sql.sqltypes.AutoString
 _TIME = sqlmodel.sql.sqltypes.UTCDateTime
 
 
 def upgrade() -> None:
+    op.create_table(
+        "cxtag",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("workspace_id", sa.Integer(), nullable=False),
+        sa.Column("name", _STR(length=60), nullable=False),
+        sa.ForeignKeyConstraint(["workspace_id"], ["workspace.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("workspace_id", "name"),
+    )
+    op.create_table(
+        "cxresponsetag",
+        sa.Column("response_id", sa.Integer(), nullable=False),
+        sa.Column("tag_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["response_id"], ["cxresponse.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["tag_id"], ["cxtag.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("response_id", "tag_id"),
+    )
     op.create_table(
         "cxtouchpointlink",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -29,9 +47,12 @@ def upgrade() -> None:
         sa.Column("study_id", sa.Integer(), nullable=True),
         sa.Column("audit_project_id", sa.Integer(), nullable=True),
         sa.Column("created_at", _TIME(), nullable=False),
+        sa.Column("source_tag_id", sa.Integer(), nullable=True),
+        sa.Column("source_count", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["touchpoint_id"], ["cxtouchpoint.id"], ondelete="CASCADE"
         ),
+        sa.ForeignKeyConstraint(["source_tag_id"], ["cxtag.id"], ondelete="SET NULL"),
         sa.ForeignKeyConstraint(["study_id"], ["study.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(
             ["audit_project_id"], ["auditproject.id"], ondelete="CASCADE"
@@ -46,4 +67,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_table("cxtouchpointlink")
+    for table in ("cxtouchpointlink", "cxresponsetag", "cxtag"):
+        op.drop_table(table)

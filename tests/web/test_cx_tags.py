@@ -1,0 +1,138 @@
+"""Coding open answers with tags, counting them per period, and themes to studies."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+
+from tests.web.test_cx import (
+    SECRET,
+    define_journey,
+    save_survey,
+    team_fixture,  # noqa: F401  (the "team" fixture)
+)
+from uxlab.cx import journeys
+from uxlab.cx.feedback import open_link, parse_answers, record
+from uxlab.cx.models import CxChannel, CxResponse
+from uxlab.cx.tags import CxTag
+from uxlab.cx.ux_side import CxTouchpointLink
+from uxlab.models import Study, StudyStatus
+
+
+def _text(page: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", page).split())
+
+
+def _answers(team: dict[str, Any], session: Session) -> tuple[int, list[int]]:
+    slug, editor = team["slug"], team["editor"]
+    _, touchpoint_id = define_journey(editor, slug)
+    save_survey(editor, slug, touchpoint_id)
+    channel = session.exec(select(CxChannel).where(CxChannel.kind == "link")).one()
+    opened = open_link(session, journeys.channel_token(channel, SECRET))
+    now = datetime.now(UTC).replace(day=1, hour=12)
+    last_month = now - timedelta(days=3)
+    said = [
+        ("Could not find the delivery date", last_month),
+        ("Where is the delivery date?", now),
+        ("Delivery date hidden at the bottom", now),
+        ("The code <b>SAVE10</b> did not apply", now),
+    ]
+    for k, (text, at) in enumerate(said):
+        record(
+            session,
+            opened,
+            f"c{k}",
+            parse_answers(opened.survey, {"nps": "4", "open_text": text}),
+            at=at,
+        )  # type: ignore[arg-type]
+    ids = [r.id or 0 for r in session.exec(select(CxResponse).order_by(CxResponse.id))]
+    return touchpoint_id, ids
+
+
+def test_answers_are_tagged_counted_per_month_and_untagged(
+    team: dict[str, Any], session: Session
+) -> None:
+    slug, editor, viewer = team["slug"], team["editor"], team["viewer"]
+    touchpoint_id, ids = _answers(team, session)
+    base = f"/workspaces/{slug}/cx/touchpoints/{touchpoint_id}"
+    for response_id in ids[:3]:
+        editor.post(
+            f"{base}/answers/{response_id}/tags", data={"tag": " Delivery  Date "}
+        )
+    editor.post(f"{base}/answers/{ids[3]}/tags", data={"tag": "discount code"})
+    session.rollback()  # a fresh snapshot, after the app's writes
+    # One tag per name and workspace, whatever the spacing and case typed.
+    assert sorted(t.name for t in session.exec(select(CxTag))) == [
+        "delivery date",
+        "discount code",
+    ]
+    empty = editor.post(
+        f"{base}/answers/{ids[0]}/tags", data={"tag": "  "}, follow_redirects=True
+    )
+    assert "Type a tag" in empty.text
+    assert (
+        viewer.post(f"{base}/answers/{ids[0]}/tags", data={"tag": "x"}).status_code
+        == 403
+    )
+
+    page = editor.get(f"{base}?every=month").text
+    table = re.search(r'<table class="cx-tag-counts">(.*?)</table>', page, re.S)
+    assert table is not None
+    rows = {
+        _text(m[0]): _text(m[1])
+        for m in re.findall(r'<th scope="row">(.*?)</th>(.*?)</tr>', table[1], re.S)
+    }
+    # Twelve monthly counts, oldest first, then the total: last month 1, this 2.
+    assert rows["delivery date"].startswith("0 " * 10 + "1 2 3")
+    assert rows["discount code"].startswith("0 " * 11 + "1 1")
+    assert "Start a study from these 3" in rows["delivery date"]
+    # A viewer reads the counts and the tags, and gets no forms.
+    seen = viewer.get(f"{base}?every=month").text
+    assert "delivery date" in seen and "Start a study" not in seen
+    assert 'name="tag"' not in seen
+    # Taken off again.
+    tag_id = session.exec(select(CxTag).where(CxTag.name == "discount code")).one().id
+    editor.post(f"{base}/answers/{ids[3]}/tags", data={"remove": str(tag_id)})
+    after = editor.get(f"{base}?every=month").text
+    assert (
+        "discount code"
+        not in re.search(  # type: ignore[union-attr]
+            r'<table class="cx-tag-counts">(.*?)</table>', after, re.S
+        )[1]
+    )
+
+
+def test_a_theme_starts_a_draft_study_linked_both_ways(
+    team: dict[str, Any], session: Session
+) -> None:
+    slug, editor = team["slug"], team["editor"]
+    touchpoint_id, ids = _answers(team, session)
+    base = f"/workspaces/{slug}/cx/touchpoints/{touchpoint_id}"
+    for response_id in ids[:3]:
+        editor.post(f"{base}/answers/{response_id}/tags", data={"tag": "delivery date"})
+    session.rollback()
+    tag = session.exec(select(CxTag)).one()
+    made = editor.post(f"{base}/tags/{tag.id}/study")
+    assert made.status_code == 303
+    session.rollback()
+    study = session.exec(select(Study).where(Study.workspace_id == team["id"])).one()
+    assert study.status == StudyStatus.draft
+    assert study.title == "Checkout: delivery date"
+    page = _text(editor.get(made.headers["Location"]).text)
+    assert (
+        "Started from 3 answers tagged “delivery date” at Checkout (Buy online)."
+        in page
+    )
+    assert "“Delivery date hidden at the bottom”" in page  # a customer's words
+    link = session.exec(select(CxTouchpointLink)).one()
+    assert (link.touchpoint_id, link.source_count) == (touchpoint_id, 3)
+    touchpoint_page = _text(editor.get(base).text)
+    assert (
+        "Study Checkout: delivery date (started from 3 tagged answers)"
+        in touchpoint_page
+    )
+    # A tag of another workspace, or none at all, starts nothing.
+    assert editor.post(f"{base}/tags/999/study").status_code == 404
