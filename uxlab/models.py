@@ -697,7 +697,4 @@ class PersonalToken(SQLModel, table=True):
 
 # The CX tables live in their own package; importing them here registers them
 # wherever the models are (migrations, create_schema, the tests' comparison).
-from uxlab.cx import followup_models as _cx_followups  # noqa: E402, F401
 from uxlab.cx import models as _cx_models  # noqa: E402, F401
-from uxlab.cx import tags as _cx_tags  # noqa: E402, F401
-from uxlab.cx import ux_side as _cx_ux_side  # noqa: E402, F401

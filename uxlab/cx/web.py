@@ -540,11 +540,8 @@ def qr(workspace: str, touchpoint_id: int, fmt: str) -> Response:
     )
 
 
-@bp.route("/workspaces/<workspace>/cx/journeys/<int:journey_id>/map")
-@login_required  # type: ignore[untyped-decorator]
-@requires(Permission.view)
-def journey_map(workspace: str, journey_id: int) -> str:
-    """The journey map: stages as columns, touchpoints as cards, one period."""
+def _map_context(journey_id: int) -> dict[str, Any]:
+    """What the journey map shows for the period asked (``every=``, ``period=``)."""
     db = get_session()
     found = _journey(journey_id)
     every = _every()
@@ -556,37 +553,78 @@ def journey_map(workspace: str, journey_id: int) -> str:
         except ValueError:
             abort(400, "period= takes a date such as 2026-12-01.")
     view = store.journey_view(db, found)
-    points = [t for s in view.stages for t in s.touchpoints]
-    scores = trends.by_touchpoint(
-        db, [t.id for t in points if t.id is not None], every, start
-    )
+    ids = [t.id for s in view.stages for t in s.touchpoints if t.id is not None]
+    scores = trends.by_touchpoint(db, ids, every, start)
     before = trends.periods_back(every, start, 2)[0]
-    earlier = trends.by_touchpoint(
-        db, [t.id for t in points if t.id is not None], every, before
-    )
+    earlier = trends.by_touchpoint(db, ids, every, before)
     moves = {
         tid: trends.changes(earlier[tid], point, every) for tid, point in scores.items()
     }
-    surveys: dict[int, Any] = {
-        t.id: store.live_survey(db, t) for t in points if t.id is not None
+    return {
+        "workspace": _workspace(),
+        "view": view,
+        "every": every,
+        "start": start,
+        "label": trends.period_label(every, start),
+        "before": before,
+        "before_label": trends.period_label(every, before),
+        "after": _next(every, start),
+        "scores": scores,
+        "moves": moves,
+        "open_followups": followups.open_counts(db, ids),
+        "ux": ux_side.ux_side(db, ids),
+        "surveys": {
+            t.id: store.live_survey(db, t)
+            for s in view.stages
+            for t in s.touchpoints
+            if t.id is not None
+        },
+        "min_n": trends.MIN_N,
     }
-    after = _next(every, start)
-    return render_template(
-        "cx/map.html",
-        workspace=_workspace(),
-        view=view,
-        every=every,
-        start=start,
-        label=trends.period_label(every, start),
-        before=before,
-        before_label=trends.period_label(every, before),
-        after=after,
-        scores=scores,
-        moves=moves,
-        open_followups=followups.open_counts(db, list(scores)),
-        ux=ux_side.ux_side(db, list(scores)),
-        surveys=surveys,
-        min_n=trends.MIN_N,
+
+
+@bp.route("/workspaces/<workspace>/cx/journeys/<int:journey_id>/map")
+@login_required  # type: ignore[untyped-decorator]
+@requires(Permission.view)
+def journey_map(workspace: str, journey_id: int) -> str:
+    """The journey map: stages as columns, touchpoints as cards, one period."""
+    return render_template("cx/map.html", **_map_context(journey_id))
+
+
+@bp.route("/workspaces/<workspace>/cx/journeys/<int:journey_id>/map.<fmt>")
+@login_required  # type: ignore[untyped-decorator]
+@requires(Permission.view)
+def journey_map_slide(workspace: str, journey_id: int, fmt: str) -> Response:
+    """The journey map as a 16:9 slide, PNG or SVG, for the period asked."""
+    from uxlab.charts import render
+    from uxlab.cx.map_export import MapData, map_figure
+
+    if fmt not in ("png", "svg"):
+        abort(404)
+    context = _map_context(journey_id)
+    audits = {
+        tid: (
+            f"Audit {side.audit.project.name}: run #{side.audit.run.id} "
+            f"{side.audit.run.status.value}, {side.audit.critical} critical"
+        )
+        for tid, side in context["ux"].items()
+        if side.audit is not None and side.audit.run is not None
+    }
+    data = MapData(
+        journey=context["view"].journey.name,
+        label=context["label"],
+        view=context["view"],
+        scores=context["scores"],
+        moves=context["moves"],
+        open_followups=context["open_followups"],
+        audits=audits,
+    )
+    body = render(map_figure(data), fmt)
+    name = f"journey-map-{journey_id}-{context['start'].isoformat()}.{fmt}"
+    return Response(
+        body,
+        mimetype="image/png" if fmt == "png" else "image/svg+xml",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
