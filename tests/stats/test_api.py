@@ -38,6 +38,7 @@ PUBLIC_FUNCTIONS = {
     "compare_completion",
     "compare_times",
     "compare_means",
+    "compare_nps",
     "sample_size_for_proportion",
     "sample_size_for_mean",
     "problem_discovery",

@@ -23,7 +23,9 @@ from werkzeug.routing import Rule
 from uxlab import moderation
 from uxlab.accounts import create_researcher
 from uxlab.audits.projects import ProjectSettings, create_project
-from uxlab.cx import journeys
+from uxlab.cx import followups, journeys, tags
+from uxlab.cx.feedback import open_link, parse_answers, record
+from uxlab.cx.followup_models import CxFollowup
 from uxlab.cx.models import CxChannel, CxJourney, CxStage, CxSurvey, CxTouchpoint
 from uxlab.management import create_study_from_text, make_invites
 from uxlab.models import (
@@ -104,6 +106,7 @@ VIEWER_ROUTES = {
     "cx.journey",
     "cx.touchpoint",
     "cx.journey_map",
+    "cx.journey_map_slide",
     "cx.journey_yaml",
 }
 OWNER_ROUTES = {
@@ -166,6 +169,9 @@ INSIDE_STUDY = {
     # CX: a journey and a touchpoint (unknown).
     "journey_id": 1,
     "touchpoint_id": 1,
+    "followup_id": 1,
+    "response_id": 1,
+    "tag_id": 1,
 }
 
 
@@ -389,7 +395,23 @@ def team_fixture(app: Flask, session: Session) -> dict[str, Any]:
     stage = journeys.journey_view(session, journey).stages[0].stage
     assert stage.id is not None
     touchpoint = journeys.add_touchpoint(session, journey, stage.id, "Checkout")
-    journeys.save_survey(session, touchpoint, ["nps"], "", "", SECRET)
+    survey = journeys.save_survey(
+        session, touchpoint, ["nps", "open"], "Why?", "customer", SECRET
+    )
+    followups.save_settings(session, journey, "customer", "")
+    opened = open_link(
+        session,
+        journeys.channel_token(journeys.channels_of(session, survey)[0], SECRET),
+    )
+    answer = record(
+        session,
+        opened,
+        "browser-1",
+        parse_answers(survey, {"nps": "2", "open_text": "Slow", "customer": "C-1"}),
+    )
+    assert answer is not None and answer.id is not None
+    followup = session.exec(select(CxFollowup)).one()
+    tag = tags.tag_answer(session, team.id, touchpoint, answer.id, "speed")
     clients = {}
     for role, who in (
         (WorkspaceRole.owner, "o"),
@@ -413,6 +435,9 @@ def team_fixture(app: Flask, session: Session) -> dict[str, Any]:
             "run_id": audit.id,
             "journey_id": journey.id,
             "touchpoint_id": touchpoint.id,
+            "followup_id": followup.id,
+            "response_id": answer.id,
+            "tag_id": tag.id,
         },
         "workspace_invite": pending.id,
         "slugs": {"plain": study.slug, "moderated": moderated.slug},
