@@ -232,6 +232,8 @@ def test_nps_scale_stays_on_one_row_on_a_phone(
     page.get_by_role("button", name="I agree, start the study").click()
     options = page.locator('.scale[data-points="11"] .scale-option')
     expect(options).to_have_count(11)
+    # Measured once the page's stylesheets have loaded, not while it streams in.
+    page.wait_for_load_state("load")
     boxes = [options.nth(i).bounding_box() or {} for i in range(11)]
     assert len({round(box["y"]) for box in boxes}) == 1, boxes
     assert all(box["width"] >= 24 for box in boxes), boxes
