@@ -24,6 +24,7 @@ from .cardsort import (
 )
 from .compare import compare_completion, compare_means, compare_nps, compare_times
 from .navigation import lostness, lostness_category
+from .net_promoter import nps, nps_from_counts
 from .planning import (
     problem_discovery,
     sample_size_for_discovery,
@@ -32,21 +33,7 @@ from .planning import (
 )
 from .preference import preference
 from .proportions import completion_rate, completion_rates
-from .questionnaires import (
-    csat,
-    nps,
-    nps_from_counts,
-    rating_summary,
-    sus_acceptability,
-    sus_adjective,
-    sus_grade,
-    sus_percentile,
-    sus_score,
-    sus_subscales,
-    sus_summary,
-    top_box,
-    umux_lite,
-)
+from .ratings import csat, rating_summary, top_box, umux_lite
 from .results import (
     ComparisonResult,
     CompletionRates,
@@ -63,6 +50,15 @@ from .results import (
     TimesSummary,
     TreeTaskResult,
     UMUXLiteResult,
+)
+from .sus import (
+    sus_acceptability,
+    sus_adjective,
+    sus_grade,
+    sus_percentile,
+    sus_score,
+    sus_subscales,
+    sus_summary,
 )
 from .sus_missing import sus_scores_with_missing
 from .times import median_ci, task_times, time_on_task, times_summary
