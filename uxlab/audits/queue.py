@@ -86,6 +86,9 @@ def _make_huey(app: Flask) -> Huey:
 class AuditQueue:
     """The app's Huey instance and the audit jobs registered on it."""
 
+    #: New follow-ups' webhook job (see :mod:`uxlab.cx.followup_jobs`).
+    followup_webhook_job: Any
+
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.huey = _make_huey(app)
@@ -104,6 +107,9 @@ class AuditQueue:
             retry_backoff=2,
             context=True,
         )(self._webhook)
+        from uxlab.cx.followup_jobs import register
+
+        register(self)  # new follow-ups' webhooks, on the same queue
 
     @property
     def engine(self) -> Engine:

@@ -197,7 +197,11 @@ def record(
             CxResponse.channel_id == channel.id, CxResponse.client_key == client_key
         )
     ).one()
-    followups.consider(db, stored)
+    made = followups.consider(db, stored)
+    if made is not None:
+        from uxlab.cx.followup_jobs import notify_new
+
+        notify_new(db, made)
     return stored
 
 

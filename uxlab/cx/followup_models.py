@@ -66,6 +66,8 @@ class CxFollowup(SQLModel, table=True):
     #: When it first left "open": the time to first contact ends here.
     first_contact_at: datetime | None = None
     resolved_at: datetime | None = None
+    #: How posting it to the journey's webhook went, when there is one.
+    notified: str | None = Field(default=None, max_length=500)
 
 
 class CxFollowupNote(SQLModel, table=True):

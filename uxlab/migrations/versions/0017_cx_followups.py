@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("created_at", _TIME(), nullable=False),
         sa.Column("first_contact_at", _TIME(), nullable=True),
         sa.Column("resolved_at", _TIME(), nullable=True),
+        sa.Column("notified", _STR(length=500), nullable=True),
         sa.ForeignKeyConstraint(["journey_id"], ["cxjourney.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(
             ["touchpoint_id"], ["cxtouchpoint.id"], ondelete="CASCADE"
