@@ -21,6 +21,7 @@ from playwright.sync_api import Page
 from sqlmodel import Session, col, select
 
 from uxlab.audits.demo import DEMO_AUDIT_SCRIPT
+from uxlab.cx.followup_models import CxFollowup
 from uxlab.cx.models import CxJourney, CxTouchpoint
 from uxlab.demo import DEMO_EMAIL, DEMO_PASSWORD
 from uxlab.invites import invite_token, open_invite
@@ -128,6 +129,10 @@ def _pages(session: Session, secret: str) -> list[str]:
             select(CxTouchpoint).where(CxTouchpoint.journey_id == journey.id)
         ).all()
         found += [f"{cx}/touchpoints/{tp.id}" for tp in touchpoints[:2]]
+        found += [f"{cx}/followups", f"{cx}/followups?status=open"]
+        made = session.exec(select(CxFollowup)).first()
+        assert made is not None, "the demo makes follow-ups"
+        found.append(f"{cx}/followups/{made.id}")
     return found
 
 
