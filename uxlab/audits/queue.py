@@ -86,8 +86,9 @@ def _make_huey(app: Flask) -> Huey:
 class AuditQueue:
     """The app's Huey instance and the audit jobs registered on it."""
 
-    #: New follow-ups' webhook job (see :mod:`uxlab.cx.followup_jobs`).
+    #: The CX jobs: new follow-ups' webhooks, hourly retention (:mod:`uxlab.cx.jobs`).
     followup_webhook_job: Any
+    retention_job: Any
 
     def __init__(self, app: Flask) -> None:
         self.app = app
@@ -107,7 +108,7 @@ class AuditQueue:
             retry_backoff=2,
             context=True,
         )(self._webhook)
-        from uxlab.cx.followup_jobs import register
+        from uxlab.cx.jobs import register
 
         register(self)  # new follow-ups' webhooks, on the same queue
 

@@ -199,7 +199,7 @@ def record(
     ).one()
     made = followups.consider(db, stored)
     if made is not None:
-        from uxlab.cx.followup_jobs import notify_new
+        from uxlab.cx.jobs import notify_new
 
         notify_new(db, made)
     return stored

@@ -97,6 +97,8 @@ class CxSurvey(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     #: Set when the survey is deleted; its links then show a polite page.
     deleted_at: datetime | None = None
+    #: Answers older than this many days are deleted; None keeps them.
+    retention_days: int | None = None
 
 
 class CxChannel(SQLModel, table=True):

@@ -496,6 +496,34 @@ def survey(workspace: str, touchpoint_id: int) -> WerkzeugResponse:
 
 
 @bp.route(
+    "/workspaces/<workspace>/cx/touchpoints/<int:touchpoint_id>/retention",
+    methods=["POST"],
+)
+@login_required  # type: ignore[untyped-decorator]
+@requires(Permission.edit)
+def retention(workspace: str, touchpoint_id: int) -> WerkzeugResponse:
+    """How long the survey keeps its answers before they are deleted."""
+    db = get_session()
+    _, found = _touchpoint(touchpoint_id)
+    survey = store.live_survey(db, found)
+    if survey is None:
+        abort(404)
+    try:
+        days = privacy.set_retention(db, survey, request.form.get("retention_days", ""))
+    except UxlabError as exc:
+        db.rollback()
+        flash(str(exc), "error")
+    else:
+        flash(
+            f"Answers are deleted {days} days after they were given."
+            if days
+            else "Answers are kept until they are deleted.",
+            "success",
+        )
+    return _to_touchpoint(found)
+
+
+@bp.route(
     "/workspaces/<workspace>/cx/touchpoints/<int:touchpoint_id>/survey/delete",
     methods=["POST"],
 )

@@ -1,4 +1,7 @@
-"""Posting new follow-ups to a journey's webhook, on the audit service's queue.
+"""The CX jobs on the audit service's queue: follow-up webhooks, and retention.
+
+Every hour a periodic job deletes the answers older than their survey's
+retention (:func:`uxlab.cx.privacy.prune_expired`).
 
 The job runs in a worker (``uxlab worker``), on the same Huey instance as the
 audit jobs, and is tried four times in all, 1, 2 and 4 s apart, like a
@@ -8,13 +11,15 @@ delivered (try 2)", "webhook failed after 4 tries: HTTP 500 ...").
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app, has_app_context
+from huey import crontab
 from sqlmodel import Session, col, select
 
 from uxlab.audits.notify import WebhookError, post_webhook
-from uxlab.cx import followups
+from uxlab.cx import followups, privacy
 from uxlab.cx.followup_models import CxFollowup
 from uxlab.cx.models import CxJourney
 from uxlab.db import session_scope
@@ -25,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["followup_link", "notify_new", "register"]
 
+_log = logging.getLogger("uxlab.cx")
 #: Tries after the first, each twice as long after the last (1, 2, 4 s).
 RETRIES = 3
 
@@ -79,6 +85,15 @@ def register(queue: AuditQueue) -> None:
             return
         _note(queue, followup_id, f"webhook delivered (try {tried})")
 
+    def prune() -> None:
+        with session_scope(queue.engine) as db:
+            deleted = privacy.prune_expired(db)
+        if deleted:
+            _log.info("deleted %s customer answers past their retention", deleted)
+
+    queue.retention_job = queue.huey.periodic_task(
+        crontab(minute="17"), name="cx_retention"
+    )(prune)
     queue.followup_webhook_job = queue.huey.task(
         name="cx_followup_webhook",
         retries=RETRIES,
