@@ -163,6 +163,15 @@ def test_a_later_step_reaching_an_audited_state_names_the_first_step(
     ]
     assert "same state as step 2, audited there" in rows[2]
     assert 'same state as step 1 of "Journey", audited there' in rows[3]
+    # The Pages table says which later steps reached each state again.
+    pages = [
+        " ".join(row.text_content().split())
+        for row in tree.xpath("//section[@aria-labelledby='pages']//tbody/tr")
+    ]
+    dialog = next(p for p in pages if STEP["dialog"] in p)
+    assert "Reached again by step 3 of “Journey”" in dialog
+    loaded = next(p for p in pages if STEP["dialog"] not in p)
+    assert "Reached again by step 1 of “Again”" in loaded
 
 
 def frame_audit(base: str, page: str) -> AuditReport:

@@ -468,6 +468,28 @@ def write_html(report: AuditReport, path: str | Path) -> Path:
     return path
 
 
+def _revisits(report: AuditReport) -> dict[tuple[str, str, str | None], list[str]]:
+    """For each page state, the later steps that reached it again (not re-audited)."""
+    again: dict[tuple[str, int, str], list[str]] = {}
+    for run in report.tasks:
+        for step in run.steps:
+            if step.same_state_as is not None:
+                task, number = step.same_state_as
+                again.setdefault((task, number, run.viewport), []).append(
+                    f"step {step.index + 1} of “{run.task}”"
+                )
+    names = [t.name for t in report.script.tasks]
+    found: dict[tuple[str, str, str | None], list[str]] = {}
+    for page in report.pages:
+        task_index, _, step_index = page.order
+        if task_index >= len(names):
+            continue
+        later = again.get((names[task_index], step_index + 1, page.viewport))
+        if later:
+            found[(page.url, page.viewport, page.state)] = later
+    return found
+
+
 def render_html(report: AuditReport) -> str:
     """report.html as text; screenshots are linked as ``screenshots/NAME``."""
     template = _environment().get_template("report.html.j2")
@@ -507,5 +529,6 @@ def render_html(report: AuditReport) -> str:
         vp_index={vp: i for i, vp in enumerate(viewports)},
         page_groups=page_groups,
         page_issues=page_issues,
+        page_revisits=_revisits(report),
         clean_pages=sum(not found for _, found in page_groups),
     )
