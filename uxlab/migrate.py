@@ -127,8 +127,7 @@ def _refuses_writes(error: BaseException) -> bool:
     orig = getattr(error, "orig", None)
     # 42501: insufficient privilege (a role that may not create or alter).
     return (
-        storage_fault(error) is not None
-        or getattr(orig, "sqlstate", None) == "42501"
+        storage_fault(error) is not None or getattr(orig, "sqlstate", None) == "42501"
     )
 
 

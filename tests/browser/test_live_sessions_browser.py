@@ -296,9 +296,7 @@ def test_skipping_a_task_not_started_moves_the_participants_page_on(
     expect(mod.locator("#participant-state")).to_contain_text("Connected")
     mod.keyboard.press("0")
     expect(mod.locator('#task-list [data-task="browse"]')).to_contain_text("skipped")
-    expect(
-        part.locator("#main").get_by_text("That is this task done")
-    ).to_be_visible()
+    expect(part.locator("#main").get_by_text("That is this task done")).to_be_visible()
     mod.keyboard.press("n")
     expect(part.get_by_role("heading", name="How was that task?")).to_be_visible()
 
@@ -340,9 +338,7 @@ def test_each_console_tab_hears_what_became_of_its_own_move(
         part.locator("#main").get_by_text("Your moderator has started this task")
     ).to_be_visible()
     first.keyboard.press("1")
-    expect(
-        part.locator("#main").get_by_text("That is this task done")
-    ).to_be_visible()
+    expect(part.locator("#main").get_by_text("That is this task done")).to_be_visible()
 
     # Both tabs press n while offline: both moves wait, then go out together.
     first.context.set_offline(True)

@@ -151,9 +151,7 @@ def test_moderator_drives_a_session_the_participant_follows(
     expect(stored(mod, "Likes the colours")).to_contain_text("quote")
     mod.keyboard.press("1")
     expect(task_row(mod, "browse")).to_contain_text("success")
-    expect(
-        part.locator("#main").get_by_text("That is this task done")
-    ).to_be_visible()
+    expect(part.locator("#main").get_by_text("That is this task done")).to_be_visible()
     mod.keyboard.press("n")
     expect(part.get_by_role("heading", name="How was that task?")).to_be_visible()
 

@@ -141,9 +141,12 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(openapi.bp)
     from uxlab.cx import public as cx_public
     from uxlab.cx import web as cx_web
+    from uxlab.cx import widget_api as cx_widget
 
     app.register_blueprint(cx_web.bp)
     app.register_blueprint(cx_public.bp)
+    csrf.exempt(cx_widget.bp)
+    app.register_blueprint(cx_widget.bp)
 
     @app.errorhandler(UxlabError)
     def _uxlab_error(exc: UxlabError) -> tuple[Any, int]:
