@@ -135,11 +135,10 @@ def answer(token: str) -> Response:
         return _error(
             415, "unsupported_media_type", "Send the answer as application/json."
         )
-    raw = request.stream.read(MAX_BODY + 1)
-    if len(raw) > MAX_BODY:
-        return _error(
-            413, "payload_too_large", f"An answer is at most {MAX_BODY} bytes."
-        )
+    if request.content_length is None:
+        return _error(411, "length_required", "Send the answer with its length.")
+    # Cached: the NUL check before the view may have read the body already.
+    raw = request.get_data(cache=True)
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
