@@ -20,7 +20,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from uxlab.cx.models import CxChannel, CxResponse, CxSurvey, CxTouchpoint
-from uxlab.db import insert_for
+from uxlab.db import begin_write, insert_for
 from uxlab.models import utcnow
 from uxlab.tokens import hash_token
 
@@ -229,8 +229,14 @@ def record_once(
     assert not answers.errors and opened.state is LinkState.open
     values = _row(opened, client_key, answers, at or utcnow())
     table = CxResponse.__table__  # type: ignore[attr-defined]
+    dialect = db.get_bind().dialect.name
+    if dialect == "sqlite":
+        # The request has read (the channel) in a deferred transaction; SQLite
+        # cannot upgrade that to a write while another writes ("database is
+        # locked", no wait), so the write starts anew holding the lock.
+        begin_write(db)
     statement = (
-        insert_for(db.get_bind().dialect.name, table)
+        insert_for(dialect, table)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["channel_id", "client_key"])
         .returning(table.c.id)
