@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 from pathlib import Path
 from typing import Any
 
@@ -217,18 +218,14 @@ def test_the_widget_settings_round_trip_through_the_journey_file(
     widget: dict[str, Any],
 ) -> None:
     slug, editor = widget["slug"], widget["editor"]
-    text = editor.get(f"/workspaces/{slug}/cx/journeys").text
-    journey_url = f"/workspaces/{slug}/cx"
-    page = editor.get(journey_url).text
-    assert "Buy online" in page
-    import re
-
-    journey_id = re.search(r"/cx/journeys/(\d+)", page)
-    assert journey_id is not None and text is not None
+    journey_id = re.search(
+        r"/cx/journeys/(\d+)", editor.get(f"/workspaces/{slug}/cx").text
+    )
+    assert journey_id is not None
     yaml_text = editor.get(
         f"/workspaces/{slug}/cx/journeys/{journey_id[1]}/journey.yaml"
     ).text
-    assert f"allowed_origins:\n      - {SHOP}\n" in yaml_text
+    assert f"    widget:\n      allowed_origins:\n      - {SHOP}\n" in yaml_text
     made = editor.post(
         f"/workspaces/{slug}/cx/journeys/import", data={"source": yaml_text}
     )
@@ -236,6 +233,11 @@ def test_the_widget_settings_round_trip_through_the_journey_file(
     copy = made.headers["Location"].rstrip("/").split("/")[-1]
     again = editor.get(f"/workspaces/{slug}/cx/journeys/{copy}/journey.yaml").text
     assert again == yaml_text
+    bad = yaml_text.replace("trigger: delay", "trigger: sometimes")
+    refused = editor.post(
+        f"/workspaces/{slug}/cx/journeys/import", data={"source": bad}
+    )
+    assert refused.status_code == 422 and "widget: trigger" in refused.text
 
 
 def test_the_widget_script_is_under_15_kb_gzipped() -> None:
