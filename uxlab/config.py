@@ -65,6 +65,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Customer feedback link requests (/f/...) allowed per client address.",
     ),
     Setting(
+        "WIDGET_RATE_LIMIT",
+        "120 per minute",
+        "Web widget requests (its config and answers) allowed per touchpoint and "
+        "client address.",
+    ),
+    Setting(
         "UNKNOWN_TOKEN_RATE_LIMIT",
         "30 per minute",
         "Unknown personal, observer or recorder links one client address may "

@@ -109,7 +109,7 @@ def test_an_email_nps_click_reaches_the_trend_and_the_journey_map(
     expect(row).to_contain_text("CSAT 100%")
     expect(row).to_contain_text("too few answers for an interval")
     expect(
-        manager.get_by_text("Answers by channel: link 1, QR code 0.")
+        manager.get_by_text("Answers by channel: link 1, QR code 0, web widget 0.")
     ).to_be_visible()
     expect(manager.get_by_role("region", name="Latest open answers")).to_contain_text(
         "Easy payment"

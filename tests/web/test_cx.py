@@ -336,7 +336,9 @@ def test_qr_codes_download_and_count_apart_from_the_link(
     app.test_client().get(f"{qr_link}?nps=9")
     app.test_client().get(f"{survey_link(page)}?nps=6")
     app.test_client().get(f"{survey_link(page)}?nps=7")
-    assert "Answers by channel: link 2, QR code 1." in editor.get(base).text
+    assert (
+        "Answers by channel: link 2, QR code 1, web widget 0." in editor.get(base).text
+    )
 
 
 def test_the_trend_shows_intervals_counts_and_cautions(
@@ -518,7 +520,7 @@ def test_a_journey_round_trips_through_its_yaml_file(
     assert again == text
     # The copy has its own links: the original's link is not the copy's.
     session.rollback()
-    assert len(session.exec(select(CxChannel)).all()) == 4
+    assert len(session.exec(select(CxChannel)).all()) == 6
 
 
 def test_a_bad_journey_file_is_refused_whole_with_its_problems(

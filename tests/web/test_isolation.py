@@ -64,6 +64,7 @@ PUBLIC_BLUEPRINTS = (
     "audits_api.",
     "openapi.",
     "cx_public.",
+    "cx_widget.",
 )
 JSON_ENDPOINTS = ("researcher.progress", "researcher.export_json")
 MODERATED_YAML = DATA.parent.parent / "study_templates" / "moderated-think-aloud.yaml"

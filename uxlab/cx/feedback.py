@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from uxlab.cx import followups
 from uxlab.cx.models import CxChannel, CxResponse, CxSurvey, CxTouchpoint
-from uxlab.db import insert_for
+from uxlab.db import begin_write, insert_for
 from uxlab.models import utcnow
 from uxlab.tokens import hash_token
 
@@ -36,6 +36,7 @@ __all__ = [
     "open_link",
     "parse_answers",
     "record",
+    "record_once",
     "week_of",
 ]
 
@@ -144,6 +145,29 @@ def month_of(moment: datetime) -> date:
     return moment.date().replace(day=1)
 
 
+def _row(
+    opened: Opened, client_key: str, answers: Answers, moment: datetime
+) -> dict[str, Any]:
+    """The values of a new response row for these answers."""
+    channel, survey = opened.channel, opened.survey
+    assert channel is not None and survey is not None and channel.id is not None
+    changes: dict[str, Any] = dict(answers.ratings)
+    if answers.open_text is not None:
+        changes["open_text"] = answers.open_text
+    return {
+        "touchpoint_id": survey.touchpoint_id,
+        "survey_id": survey.id,
+        "channel_id": channel.id,
+        "client_key": client_key,
+        "created_at": moment,
+        "updated_at": moment,
+        "week": week_of(moment),
+        "month": month_of(moment),
+        "hidden": dict(answers.hidden),
+        **changes,
+    }
+
+
 def record(
     db: Session,
     opened: Opened,
@@ -158,37 +182,25 @@ def record(
     merged. ``at`` places the answer in time (the demo and tests back-date).
     """
     assert not answers.errors and opened.state is LinkState.open
-    channel, survey = opened.channel, opened.survey
-    assert channel is not None and survey is not None and channel.id is not None
+    channel = opened.channel
+    assert channel is not None and channel.id is not None
     if not answers.ratings and answers.open_text is None:
         return None  # hidden fields alone are no response; the form carries them
     moment = at or utcnow()
-    changes: dict[str, Any] = dict(answers.ratings)
-    if answers.open_text is not None:
-        changes["open_text"] = answers.open_text
+    values = _row(opened, client_key, answers, moment)
     existing = db.exec(
         select(CxResponse).where(
             CxResponse.channel_id == channel.id, CxResponse.client_key == client_key
         )
     ).first()
-    hidden = {**(existing.hidden if existing else {}), **answers.hidden}
+    values["hidden"] = {**(existing.hidden if existing else {}), **answers.hidden}
+    changes = {k: values[k] for k in (*SCALES, "open_text") if k in values}
     table = CxResponse.__table__  # type: ignore[attr-defined]
     bind = db.get_bind()
-    statement = insert_for(bind.dialect.name, table).values(
-        touchpoint_id=survey.touchpoint_id,
-        survey_id=survey.id,
-        channel_id=channel.id,
-        client_key=client_key,
-        created_at=moment,
-        updated_at=moment,
-        week=week_of(moment),
-        month=month_of(moment),
-        hidden=hidden,
-        **changes,
-    )
+    statement = insert_for(bind.dialect.name, table).values(**values)
     statement = statement.on_conflict_do_update(
         index_elements=["channel_id", "client_key"],
-        set_={"updated_at": moment, "hidden": hidden, **changes},
+        set_={"updated_at": moment, "hidden": values["hidden"], **changes},
     )
     db.execute(statement)
     db.commit()
@@ -202,6 +214,42 @@ def record(
         from uxlab.cx.jobs import notify_new
 
         notify_new(db, made)
+    return stored
+
+
+def record_once(
+    db: Session,
+    opened: Opened,
+    client_key: str,
+    answers: Answers,
+    *,
+    at: datetime | None = None,
+) -> bool:
+    """Store a whole answer once per channel and ``client_key``; False if it was.
+
+    Unlike :func:`record`, an answer already stored is left as it is: the
+    widget sends each answer whole under its own id, so a second arrival is
+    the same answer sent again (a retry after a lost acknowledgement), never
+    a change. One ``INSERT ... ON CONFLICT DO NOTHING``, as the recorder's
+    events, so two arrivals racing store one row on SQLite and PostgreSQL.
+    """
+    assert not answers.errors and opened.state is LinkState.open
+    values = _row(opened, client_key, answers, at or utcnow())
+    table = CxResponse.__table__  # type: ignore[attr-defined]
+    dialect = db.get_bind().dialect.name
+    if dialect == "sqlite":
+        # The request has read (the channel) in a deferred transaction; SQLite
+        # cannot upgrade that to a write while another writes ("database is
+        # locked", no wait), so the write starts anew holding the lock.
+        begin_write(db)
+    statement = (
+        insert_for(dialect, table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["channel_id", "client_key"])
+        .returning(table.c.id)
+    )
+    stored = db.execute(statement).first() is not None
+    db.commit()
     return stored
 
 

@@ -12,9 +12,19 @@
               blocks: [nps, csat, open]
               open_question: What is the main reason for your score?
               hidden_fields: [order]
+            widget:
+              allowed_origins: [https://shop.example.com]
+              trigger: delay
+              delay_s: 10
+              url_pattern: ''
+              sample_percent: 10
+              throttle_days: 30
+              dismiss_days: 90
 
-A file is checked whole before anything is saved; each problem names where it
-is (``stages[1].touchpoints[0].survey.blocks``). Answers and links are not in
+``widget`` (optional) holds the web widget's allowed origins and its
+:class:`uxlab.cx.widget.WidgetSettings`. A file is checked whole before
+anything is saved; each problem names where it is
+(``stages[1].touchpoints[0].survey.blocks``). Answers and links are not in
 the file: a journey made from it starts with new links and no answers.
 """
 
@@ -26,6 +36,7 @@ import yaml
 from sqlmodel import Session
 
 from uxlab.cx import journeys as store
+from uxlab.cx import widget as widget_store
 from uxlab.cx.models import BLOCKS, CxJourney
 from uxlab.errors import UxlabError
 
@@ -59,6 +70,11 @@ def journey_yaml(db: Session, journey: CxJourney) -> str:
                     "blocks": list(survey.blocks),
                     "open_question": survey.open_question,
                     "hidden_fields": list(survey.hidden_fields),
+                }
+            if point.allowed_origins or point.widget:
+                entry["widget"] = {
+                    "allowed_origins": list(point.allowed_origins),
+                    **widget_store.read_settings(point).as_json(),
                 }
             points.append(entry)
         stages.append({"name": view.stage.name, "touchpoints": points})
@@ -103,6 +119,24 @@ def _survey(value: Any, where: str, problems: list[str]) -> dict[str, Any] | Non
     return {"blocks": blocks, "open_question": question, "hidden_fields": hidden}
 
 
+def _widget(value: Any, where: str, problems: list[str]) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        problems.append(f"{where}: must be a mapping with allowed_origins")
+        return None
+    settings = {k: v for k, v in value.items() if k != "allowed_origins"}
+    raw = value.get("allowed_origins", [])
+    origins: list[str] = []
+    if not isinstance(raw, list):
+        problems.append(f"{where}.allowed_origins: a list of origins")
+    else:
+        origins, wrong = widget_store.parse_origins(raw)
+        problems += [f"{where}.allowed_origins: {p}" for p in wrong]
+    problems += [f"{where}: {p}" for p in widget_store.settings_problems(settings)]
+    return {"allowed_origins": origins, "settings": settings}
+
+
 def _parse(text: str) -> tuple[dict[str, Any], list[str]]:
     if len(text) > MAX_CHARS:
         return {}, [f"the file is longer than {MAX_CHARS} characters"]
@@ -140,6 +174,7 @@ def _parse(text: str) -> tuple[dict[str, Any], list[str]]:
             if not isinstance(point.get("enabled", True), bool):
                 problems.append(f"{at}.enabled: true or false")
             point["survey"] = _survey(point.get("survey"), f"{at}.survey", problems)
+            point["widget"] = _widget(point.get("widget"), f"{at}.widget", problems)
     return document, problems
 
 
@@ -168,8 +203,13 @@ def import_journey(db: Session, workspace_id: int, text: str, secret: str) -> Cx
                         ", ".join(survey["hidden_fields"]),
                         secret,
                     )
+                found = point.get("widget")
+                if found is not None:
+                    widget_store.save_widget(
+                        db, made, found["allowed_origins"], found["settings"]
+                    )
                 store.set_enabled(db, made, bool(point.get("enabled", True)))
-    except store.JourneyError as exc:
+    except (store.JourneyError, widget_store.WidgetError) as exc:
         # A survey the file describes cannot be made: take the journey back.
         db.rollback()
         db.delete(journey)

@@ -44,6 +44,7 @@ __all__ = [
     "delete_stage",
     "delete_survey",
     "delete_touchpoint",
+    "ensure_channels",
     "get_journey",
     "get_touchpoint",
     "journey_view",
@@ -337,19 +338,30 @@ def save_survey(
     db.add(survey)
     db.flush()
     assert survey.id is not None
-    have = {c.kind for c in channels_of(db, survey)}
-    for kind in ChannelKind:
-        if kind.value not in have:
-            channel = CxChannel(
-                survey_id=survey.id,
-                kind=kind.value,
-                nonce=secrets.token_hex(16),
-                token_hash="",
-            )
-            channel.token_hash = hash_token(channel_token(channel, secret))
-            db.add(channel)
-    db.commit()
+    ensure_channels(db, survey, secret)
     return survey
+
+
+def ensure_channels(db: Session, survey: CxSurvey, secret: str) -> list[CxChannel]:
+    """The survey's channels, one of each kind, making any it lacks.
+
+    A survey made before a kind of channel existed gets it here.
+    """
+    assert survey.id is not None
+    have = channels_of(db, survey)
+    kinds = {c.kind for c in have}
+    missing = [k for k in ChannelKind if k.value not in kinds]
+    for kind in missing:
+        channel = CxChannel(
+            survey_id=survey.id,
+            kind=kind.value,
+            nonce=secrets.token_hex(16),
+            token_hash="",
+        )
+        channel.token_hash = hash_token(channel_token(channel, secret))
+        db.add(channel)
+    db.commit()
+    return channels_of(db, survey) if missing else have
 
 
 def delete_survey(db: Session, survey: CxSurvey) -> None:

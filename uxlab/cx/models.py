@@ -3,16 +3,17 @@
 A journey has ordered stages; a stage has ordered touchpoints. A touchpoint has
 at most one live survey (``deleted_at`` is None); a deleted survey is kept so
 that its links can still say politely that it has ended. Each survey has one
-channel per kind (link, QR code), each with its own secret token, so answers
-are counted per channel. A channel's token is derived as in
+channel per kind (link, QR code, web widget), each with its own secret token,
+so answers are counted per channel. A channel's token is derived as in
 :mod:`uxlab.invites`: only its nonce and its SHA-256 hash are stored.
 
 A response is one browser's answers through one channel; ``client_key`` (the
 hash of a random id kept in that browser's cookie) makes a second click of the
-same link update the same row instead of adding one. ``week`` and ``month``
-(the Monday and the first day of the period, in UTC) are stored with the answer
-so that trends group by a plain, indexed column on SQLite and PostgreSQL alike.
-"""
+same link update the same row instead of adding one. For the web widget it is
+the hash of the answer's own id, made in the browser, so an answer sent again
+is stored once. ``week`` and ``month`` (the Monday and the first day of the
+period, in UTC) are stored with the answer so that trends group by a plain,
+indexed column on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ BLOCKS: tuple[str, ...] = ("nps", "csat", "ces", "seq", "open")
 class ChannelKind(enum.StrEnum):
     link = "link"
     qr = "qr"
+    widget = "widget"
 
 
 class CxJourney(SQLModel, table=True):
@@ -75,6 +77,15 @@ class CxTouchpoint(SQLModel, table=True):
     position: int = 0
     #: A disabled touchpoint takes no answers (its links answer 410).
     enabled: bool = True
+    #: Sites (``https://shop.example.com``) whose pages may show the web widget.
+    allowed_origins: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    #: The web widget's trigger, sampling and throttling
+    #: (:class:`uxlab.cx.widget.WidgetSettings` as a mapping; empty: defaults).
+    widget: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
 
 
 class CxSurvey(SQLModel, table=True):

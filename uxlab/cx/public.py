@@ -20,8 +20,15 @@ from flask import Blueprint, Response, current_app, render_template, request, se
 from sqlmodel import select
 from werkzeug.datastructures import MultiDict
 
-from uxlab.cx.feedback import SCALES, LinkState, open_link, parse_answers, record
-from uxlab.cx.models import CxResponse
+from uxlab.cx.feedback import (
+    SCALES,
+    LinkState,
+    Opened,
+    open_link,
+    parse_answers,
+    record,
+)
+from uxlab.cx.models import ChannelKind, CxResponse
 from uxlab.db import get_session
 from uxlab.text import render_inline_markdown
 from uxlab.tokens import hash_token, new_token
@@ -104,6 +111,8 @@ def feedback(token: str) -> tuple[str, int]:
     """Record what the link or the form carries, then show what is left to answer."""
     db = get_session()
     opened = open_link(db, token)
+    if opened.channel is not None and opened.channel.kind == ChannelKind.widget:
+        opened = Opened(LinkState.unknown)  # the widget's token is no page's link
     if opened.state is not LinkState.open:
         return _closed(opened.state)
     survey, channel = opened.survey, opened.channel

@@ -27,10 +27,19 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from sqlmodel import col, select
 from werkzeug.wrappers import Response as WerkzeugResponse
+from wtforms import (
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange
 
-from uxlab.cx import followups, journey_file, privacy, tags, trends, ux_side
+from uxlab.cx import followups, journey_file, privacy, tags, trends, ux_side, widget
 from uxlab.cx import journeys as store
 from uxlab.cx.feedback import count_by_channel, latest_open_answers
 from uxlab.cx.models import CxJourney, CxSurvey, CxTouchpoint
@@ -41,7 +50,7 @@ from uxlab.web.access import requires
 from uxlab.web.links import public_url
 from uxlab.workspaces import Permission, allows
 
-__all__ = ["bp", "feedback_link"]
+__all__ = ["WidgetForm", "bp", "channel_token_of", "feedback_link"]
 
 bp = Blueprint("cx", __name__, template_folder="templates")
 
@@ -75,13 +84,75 @@ def _every() -> trends.Every:
     return trends.Every(raw)
 
 
+def channel_token_of(survey: CxSurvey, kind: str) -> str:
+    """The token of a survey's channel (made now if the survey lacks that kind)."""
+    secret = current_app.config["SECRET_KEY"]
+    for channel in store.ensure_channels(get_session(), survey, secret):
+        if channel.kind == kind:
+            return store.channel_token(channel, secret)
+    abort(404, f"This survey has no {kind} channel.")
+
+
 def feedback_link(survey: CxSurvey, kind: str) -> str:
     """The public link of a survey's channel (the one a customer opens)."""
-    for channel in store.channels_of(get_session(), survey):
-        if channel.kind == kind:
-            token = store.channel_token(channel, current_app.config["SECRET_KEY"])
-            return public_url(url_for("cx_public.feedback", token=token))
-    abort(404, f"This survey has no {kind} channel.")
+    token = channel_token_of(survey, kind)
+    return public_url(url_for("cx_public.feedback", token=token))
+
+
+_TRIGGERS = [
+    SelectChoice("delay", "After the visitor has been on a page for some seconds"),
+    SelectChoice("url", "On pages whose path matches a pattern"),
+    SelectChoice("exit", "When the pointer leaves the top of the window (exit intent)"),
+    SelectChoice("manual", "Only when the site's script calls uxlabFeedback.open()"),
+]
+
+
+class WidgetForm(FlaskForm):  # type: ignore[misc]
+    """The web widget's allowed origins, trigger, sampling and throttling."""
+
+    allowed_origins = TextAreaField("Allowed origins, one per line", [Length(max=4000)])
+    trigger = SelectField("Show the survey", choices=_TRIGGERS, default="delay")
+    delay_s = IntegerField(
+        "Seconds on the page first", [InputRequired(), NumberRange(0, 3600)], default=10
+    )
+    url_pattern = StringField(
+        "Page path pattern (for the pattern trigger)", [Length(max=200)]
+    )
+    sample_percent = IntegerField(
+        "Share of browsers asked (percent)",
+        [InputRequired(), NumberRange(0, 100)],
+        default=100,
+    )
+    throttle_days = IntegerField(
+        "Days before asking a browser again after it answered",
+        [InputRequired(), NumberRange(0, 365)],
+        default=30,
+    )
+    dismiss_days = IntegerField(
+        "Days before asking again after the survey was closed unanswered",
+        [InputRequired(), NumberRange(0, 365)],
+        default=90,
+    )
+
+    def fill(self, touchpoint: CxTouchpoint) -> None:
+        settings = widget.read_settings(touchpoint)
+        self.allowed_origins.data = "\n".join(touchpoint.allowed_origins)
+        self.trigger.data = settings.trigger.value
+        self.delay_s.data = settings.delay_s
+        self.url_pattern.data = settings.url_pattern
+        self.sample_percent.data = settings.sample_percent
+        self.throttle_days.data = settings.throttle_days
+        self.dismiss_days.data = settings.dismiss_days
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "trigger": self.trigger.data,
+            "delay_s": self.delay_s.data,
+            "url_pattern": (self.url_pattern.data or "").strip(),
+            "sample_percent": self.sample_percent.data,
+            "throttle_days": self.throttle_days.data,
+            "dismiss_days": self.dismiss_days.data,
+        }
 
 
 def _to_journey(journey: CxJourney) -> WerkzeugResponse:
@@ -291,13 +362,36 @@ def touchpoint(workspace: str, touchpoint_id: int) -> str:
     db = get_session()
     found_journey, found = _touchpoint(touchpoint_id)
     survey = store.live_survey(db, found)
-    every = _every()
     links: dict[str, str] = {}
-    if survey is not None and allows(g.role, Permission.edit):
-        links = {
-            "link": feedback_link(survey, "link"),
-            "qr": feedback_link(survey, "qr"),
-        }
+    form: WidgetForm | None = None
+    if allows(g.role, Permission.edit):
+        form = WidgetForm(formdata=None)
+        form.fill(found)
+        links = _links(survey)
+    return _touchpoint_page(found_journey, found, survey, links, form)
+
+
+def _links(survey: CxSurvey | None) -> dict[str, str]:
+    """The survey's link, QR link and widget token (for editors)."""
+    if survey is None:
+        return {}
+    return {
+        "link": feedback_link(survey, "link"),
+        "qr": feedback_link(survey, "qr"),
+        "widget": channel_token_of(survey, "widget"),
+    }
+
+
+def _touchpoint_page(
+    found_journey: CxJourney,
+    found: CxTouchpoint,
+    survey: CxSurvey | None,
+    links: dict[str, str],
+    form: WidgetForm | None,
+) -> str:
+    db = get_session()
+    every = _every()
+    touchpoint_id = found.id or 0
     survey_ids = store.survey_ids(db, found)
     answers = latest_open_answers(db, touchpoint_id)
     tag_periods, tag_counts = tags.counts_per_period(db, touchpoint_id, every)
@@ -321,6 +415,8 @@ def touchpoint(workspace: str, touchpoint_id: int) -> str:
         survey=survey,
         blocks=BLOCK_NAMES,
         links=links,
+        widget_form=form,
+        widget_script=public_url(url_for("static", filename="feedback-widget.js")),
         by_channel=count_by_channel(db, survey_ids),
         open_answers=answers,
         show_hidden=allows(g.role, Permission.participant_data),
@@ -521,6 +617,41 @@ def retention(workspace: str, touchpoint_id: int) -> WerkzeugResponse:
             "success",
         )
     return _to_touchpoint(found)
+
+
+@bp.route(
+    "/workspaces/<workspace>/cx/touchpoints/<int:touchpoint_id>/widget",
+    methods=["POST"],
+)
+@login_required  # type: ignore[untyped-decorator]
+@requires(Permission.edit)
+def widget_settings(
+    workspace: str, touchpoint_id: int
+) -> WerkzeugResponse | tuple[str, int]:
+    """Save the web widget's allowed origins, trigger, sampling and throttling."""
+    db = get_session()
+    found_journey, found = _touchpoint(touchpoint_id)
+    form = WidgetForm()
+    problem = ""
+    if form.validate():
+        try:
+            widget.save_widget(
+                db, found, form.allowed_origins.data or "", form.settings()
+            )
+        except UxlabError as exc:
+            db.rollback()
+            problem = str(exc)
+    else:
+        problem = "; ".join(
+            f"{form[name].label.text}: {' '.join(errors)}"
+            for name, errors in form.errors.items()
+        )
+    if not problem:
+        flash("Widget settings saved.", "info")
+        return _to_touchpoint(found)
+    flash(f"The widget settings were not saved: {problem}", "error")
+    survey = store.live_survey(db, found)
+    return _touchpoint_page(found_journey, found, survey, _links(survey), form), 422
 
 
 @bp.route(

@@ -142,10 +142,13 @@ def init_app(app: Flask) -> None:
     from uxlab.cx import followups_web as cx_followups
     from uxlab.cx import public as cx_public
     from uxlab.cx import web as cx_web
+    from uxlab.cx import widget_api as cx_widget
 
     app.register_blueprint(cx_web.bp)
     app.register_blueprint(cx_followups.bp)
     app.register_blueprint(cx_public.bp)
+    csrf.exempt(cx_widget.bp)
+    app.register_blueprint(cx_widget.bp)
 
     @app.errorhandler(UxlabError)
     def _uxlab_error(exc: UxlabError) -> tuple[Any, int]:

@@ -1,7 +1,7 @@
 """CX follow-ups: per-journey rules, follow-ups on unhappy answers, their notes
 
 Revision ID: 0017_cx_followups
-Revises: 0015_cx_journeys
+Revises: 0016_cx_widget
 Create Date: 2026-12-05 19:50:00.000000
 """
 
@@ -14,7 +14,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0017_cx_followups"
-down_revision: str | Sequence[str] | None = "0015_cx_journeys"
+down_revision: str | Sequence[str] | None = "0016_cx_widget"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
