@@ -10,8 +10,10 @@ Huey hands a job to one consumer and forgets it, so a worker killed mid-run
 would lose it. The run's row therefore carries a lease (see
 :mod:`uxlab.audits.runs`): when a run is claimed, a lease check is scheduled
 for when the lease would end; a worker that stopped renewing it has its run
-queued again, at most once more. A periodic job checks every lease once a
-minute too, queues the run for a schedule's latest slot due (so a slot missed
+queued again, at most once more. A periodic job, run when a worker starts
+and once a minute, checks every lease too, enqueues again a run that has been
+queued for longer than a lease with no job in the queue (its job was never
+enqueued, or lost), queues the run for a schedule's latest slot due (so a slot missed
 while everything was down runs once) and schedules a job at each slot of the
 coming minute and a half (so a slot starts on time).
 """
@@ -216,7 +218,9 @@ class AuditQueue:
                 (run_id, attempt), eta=lease_until + timedelta(seconds=1)
             )
             return
-        for again in run_store.requeue_expired(self.engine, [run_id]):
+        for again in run_store.requeue_expired(
+            self.engine, [run_id], hold=timedelta(seconds=self.lease_seconds)
+        ):
             _log.warning("run %s lost its worker; queued again", again)
             self.enqueue(again)
 
@@ -229,9 +233,41 @@ class AuditQueue:
         if run_id is not None:
             self.enqueue(run_id)
 
+    def recover(self) -> list[int]:
+        """Hand to the queue again the runs whose job is gone; their ids.
+
+        A running run whose worker stopped renewing its lease is queued again
+        (or ends as "error" after :data:`~uxlab.audits.runs.MAX_ATTEMPTS`). A
+        run queued for longer than the lease with no job for it in the queue
+        (the process that queued it stopped before enqueueing, or the queue
+        lost the job) is enqueued again. Each is claimed in the database
+        first, so however many workers look at once, one job is enqueued.
+        """
+        hold = timedelta(seconds=self.lease_seconds)
+        again = run_store.requeue_expired(self.engine, hold=hold)
+        for run_id in again:
+            _log.warning("run %s lost its worker; queued again", run_id)
+            self.enqueue(run_id)
+        candidates = run_store.lost_candidates(self.engine, hold)
+        if not candidates:
+            return again
+        # Read after the candidates: a job enqueued meanwhile is seen here.
+        carried = self._queued_run_ids()
+        lost = run_store.claim_lost(
+            self.engine, [r for r in candidates if r not in carried], hold
+        )
+        for run_id in lost:
+            _log.warning("run %s was queued with no job for it; enqueued", run_id)
+            self.enqueue(run_id)
+        return again + lost
+
+    def _queued_run_ids(self) -> set[int]:
+        """The runs an ``audit_run`` job waits for in the queue, now or later."""
+        jobs = [*self.huey.pending(), *self.huey.scheduled()]
+        return {int(job.args[0]) for job in jobs if job.name == self.run_job.name}
+
     def _every_minute(self) -> None:
-        for again in run_store.requeue_expired(self.engine):
-            self.enqueue(again)
+        self.recover()
         now = utcnow()
         with session_scope(self.engine) as db:
             projects = db.exec(

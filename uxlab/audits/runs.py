@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -34,9 +34,11 @@ __all__ = [
     "MAX_ATTEMPTS",
     "Claim",
     "cancel_run",
+    "claim_lost",
     "claim_run",
     "fail_run",
     "finish_run",
+    "lost_candidates",
     "queue_run",
     "queue_slot",
     "record_progress",
@@ -396,36 +398,112 @@ def cancel_run(db: Session, run: AuditProjectRun) -> bool:
     return bool(result.rowcount == 1)
 
 
-def requeue_expired(engine: Engine, run_ids: list[int] | None = None) -> list[int]:
+def requeue_expired(
+    engine: Engine,
+    run_ids: list[int] | None = None,
+    *,
+    hold: timedelta = timedelta(seconds=30),
+) -> list[int]:
     """Queue again the running runs whose lease expired (their worker stopped).
 
-    A run already started :data:`MAX_ATTEMPTS` times ends as "error" instead.
-    Returns the ids queued again, for the caller to enqueue.
+    A run already started :data:`MAX_ATTEMPTS` times ends as "error" instead,
+    saying so. Each change is a compare-and-set on the run's status, attempt
+    and lease, so of several workers looking at once, one queues it again.
+    Returns the ids queued again, for the caller to enqueue; none of them is
+    taken for a lost job (see :func:`claim_lost`) for ``hold``.
     """
     now = utcnow()
     again: list[int] = []
-    with session_scope(engine, write=True) as db:
-        query = select(AuditProjectRun).where(
+    with session_scope(engine) as db:
+        query = select(AuditProjectRun.id, AuditProjectRun.attempts).where(
             AuditProjectRun.status == RunStatus.running,
             col(AuditProjectRun.lease_until) < now,
         )
         if run_ids is not None:
             query = query.where(col(AuditProjectRun.id).in_(run_ids))
-        for run in db.exec(query).all():
-            if run.attempts < MAX_ATTEMPTS:
-                run.status = RunStatus.queued
-                run.worker = None
-                run.lease_until = None
-                run.current_url = None
-                assert run.id is not None
-                again.append(run.id)
-            else:
-                run.status = RunStatus.error
-                run.error = (
-                    f"the worker running it stopped, {run.attempts} times; "
+        expired = db.exec(query).all()
+    for run_id, attempts in expired:
+        assert run_id is not None
+        if attempts < MAX_ATTEMPTS:
+            values: dict[str, Any] = {
+                "status": RunStatus.queued,
+                "worker": None,
+                "lease_until": now + hold,
+                "current_url": None,
+            }
+        else:
+            values = {
+                "status": RunStatus.error,
+                "error": (
+                    f"the worker stopped during each of its {attempts} attempts; "
                     "not started again"
+                ),
+                "finished_at": now,
+                "lease_until": None,
+                "current_url": None,
+            }
+        with session_scope(engine) as db:
+            changed = db.connection().execute(
+                update(AuditProjectRun)
+                .where(
+                    col(AuditProjectRun.id) == run_id,
+                    col(AuditProjectRun.status) == RunStatus.running,
+                    col(AuditProjectRun.attempts) == attempts,
+                    col(AuditProjectRun.lease_until) < now,
                 )
-                run.finished_at = now
-                run.lease_until = None
-            db.add(run)
+                .values(**values)
+            )
+        if changed.rowcount == 1 and values["status"] == RunStatus.queued:
+            again.append(run_id)
     return again
+
+
+def lost_candidates(engine: Engine, older_than: timedelta) -> list[int]:
+    """Runs queued longer than ``older_than`` and not handed over since.
+
+    Their job may have been lost (the process that queued the run stopped
+    before enqueueing it, or the queue lost it); the caller checks the queue.
+    """
+    now = utcnow()
+    with session_scope(engine) as db:
+        found = db.exec(
+            select(AuditProjectRun.id).where(
+                AuditProjectRun.status == RunStatus.queued,
+                col(AuditProjectRun.queued_at) < now - older_than,
+                or_(
+                    col(AuditProjectRun.lease_until).is_(None),
+                    col(AuditProjectRun.lease_until) < now,
+                ),
+            )
+        ).all()
+    return [int(run_id) for run_id in found if run_id is not None]
+
+
+def claim_lost(engine: Engine, run_ids: list[int], older_than: timedelta) -> list[int]:
+    """Claim queued runs no job carries, for the caller to enqueue once each.
+
+    The claim is a compare-and-set of ``lease_until`` (unused while a run is
+    queued): it becomes the time after which the run may be handed over
+    again, so of several workers looking at once, one enqueues it, and the
+    others leave it alone until then. Returns the ids claimed.
+    """
+    now = utcnow()
+    claimed: list[int] = []
+    for run_id in run_ids:
+        with session_scope(engine) as db:
+            changed = db.connection().execute(
+                update(AuditProjectRun)
+                .where(
+                    col(AuditProjectRun.id) == run_id,
+                    col(AuditProjectRun.status) == RunStatus.queued,
+                    col(AuditProjectRun.queued_at) < now - older_than,
+                    or_(
+                        col(AuditProjectRun.lease_until).is_(None),
+                        col(AuditProjectRun.lease_until) < now,
+                    ),
+                )
+                .values(lease_until=now + older_than)
+            )
+        if changed.rowcount == 1:
+            claimed.append(run_id)
+    return claimed
