@@ -85,6 +85,9 @@ def log_in(page: Page, server: LiveServer, email: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("^Studies in"))
+    # The heading can be in the DOM before the stylesheets apply; tests that
+    # measure the layout need them.
+    page.wait_for_load_state("load")
 
 
 def test_owner_invites_a_colleague_who_joins_by_the_copied_link(
