@@ -10,6 +10,7 @@ from typing import Any, Final
 from sqlmodel import Session, col, select
 
 from uxlab.errors import NotFoundError, UxlabError
+from uxlab.kinds import step_index
 from uxlab.models import (
     ModeratedSession,
     Participant,
@@ -194,9 +195,7 @@ def _order(study_tasks: list[Task], participant: Participant | None) -> list[Tas
 
 
 def _index(step: str | None) -> int | None:
-    if step is None or not step.startswith(("task:", "seq:")):
-        return None
-    return int(step.split(":", 1)[1])
+    return step_index(step)
 
 
 def _step_label(study: Study, tasks: list[Task], step: str | None) -> str:

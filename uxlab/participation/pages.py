@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from uxlab.kinds import Step
 from uxlab.models import (
     Event,
     Invite,
@@ -34,12 +35,13 @@ from uxlab.participation.base import (
 def _page(session: Session, study: Study, participant: Participant) -> StepPage:
     steps = study_steps(study, participant)
     step = participant.step if participant.step in steps else "consent"
-    kind = step.split(":", 1)[0]
+    place = Step.parse(step)
+    kind = place.name
     page = StepPage(
         study=study,
         participant=participant,
         step=step,
-        kind={"seq": "questionnaire", "q": "questionnaire"}.get(kind, kind),
+        kind=place.page,
         number=steps.index(step) + 1,
         total=len(steps),
     )
@@ -53,7 +55,7 @@ def _page(session: Session, study: Study, participant: Participant) -> StepPage:
             for q in _after_task(study)
         ]
     elif kind == "q":
-        wanted = step.split(":", 1)[1]
+        wanted = place.arg
         page.questionnaires = [
             QuestionnairePage(q, _answers(session, participant, q.id, "study"))
             for q in _closing(study)
