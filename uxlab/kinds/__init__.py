@@ -23,7 +23,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from uxlab.models import Participant, Study
+    from uxlab.participation.base import StepPage
     from uxlab.studies import StudySpec
 
 #: The kind of a study whose file has no ``kind:``.
@@ -125,8 +128,10 @@ class StudyKind(Protocol):
     ``spec`` is the pydantic model of its study file (validated by
     :func:`uxlab.studies.parse_study` with line-level errors); ``steps`` the
     participant's way through a study of this kind; ``page_templates`` the
-    participant page for each step name the kind adds; ``analysis``,
-    ``export_rows`` and ``demo`` make its results, tidy rows and demo data.
+    participant page for each step name the kind adds; ``analysis`` (the
+    summary, calling :mod:`uxlab.stats`), ``results`` (the summary with its
+    charts, shown by ``results_template``), ``export_rows`` (the tidy tables
+    by CSV file name) and ``demo`` (simulated participants) make the rest.
     """
 
     #: The value of ``kind:`` in a study file.
@@ -139,11 +144,20 @@ class StudyKind(Protocol):
 
     def steps(self, study: Study, participant: Participant) -> list[Step]: ...
 
+    def fill_page(self, session: Session, page: StepPage, step: Step) -> None:
+        """Add what the participant page of ``step`` shows to ``page``."""
+
     @property
     def page_templates(self) -> Mapping[str, str]: ...
 
     @property
     def analysis(self) -> Callable[..., Any]: ...
+
+    @property
+    def results(self) -> Callable[..., Any]: ...
+
+    #: The researcher's results page.
+    results_template: str
 
     @property
     def export_rows(self) -> Callable[..., Any]: ...

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from uxlab.kinds import Step
+from uxlab.kinds import Step, kind_of
 from uxlab.models import (
     Event,
     Invite,
@@ -23,7 +23,6 @@ from uxlab.participation.base import (
     _attempt,
     _closing,
     _commit_change,
-    _index,
     _tasks,
     _writing,
     advance_step,
@@ -36,7 +35,6 @@ def _page(session: Session, study: Study, participant: Participant) -> StepPage:
     steps = study_steps(study, participant)
     step = participant.step if participant.step in steps else "consent"
     place = Step.parse(step)
-    kind = place.name
     page = StepPage(
         study=study,
         participant=participant,
@@ -45,23 +43,29 @@ def _page(session: Session, study: Study, participant: Participant) -> StepPage:
         number=steps.index(step) + 1,
         total=len(steps),
     )
-    if kind in ("task", "seq"):
+    kind_of(study).fill_page(session, page, place)
+    return page
+
+
+def fill_task_page(session: Session, page: StepPage, place: Step) -> None:
+    """Add a task step's task and attempt, and a questionnaire step's
+    questionnaires with the answers already given, to ``page``."""
+    study, participant = page.study, page.participant
+    if place.index is not None:
         tasks = _tasks(session, study)
-        page.task = tasks[participant.task_order[_index(step)]]
+        page.task = tasks[participant.task_order[place.index]]
         page.attempt = _attempt(session, participant, page.task)
-    if kind == "seq":
+    if place.name == "seq":
         page.questionnaires = [
             QuestionnairePage(q, _answers(session, participant, q.id, page.scope))
             for q in _after_task(study)
         ]
-    elif kind == "q":
-        wanted = place.arg
+    elif place.name == "q":
         page.questionnaires = [
             QuestionnairePage(q, _answers(session, participant, q.id, "study"))
             for q in _closing(study)
-            if q.id == wanted
+            if q.id == place.arg
         ]
-    return page
 
 
 def step_page(session: Session, slug: str, token: str | None) -> StepPage:

@@ -17,7 +17,10 @@ from typing import TYPE_CHECKING, Any
 from uxlab.kinds import CONSENT, DONE, Step, register
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from uxlab.models import Participant, Study
+    from uxlab.participation.base import StepPage
     from uxlab.studies import StudySpec
 
 
@@ -26,6 +29,7 @@ class UsabilityKind:
 
     name = "usability"
     label = "Usability test"
+    results_template = "results/results.html"
 
     @property
     def spec(self) -> type[StudySpec]:
@@ -47,6 +51,12 @@ class UsabilityKind:
         steps.append(DONE)
         return steps
 
+    def fill_page(self, session: Session, page: StepPage, step: Step) -> None:
+        """A task step's task and attempt; a questionnaire step's questions."""
+        from uxlab.participation.pages import fill_task_page
+
+        fill_task_page(session, page, step)
+
     @property
     def page_templates(self) -> Mapping[str, str]:
         return {
@@ -61,6 +71,12 @@ class UsabilityKind:
         from uxlab.analysis import analyse_study
 
         return analyse_study
+
+    @property
+    def results(self) -> Callable[..., Any]:
+        from uxlab.report import build_results
+
+        return build_results
 
     @property
     def export_rows(self) -> Callable[..., Any]:
