@@ -277,6 +277,15 @@ class StudySpec(_Strict):
     def _names_to_mappings(cls, value: Any) -> Any:
         return _questionnaire_list(value)
 
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        try:
+            get_kind(value)
+        except UnknownKindError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
     @field_validator("allowed_origins")
     @classmethod
     def _origins(cls, value: list[str]) -> list[str]:

@@ -113,3 +113,14 @@ def test_a_study_stored_before_kinds_existed_is_a_usability_study(session) -> No
     study = import_study(session, parse_study(STUDY), owner=owner, source_text=STUDY)
     study.settings = {k: v for k, v in study.settings.items() if k != "kind"}
     assert kind_of(study).name == "usability"
+
+
+def test_a_spec_made_without_the_file_loader_refuses_an_unknown_kind() -> None:
+    from pydantic import ValidationError
+
+    from uxlab.studies import StudySpec
+
+    with pytest.raises(ValidationError, match="unknown study kind 'zz'"):
+        StudySpec.model_validate(
+            {"title": "x", "kind": "zz", "questionnaires": ["sus"]}
+        )
