@@ -250,7 +250,7 @@ def _apply(
         if step == "done":
             return False
         index = _index(step)
-        if Step.parse(step).name == "task" and index is not None:
+        if index is not None and step == str(Step.task(index)):
             attempt = _attempts(db, participant).get(participant.task_order[index])
             if attempt is None or attempt.outcome is None:
                 raise ControlRefusedError(
