@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from uxlab.accounts import create_researcher
 from uxlab.invites import create_invites, open_invite
+from uxlab.kinds import kind_of
 from uxlab.models import (
     Event,
     JudgedBy,
@@ -159,7 +160,7 @@ def seed_demo(session: Session, *, participants: int = 30, seed: int = 7) -> Dem
                 workspace_id=team.id if name in _TEAM_TEMPLATES else None,
                 publish=live,
             )
-            simulate_participants(
+            kind_of(study).demo(
                 session,
                 study,
                 round(participants * share),

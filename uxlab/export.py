@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from uxlab.kinds import kind_of
 from uxlab.models import Invite, Participant, Response, Study, Task, TaskAttempt
 
 __all__ = [
@@ -207,14 +208,24 @@ def _csv_text(columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
-def export_csv_files(session: Session, study: Study) -> dict[str, str]:
-    """The study's tidy CSV files, by file name."""
+#: A tidy table: its columns, and its rows as mappings of column to value.
+Table = tuple[Sequence[str], list[dict[str, Any]]]
+
+
+def usability_tables(session: Session, study: Study) -> dict[str, Table]:
+    """The tidy tables of a task-based study, by CSV file name."""
     data = _StudyData(session, study)
     return {
-        "participants.csv": _csv_text(PARTICIPANT_COLUMNS, data.participant_rows()),
-        "attempts.csv": _csv_text(ATTEMPT_COLUMNS, data.attempt_rows()),
-        "responses.csv": _csv_text(RESPONSE_COLUMNS, data.response_rows()),
+        "participants.csv": (PARTICIPANT_COLUMNS, data.participant_rows()),
+        "attempts.csv": (ATTEMPT_COLUMNS, data.attempt_rows()),
+        "responses.csv": (RESPONSE_COLUMNS, data.response_rows()),
     }
+
+
+def export_csv_files(session: Session, study: Study) -> dict[str, str]:
+    """The study's tidy CSV files, by file name; the study's kind makes the rows."""
+    tables: dict[str, Table] = kind_of(study).export_rows(session, study)
+    return {name: _csv_text(columns, rows) for name, (columns, rows) in tables.items()}
 
 
 def export_json(session: Session, study: Study) -> dict[str, Any]:

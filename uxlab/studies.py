@@ -27,6 +27,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from uxlab.errors import NotFoundError, StudyFileError, UxlabError
+from uxlab.kinds import DEFAULT_KIND, UnknownKindError, get_kind
 from uxlab.models import (
     Membership,
     Participant,
@@ -247,6 +248,9 @@ class ModerationSpec(_Strict):
 
 
 class StudySpec(_Strict):
+    #: The study kind (see :mod:`uxlab.kinds`); a task-based usability study
+    #: when the file does not say.
+    kind: str = DEFAULT_KIND
     title: str = Field(min_length=1, max_length=200)
     description: str = ""
     mode: StudyMode = StudyMode.unmoderated
@@ -272,6 +276,15 @@ class StudySpec(_Strict):
     @classmethod
     def _names_to_mappings(cls, value: Any) -> Any:
         return _questionnaire_list(value)
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        try:
+            get_kind(value)
+        except UnknownKindError as exc:
+            raise ValueError(str(exc)) from None
+        return value
 
     @field_validator("allowed_origins")
     @classmethod
@@ -305,6 +318,7 @@ class StudySpec(_Strict):
     def settings(self) -> dict[str, Any]:
         """The study-level settings kept in Study.settings."""
         return {
+            "kind": self.kind,
             "product": self.product,
             "time_limit_s": self.time_limit_s,
             "after_each_task": [q.as_setting() for q in self.after_each_task],
@@ -362,8 +376,21 @@ def parse_study(text: str, source: str = "<study>") -> StudySpec:
             source, ["expected a mapping of fields (title:, tasks:, ...)"]
         )
     lines = _line_index(node) if node is not None else {}
+    kind_name = data.get("kind", DEFAULT_KIND)
     try:
-        return StudySpec.model_validate(data)
+        kind = get_kind(str(kind_name)) if isinstance(kind_name, str) else None
+    except UnknownKindError as exc:
+        line = lines.get(("kind",))
+        where = f" (line {line})" if line else ""
+        raise StudyFileError(source, [f"kind: {exc}{where}"]) from exc
+    if kind is None:
+        line = lines.get(("kind",))
+        where = f" (line {line})" if line else ""
+        raise StudyFileError(
+            source, [f"kind: a kind name like {DEFAULT_KIND!r} is expected{where}"]
+        )
+    try:
+        return kind.spec.model_validate(data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():

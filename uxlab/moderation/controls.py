@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from uxlab.db import begin_write
 from uxlab.errors import NotFoundError, UxlabError
+from uxlab.kinds import Step
 from uxlab.live import CHANGES
 from uxlab.models import (
     JudgedBy,
@@ -249,7 +250,7 @@ def _apply(
         if step == "done":
             return False
         index = _index(step)
-        if step.startswith("task:") and index is not None:
+        if index is not None and step == str(Step.task(index)):
             attempt = _attempts(db, participant).get(participant.task_order[index])
             if attempt is None or attempt.outcome is None:
                 raise ControlRefusedError(
@@ -267,7 +268,7 @@ def _apply(
     index = participant.task_order.index(task_id)
     attempt = _attempts(db, participant).get(task_id)
     if kind == "start":
-        if step != f"task:{index}":
+        if step != str(Step.task(index)):
             raise ControlRefusedError(
                 "The participant is not on this task: move them on to it first."
             )

@@ -10,6 +10,7 @@ from typing import Any, Final
 from sqlmodel import Session, col, select
 
 from uxlab.errors import NotFoundError, UxlabError
+from uxlab.kinds import Step, step_index
 from uxlab.models import (
     ModeratedSession,
     Participant,
@@ -194,25 +195,26 @@ def _order(study_tasks: list[Task], participant: Participant | None) -> list[Tas
 
 
 def _index(step: str | None) -> int | None:
-    if step is None or not step.startswith(("task:", "seq:")):
-        return None
-    return int(step.split(":", 1)[1])
+    return step_index(step)
 
 
 def _step_label(study: Study, tasks: list[Task], step: str | None) -> str:
     if step is None:
         return "Not here yet"
-    kind, _, rest = step.partition(":")
-    if kind == "consent":
+    place = Step.maybe(step)
+    if place is None:
+        return step
+    if place.name == "consent":
         return "Reading the consent form"
-    if kind == "done":
+    if place.name == "done":
         return "Finished"
-    if kind in ("task", "seq"):
-        i = int(rest)
+    if place.index is not None:
+        i = place.index
         title = tasks[i].title if i < len(tasks) else "?"
-        if kind == "task":
+        if place.name == "task":
             return f"Task {i + 1}: {title}"
         return f"Questions after task {i + 1}"
+    rest = place.arg
     product = str(study.settings.get("product") or "this product")
     for spec in study.settings.get("questionnaires") or []:
         q = build_questionnaire(spec, product=product)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from uxlab.kinds import Step
 from uxlab.models import (
     Event,
     ModeratedSession,
@@ -206,7 +207,8 @@ def _task_phase(db: Session, participant: Participant) -> str | None:
     step = participant.step or ""
     index = _index(step)
     order = participant.task_order or []
-    if not step.startswith("task:") or index is None or index >= len(order):
+    place = Step.maybe(step)
+    if place is None or place.name != "task" or index is None or index >= len(order):
         return None
     attempt = _attempts(db, participant).get(order[index])
     if attempt is not None and attempt.outcome is not None:

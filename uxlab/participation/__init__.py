@@ -13,8 +13,10 @@ A participant's place is :attr:`Participant.step`, one of::
 
 ``task:<i>`` is the i-th task in the participant's own order, ``seq:<i>`` the
 after-task questionnaires for it (all on one page), ``q:<id>`` one end-of-study
-questionnaire. Every form carries the step it was shown for; a submit for any
-other step is stale and is ignored.
+questionnaire; the study's kind (:mod:`uxlab.kinds`) decides the list, and
+:class:`uxlab.kinds.Step` reads and writes the stored form. Every form
+carries the step it was shown for; a submit for any other step is stale and
+is ignored.
 
 The package: :mod:`.base` (steps, loading, write transactions), :mod:`.entry`
 (links), :mod:`.pages` (the current step's page, consent, withdrawing),

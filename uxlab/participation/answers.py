@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from uxlab.errors import (
     InvalidAnswerError,
 )
+from uxlab.kinds import Step
 from uxlab.models import (
     Participant,
     Response,
@@ -21,7 +22,6 @@ from uxlab.participation.base import (
     _answers,
     _closing,
     _commit_change,
-    _index,
     _moved,
     _require_consent,
     _writing,
@@ -40,12 +40,12 @@ def _step_questionnaires(
     session: Session, study: Study, participant: Participant
 ) -> tuple[list[Questionnaire], str, int | None]:
     """The questionnaires of the current step, their scope and task id."""
-    step = participant.step
-    if step.startswith("seq:"):
-        task_id = participant.task_order[_index(step)]
+    step = Step.maybe(participant.step)
+    if step is not None and step.name == "seq" and step.index is not None:
+        task_id = participant.task_order[step.index]
         return _after_task(study), f"task:{task_id}", task_id
-    if step.startswith("q:"):
-        wanted = step.split(":", 1)[1]
+    if step is not None and step.name == "q":
+        wanted = step.arg
         return [q for q in _closing(study) if q.id == wanted], "study", None
     return [], "study", None
 

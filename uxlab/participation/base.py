@@ -20,6 +20,7 @@ from uxlab.errors import (
     StudyStateError,
     TokenError,
 )
+from uxlab.kinds import Step, kind_of
 from uxlab.live import CHANGES, Move, bump
 from uxlab.models import (
     Participant,
@@ -133,16 +134,9 @@ def _closing(study: Study) -> list[Questionnaire]:
 
 
 def study_steps(study: Study, participant: Participant) -> list[str]:
-    """Every step of this participant's way through the study, in order."""
-    steps = ["consent"]
-    has_after = bool(study.settings.get("after_each_task"))
-    for i in range(len(participant.task_order)):
-        steps.append(f"task:{i}")
-        if has_after:
-            steps.append(f"seq:{i}")
-    steps += [f"q:{q.id}" for q in _closing(study)]
-    steps.append("done")
-    return steps
+    """Every step of this participant's way through the study, in order, as
+    stored in :attr:`Participant.step`; the study's kind decides them."""
+    return [str(step) for step in kind_of(study).steps(study, participant)]
 
 
 def advance_step(study: Study, participant: Participant) -> None:
@@ -156,7 +150,11 @@ def advance_step(study: Study, participant: Participant) -> None:
 
 
 def _index(step: str) -> int:
-    return int(step.split(":", 1)[1])
+    """The task position of a ``task:<i>`` or ``seq:<i>`` step."""
+    index = Step.parse(step).index
+    if index is None:
+        raise ValueError(f"{step!r} is not a task step")
+    return index
 
 
 def _region(task: Task) -> dict[str, float]:

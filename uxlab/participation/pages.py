@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from uxlab.kinds import Step, kind_of
 from uxlab.models import (
     Event,
     Invite,
@@ -22,7 +23,6 @@ from uxlab.participation.base import (
     _attempt,
     _closing,
     _commit_change,
-    _index,
     _tasks,
     _writing,
     advance_step,
@@ -34,32 +34,38 @@ from uxlab.participation.base import (
 def _page(session: Session, study: Study, participant: Participant) -> StepPage:
     steps = study_steps(study, participant)
     step = participant.step if participant.step in steps else "consent"
-    kind = step.split(":", 1)[0]
+    place = Step.parse(step)
     page = StepPage(
         study=study,
         participant=participant,
         step=step,
-        kind={"seq": "questionnaire", "q": "questionnaire"}.get(kind, kind),
+        kind=place.page,
         number=steps.index(step) + 1,
         total=len(steps),
     )
-    if kind in ("task", "seq"):
+    kind_of(study).fill_page(session, page, place)
+    return page
+
+
+def fill_task_page(session: Session, page: StepPage, place: Step) -> None:
+    """Add a task step's task and attempt, and a questionnaire step's
+    questionnaires with the answers already given, to ``page``."""
+    study, participant = page.study, page.participant
+    if place.index is not None:
         tasks = _tasks(session, study)
-        page.task = tasks[participant.task_order[_index(step)]]
+        page.task = tasks[participant.task_order[place.index]]
         page.attempt = _attempt(session, participant, page.task)
-    if kind == "seq":
+    if place.name == "seq":
         page.questionnaires = [
             QuestionnairePage(q, _answers(session, participant, q.id, page.scope))
             for q in _after_task(study)
         ]
-    elif kind == "q":
-        wanted = step.split(":", 1)[1]
+    elif place.name == "q":
         page.questionnaires = [
             QuestionnairePage(q, _answers(session, participant, q.id, "study"))
             for q in _closing(study)
-            if q.id == wanted
+            if q.id == place.arg
         ]
-    return page
 
 
 def step_page(session: Session, slug: str, token: str | None) -> StepPage:

@@ -13,6 +13,7 @@ from uxlab.errors import (
     InvalidAnswerError,
     NotFoundError,
 )
+from uxlab.kinds import Step
 from uxlab.models import (
     Event,
     JudgedBy,
@@ -48,7 +49,7 @@ def _current_task(
     _require_consent(participant)
     if task_id not in participant.task_order:
         raise NotFoundError(f"There is no task {task_id} in this study.")
-    if step != participant.step or not step.startswith("task:"):
+    if step != participant.step or Step.parse(step).name != "task":
         return None
     task = _tasks(session, study).get(participant.task_order[_index(step)])
     if task is None or task.id != task_id:

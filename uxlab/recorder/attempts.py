@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from uxlab.db import begin_write
 from uxlab.errors import StudyStateError, TokenError, UxlabError
+from uxlab.kinds import Step
 from uxlab.models import (
     JudgedBy,
     Outcome,
@@ -186,7 +187,7 @@ def _end_attempt(
     if (
         participant is not None
         and study is not None
-        and participant.step == f"task:{attempt.position - 1}"
+        and participant.step == str(Step.task(attempt.position - 1))
     ):
         from uxlab.participation import advance_step
 

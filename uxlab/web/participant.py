@@ -32,6 +32,7 @@ from uxlab import moderation, participant_sessions, participation, recorder
 from uxlab.db import get_session
 from uxlab.errors import AlreadyFinishedError, UxlabError
 from uxlab.invites import find_invite
+from uxlab.kinds import kind_of
 from uxlab.live import followed_version, seen
 from uxlab.models import Participant, Study, StudyMode
 from uxlab.text import duration_words, render_markdown
@@ -229,12 +230,7 @@ def take(slug: str) -> tuple[str, int]:
 def _render(
     page: participation.StepPage, token: str, status: int = 200
 ) -> tuple[str, int]:
-    template = {
-        "consent": "participant/consent.html",
-        "task": "participant/task.html",
-        "questionnaire": "participant/questionnaire.html",
-        "done": "participant/done.html",
-    }[page.kind]
+    template = kind_of(page.study).page_templates[page.kind]
     live = None
     if page.study.mode == StudyMode.moderated and page.kind != "done":
         live = moderation.follow_state(get_session(), page.participant)

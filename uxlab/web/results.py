@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from uxlab import analysis, codebook, report
 from uxlab.db import get_session
 from uxlab.errors import NotFoundError
+from uxlab.kinds import kind_of
 from uxlab.models import Participant, Study, StudyMode
 from uxlab.web.access import can, current_study, current_workspace, requires
 from uxlab.web.auth import current_researcher_id
@@ -83,11 +84,12 @@ def results(slug: str) -> str:
     cl, include = _options()
     if (empty := _empty_state(study)) is not None:
         return empty
-    page = report.build_results(
+    kind = kind_of(study)
+    page = kind.results(
         get_session(), study, confidence_level=cl, include_excluded=include
     )
     return render_template(
-        "results/results.html",
+        kind.results_template,
         levels=analysis.CONFIDENCE_LEVELS,
         **report.report_context(
             page,
@@ -131,7 +133,7 @@ def chart(slug: str, name: str, fmt: str) -> Response:
     """One chart as SVG or PNG; ``?download=1`` saves it as a file."""
     study = _study(slug)
     cl, include = _options()
-    result = analysis.analyse_study(
+    result = kind_of(study).analysis(
         get_session(), study, confidence_level=cl, include_excluded=include
     )
     body = report.chart_bytes(result, name, fmt)
