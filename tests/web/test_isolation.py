@@ -66,7 +66,11 @@ PUBLIC_BLUEPRINTS = (
     "cx_public.",
     "cx_widget.",
 )
-JSON_ENDPOINTS = ("researcher.progress", "researcher.export_json")
+JSON_ENDPOINTS = (
+    "researcher.progress",
+    "researcher.export_json",
+    "preflight.status_json",
+)
 MODERATED_YAML = DATA.parent.parent / "study_templates" / "moderated-think-aloud.yaml"
 
 #: The least role each member route needs, written out here (not read from the
@@ -75,6 +79,7 @@ VIEWER_ROUTES = {
     "researcher.index",
     "researcher.study",
     "researcher.progress",
+    "preflight.status_json",
     "results.results",
     "results.chart",
     "results.report_html",

@@ -7,14 +7,23 @@ pre-flight and the ones before it (see :mod:`uxlab.audits.preflight`).
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    url_for,
+)
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms import TextAreaField
 from wtforms.validators import Length, Optional
 
-from uxlab.audits.preflight import PreflightError, queue_preflight
+from uxlab.audits.preflight import PreflightError, preflight_runs, queue_preflight
 from uxlab.audits.queue import audit_queue
 from uxlab.db import get_session
 from uxlab.errors import AuditScriptError
@@ -24,7 +33,7 @@ from uxlab.web.auth import current_researcher_id
 from uxlab.web.links import public_base
 from uxlab.workspaces import Permission
 
-__all__ = ["PreflightForm", "bp", "preflight_base_url"]
+__all__ = ["PreflightForm", "bp", "preflight_base_url", "status_json"]
 
 bp = Blueprint("preflight", __name__)
 
@@ -75,3 +84,14 @@ def start(slug: str) -> WerkzeugResponse | tuple[str, int]:
     audit_queue(current_app).enqueue(run.id)
     flash(f"Pre-flight {run.id} is queued.", "info")
     return redirect(url_for("researcher.study", slug=study.slug) + "#preflight", 303)
+
+
+@bp.route("/studies/<slug>/preflight.json")
+@login_required  # type: ignore[untyped-decorator]
+@requires(Permission.view)
+def status_json(slug: str) -> Response:
+    """The latest pre-flight's status and progress, as the study page polls it."""
+    from uxlab.web.audits import run_json
+
+    runs = preflight_runs(get_session(), current_study(), limit=1)
+    return jsonify(run=run_json(runs[0]) if runs else None)
