@@ -18,7 +18,7 @@ from tests.web.test_cx import (
 from uxlab.cx import followups, journeys
 from uxlab.cx.feedback import open_link, parse_answers, record
 from uxlab.cx.followup_models import CxFollowup
-from uxlab.cx.models import CxChannel
+from uxlab.cx.models import CxChannel, CxResponse
 from uxlab.models import Researcher
 
 
@@ -199,3 +199,40 @@ def test_the_webhooks_json_reads_as_a_message(
     assert (
         payload["answers"]["nps"] == 3 and payload["followup"]["reference"] == "C-1042"
     )
+
+
+def test_answers_from_one_browser_arriving_at_once_are_all_kept(
+    team: dict[str, Any], session: Session, database_url: str
+) -> None:
+    # Two clicks of one email's links (or a click and the page's form) from
+    # one browser at the same moment, each from its own app process: both are
+    # stored without an error, and neither's hidden field is lost.
+    from tests.test_concurrency import no_errors, race
+    from uxlab.db import make_engine
+
+    _setup(team, session)
+    channel = session.exec(select(CxChannel).where(CxChannel.kind == "link")).one()
+    token = journeys.channel_token(channel, SECRET)
+    engines = [make_engine(database_url) for _ in range(2)]
+    fields = [{"nps": "3", "customer": "C-7"}, {"csat": "2", "plan": "pro"}]
+    try:
+        for round_ in range(8):
+
+            def act(i: int, round_: int = round_) -> None:
+                with Session(engines[i]) as db:
+                    opened = open_link(db, token)
+                    answers = parse_answers(opened.survey, fields[i])  # type: ignore[arg-type]
+                    record(db, opened, f"browser-{round_}", answers)
+
+            no_errors(race(2, act))
+    finally:
+        for engine in engines:
+            engine.dispose()
+    session.rollback()  # a fresh snapshot: the writers were other connections
+    stored = session.exec(select(CxResponse).order_by(CxResponse.client_key)).all()
+    assert len(stored) == 8
+    for response in stored:
+        assert (response.nps, response.csat) == (3, 2)
+        assert response.hidden == {"customer": "C-7", "plan": "pro"}
+    # One follow-up per response (NPS 3 from a known customer), never two.
+    assert len(session.exec(select(CxFollowup)).all()) == 8

@@ -188,22 +188,30 @@ def record(
         return None  # hidden fields alone are no response; the form carries them
     moment = at or utcnow()
     values = _row(opened, client_key, answers, moment)
-    existing = db.exec(
-        select(CxResponse).where(
-            CxResponse.channel_id == channel.id, CxResponse.client_key == client_key
+    # The hidden fields are merged with what is stored: read and write under
+    # the write lock, or two answers from one browser at once would lose one's
+    # fields (and on SQLite the read could not become a write at all).
+    begin_write(db)
+    try:
+        existing = db.exec(
+            select(CxResponse).where(
+                CxResponse.channel_id == channel.id,
+                CxResponse.client_key == client_key,
+            )
+        ).first()
+        values["hidden"] = {**(existing.hidden if existing else {}), **answers.hidden}
+        changes = {k: values[k] for k in (*SCALES, "open_text") if k in values}
+        table = CxResponse.__table__  # type: ignore[attr-defined]
+        statement = insert_for(db.get_bind().dialect.name, table).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=["channel_id", "client_key"],
+            set_={"updated_at": moment, "hidden": values["hidden"], **changes},
         )
-    ).first()
-    values["hidden"] = {**(existing.hidden if existing else {}), **answers.hidden}
-    changes = {k: values[k] for k in (*SCALES, "open_text") if k in values}
-    table = CxResponse.__table__  # type: ignore[attr-defined]
-    bind = db.get_bind()
-    statement = insert_for(bind.dialect.name, table).values(**values)
-    statement = statement.on_conflict_do_update(
-        index_elements=["channel_id", "client_key"],
-        set_={"updated_at": moment, "hidden": values["hidden"], **changes},
-    )
-    db.execute(statement)
-    db.commit()
+        db.execute(statement)
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
     stored = db.exec(
         select(CxResponse).where(
             CxResponse.channel_id == channel.id, CxResponse.client_key == client_key
