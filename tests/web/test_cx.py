@@ -21,7 +21,7 @@ from uxlab import create_app
 from uxlab.accounts import create_researcher
 from uxlab.cx import journeys, trends
 from uxlab.cx.feedback import open_link, parse_answers, record
-from uxlab.cx.models import CxChannel, CxResponse, CxStage, CxTouchpoint
+from uxlab.cx.models import CxChannel, CxJourney, CxResponse, CxStage, CxTouchpoint
 from uxlab.db import get_engine
 from uxlab.models import ActivityEntry, WorkspaceRole
 from uxlab.workspaces import add_member, create_workspace, personal_workspace
@@ -784,3 +784,89 @@ def test_a_customers_answers_are_deleted_by_their_reference(
     assert owner_log.subject == "2 customer answers" and "C-1042" not in str(
         owner_log.detail
     )
+
+
+def test_a_journey_file_carries_its_links_and_follow_up_rules(
+    team: dict[str, Any], session: Session
+) -> None:
+    from uxlab.models import AuditProject, Researcher
+    from uxlab.studies import import_study, parse_study
+
+    slug, editor = team["slug"], team["editor"]
+    journey_id, touchpoint_id = define_journey(editor, slug)
+    owner = session.exec(
+        select(Researcher).where(Researcher.email == "editor@example.com")
+    ).one()
+    text = "title: Checkout usability\ntasks:\n  - title: Pay for a jacket\n"
+    study = import_study(
+        session,
+        parse_study(text),
+        owner=owner,
+        source_text=text,
+        workspace_id=team["id"],
+    )
+    project = AuditProject(
+        workspace_id=team["id"],
+        name="Checkout nightly",
+        script_yaml="name: x\n",
+        base_url="https://shop.example.com",
+        badge_token_hash="b" * 64,
+    )
+    session.add(project)
+    session.commit()
+    links = f"/workspaces/{slug}/cx/touchpoints/{touchpoint_id}/links"
+    assert editor.post(links, data={"study_id": str(study.id)}).status_code == 303
+    assert (
+        editor.post(links, data={"audit_project_id": str(project.id)}).status_code
+        == 303
+    )
+    rules = editor.post(
+        f"/workspaces/{slug}/cx/journeys/{journey_id}/followup-rules",
+        data={"reference_field": "order", "webhook_url": "https://crm.example.com/h"},
+    )
+    assert rules.status_code == 303
+    url = f"/workspaces/{slug}/cx/journeys/{journey_id}/journey.yaml"
+    text = editor.get(url).text
+    assert "    studies:\n    - checkout-usability\n" in text
+    assert "    audit_projects:\n    - Checkout nightly\n" in text
+    assert text.endswith(
+        "followups:\n  reference_field: order\n"
+        "  webhook_url: https://crm.example.com/h\n"
+    )
+    made = editor.post(f"/workspaces/{slug}/cx/journeys/import", data={"source": text})
+    assert made.status_code == 303
+    copy_id = int(made.headers["Location"].rstrip("/").split("/")[-1])
+    again = editor.get(f"/workspaces/{slug}/cx/journeys/{copy_id}/journey.yaml").text
+    assert again == text
+
+    # A study or audit project this workspace lacks, and a bad rule: refused
+    # whole, each where it is, and no journey made.
+    session.rollback()
+    journeys_before = len(session.exec(select(CxJourney)).all())
+    bad = (
+        text.replace("- checkout-usability", "- someone-elses-study")
+        .replace("- Checkout nightly", "- Nightly elsewhere")
+        .replace("reference_field: order", "reference_field: Order No")
+    )
+    refused = editor.post(
+        f"/workspaces/{slug}/cx/journeys/import", data={"source": bad}
+    )
+    assert refused.status_code == 422
+    assert "followups: &#39;order no&#39; is not a hidden field" in refused.text
+    bad = text.replace("- checkout-usability", "- someone-elses-study").replace(
+        "- Checkout nightly", "- Nightly elsewhere"
+    )
+    refused = editor.post(
+        f"/workspaces/{slug}/cx/journeys/import", data={"source": bad}
+    )
+    assert refused.status_code == 422
+    assert (
+        "stages[1].touchpoints[0].studies[0]: no study &#39;someone-elses-study&#39; "
+        "in this workspace" in refused.text
+    )
+    assert (
+        "stages[1].touchpoints[0].audit_projects[0]: no audit project "
+        "&#39;Nightly elsewhere&#39; in this workspace" in refused.text
+    )
+    session.rollback()
+    assert len(session.exec(select(CxJourney)).all()) == journeys_before == 2

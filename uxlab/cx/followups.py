@@ -43,6 +43,7 @@ __all__ = [
     "list_followups",
     "notes_of",
     "open_counts",
+    "rules_problem",
     "save_settings",
     "set_assignee",
     "set_status",
@@ -81,19 +82,27 @@ def settings_for(db: Session, journey_id: int) -> CxFollowupSettings:
     )
 
 
+def rules_problem(reference_field: str, webhook_url: str) -> str | None:
+    """What is wrong with these follow-up rules, or None."""
+    field, url = reference_field, webhook_url
+    if field and not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", field):
+        return (
+            f"{field!r} is not a hidden field's name: lowercase letters, digits "
+            "and underscores, starting with a letter."
+        )
+    if url and (not _URL.match(url) or len(url) > 500):
+        return "The webhook must be an http:// or https:// address."
+    return None
+
+
 def save_settings(
     db: Session, journey: CxJourney, reference_field: str, webhook_url: str
 ) -> CxFollowupSettings:
     """Save which hidden field names the customer, and the webhook (both optional)."""
-    field = reference_field.strip().lower()
-    if field and not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", field):
-        raise FollowupError(
-            f"{field!r} is not a hidden field's name: lowercase letters, digits "
-            "and underscores, starting with a letter."
-        )
-    url = webhook_url.strip()
-    if url and (not _URL.match(url) or len(url) > 500):
-        raise FollowupError("The webhook must be an http:// or https:// address.")
+    field, url = reference_field.strip().lower(), webhook_url.strip()
+    problem = rules_problem(field, url)
+    if problem is not None:
+        raise FollowupError(problem)
     assert journey.id is not None
     begin_write(db)
     try:

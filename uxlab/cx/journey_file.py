@@ -20,12 +20,21 @@
               sample_percent: 10
               throttle_days: 30
               dismiss_days: 90
+            studies: [checkout-usability]
+            audit_projects: [Checkout nightly]
+    followups:
+      reference_field: order
+      webhook_url: https://crm.example.com/hooks/uxlab
 
 ``widget`` (optional) holds the web widget's allowed origins and its
-:class:`uxlab.cx.widget.WidgetSettings`. A file is checked whole before
-anything is saved; each problem names where it is
-(``stages[1].touchpoints[0].survey.blocks``). Answers and links are not in
-the file: a journey made from it starts with new links and no answers.
+:class:`uxlab.cx.widget.WidgetSettings`. ``studies`` (by slug) and
+``audit_projects`` (by name) are the workspace's studies and audit projects
+aimed at the touchpoint, shown beside its scores on the journey map.
+``followups`` holds the journey's follow-up rules. A file is checked whole
+before anything is saved; each problem names where it is
+(``stages[1].touchpoints[0].survey.blocks``), and a study or audit project
+the workspace does not have is one. Answers and channel links are not in the
+file: a journey made from it starts with new links and no answers.
 """
 
 from __future__ import annotations
@@ -33,12 +42,15 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from uxlab.cx import followups, ux_side
 from uxlab.cx import journeys as store
 from uxlab.cx import widget as widget_store
+from uxlab.cx.followup_models import CxFollowupSettings
 from uxlab.cx.models import BLOCKS, CxJourney
 from uxlab.errors import UxlabError
+from uxlab.models import AuditProject, Study
 
 __all__ = ["JourneyFileError", "import_journey", "journey_yaml"]
 
@@ -76,10 +88,93 @@ def journey_yaml(db: Session, journey: CxJourney) -> str:
                     "allowed_origins": list(point.allowed_origins),
                     **widget_store.read_settings(point).as_json(),
                 }
+            studies, projects = ux_side.links_of(db, point.id or 0)
+            if studies:
+                entry["studies"] = sorted(study.slug for _, study in studies)
+            if projects:
+                entry["audit_projects"] = sorted(p.name for _, p in projects)
             points.append(entry)
         stages.append({"name": view.stage.name, "touchpoints": points})
-    document = {"name": journey.name, "stages": stages}
+    document: dict[str, Any] = {"name": journey.name, "stages": stages}
+    rules = db.get(CxFollowupSettings, journey.id)
+    if rules is not None and (rules.reference_field or rules.webhook_url):
+        document["followups"] = {
+            "reference_field": rules.reference_field,
+            "webhook_url": rules.webhook_url,
+        }
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+
+
+def _names(value: Any, where: str, problems: list[str]) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(
+        isinstance(v, str) and v.strip() for v in value
+    ):
+        problems.append(f"{where}: a list of names")
+        return []
+    return list(value)
+
+
+def _followups(value: Any, problems: list[str]) -> dict[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        problems.append("followups: a mapping with reference_field and webhook_url")
+        return None
+    unknown = sorted(set(value) - {"reference_field", "webhook_url"})
+    if unknown:
+        problems.append(f"followups: unknown keys {', '.join(map(str, unknown))}")
+    field, url = value.get("reference_field", ""), value.get("webhook_url", "")
+    if not isinstance(field, str) or not isinstance(url, str):
+        problems.append("followups: reference_field and webhook_url must be text")
+        return None
+    field, url = field.strip().lower(), url.strip()
+    problem = followups.rules_problem(field, url)
+    if problem is not None:
+        problems.append(f"followups: {problem}")
+    return {"reference_field": field, "webhook_url": url}
+
+
+def _resolve_links(
+    db: Session, workspace_id: int, document: dict[str, Any]
+) -> list[str]:
+    """Put the studies and audit projects each touchpoint names in its entry."""
+    studies = {
+        s.slug: s.id
+        for s in db.exec(select(Study).where(Study.workspace_id == workspace_id))
+    }
+    projects = {
+        p.name: p.id
+        for p in db.exec(
+            select(AuditProject).where(
+                AuditProject.workspace_id == workspace_id,
+                col(AuditProject.study_id).is_(None),
+            )
+        )
+    }
+    problems: list[str] = []
+    for i, stage in enumerate(document["stages"]):
+        for j, point in enumerate(stage.get("touchpoints", [])):
+            at = f"stages[{i}].touchpoints[{j}]"
+            point["study_ids"] = []
+            for k, slug in enumerate(point["studies"]):
+                if slug not in studies:
+                    problems.append(
+                        f"{at}.studies[{k}]: no study {slug!r} in this workspace"
+                    )
+                else:
+                    point["study_ids"].append(studies[slug])
+            point["project_ids"] = []
+            for k, name in enumerate(point["audit_projects"]):
+                if name not in projects:
+                    problems.append(
+                        f"{at}.audit_projects[{k}]: no audit project {name!r} in "
+                        "this workspace"
+                    )
+                else:
+                    point["project_ids"].append(projects[name])
+    return problems
 
 
 def _text(value: Any, where: str, problems: list[str], *, limit: int = 200) -> str:
@@ -175,12 +270,22 @@ def _parse(text: str) -> tuple[dict[str, Any], list[str]]:
                 problems.append(f"{at}.enabled: true or false")
             point["survey"] = _survey(point.get("survey"), f"{at}.survey", problems)
             point["widget"] = _widget(point.get("widget"), f"{at}.widget", problems)
+            point["studies"] = _names(point.get("studies"), f"{at}.studies", problems)
+            point["audit_projects"] = _names(
+                point.get("audit_projects"), f"{at}.audit_projects", problems
+            )
+    document["followups"] = _followups(document.get("followups"), problems)
+    unknown = sorted(set(document) - {"name", "stages", "followups"})
+    if unknown:
+        problems.append(f"unknown keys {', '.join(map(str, unknown))}")
     return document, problems
 
 
 def import_journey(db: Session, workspace_id: int, text: str, secret: str) -> CxJourney:
     """A new journey from a journey file; nothing is saved if a problem is found."""
     document, problems = _parse(text)
+    if not problems:
+        problems = _resolve_links(db, workspace_id, document)
     if problems:
         raise JourneyFileError(problems)
     stages = document["stages"]
@@ -209,7 +314,21 @@ def import_journey(db: Session, workspace_id: int, text: str, secret: str) -> Cx
                         db, made, found["allowed_origins"], found["settings"]
                     )
                 store.set_enabled(db, made, bool(point.get("enabled", True)))
-    except (store.JourneyError, widget_store.WidgetError) as exc:
+                for study_id in point["study_ids"]:
+                    ux_side.link(db, workspace_id, made, study_id=study_id)
+                for project_id in point["project_ids"]:
+                    ux_side.link(db, workspace_id, made, audit_project_id=project_id)
+        rules = document.get("followups")
+        if rules is not None:
+            followups.save_settings(
+                db, journey, rules["reference_field"], rules["webhook_url"]
+            )
+    except (
+        store.JourneyError,
+        widget_store.WidgetError,
+        ux_side.LinkError,
+        followups.FollowupError,
+    ) as exc:
         # A survey the file describes cannot be made: take the journey back.
         db.rollback()
         db.delete(journey)
