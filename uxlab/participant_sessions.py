@@ -13,18 +13,27 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
+from datetime import datetime, timedelta
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
 from uxlab.db import begin_write
-from uxlab.models import Participant, ParticipantSession, Study
+from uxlab.models import Participant, ParticipantSession, Study, utcnow
 from uxlab.tokens import hash_token
 
-__all__ = ["forget", "known_tokens", "new_session_id", "remember", "token_for"]
+__all__ = [
+    "forget",
+    "known_tokens",
+    "new_session_id",
+    "prune_expired",
+    "remember",
+    "token_for",
+]
 
 
 def new_session_id() -> str:
@@ -145,3 +154,38 @@ def forget(db: Session, session_id: str | None, slug: str) -> None:
         )
     )
     db.commit()
+
+
+def prune_expired(db: Session, lifetime: timedelta, now: datetime | None = None) -> int:
+    """Delete the rows no browser can still present; return how many went.
+
+    A browser's cookie lasts ``lifetime`` (``PERMANENT_SESSION_LIFETIME``)
+    after its last visit. A row goes once both it and its participant's last
+    recorded step (finishing, starting, consenting or joining) are older than
+    that; the participant and their answers stay, and their resume link still
+    works.
+    """
+    cutoff = (now or utcnow()) - lifetime
+    last_step = func.coalesce(
+        Participant.finished_at,
+        Participant.started_at,
+        Participant.consented_at,
+        Participant.created_at,
+    )
+    stale = (
+        select(ParticipantSession.id)
+        .join(Participant, col(Participant.id) == ParticipantSession.participant_id)
+        .where(col(ParticipantSession.created_at) < cutoff, last_step < cutoff)
+    )
+    begin_write(db)
+    try:
+        ids = list(db.exec(stale).all())
+        if ids:
+            db.exec(
+                delete(ParticipantSession).where(col(ParticipantSession.id).in_(ids))
+            )
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+    return len(ids)

@@ -89,3 +89,49 @@ def test_cookie_from_before_session_ids_still_resumes(
         assert "uxlab_p" not in cookie
         assert token not in repr(dict(cookie))
     assert earlier.get(f"/take/{study.slug}").status_code == 200
+
+
+def test_browser_sessions_go_once_their_cookies_have_expired(
+    app: Flask, client: FlaskClient, session: Session
+) -> None:
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from uxlab.audits.queue import audit_queue
+    from uxlab.models import Participant, ParticipantSession, utcnow
+    from uxlab.participant_sessions import prune_expired
+
+    study = make_study(session, "participant_study.yaml")
+    enter(client, session, study)
+    consent(client, study)
+    token = _resume_token(client.get(f"/take/{study.slug}").get_data(as_text=True))
+    lifetime = app.permanent_session_lifetime
+    assert lifetime == timedelta(days=90)
+    session.commit()
+    # Within the cookie's life nothing goes, however old the row.
+    row = session.exec(select(ParticipantSession)).one()
+    row.created_at = utcnow() - timedelta(days=200)
+    session.add(row)
+    session.commit()
+    assert prune_expired(session, lifetime) == 0
+    assert client.get(f"/take/{study.slug}").status_code == 200
+    # The participant's last step 91 days ago: no cookie can still hold the id.
+    person = session.exec(select(Participant)).one()
+    long_ago = utcnow() - timedelta(days=91)
+    person.created_at = person.consented_at = long_ago
+    if person.started_at is not None:
+        person.started_at = long_ago
+    session.add(person)
+    session.commit()
+    assert prune_expired(session, lifetime) == 1
+    assert session.exec(select(ParticipantSession)).all() == []
+    assert session.exec(select(Participant)).one().consented_at is not None
+    # The browser is a stranger now; the personal resume link still works.
+    assert client.get(f"/take/{study.slug}").status_code == 401
+    assert client.get(f"/r/{token}").status_code in (302, 303)
+    assert client.get(f"/take/{study.slug}").status_code == 200
+    # The workers run it every hour.
+    with app.app_context():
+        names = audit_queue(app).huey._registry._registry
+        assert any(name.endswith("participant_sessions_prune") for name in names)

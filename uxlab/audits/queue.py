@@ -91,6 +91,7 @@ class AuditQueue:
     #: The CX jobs: new follow-ups' webhooks, hourly retention (:mod:`uxlab.cx.jobs`).
     followup_webhook_job: Any
     retention_job: Any
+    participant_sessions_job: Any
 
     def __init__(self, app: Flask) -> None:
         self.app = app
@@ -110,6 +111,10 @@ class AuditQueue:
             retry_backoff=2,
             context=True,
         )(self._webhook)
+        # Hourly: participant-session rows whose cookies have expired.
+        self.participant_sessions_job = self.huey.periodic_task(
+            crontab(minute="43"), name="participant_sessions_prune"
+        )(self._prune_participant_sessions)
         from uxlab.cx.jobs import register
 
         register(self)  # new follow-ups' webhooks, on the same queue
@@ -265,6 +270,15 @@ class AuditQueue:
         """The runs an ``audit_run`` job waits for in the queue, now or later."""
         jobs = [*self.huey.pending(), *self.huey.scheduled()]
         return {int(job.args[0]) for job in jobs if job.name == self.run_job.name}
+
+    def _prune_participant_sessions(self) -> None:
+        from uxlab.participant_sessions import prune_expired
+
+        lifetime = self.app.permanent_session_lifetime
+        with session_scope(self.engine) as db:
+            deleted = prune_expired(db, lifetime)
+        if deleted:
+            _log.info("deleted %s participant sessions past their cookies", deleted)
 
     def _every_minute(self) -> None:
         self.recover()
