@@ -132,29 +132,40 @@
   };
 
   // Post the answer until the server acknowledges it; 4xx other than 408/429
-  // is final. The body stays in this closure only.
+  // is final. The body stays in this closure only: storage would show it to
+  // the host page. If the visitor leaves before the acknowledgement, one last
+  // try goes out with keepalive, which outlives the page; the answer's own id
+  // makes a try that arrives twice count once.
   var send = function (body, done) {
     var tries = 0;
-    var attempt = function () {
-      tries += 1;
-      fetch(api + "/answers", {
+    var settled = false;
+    var post = function (keepalive) {
+      return fetch(api + "/answers", {
         method: "POST",
         mode: "cors",
         credentials: "omit",
         headers: { "Content-Type": "text/plain" },
         body: body,
-      }).then(
+        keepalive: keepalive,
+      });
+    };
+    var attempt = function () {
+      tries += 1;
+      post(false).then(
         function (r) {
-          if (r.status >= 500 || r.status === 408 || r.status === 429) retry();
-          else
-            r.json().then(
-              function (j) {
-                done(r.status, j);
-              },
-              function () {
-                done(r.status, {});
-              }
-            );
+          if (r.status >= 500 || r.status === 408 || r.status === 429) {
+            retry();
+            return;
+          }
+          settled = true;
+          r.json().then(
+            function (j) {
+              done(r.status, j);
+            },
+            function () {
+              done(r.status, {});
+            }
+          );
         },
         function () {
           retry();
@@ -171,6 +182,16 @@
         clearTimeout(timer);
         timer = 0;
         attempt();
+      }
+    });
+    w.addEventListener("pagehide", function () {
+      if (settled) return;
+      clearTimeout(timer);
+      timer = 0;
+      try {
+        post(true).then(null, function () {});
+      } catch (e) {
+        // A browser without keepalive: nothing more can be done from here.
       }
     });
     attempt();

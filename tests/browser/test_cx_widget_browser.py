@@ -234,3 +234,46 @@ def test_a_site_opt_out_stops_the_widget(
     expect(page.get_by_role("dialog")).to_have_count(0)
     assert not [u for u in requests if "/api/v1/cx/widget/" in u]
     context.close()
+
+
+def test_an_answer_still_being_retried_is_kept_when_the_visitor_leaves(
+    browser: Browser, live_server: LiveServer, shop: Shop, session: Session
+) -> None:
+    token = make_touchpoint(session, [shop.origin])
+    embed(shop, live_server, token)
+    context = browser.new_context()
+    page = context.new_page()
+    failing = {"on": True}
+    posts: list[str] = []
+
+    def down(route: Route) -> None:
+        posts.append(route.request.method)
+        if failing["on"]:
+            route.fulfill(status=503, body="{}")  # the server is down a while
+        else:
+            route.continue_()
+
+    page.route("**/answers", down)
+    page.goto(shop.origin)
+    page.wait_for_function("window.uxlabFeedback !== undefined")
+    page.evaluate("window.uxlabFeedback.open()")
+    dialog = page.get_by_role("dialog", name="Your feedback")
+    dialog.get_by_role("radio", name="4", exact=True).check()
+    dialog.get_by_label("Why?").fill("Slow checkout")
+    dialog.get_by_role("button", name="Send").click()
+    # Four tries fail (0.5 + 1 + 2 s apart); the fifth would come 4 s later,
+    # but the visitor leaves now, as the server comes back.
+    for _ in range(100):
+        if len(posts) >= 4:
+            break
+        page.wait_for_timeout(100)
+    assert len(posts) == 4
+    failing["on"] = False
+    page.goto(shop.origin + "/next-page")
+    for _ in range(50):
+        if stored(session):
+            break
+        page.wait_for_timeout(100)
+    answers = stored(session)
+    assert [(r.nps, r.open_text) for r in answers] == [(4, "Slow checkout")]
+    context.close()
