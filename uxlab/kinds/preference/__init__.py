@@ -1,0 +1,310 @@
+"""Preference tests (``kind: preference``): which of 2-6 designs people choose.
+
+A participant gives consent, sees the options in an order of their own and
+chooses one (saying why, if the study asks), then answers the study's
+closing questionnaires. The choice is kept as a
+:class:`~uxlab.models.Response` of the ``preference`` questionnaire (items
+``choice`` and ``why``), so it is stored once and a reload finds it.
+
+This kind is not yet in :data:`uxlab.kinds.BUILTIN_KINDS`: its participant
+page, results page and routes are still to come, so study files cannot ask
+for it. Register :data:`PREFERENCE` to use what exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import select
+
+from uxlab.errors import InvalidAnswerError
+from uxlab.kinds import CONSENT, DONE, Step
+from uxlab.models import Participant, Response
+
+from .spec import MAX_OPTIONS, MIN_OPTIONS, OptionSpec, PreferenceSpec
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from uxlab.models import Study
+    from uxlab.participation.base import StepPage
+    from uxlab.stats.results import PreferenceResult
+
+__all__ = [
+    "MAX_OPTIONS",
+    "MIN_OPTIONS",
+    "PREFERENCE",
+    "QUESTIONNAIRE",
+    "OptionSpec",
+    "PreferenceKind",
+    "PreferenceSpec",
+    "PreferenceSummary",
+    "analyse_preference",
+    "export_rows",
+    "option_order",
+    "record_choice",
+]
+
+#: The questionnaire id under which choices are stored.
+QUESTIONNAIRE = "preference"
+#: The step on which the options are shown.
+CHOOSE = Step("choose")
+#: Longest "why" answer kept.
+MAX_WHY = 5_000
+#: Below this many choices the results say the sample is small.
+SMALL_SAMPLE = 20
+
+
+def _keys(study: Study) -> list[str]:
+    return [str(o["key"]) for o in study.settings.get("options", [])]
+
+
+def option_order(study: Study, participant: Participant) -> list[str]:
+    """The option keys in the order this participant sees them.
+
+    Drawn from the participant's stored code, so the same participant always
+    gets the same order (a reload shows what they saw) and the positions are
+    spread evenly over participants.
+    """
+    keys = _keys(study)
+    if not study.settings.get("randomise", True):
+        return keys
+    seed = hashlib.sha256(f"{study.slug}:{participant.code}".encode()).digest()
+    rng = random.Random(int.from_bytes(seed[:8], "big"))
+    rng.shuffle(keys)
+    return keys
+
+
+def _row(session: Session, participant: Participant, item: str) -> Response | None:
+    return session.exec(
+        select(Response).where(
+            Response.participant_id == participant.id,
+            Response.questionnaire == QUESTIONNAIRE,
+            Response.item == item,
+        )
+    ).first()
+
+
+def saved_choice(session: Session, participant: Participant) -> tuple[str | None, str]:
+    """The participant's stored choice and reason ("" when none)."""
+    choice = _row(session, participant, "choice")
+    why = _row(session, participant, "why")
+    return (
+        choice.value_text if choice is not None else None,
+        (why.value_text or "") if why is not None else "",
+    )
+
+
+def record_choice(
+    session: Session,
+    study: Study,
+    participant: Participant,
+    *,
+    option: Any,
+    why: Any = "",
+) -> None:
+    """Store the participant's choice (and reason); sent again, it replaces
+    the first rather than adding a second.
+
+    Raises InvalidAnswerError (422) when ``option`` is not one of the study's
+    options or the reason is not text or too long: nothing is stored then.
+    The caller commits.
+    """
+    keys = _keys(study)
+    if not isinstance(option, str) or option not in keys:
+        raise InvalidAnswerError(
+            f"option {option!r} is not one of this study's options {keys}"
+        )
+    if why is None:
+        why = ""
+    if not isinstance(why, str):
+        raise InvalidAnswerError("the reason must be text")
+    if len(why) > MAX_WHY:
+        raise InvalidAnswerError(
+            f"the reason is {len(why)} characters; at most {MAX_WHY} are kept"
+        )
+    assert participant.id is not None
+    for item, text in (("choice", option), ("why", why.strip())):
+        row = _row(session, participant, item) or Response(
+            participant_id=participant.id,
+            questionnaire=QUESTIONNAIRE,
+            scope="study",
+            item=item,
+        )
+        row.value_num, row.value_text = None, text
+        session.add(row)
+
+
+def _choices(session: Session, study: Study) -> list[tuple[Participant, str, str]]:
+    """(participant, option, reason) of every included participant who chose."""
+    rows = session.exec(
+        select(Participant, Response)
+        .join(Response, Response.participant_id == Participant.id)  # type: ignore[arg-type]
+        .where(
+            Participant.study_id == study.id,
+            Participant.excluded == False,  # noqa: E712
+            Participant.preview == False,  # noqa: E712
+            Response.questionnaire == QUESTIONNAIRE,
+        )
+        .order_by(Participant.id)  # type: ignore[arg-type]
+    ).all()
+    by_person: dict[int, dict[str, Any]] = {}
+    for person, response in rows:
+        entry = by_person.setdefault(person.id or 0, {"person": person})
+        entry[response.item] = response.value_text or ""
+    return [
+        (e["person"], e["choice"], e.get("why", ""))
+        for e in by_person.values()
+        if e.get("choice")
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class PreferenceSummary:
+    """A preference test's result, in numbers and in words."""
+
+    labels: list[str]
+    keys: list[str]
+    counts: list[int]
+    n: int
+    result: PreferenceResult | None
+    sentence: str
+    small_sample: bool
+    #: The reasons given, by chosen option key.
+    reasons: dict[str, list[str]]
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f} %"
+
+
+def _sentence(labels: list[str], result: PreferenceResult) -> str:
+    """One sentence saying what the data show and no more."""
+    shares = result.shares
+    top = int(result.counts.argmax())
+    level = f"{100 * result.confidence_level:.0f} %"
+    lead = (
+        f"{labels[top]} was chosen by {_pct(shares.observed[top])} "
+        f"({level} CI {_pct(shares.low[top])}–{_pct(shares.high[top])}, "
+        f"{shares.method})"
+    )
+    if result.test == "binomial":
+        test = f"exact binomial p = {result.p_value:.2g}"
+    else:
+        test = (
+            f"chi-square({result.df}) = {result.statistic:.2f}, "
+            f"p = {result.p_value:.2g}"
+            + (", approximate with so few choices" if result.small_expected else "")
+        )
+    n = result.n
+    if result.above_equal_share.any():
+        winners = [labels[i] for i in range(len(labels)) if result.above_equal_share[i]]
+        verdict = (
+            f"with {n} participants, {' and '.join(winners)} is preferred: its "
+            f"interval lies above the equal share of {_pct(1 / len(labels))}"
+        )
+    elif result.p_value < 1 - result.confidence_level:
+        verdict = (
+            f"with {n} participants the choices are not evenly spread, but no "
+            "option's interval lies wholly above the equal share"
+        )
+    else:
+        verdict = f"with {n} participants this is not a detectable preference"
+    return f"{lead}; {verdict} ({test})."
+
+
+def analyse_preference(session: Session, study: Study) -> PreferenceSummary:
+    """Each option's share with its interval, the test of equal preference
+    (:func:`uxlab.stats.preference`), a sentence and the reasons by option."""
+    from uxlab import stats
+
+    options = study.settings.get("options", [])
+    keys = [str(o["key"]) for o in options]
+    labels = [str(o["label"]) for o in options]
+    choices = _choices(session, study)
+    counts = [sum(1 for _, c, _ in choices if c == k) for k in keys]
+    reasons: dict[str, list[str]] = {k: [] for k in keys}
+    for _, choice, why in choices:
+        if why and choice in reasons:
+            reasons[choice].append(why)
+    n = sum(counts)
+    if n == 0:
+        return PreferenceSummary(
+            labels,
+            keys,
+            counts,
+            0,
+            None,
+            "No participant has chosen yet.",
+            True,
+            reasons,
+        )
+    result = stats.preference(counts)
+    sentence = _sentence(labels, result)
+    small = n < SMALL_SAMPLE
+    if small:
+        sentence += (
+            f" Only {n} participant{'s' if n != 1 else ''} chose: read the shares "
+            "as a first indication, not a measurement."
+        )
+    return PreferenceSummary(labels, keys, counts, n, result, sentence, small, reasons)
+
+
+def export_rows(session: Session, study: Study) -> dict[str, list[dict[str, Any]]]:
+    """``preference.csv``: one row per participant who chose."""
+    rows = []
+    for person, choice, why in _choices(session, study):
+        order = option_order(study, person)
+        rows.append(
+            {
+                "participant": person.code,
+                "variant": person.variant or "",
+                "choice": choice,
+                "position": order.index(choice) + 1 if choice in order else "",
+                "order": " ".join(order),
+                "why": why,
+            }
+        )
+    return {"preference.csv": rows}
+
+
+class PreferenceKind:
+    """Consent, one choice among the options, closing questionnaires."""
+
+    name = "preference"
+    label = "Preference test"
+    results_template = "results/preference.html"
+    spec: type[PreferenceSpec] = PreferenceSpec
+
+    def steps(self, study: Study, participant: Participant) -> list[Step]:
+        from uxlab.participation.base import _closing
+
+        return [
+            CONSENT,
+            CHOOSE,
+            *(Step.questionnaire(q.id) for q in _closing(study)),
+            DONE,
+        ]
+
+    def fill_page(self, session: Session, page: StepPage, step: Step) -> None:
+        from uxlab.participation.pages import fill_task_page
+
+        fill_task_page(session, page, step)
+
+    page_templates: Mapping[str, str] = {
+        "consent": "participant/consent.html",
+        "questionnaire": "participant/questionnaire.html",
+        "done": "participant/done.html",
+    }
+    analysis: Callable[..., Any] = staticmethod(analyse_preference)
+    results: Callable[..., Any] = staticmethod(analyse_preference)
+    export_rows: Callable[..., Any] = staticmethod(export_rows)
+    demo: Callable[..., Any] = staticmethod(lambda *a, **k: None)
+
+
+#: The kind, not registered until its pages exist.
+PREFERENCE = PreferenceKind()
