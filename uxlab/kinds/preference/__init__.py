@@ -291,11 +291,43 @@ class PreferenceKind:
         ]
 
     def fill_page(self, session: Session, page: StepPage, step: Step) -> None:
+        """The choose step's options in the participant's order and the
+        choice already made; the questionnaire steps as in every study."""
         from uxlab.participation.pages import fill_task_page
 
-        fill_task_page(session, page, step)
+        if step != CHOOSE:
+            fill_task_page(session, page, step)
+            return
+        study = page.study
+        by_key = {str(o["key"]): o for o in study.settings.get("options", [])}
+        choice, why = saved_choice(session, page.participant)
+        page.extra = {
+            "options": [by_key[k] for k in option_order(study, page.participant)],
+            "question": study.settings.get("question", ""),
+            "why_question": study.settings.get("why", ""),
+            "choice": choice,
+            "why": why,
+        }
+
+    def submit(
+        self,
+        session: Session,
+        study: Study,
+        participant: Participant,
+        step: Step,
+        form: Mapping[str, str],
+    ) -> bool:
+        """Store the choice posted on the choose step."""
+        if step != CHOOSE:
+            return False
+        option = form.get("option")
+        if option is None:
+            raise InvalidAnswerError("choose one of the options")
+        record_choice(session, study, participant, option=option, why=form.get("why"))
+        return True
 
     page_templates: Mapping[str, str] = {
+        "choose": "participant/preference.html",
         "consent": "participant/consent.html",
         "questionnaire": "participant/questionnaire.html",
         "done": "participant/done.html",
