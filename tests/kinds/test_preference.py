@@ -46,8 +46,7 @@ questionnaires: [sus]
 
 
 @pytest.fixture
-def preference(monkeypatch: pytest.MonkeyPatch) -> PreferenceKind:
-    monkeypatch.setitem(kinds._REGISTRY, PREFERENCE.name, PREFERENCE)
+def preference() -> PreferenceKind:
     return PREFERENCE
 
 
@@ -95,9 +94,9 @@ def test_an_image_without_alt_text_is_refused(preference) -> None:
     assert "needs alt text" in _problems(text)
 
 
-def test_the_kind_is_not_offered_until_its_pages_exist() -> None:
-    assert "preference" not in kinds.names()
-    assert "unknown study kind 'preference'" in _problems(STUDY)
+def test_the_kind_is_registered_with_the_builtins() -> None:
+    assert "preference" in kinds.names()
+    assert kinds.get_kind("preference") is PREFERENCE
 
 
 def _live_study(session: Session) -> Study:
@@ -194,7 +193,8 @@ def test_results_give_shares_test_and_reasons_without_overclaiming(
     assert "exact binomial p = 0.15" in summary.sentence
     assert not summary.small_sample
     assert len(summary.reasons["b"]) == 25 and len(summary.reasons["a"]) == 15
-    table = export_rows(session, study)["preference.csv"]
+    columns, table = export_rows(session, study)["preference.csv"]
+    assert columns[:3] == ("participant", "variant", "choice")
     assert len(table) == 40
     assert {r["choice"] for r in table} == {"a", "b"}
     assert all(r["position"] in (1, 2) for r in table)

@@ -11,7 +11,6 @@ from sqlmodel import Session
 from tests.kinds.test_preference import STUDY
 from tests.test_participation import make_study, open_token
 from tests.web.test_participant import consent, rows
-from uxlab import kinds
 from uxlab.accounts import create_researcher
 from uxlab.kinds.preference import PREFERENCE, PreferenceKind
 from uxlab.models import Participant, Response, Study, StudyStatus
@@ -19,8 +18,7 @@ from uxlab.studies import import_study, parse_study
 
 
 @pytest.fixture
-def preference(monkeypatch: pytest.MonkeyPatch) -> PreferenceKind:
-    monkeypatch.setitem(kinds._REGISTRY, PREFERENCE.name, PREFERENCE)
+def preference() -> PreferenceKind:
     return PREFERENCE
 
 

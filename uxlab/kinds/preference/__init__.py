@@ -5,10 +5,8 @@ chooses one (saying why, if the study asks), then answers the study's
 closing questionnaires. The choice is kept as a
 :class:`~uxlab.models.Response` of the ``preference`` questionnaire (items
 ``choice`` and ``why``), so it is stored once and a reload finds it.
-
-This kind is not yet in :data:`uxlab.kinds.BUILTIN_KINDS`: its participant
-page, results page and routes are still to come, so study files cannot ask
-for it. Register :data:`PREFERENCE` to use what exists.
+The participant posts the choice through the generic step route
+(:func:`uxlab.participation.submit_step`, which calls :meth:`PreferenceKind.submit`).
 """
 
 from __future__ import annotations
@@ -22,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import select
 
 from uxlab.errors import InvalidAnswerError
-from uxlab.kinds import CONSENT, DONE, Step
+from uxlab.kinds import CONSENT, DONE, Step, register
 from uxlab.models import Participant, Response
 
 from .spec import MAX_OPTIONS, MIN_OPTIONS, OptionSpec, PreferenceSpec
@@ -139,19 +137,24 @@ def record_choice(
         session.add(row)
 
 
-def _choices(session: Session, study: Study) -> list[tuple[Participant, str, str]]:
-    """(participant, option, reason) of every included participant who chose."""
-    rows = session.exec(
+def _choices(
+    session: Session, study: Study, *, include_excluded: bool = False
+) -> list[tuple[Participant, str, str]]:
+    """(participant, option, reason) of every participant who chose, the
+    excluded ones only if asked; never a researcher's preview."""
+    query = (
         select(Participant, Response)
         .join(Response, Response.participant_id == Participant.id)  # type: ignore[arg-type]
         .where(
             Participant.study_id == study.id,
-            Participant.excluded == False,  # noqa: E712
             Participant.preview == False,  # noqa: E712
             Response.questionnaire == QUESTIONNAIRE,
         )
         .order_by(Participant.id)  # type: ignore[arg-type]
-    ).all()
+    )
+    if not include_excluded:
+        query = query.where(Participant.excluded == False)  # noqa: E712
+    rows = session.exec(query).all()
     by_person: dict[int, dict[str, Any]] = {}
     for person, response in rows:
         entry = by_person.setdefault(person.id or 0, {"person": person})
@@ -176,6 +179,8 @@ class PreferenceSummary:
     small_sample: bool
     #: The reasons given, by chosen option key.
     reasons: dict[str, list[str]]
+    confidence_level: float = 0.95
+    include_excluded: bool = False
 
 
 def _pct(x: float) -> str:
@@ -217,7 +222,13 @@ def _sentence(labels: list[str], result: PreferenceResult) -> str:
     return f"{lead}; {verdict} ({test})."
 
 
-def analyse_preference(session: Session, study: Study) -> PreferenceSummary:
+def analyse_preference(
+    session: Session,
+    study: Study,
+    *,
+    confidence_level: float = 0.95,
+    include_excluded: bool = False,
+) -> PreferenceSummary:
     """Each option's share with its interval, the test of equal preference
     (:func:`uxlab.stats.preference`), a sentence and the reasons by option."""
     from uxlab import stats
@@ -225,7 +236,7 @@ def analyse_preference(session: Session, study: Study) -> PreferenceSummary:
     options = study.settings.get("options", [])
     keys = [str(o["key"]) for o in options]
     labels = [str(o["label"]) for o in options]
-    choices = _choices(session, study)
+    choices = _choices(session, study, include_excluded=include_excluded)
     counts = [sum(1 for _, c, _ in choices if c == k) for k in keys]
     reasons: dict[str, list[str]] = {k: [] for k in keys}
     for _, choice, why in choices:
@@ -242,8 +253,10 @@ def analyse_preference(session: Session, study: Study) -> PreferenceSummary:
             "No participant has chosen yet.",
             True,
             reasons,
+            confidence_level,
+            include_excluded,
         )
-    result = stats.preference(counts)
+    result = stats.preference(counts, confidence_level=confidence_level)
     sentence = _sentence(labels, result)
     small = n < SMALL_SAMPLE
     if small:
@@ -251,13 +264,36 @@ def analyse_preference(session: Session, study: Study) -> PreferenceSummary:
             f" Only {n} participant{'s' if n != 1 else ''} chose: read the shares "
             "as a first indication, not a measurement."
         )
-    return PreferenceSummary(labels, keys, counts, n, result, sentence, small, reasons)
+    return PreferenceSummary(
+        labels,
+        keys,
+        counts,
+        n,
+        result,
+        sentence,
+        small,
+        reasons,
+        confidence_level,
+        include_excluded,
+    )
 
 
-def export_rows(session: Session, study: Study) -> dict[str, list[dict[str, Any]]]:
-    """``preference.csv``: one row per participant who chose."""
+#: The columns of ``preference.csv``.
+EXPORT_COLUMNS = ("participant", "variant", "choice", "position", "order", "why")
+
+
+def export_rows(
+    session: Session, study: Study
+) -> dict[str, tuple[tuple[str, ...], list[dict[str, Any]]]]:
+    """The tidy tables: ``preference.csv``, one row per participant who chose
+    (their choice, where it stood in their order, the order, the reason), and
+    the participants and responses every study exports."""
+    from uxlab.export import usability_tables
+
+    tables = dict(usability_tables(session, study))
+    tables.pop("attempts.csv", None)  # a preference test has no tasks
     rows = []
-    for person, choice, why in _choices(session, study):
+    for person, choice, why in _choices(session, study, include_excluded=True):
         order = option_order(study, person)
         rows.append(
             {
@@ -269,7 +305,7 @@ def export_rows(session: Session, study: Study) -> dict[str, list[dict[str, Any]
                 "why": why,
             }
         )
-    return {"preference.csv": rows}
+    return {"preference.csv": (EXPORT_COLUMNS, rows), **tables}  # type: ignore[dict-item]
 
 
 class PreferenceKind:
@@ -333,10 +369,20 @@ class PreferenceKind:
         "done": "participant/done.html",
     }
     analysis: Callable[..., Any] = staticmethod(analyse_preference)
-    results: Callable[..., Any] = staticmethod(analyse_preference)
+
+    @property
+    def results(self) -> Callable[..., Any]:
+        from .results import build_preference_results
+
+        return build_preference_results
+
     export_rows: Callable[..., Any] = staticmethod(export_rows)
-    demo: Callable[..., Any] = staticmethod(lambda *a, **k: None)
+
+    @property
+    def demo(self) -> Callable[..., Any]:
+        from .demo import simulate_preference
+
+        return simulate_preference
 
 
-#: The kind, not registered until its pages exist.
-PREFERENCE = PreferenceKind()
+PREFERENCE = register(PreferenceKind())

@@ -1,0 +1,105 @@
+"""A preference test's results page, exports and demo data over HTTP."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+
+import numpy as np
+import pytest
+from flask.testing import FlaskClient
+from sqlmodel import Session
+
+from uxlab.accounts import create_researcher
+from uxlab.kinds.preference import analyse_preference
+from uxlab.kinds.preference.demo import simulate_preference
+from uxlab.models import Study
+from uxlab.paths import STUDY_TEMPLATES_DIR
+from uxlab.studies import import_study, load_study_file
+
+PASSWORD = "long-enough"
+
+
+@pytest.fixture
+def study(session: Session) -> Study:
+    owner = create_researcher(session, email="o@example.org", password=PASSWORD)
+    path = STUDY_TEMPLATES_DIR / "preference-checkout.yaml"
+    made = import_study(
+        session, load_study_file(path), owner=owner, source_text=path.read_text()
+    )
+    simulate_preference(session, made, 40, np.random.default_rng(3))
+    return made
+
+
+@pytest.fixture
+def logged_in(client: FlaskClient, study: Study) -> FlaskClient:
+    response = client.post(
+        "/login", data={"email": "o@example.org", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    return client
+
+
+def test_the_results_page_shows_shares_test_chart_and_reasons(
+    logged_in: FlaskClient, session: Session, study: Study
+) -> None:
+    summary = analyse_preference(session, study)
+    assert summary.n == 40 and sum(summary.counts) == 40
+    html = logged_in.get(f"/studies/{study.slug}/results").get_data(as_text=True)
+    assert summary.sentence.replace("'", "&#39;") in html
+    assert "adjusted-Wald interval (Agresti &amp; Coull 1998" in html
+    assert "exact two-sided binomial test against 50 %" in html
+    assert "<svg" in html and 'id="preference-equal-share"' in html
+    assert "Why they chose it" in html
+    for label, count in zip(summary.labels, summary.counts, strict=True):
+        assert f'<th scope="row">{label}' in html
+        assert f'<td class="num">{count}</td>' in html
+    html90 = logged_in.get(f"/studies/{study.slug}/results?cl=0.9").get_data(
+        as_text=True
+    )
+    assert "90 % CI" in html90
+
+
+def test_the_exports_carry_one_row_per_participant(
+    logged_in: FlaskClient, study: Study
+) -> None:
+    archive = zipfile.ZipFile(
+        io.BytesIO(logged_in.get(f"/studies/{study.slug}/export.zip").data)
+    )
+    name = f"{study.slug}-preference.csv"
+    text = archive.read(name).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 40
+    assert {r["choice"] for r in rows} <= {"a", "b"}
+    assert {r["position"] for r in rows} <= {"1", "2"}
+    bundle = json.loads(logged_in.get(f"/studies/{study.slug}/export.json").data)
+    choices = [r for r in bundle["responses"] if r["questionnaire"] == "preference"]
+    assert len([r for r in choices if r["item"] == "choice"]) == 40
+    xlsx = logged_in.get(f"/studies/{study.slug}/export.xlsx")
+    assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+    assert logged_in.get(f"/studies/{study.slug}/codebook.csv").status_code == 200
+
+
+def test_a_few_participants_get_small_sample_wording(
+    logged_in: FlaskClient, session: Session
+) -> None:
+    owner_study = load_study_file(STUDY_TEMPLATES_DIR / "preference-checkout.yaml")
+    from sqlmodel import select
+
+    from uxlab.models import Researcher
+
+    owner = session.exec(select(Researcher)).first()
+    assert owner is not None
+    small = import_study(session, owner_study, owner=owner, source_text="")
+    simulate_preference(session, small, 5, np.random.default_rng(1))
+    html = logged_in.get(f"/studies/{small.slug}/results").get_data(as_text=True)
+    assert "Only 5 participants chose" in html
+
+
+def test_the_report_download_does_not_fail(
+    logged_in: FlaskClient, study: Study
+) -> None:
+    response = logged_in.get(f"/studies/{study.slug}/report.html")
+    assert response.status_code == 200
