@@ -103,3 +103,15 @@ def test_the_report_download_does_not_fail(
 ) -> None:
     response = logged_in.get(f"/studies/{study.slug}/report.html")
     assert response.status_code == 200
+
+
+def test_the_chart_downloads_and_a_usability_chart_is_a_clear_404(
+    logged_in: FlaskClient, study: Study
+) -> None:
+    svg = logged_in.get(f"/studies/{study.slug}/charts/preference.svg")
+    assert svg.status_code == 200 and b"preference-equal-share" in svg.data
+    png = logged_in.get(f"/studies/{study.slug}/charts/preference.png")
+    assert png.status_code == 200 and png.data[:4] == b"\x89PNG"
+    missing = logged_in.get(f"/studies/{study.slug}/charts/completion.svg")
+    assert missing.status_code == 404
+    assert b"a preference test has" in missing.data

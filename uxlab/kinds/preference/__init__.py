@@ -370,6 +370,29 @@ class PreferenceKind:
     }
     analysis: Callable[..., Any] = staticmethod(analyse_preference)
 
+    def chart_bytes(self, summary: PreferenceSummary, name: str, fmt: str) -> bytes:
+        """The ``preference`` chart as SVG or PNG (NotFoundError otherwise)."""
+        from uxlab import charts
+        from uxlab.errors import NotFoundError
+
+        from .results import preference_chart
+
+        if fmt not in charts.CHART_FORMATS:
+            raise NotFoundError(f"no chart format {fmt!r}; use svg or png")
+        if name != "preference":
+            raise NotFoundError(
+                f"no chart {name!r}; a preference test has 'preference'"
+            )
+        if summary.result is None:
+            raise NotFoundError("no participant has chosen yet")
+        fig = preference_chart(
+            summary.labels,
+            summary.result,
+            subtitle=f"n = {summary.n} participants · "
+            f"{100 * summary.confidence_level:g} % CIs",
+        )
+        return charts.render(fig, fmt)
+
     @property
     def results(self) -> Callable[..., Any]:
         from .results import build_preference_results
