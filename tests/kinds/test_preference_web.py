@@ -99,3 +99,26 @@ def test_a_study_without_such_steps_refuses_the_post(
         f"/take/{usability.slug}/step", data={"step": step, "option": "a"}
     )
     assert response.status_code == 422
+
+
+def test_named_designs_without_images_and_no_why_question(
+    client: FlaskClient, session: Session
+) -> None:
+    text = (
+        "title: Names\nkind: preference\nconsent: Agree?\n"
+        "options:\n  - {key: calm, label: Calm layout}\n"
+        "  - {key: bold, label: Bold layout}\n  - {key: dense, label: Dense layout}\n"
+    )
+    owner = create_researcher(session, email="n@example.org", password="long-enough")
+    study = import_study(session, parse_study(text), owner=owner, source_text=text)
+    study.status = StudyStatus.live
+    session.add(study)
+    session.commit()
+    html = _start(client, session, study)
+    assert "<img" not in html and "<textarea" not in html
+    assert sorted(re.findall(r'id="option-(\w+)"', html)) == ["bold", "calm", "dense"]
+    response = client.post(
+        f"/take/{study.slug}/step", data={"step": "choose", "option": "dense"}
+    )
+    assert response.status_code == 303
+    assert rows(session, Participant)[0].step == "done"
