@@ -53,6 +53,9 @@ def test_the_results_page_shows_shares_test_chart_and_reasons(
     assert "exact two-sided binomial test against 50 %" in html
     assert "<svg" in html and 'id="preference-equal-share"' in html
     assert "Why they chose it" in html
+    assert "The closing questionnaires (System Usability Scale)" in html
+    report = logged_in.get(f"/studies/{study.slug}/report.html")
+    assert report.status_code == 200
     for label, count in zip(summary.labels, summary.counts, strict=True):
         assert f'<th scope="row">{label}' in html
         assert f'<td class="num">{count}</td>' in html

@@ -96,6 +96,8 @@ class PreferenceReport:
     options: list[OptionRow]
     method: str
     test: str
+    #: The titles of the closing questionnaires.
+    questionnaires: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -165,6 +167,13 @@ def build_preference_results(
         svgs["preference"] = svg_markup(
             charts.render(fig, "svg"), label=str(fig.get_suptitle())
         )
+    from uxlab.questionnaires import build_questionnaire
+
+    product = study.settings.get("product", "this product")
+    titles = [
+        build_questionnaire(q, product=product).title
+        for q in study.settings.get("questionnaires", [])
+    ]
     report = PreferenceReport(
         study_title=study.title,
         study_slug=study.slug,
@@ -174,5 +183,6 @@ def build_preference_results(
         options=rows,
         method=method,
         test=test,
+        questionnaires=titles,
     )
     return PreferencePage(report=report, formats=f, svgs=svgs)
