@@ -8,6 +8,7 @@ import json
 import zipfile
 
 import numpy as np
+import openpyxl  # type: ignore[import-untyped]
 import pytest
 from flask.testing import FlaskClient
 from sqlmodel import Session
@@ -82,6 +83,10 @@ def test_the_exports_carry_one_row_per_participant(
     assert len([r for r in choices if r["item"] == "choice"]) == 40
     xlsx = logged_in.get(f"/studies/{study.slug}/export.xlsx")
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.data))
+    sheet = book["preference"]
+    assert [c.value for c in sheet[1]][:3] == ["participant", "variant", "choice"]
+    assert sheet.max_row == 41  # a header and 40 participants
     assert logged_in.get(f"/studies/{study.slug}/codebook.csv").status_code == 200
 
 
