@@ -30,6 +30,7 @@ from uxlab.export import (
     export_json,
     neutralise,
 )
+from uxlab.kinds import kind_of
 from uxlab.models import JudgedBy, Outcome, Study
 from uxlab.questionnaires import build_questionnaire
 
@@ -247,6 +248,15 @@ def export_xlsx(session: Session, study: Study) -> bytes:
     ):
         columns = _COLUMNS[name]
         _sheet(wb, key, columns, ([row[c] for c in columns] for row in bundle[key]))
+    # Tables a study's kind adds (a preference test's choices) get a sheet each.
+    for name, (columns, rows) in kind_of(study).export_rows(session, study).items():
+        if name not in _COLUMNS:
+            _sheet(
+                wb,
+                name.removesuffix(".csv")[:31],
+                columns,
+                ([row.get(c) for c in columns] for row in rows),
+            )
     task_columns = ("task", "position", "title", "prompt", "start_url", "success_kind")
     _sheet(
         wb,

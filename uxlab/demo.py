@@ -77,6 +77,12 @@ _TOPICAL_COMMENTS: dict[str, tuple[str, ...]] = {
         "Waited too long on hold before an agent answered.",
         "",
     ),
+    "preference-checkout.yaml": (
+        "One big button: I can't miss it.",
+        "I like being able to pay later.",
+        "It looks calmer.",
+        "",
+    ),
 }
 
 #: Templates seeded for the demo, with how many simulated participants each gets
@@ -88,6 +94,7 @@ _DEMO_TEMPLATES: tuple[tuple[str, float, bool], ...] = (
     ("touchpoint-survey.yaml", 1.3, True),
     ("sus-benchmark.yaml", 0.0, False),
     ("moderated-think-aloud.yaml", 0.0, True),
+    ("preference-checkout.yaml", 1.0, True),
 )
 
 

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 DEFAULT_KIND = "usability"
 
 #: Kinds shipped with uxlab, imported (and so registered) on first use.
-BUILTIN_KINDS = ("usability",)
+BUILTIN_KINDS = ("usability", "preference")
 
 
 # ------------------------------------------------------------------- steps
@@ -164,6 +164,13 @@ class StudyKind(Protocol):
 
     @property
     def demo(self) -> Callable[..., Any]: ...
+
+    # A kind whose own steps take an answer also has
+    # ``submit(session, study, participant, step, form) -> bool``: it checks
+    # and stores the answer of ``step`` from the posted ``form`` (raising
+    # :class:`~uxlab.errors.InvalidAnswerError` for one it refuses), returns
+    # False for a step it takes no answer on, and leaves the commit to
+    # :func:`uxlab.participation.submit_step`, which moves the participant on.
 
 
 class UnknownKindError(LookupError):

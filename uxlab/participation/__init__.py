@@ -42,7 +42,13 @@ from uxlab.participation.entry import (
     enter_with_invite,
     enter_with_resume_token,
 )
-from uxlab.participation.pages import decline, give_consent, step_page, withdraw
+from uxlab.participation.pages import (
+    decline,
+    give_consent,
+    step_page,
+    submit_step,
+    withdraw,
+)
 from uxlab.participation.tasks import finish_task, record_first_click, start_task
 
 __all__ = [
@@ -67,6 +73,7 @@ __all__ = [
     "save_answers",
     "start_task",
     "step_page",
+    "submit_step",
     "step_questionnaires",
     "study_steps",
     "withdraw",

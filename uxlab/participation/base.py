@@ -10,6 +10,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -84,6 +85,8 @@ class StepPage:
     attempt: TaskAttempt | None = None
     questionnaires: list[QuestionnairePage] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    #: What a study kind's own step shows, set by its ``fill_page``.
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def scope(self) -> str:

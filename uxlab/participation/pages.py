@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlmodel import Session, select
 
+from uxlab.errors import InvalidAnswerError
 from uxlab.kinds import Step, kind_of
 from uxlab.models import (
     Event,
@@ -23,6 +26,7 @@ from uxlab.participation.base import (
     _attempt,
     _closing,
     _commit_change,
+    _require_consent,
     _tasks,
     _writing,
     advance_step,
@@ -72,6 +76,36 @@ def step_page(session: Session, slug: str, token: str | None) -> StepPage:
     """What the participant holding ``token`` should see now."""
     study, participant = load_participant(session, slug, token)
     return _page(session, study, participant)
+
+
+def submit_step(
+    session: Session,
+    slug: str,
+    token: str | None,
+    *,
+    step: str,
+    form: Mapping[str, str],
+) -> bool:
+    """Store the answer a study kind's own step takes and go to the next step.
+
+    The kind's ``submit(session, study, participant, step, form)`` checks and
+    stores the answer (raising InvalidAnswerError, and so storing nothing, if
+    it is not one the step takes). A submit for a step already passed (a
+    double click, a resend) changes nothing and returns False.
+    """
+    study, participant = _writing(session, slug, token)
+    _require_consent(participant)
+    if step != participant.step:
+        session.commit()
+        return False
+    submit = getattr(kind_of(study), "submit", None)
+    place = Step.parse(step)
+    if submit is None or not submit(session, study, participant, place, form):
+        raise InvalidAnswerError(f"the step {step!r} takes no answer of this kind")
+    advance_step(study, participant)
+    session.add(participant)
+    _commit_change(session, study, participant.invite_id)
+    return True
 
 
 # ---------------------------------------------------------------- consent

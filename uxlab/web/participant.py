@@ -337,6 +337,20 @@ def click(slug: str) -> WerkzeugResponse:
     return _take(slug)
 
 
+@bp.route("/take/<slug>/step", methods=["POST"])
+def submit_step(slug: str) -> WerkzeugResponse:
+    """Submit the answer of a step the study's kind adds (works without
+    JavaScript); an answer the step does not take is refused with 422."""
+    participation.submit_step(
+        get_session(),
+        slug,
+        _token(slug),
+        step=request.form.get("step", ""),
+        form=request.form,
+    )
+    return _take(slug)
+
+
 @bp.route("/take/<slug>/answers", methods=["POST"])
 def answers(slug: str) -> WerkzeugResponse | tuple[str, int]:
     """Submit a questionnaire page (works without JavaScript)."""

@@ -133,10 +133,12 @@ def chart(slug: str, name: str, fmt: str) -> Response:
     """One chart as SVG or PNG; ``?download=1`` saves it as a file."""
     study = _study(slug)
     cl, include = _options()
-    result = kind_of(study).analysis(
+    kind = kind_of(study)
+    result = kind.analysis(
         get_session(), study, confidence_level=cl, include_excluded=include
     )
-    body = report.chart_bytes(result, name, fmt)
+    # A kind with charts of its own renders them; the rest are the report's.
+    body = getattr(kind, "chart_bytes", report.chart_bytes)(result, name, fmt)
     if request.args.get("download"):
         return _download(body, _MIME[fmt], f"{slug}-{name}.{fmt}")
     return Response(body, mimetype=_MIME[fmt])
