@@ -2,15 +2,21 @@
 
 ``upgrade()`` takes a copy of a SQLite database file before it applies anything,
 so a failed migration can be undone by hand, and applies migrations in one
-transaction per revision (SQLite batch mode keeps every row when a table is
-rebuilt). A PostgreSQL server's files cannot be copied from here:
-:func:`backup_command` gives the ``pg_dump`` line to run first instead.
+transaction. On SQLite, batch mode rebuilds a table by copying it and dropping
+the old one; with foreign keys enforced, that drop would cascade into every
+table pointing at it (a participant's answers, a session's notes). So
+migrations run with foreign keys off, and are checked with
+``PRAGMA foreign_key_check`` before they commit. A PostgreSQL server's files
+cannot be copied from here: :func:`backup_command` gives the ``pg_dump`` line
+to run first instead.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -19,7 +25,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import current_app
 from sqlalchemy import inspect
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from uxlab.db import describe_url, get_engine
 from uxlab.errors import DatabaseError, UxlabError
@@ -89,6 +95,31 @@ def pending_revisions(engine: Engine | None = None) -> list[str]:
     ]
 
 
+@contextmanager
+def _migrating(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction for migrations (see the module's notes)."""
+    with engine.connect() as conn:
+        raw: sqlite3.Connection | None = None
+        if conn.dialect.name == "sqlite":
+            raw = conn.connection.driver_connection
+            assert raw is not None and not raw.in_transaction
+            # Only outside a transaction does this take effect.
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                yield conn
+                if raw is not None:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        tables = sorted({str(row[0]) for row in broken})
+                        raise MigrationError(
+                            "rows would point at nothing in " + ", ".join(tables)
+                        )
+        finally:
+            if raw is not None:
+                raw.execute("PRAGMA foreign_keys=ON")
+
+
 def upgrade(revision: str = "heads", engine: Engine | None = None) -> str:
     """Bring the schema up to ``revision``; returns the revisions now current.
 
@@ -105,7 +136,7 @@ def upgrade(revision: str = "heads", engine: Engine | None = None) -> str:
         kw["step"].up_revision_ids
     )
     try:
-        with engine.begin() as conn:
+        with _migrating(engine) as conn:
             config.attributes["connection"] = conn
             if not current_revisions(engine) and inspect(conn).has_table("study"):
                 # Made from the models directly (uxlab.db.create_schema): current.
@@ -138,7 +169,7 @@ def downgrade(revision: str, engine: Engine | None = None) -> str:
     if current_revisions(engine):
         _backup(engine)
     config = alembic_config(url)
-    with engine.begin() as conn:
+    with _migrating(engine) as conn:
         config.attributes["connection"] = conn
         command.downgrade(config, revision)
     return ", ".join(current_revisions(engine)) or "base"

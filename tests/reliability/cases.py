@@ -83,7 +83,8 @@ Case    Tests (``path::function``)
         tests/test_db.py::test_begin_write_serialises_read_then_write_units
 23      tests/reliability/test_storage_faults.py::test_a_refused_write_is_503_logged_once_and_recovers
         tests/reliability/test_storage_faults.py::test_a_researcher_page_that_writes_answers_503_too
-24      tests/reliability/test_upgrade_backup.py::test_the_copy_before_an_upgrade_holds_what_is_still_in_the_wal
+24      tests/reliability/test_migration_round_trip.py::test_upgrade_downgrade_upgrade_keeps_every_row_and_value
+        tests/reliability/test_upgrade_backup.py::test_the_copy_before_an_upgrade_holds_what_is_still_in_the_wal
         tests/reliability/test_upgrade_backup.py::test_a_failed_migration_is_one_line_naming_its_step_and_the_copy
         tests/test_db.py::test_upgrade_keeps_rows_and_copies_the_file_first
         tests/test_db.py::test_migrations_create_exactly_the_models_schema
@@ -285,6 +286,7 @@ CASES: dict[int, tuple[str, list[str]]] = {
     24: (
         "Schema migration on a live-data copy",
         [
+            "tests/reliability/test_migration_round_trip.py::test_upgrade_downgrade_upgrade_keeps_every_row_and_value",
             "tests/reliability/test_upgrade_backup.py::test_the_copy_before_an_upgrade_holds_what_is_still_in_the_wal",
             "tests/reliability/test_upgrade_backup.py::test_a_failed_migration_is_one_line_naming_its_step_and_the_copy",
             "tests/test_db.py::test_upgrade_keeps_rows_and_copies_the_file_first",
