@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from uxlab.participation.base import StepPage
 
 __all__ = [
+    "CODEBOOK",
     "MAX_CLICKS",
     "TREE_STEP",
     "TREE_TEST",
@@ -210,6 +211,37 @@ EXPORT_COLUMNS = (
     "seconds",
 )
 
+#: What each column of ``tree_test.csv`` means, for the codebook.
+CODEBOOK: dict[str, dict[str, tuple[str, str]]] = {
+    "tree_test.csv": {
+        "participant": ("Random participant code (no personal data)", "text"),
+        "task": ("The task's id in the study file", "text"),
+        "position": ("Where the task stood in the participant's order", "1, 2, …"),
+        "outcome": (
+            "success: chose a correct node; failure: chose another; skip: gave up",
+            "success, failure, skip",
+        ),
+        "direct": (
+            "Never went back up the tree or across to another branch "
+            "(Optimal Workshop's directness), whatever the outcome",
+            "True, False",
+        ),
+        "first_click": ("The first node clicked, as its label path", "text or blank"),
+        "first_click_correct": (
+            "The first click was on the way to a correct node",
+            "True, False",
+        ),
+        "chosen": ("The chosen node's id", "n1, n2, … or blank for a skip"),
+        "chosen_path": ("The chosen node's label path (A > B > C)", "text or blank"),
+        "clicks": ("Number of node clicks (opening, closing, choosing)", "0, 1, …"),
+        "path": ("Every node clicked, in order, as label paths joined by |", "text"),
+        "seconds": (
+            "From the task being shown to the answer, as the browser measured it",
+            "seconds or blank",
+        ),
+    }
+}
+
 
 def export_rows(
     session: Session, study: Study
@@ -348,6 +380,7 @@ class TreeTestKind:
         return build_tree_results
 
     export_rows: Callable[..., Any] = staticmethod(export_rows)
+    codebook = CODEBOOK
 
     @property
     def demo(self) -> Callable[..., Any]:

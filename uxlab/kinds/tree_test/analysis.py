@@ -109,7 +109,7 @@ class TreeTestSummary:
 
 def _load(session: Session, study: Study, *, include_excluded: bool) -> list[AnswerRow]:
     query = (
-        select(
+        select(  # type: ignore[call-overload]
             Participant.code,
             TreeAnswer.task_key,
             TreeAnswer.position,

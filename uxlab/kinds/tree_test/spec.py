@@ -206,6 +206,7 @@ def _raw_paths(raw: Any) -> dict[tuple[str, ...], list[str]] | None:
         return None
     paths: dict[tuple[str, ...], list[str]] = {(): []}
     stack: list[tuple[tuple[str, ...], list[Any]]] = [((), raw)]
+    children: Any
     while stack:
         prefix, level = stack.pop()
         for item in level:
