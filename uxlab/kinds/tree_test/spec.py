@@ -292,6 +292,11 @@ class TreeTestSpec(StudySpec):
             )
         if self.variants:
             raise ValueError("a tree test has one tree; variants are not supported")
+        if self.after_each_task:
+            raise ValueError(
+                "a tree test asks no questionnaire after each task; put it in "
+                "questionnaires (asked at the end)"
+            )
         return self
 
     def node_paths(self) -> dict[str, str]:
