@@ -143,3 +143,31 @@ def test_a_randomised_study_gives_each_participant_one_order(
     first = re.search(r'class="tree-prompt" id="tree-prompt">([^<]+)<', html)
     again = client.get(f"/take/{study.slug}").get_data(as_text=True)
     assert first is not None and first.group(1) in again
+
+
+def test_hostile_labels_and_prompts_are_escaped_on_both_pages(
+    client: FlaskClient, session: Session
+) -> None:
+    text = (
+        "title: Hostile\nkind: tree_test\nconsent: Agree?\nrandomise: false\n"
+        "tree:\n  - label: '<img src=x onerror=alert(1)'\n    children: [Leaf]\n"
+        "tasks:\n  - prompt: '<script>alert(2)</script> Find the leaf'\n"
+        "    correct: '<img src=x onerror=alert(1) > Leaf'\n"
+    )
+    owner = create_researcher(session, email="h@example.org", password="long-enough")
+    study = import_study(session, parse_study(text), owner=owner, source_text=text)
+    study.status = StudyStatus.live
+    session.add(study)
+    session.commit()
+    html = _start(client, session, study)
+    assert "<script>alert(2)" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(2)&lt;/script&gt; Find the leaf" in html
+    assert_no_inline_code(html)
+    assert (
+        _post(client, study, "tree:1", node="n2", path='[["n1", 5]]').status_code == 303
+    )
+    client.post("/logout")
+    client.post("/login", data={"email": "h@example.org", "password": "long-enough"})
+    results = client.get(f"/studies/{study.slug}/results").get_data(as_text=True)
+    assert "<script>alert(2)" not in results and "<img src=x" not in results
+    assert "&lt;img src=x onerror=alert(1) &gt; Leaf" in results
