@@ -222,3 +222,15 @@ def test_the_study_page_and_report_open(logged_in: FlaskClient, study: Study) ->
     assert logged_in.get(f"/studies/{study.slug}/report.html").status_code == 200
     viewer = logged_in.get(f"/studies/{study.slug}/results?cl=0.9")
     assert viewer.status_code == 200 and "90 % CI" in viewer.text
+
+
+def test_the_study_report_has_the_tree_test_section(
+    logged_in: FlaskClient, study: Study
+) -> None:
+    html = logged_in.get(f"/studies/{study.slug}/report.html").text
+    assert "Tree test report" in html
+    assert '<strong data-field="mean-success">55 %</strong>' in html
+    assert html.count('data-table="paths"') == 2
+    assert 'id="success-bar-0"' in html  # the charts are inline
+    assert "Chart as SVG" not in html  # no buttons in a document
+    assert 'id="tasks-heading"' not in html  # no usability task table

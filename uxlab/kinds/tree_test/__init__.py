@@ -281,6 +281,8 @@ class TreeTestKind:
     name = "tree_test"
     label = "Tree test"
     results_template = "results/tree_test.html"
+    #: Its section of the study report (HTML and PDF).
+    report_template = "results/_tree_test_body.html"
     spec: type[TreeTestSpec] = TreeTestSpec
 
     def steps(self, study: Study, participant: Participant) -> list[Step]:

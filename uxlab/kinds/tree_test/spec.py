@@ -179,7 +179,7 @@ class TreeTaskSpec(_Strict):
 
     @property
     def success_value(self) -> str:
-        return "\n".join(self.correct)
+        return "; ".join(self.correct)
 
 
 def flatten_tree(nodes: list[NodeSpec]) -> list[dict[str, Any]]:
