@@ -171,3 +171,18 @@ def test_hostile_labels_and_prompts_are_escaped_on_both_pages(
     results = client.get(f"/studies/{study.slug}/results").get_data(as_text=True)
     assert "<script>alert(2)" not in results and "<img src=x" not in results
     assert "&lt;img src=x onerror=alert(1) &gt; Leaf" in results
+
+
+def test_a_tree_shown_open_starts_with_every_heading_expanded(
+    client: FlaskClient, session: Session
+) -> None:
+    text = STUDY.replace("randomise: false", "randomise: false\ncollapsed: false")
+    owner = create_researcher(session, email="c@example.org", password="long-enough")
+    study = import_study(session, parse_study(text), owner=owner, source_text=text)
+    study.status = StudyStatus.live
+    session.add(study)
+    session.commit()
+    html = _start(client, session, study)
+    assert html.count('aria-expanded="true"') == 3
+    assert 'aria-expanded="false"' not in html
+    assert '<ul class="tree-group" id="group-n1">' in html  # not hidden
