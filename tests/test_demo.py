@@ -97,6 +97,13 @@ def test_the_demo_shows_every_feature(app, runner, session: Session) -> None:
     assert journey_map.status_code == 200
     assert journey_map.text.count("95% CI") >= 5
 
+    # A tree test whose results page has every task's answers.
+    tree = studies["council-website-navigation"]
+    results = client.get(f"/studies/{tree.slug}/results")
+    assert results.status_code == 200
+    assert results.text.count('data-table="paths"') == 5
+    assert 'data-field="mean-success"' in results.text
+
 
 @pytest.mark.browser
 def test_the_demo_sessions_page_shows_a_timeline_with_notes(

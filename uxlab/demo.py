@@ -77,6 +77,11 @@ _TOPICAL_COMMENTS: dict[str, tuple[str, ...]] = {
         "Waited too long on hold before an agent answered.",
         "",
     ),
+    "tree-test-navigation.yaml": (
+        "The headings were clear once I knew the council's words for things.",
+        "I wasn't sure whether fly-tipping was a bin thing or a street thing.",
+        "",
+    ),
     "preference-checkout.yaml": (
         "One big button: I can't miss it.",
         "I like being able to pay later.",
@@ -95,6 +100,7 @@ _DEMO_TEMPLATES: tuple[tuple[str, float, bool], ...] = (
     ("sus-benchmark.yaml", 0.0, False),
     ("moderated-think-aloud.yaml", 0.0, True),
     ("preference-checkout.yaml", 1.0, True),
+    ("tree-test-navigation.yaml", 1.0, True),
 )
 
 

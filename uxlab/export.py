@@ -233,7 +233,7 @@ def export_json(session: Session, study: Study) -> dict[str, Any]:
     from uxlab import __version__
 
     data = _StudyData(session, study)
-    return {
+    bundle: dict[str, Any] = {
         "format": "uxlab-study-export",
         "format_version": 1,
         "uxlab_version": __version__,
@@ -271,6 +271,10 @@ def export_json(session: Session, study: Study) -> dict[str, Any]:
         "attempts": data.attempt_rows(),
         "responses": data.response_rows(),
     }
+    # The tables a study's kind adds (a tree test's answers), by their name.
+    for name, (_, rows) in kind_of(study).export_rows(session, study).items():
+        bundle.setdefault(name.removesuffix(".csv"), rows)
+    return bundle
 
 
 def export_file_name(study: Study, name: str) -> str:

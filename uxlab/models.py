@@ -695,6 +695,37 @@ class PersonalToken(SQLModel, table=True):
     last_used_at: datetime | None = None
 
 
+class TreeAnswer(SQLModel, table=True):
+    """A participant's answer to one tree-test task (``kind: tree_test``).
+
+    ``path`` holds every node click in order as ``[node id, ms since the task
+    was shown]``; ``chosen`` is the node chosen with "I'd find it here", None
+    for "I'd give up". One row per participant and task.
+    """
+
+    __table_args__ = (
+        UniqueConstraint(
+            "participant_id", "task_key", name="uq_treeanswer_participant_task"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(
+        foreign_key="participant.id", index=True, ondelete="CASCADE"
+    )
+    #: The task's key in the study file (``Task.key``).
+    task_key: str = Field(max_length=80)
+    #: Where the task stood in this participant's order, from 1.
+    position: int
+    chosen: str | None = Field(default=None, max_length=20)
+    path: list[Any] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    #: From the task being shown to the answer, as the browser measured it.
+    seconds: float | None = None
+    answered_at: datetime = Field(default_factory=utcnow)
+
+
 # The CX tables live in their own package; importing them here registers them
 # wherever the models are (migrations, create_schema, the tests' comparison).
 from uxlab.cx import models as _cx_models  # noqa: E402, F401

@@ -14,6 +14,7 @@ is that file printed by headless Chromium (:mod:`uxlab.browser`).
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import math
 import re
 import time
@@ -43,6 +44,7 @@ from uxlab.analysis import (
     summarise,
 )
 from uxlab.errors import NotFoundError, UxlabError
+from uxlab.kinds import kind_of
 from uxlab.models import Study
 from uxlab.moderation import notes_by_tag
 from uxlab.stats import ConfidenceInterval, NPSResult, TimeResult
@@ -506,12 +508,34 @@ def render_report_html(
         confidence_level=confidence_level,
         include_excluded=include_excluded,
     )
+    # A kind with a report section of its own (a tree test) puts it first; its
+    # tasks are not usability tasks, so the usability task table is left out.
+    kind = kind_of(study)
+    section: str | None = getattr(kind, "report_template", None)
+    extra: dict[str, Any] = {}
+    if section is not None:
+        kind_page = kind.results(
+            session,
+            study,
+            confidence_level=confidence_level,
+            include_excluded=include_excluded,
+        )
+        page = dataclasses.replace(
+            page, report=dataclasses.replace(page.report, tasks=())
+        )
+        extra = {
+            "kind_section": section,
+            "kind_r": kind_page.report,
+            "kind_svgs": kind_page.svgs,
+            "kind_label": kind.label,
+        }
     return render_template(
         "results/report.html",
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         notes=notes_by_tag(session, study),
         css=Markup(_stylesheet()),  # noqa: S704 - our own static file
         **report_context(page, interactive=False, participant_data=participant_data),
+        **extra,
     )
 
 

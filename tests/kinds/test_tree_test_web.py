@@ -1,0 +1,188 @@
+"""A tree test's participant pages over HTTP: the tree, posting answers,
+refusing tampered ones."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from flask.testing import FlaskClient
+from sqlmodel import Session
+
+from tests.kinds.test_tree_test import STUDY
+from tests.test_participation import open_token
+from tests.web.test_participant import assert_no_inline_code, consent, rows
+from uxlab.accounts import create_researcher
+from uxlab.models import Participant, Study, StudyStatus, TreeAnswer
+from uxlab.studies import import_study, parse_study
+
+
+@pytest.fixture
+def study(session: Session) -> Study:
+    owner = create_researcher(session, email="r@example.org", password="long-enough")
+    made = import_study(session, parse_study(STUDY), owner=owner, source_text=STUDY)
+    made.status = StudyStatus.live
+    session.add(made)
+    session.commit()
+    return made
+
+
+def _start(client: FlaskClient, session: Session, study: Study) -> str:
+    client.get(f"/s/{open_token(session, study)}")
+    consent(client, study)
+    return client.get(f"/take/{study.slug}").get_data(as_text=True)
+
+
+def _post(client: FlaskClient, study: Study, step: str, **data: str):  # type: ignore[no-untyped-def]
+    return client.post(f"/take/{study.slug}/step", data={"step": step, **data})
+
+
+PATH = json.dumps(
+    [["n1", 800], ["n2", 1900], ["n1", 3000], ["n1", 3500], ["n5", 4100], ["n6", 5000]]
+)
+
+
+def test_the_tree_is_nested_buttons_collapsed_with_the_first_task(
+    client: FlaskClient, session: Session, study: Study
+) -> None:
+    html = _start(client, session, study)
+    assert '<h1 id="tree-heading">Task 1 of 2</h1>' in html
+    assert "Where would you send shoes back?" in html
+    headings = re.findall(
+        r'<button type="button" class="tree-node" data-node="(n\d)" '
+        r'aria-expanded="false" aria-controls="group-\1">(\w+)</button>',
+        html,
+    )
+    assert headings == [("n1", "Home"), ("n2", "Shop"), ("n5", "Help")]
+    assert re.search(r'data-node="n8">About</button>', html)  # a leaf: no aria-expanded
+    assert html.count('<ul class="tree-group"') == 3
+    assert html.count(" hidden>") >= 3
+    assert html.count('<li class="tree-item">') == html.count("</li>") == 8
+    assert html.count("<ul") == html.count("</ul>")
+    assert "I'd give up" in html
+    assert "tree_test.js" in html
+    assert_no_inline_code(html)
+
+
+def test_an_answer_is_stored_with_its_path_and_time_once(
+    client: FlaskClient, session: Session, study: Study
+) -> None:
+    _start(client, session, study)
+    for _ in range(2):  # a double click
+        response = _post(
+            client, study, "tree:1", node="n6", path=PATH, elapsed_ms="6200"
+        )
+        assert response.status_code == 303
+    (answer,) = rows(session, TreeAnswer)
+    assert (answer.task_key, answer.position, answer.chosen) == ("returns", 1, "n6")
+    assert answer.path[0] == ["n1", 800] and len(answer.path) == 6
+    assert answer.seconds == pytest.approx(6.2)
+    assert rows(session, Participant)[0].step == "tree:2"
+    html = client.get(f"/take/{study.slug}").get_data(as_text=True)
+    assert "Task 2 of 2" in html and "Where would you buy a coat?" in html
+    response = _post(
+        client, study, "tree:2", action="skip", path="[]", elapsed_ms="900"
+    )
+    assert response.status_code == 303
+    skipped = [a for a in rows(session, TreeAnswer) if a.task_key == "coats"]
+    assert skipped[0].chosen is None and skipped[0].path == []
+    assert rows(session, Participant)[0].step == "done"
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (
+            {"node": "n99", "path": "[]"},
+            "node &#39;n99&#39; is not in this study&#39;s tree",
+        ),
+        (
+            {"node": "n6", "path": '[["n1", 10], ["zz", 20]]'},
+            "click 2 of the path names node &#39;zz&#39;",
+        ),
+        ({"node": "n6", "path": "not json"}, "the path is not valid JSON"),
+        (
+            {"node": "n6", "path": '[["n1", 50], ["n5", 20]]'},
+            "is before the click before it",
+        ),
+        ({"node": "n6", "path": '{"a": 1}'}, "the path must be a list"),
+        (
+            {"node": "n6", "path": "[]", "elapsed_ms": "-5"},
+            "the time taken (-5) must be between",
+        ),
+        ({"action": "jump", "path": "[]"}, "choose a node"),
+        ({"path": "[]"}, "choose a node"),
+    ],
+)
+def test_a_tampered_answer_is_refused_with_a_reason_and_nothing_is_stored(
+    client: FlaskClient,
+    session: Session,
+    study: Study,
+    data: dict[str, str],
+    reason: str,
+) -> None:
+    _start(client, session, study)
+    response = _post(client, study, "tree:1", **data)
+    assert response.status_code == 422
+    assert reason in response.get_data(as_text=True)
+    assert rows(session, TreeAnswer) == []
+    assert rows(session, Participant)[0].step == "tree:1"
+
+
+def test_a_randomised_study_gives_each_participant_one_order(
+    client: FlaskClient, session: Session
+) -> None:
+    text = STUDY.replace("randomise: false", "randomise: true")
+    owner = create_researcher(session, email="o@example.org", password="long-enough")
+    study = import_study(session, parse_study(text), owner=owner, source_text=text)
+    study.status = StudyStatus.live
+    session.add(study)
+    session.commit()
+    html = _start(client, session, study)
+    first = re.search(r'class="tree-prompt" id="tree-prompt">([^<]+)<', html)
+    again = client.get(f"/take/{study.slug}").get_data(as_text=True)
+    assert first is not None and first.group(1) in again
+
+
+def test_hostile_labels_and_prompts_are_escaped_on_both_pages(
+    client: FlaskClient, session: Session
+) -> None:
+    text = (
+        "title: Hostile\nkind: tree_test\nconsent: Agree?\nrandomise: false\n"
+        "tree:\n  - label: '<img src=x onerror=alert(1)'\n    children: [Leaf]\n"
+        "tasks:\n  - prompt: '<script>alert(2)</script> Find the leaf'\n"
+        "    correct: '<img src=x onerror=alert(1) > Leaf'\n"
+    )
+    owner = create_researcher(session, email="h@example.org", password="long-enough")
+    study = import_study(session, parse_study(text), owner=owner, source_text=text)
+    study.status = StudyStatus.live
+    session.add(study)
+    session.commit()
+    html = _start(client, session, study)
+    assert "<script>alert(2)" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(2)&lt;/script&gt; Find the leaf" in html
+    assert_no_inline_code(html)
+    assert (
+        _post(client, study, "tree:1", node="n2", path='[["n1", 5]]').status_code == 303
+    )
+    client.post("/logout")
+    client.post("/login", data={"email": "h@example.org", "password": "long-enough"})
+    results = client.get(f"/studies/{study.slug}/results").get_data(as_text=True)
+    assert "<script>alert(2)" not in results and "<img src=x" not in results
+    assert "&lt;img src=x onerror=alert(1) &gt; Leaf" in results
+
+
+def test_a_tree_shown_open_starts_with_every_heading_expanded(
+    client: FlaskClient, session: Session
+) -> None:
+    text = STUDY.replace("randomise: false", "randomise: false\ncollapsed: false")
+    owner = create_researcher(session, email="c@example.org", password="long-enough")
+    study = import_study(session, parse_study(text), owner=owner, source_text=text)
+    study.status = StudyStatus.live
+    session.add(study)
+    session.commit()
+    html = _start(client, session, study)
+    assert html.count('aria-expanded="true"') == 3
+    assert 'aria-expanded="false"' not in html
+    assert '<ul class="tree-group" id="group-n1">' in html  # not hidden

@@ -1,0 +1,394 @@
+"""Tree tests (``kind: tree_test``): can people find things in a menu's text?
+
+A participant gives consent, then for each task (in an order of their own
+when the study randomises) navigates a text-only tree and chooses the node
+where they would expect to find the answer, or gives up; then answers the
+study's closing questionnaires. Every click on a node is kept, with its time,
+in the browser until the answer is posted with it through the generic step
+route (:func:`uxlab.participation.submit_step`, which calls
+:meth:`TreeTestKind.submit`); the answer is one
+:class:`~uxlab.models.TreeAnswer` row per participant and task.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import select
+
+from uxlab.errors import InvalidAnswerError
+from uxlab.kinds import CONSENT, DONE, Step, register
+from uxlab.models import TreeAnswer
+
+from .analysis import TreeTaskSummary, TreeTestSummary, analyse_tree_test
+from .spec import NodeSpec, TreeTaskSpec, TreeTestSpec
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from uxlab.models import Participant, Study
+    from uxlab.participation.base import StepPage
+
+__all__ = [
+    "CODEBOOK",
+    "MAX_CLICKS",
+    "TREE_STEP",
+    "TREE_TEST",
+    "NodeSpec",
+    "TreeTaskSpec",
+    "TreeTaskSummary",
+    "TreeTestKind",
+    "TreeTestSpec",
+    "TreeTestSummary",
+    "analyse_tree_test",
+    "export_rows",
+    "record_answer",
+    "task_order",
+]
+
+#: The name of the step on which one task's tree is shown (``tree:<position>``).
+TREE_STEP = "tree"
+#: Most clicks one answer may carry.
+MAX_CLICKS = 2_000
+#: Longest time one task may take, in ms (a day).
+MAX_MS = 24 * 3600 * 1000
+
+
+def tree_tasks(study: Study) -> list[dict[str, Any]]:
+    """The study's tasks as stored: key, title, prompt and correct node ids."""
+    return list(study.settings.get("tree_tasks", []))
+
+
+def task_order(study: Study, participant: Participant) -> list[dict[str, Any]]:
+    """The tasks in the order this participant sees them.
+
+    Drawn from the participant's stored code, so the same participant always
+    gets the same order (a reload shows the same task).
+    """
+    tasks = tree_tasks(study)
+    if not study.settings.get("randomise", True):
+        return tasks
+    seed = hashlib.sha256(f"{study.slug}:{participant.code}:tasks".encode()).digest()
+    random.Random(int.from_bytes(seed[:8], "big")).shuffle(tasks)
+    return tasks
+
+
+def _task_at(
+    study: Study, participant: Participant, step: Step
+) -> tuple[int, dict[str, Any]]:
+    order = task_order(study, participant)
+    if (
+        step.arg is None
+        or not step.arg.isdigit()
+        or not 1 <= int(step.arg) <= len(order)
+    ):
+        raise InvalidAnswerError(f"{step} is not a task of this study")
+    position = int(step.arg)
+    return position, order[position - 1]
+
+
+def _int(value: Any, what: str, *, low: int = 0, high: int = MAX_MS) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InvalidAnswerError(f"{what} must be a whole number of milliseconds")
+    try:
+        number = int(value)
+    except ValueError:
+        raise InvalidAnswerError(
+            f"{what} ({value!r}) must be a whole number of milliseconds"
+        ) from None
+    if not low <= number <= high:
+        raise InvalidAnswerError(f"{what} ({number}) must be between {low} and {high}")
+    return number
+
+
+def parse_path(text: Any, node_ids: set[str]) -> list[list[Any]]:
+    """The posted click path, checked: a JSON list of ``[node id, ms]`` pairs,
+    every node in the tree, the times whole, not negative and in order.
+
+    Raises InvalidAnswerError (422) saying what is wrong.
+    """
+    if text is None or text == "":
+        return []
+    if not isinstance(text, str):
+        raise InvalidAnswerError("the path must be JSON text")
+    try:
+        raw = json.loads(text)
+    except ValueError:
+        raise InvalidAnswerError("the path is not valid JSON") from None
+    if not isinstance(raw, list):
+        raise InvalidAnswerError("the path must be a list of [node, ms] pairs")
+    if len(raw) > MAX_CLICKS:
+        raise InvalidAnswerError(
+            f"the path has {len(raw)} clicks; at most {MAX_CLICKS} are kept"
+        )
+    path: list[list[Any]] = []
+    last = 0
+    for i, click in enumerate(raw):
+        if not (isinstance(click, list) and len(click) == 2):
+            raise InvalidAnswerError(
+                f"click {i + 1} of the path is not a [node, ms] pair"
+            )
+        node, ms = click
+        if not isinstance(node, str) or node not in node_ids:
+            raise InvalidAnswerError(
+                f"click {i + 1} of the path names node {node!r}, which is not in "
+                "this study's tree"
+            )
+        if isinstance(ms, bool) or not isinstance(ms, int):
+            raise InvalidAnswerError(f"click {i + 1}'s time must be whole milliseconds")
+        if not last <= ms <= MAX_MS:
+            raise InvalidAnswerError(
+                f"click {i + 1}'s time ({ms} ms) is before the click before it or "
+                "out of range"
+            )
+        last = ms
+        path.append([node, ms])
+    return path
+
+
+def record_answer(
+    session: Session,
+    study: Study,
+    participant: Participant,
+    step: Step,
+    *,
+    node: Any,
+    path: Any,
+    elapsed_ms: Any,
+) -> TreeAnswer:
+    """Store the participant's answer to the task of ``step``: the chosen
+    ``node`` id (None for "I'd give up"), the click ``path`` (JSON text) and
+    the time from the task being shown to the answer.
+
+    Raises InvalidAnswerError (422) for a node or click that is not in the
+    tree, a malformed path or time; nothing is stored then. Sent again, the
+    answer replaces the first rather than adding a second. The caller commits.
+    """
+    position, task = _task_at(study, participant, step)
+    node_ids = {str(n["id"]) for n in study.settings.get("tree", [])}
+    if node is not None and (not isinstance(node, str) or node not in node_ids):
+        raise InvalidAnswerError(
+            f"node {node!r} is not in this study's tree; choose a node or give up"
+        )
+    clicks = parse_path(path, node_ids)
+    ms = _int(elapsed_ms, "the time taken") if elapsed_ms not in (None, "") else 0
+    if clicks and ms < clicks[-1][1]:
+        ms = clicks[-1][1]
+    assert participant.id is not None
+    row = session.exec(
+        select(TreeAnswer).where(
+            TreeAnswer.participant_id == participant.id,
+            TreeAnswer.task_key == task["key"],
+        )
+    ).first() or TreeAnswer(
+        participant_id=participant.id, task_key=str(task["key"]), position=position
+    )
+    row.position = position
+    row.chosen = node
+    row.path = clicks
+    row.seconds = ms / 1000 if ms > 0 else None
+    session.add(row)
+    return row
+
+
+#: The columns of ``tree_test.csv``.
+EXPORT_COLUMNS = (
+    "participant",
+    "task",
+    "position",
+    "outcome",
+    "direct",
+    "first_click",
+    "first_click_correct",
+    "chosen",
+    "chosen_path",
+    "clicks",
+    "path",
+    "seconds",
+)
+
+#: What each column of ``tree_test.csv`` means, for the codebook.
+CODEBOOK: dict[str, dict[str, tuple[str, str]]] = {
+    "tree_test.csv": {
+        "participant": ("Random participant code (no personal data)", "text"),
+        "task": ("The task's id in the study file", "text"),
+        "position": ("Where the task stood in the participant's order", "1, 2, …"),
+        "outcome": (
+            "success: chose a correct node; failure: chose another; skip: gave up",
+            "success, failure, skip",
+        ),
+        "direct": (
+            "Never went back up the tree or across to another branch "
+            "(Optimal Workshop's directness), whatever the outcome",
+            "True, False",
+        ),
+        "first_click": ("The first node clicked, as its label path", "text or blank"),
+        "first_click_correct": (
+            "The first click was on the way to a correct node",
+            "True, False",
+        ),
+        "chosen": ("The chosen node's id", "n1, n2, … or blank for a skip"),
+        "chosen_path": ("The chosen node's label path (A > B > C)", "text or blank"),
+        "clicks": ("Number of node clicks (opening, closing, choosing)", "0, 1, …"),
+        "path": ("Every node clicked, in order, as label paths joined by |", "text"),
+        "seconds": (
+            "From the task being shown to the answer, as the browser measured it",
+            "seconds or blank",
+        ),
+    }
+}
+
+
+def export_rows(
+    session: Session, study: Study
+) -> dict[str, tuple[tuple[str, ...], list[dict[str, Any]]]]:
+    """The tidy tables: ``tree_test.csv``, one row per participant and task
+    answered (outcome, directness, first click, the chosen node and the whole
+    path as labels), and the participants and responses every study exports."""
+    from uxlab.export import usability_tables
+
+    from .analysis import answers_with_outcomes
+
+    tables = dict(usability_tables(session, study))
+    tables.pop("attempts.csv", None)  # a tree test's answers are in tree_test.csv
+    rows = [
+        {
+            "participant": a.participant_code,
+            "task": a.task_key,
+            "position": a.position,
+            "outcome": a.outcome,
+            "direct": a.direct,
+            "first_click": a.first_click_label,
+            "first_click_correct": a.first_click_correct,
+            "chosen": a.chosen_id or "",
+            "chosen_path": a.chosen_label,
+            "clicks": a.clicks,
+            "path": a.path_labels,
+            "seconds": "" if a.seconds is None else round(a.seconds, 3),
+        }
+        for a in answers_with_outcomes(session, study)
+    ]
+    return {"tree_test.csv": (EXPORT_COLUMNS, rows), **tables}  # type: ignore[dict-item]
+
+
+class TreeTestKind:
+    """Consent, one tree per task, closing questionnaires."""
+
+    name = "tree_test"
+    label = "Tree test"
+    results_template = "results/tree_test.html"
+    #: Its section of the study report (HTML and PDF).
+    report_template = "results/_tree_test_body.html"
+    spec: type[TreeTestSpec] = TreeTestSpec
+
+    def steps(self, study: Study, participant: Participant) -> list[Step]:
+        from uxlab.participation.base import _closing
+
+        return [
+            CONSENT,
+            *(Step(TREE_STEP, str(i)) for i in range(1, len(tree_tasks(study)) + 1)),
+            *(Step.questionnaire(q.id) for q in _closing(study)),
+            DONE,
+        ]
+
+    def fill_page(self, session: Session, page: StepPage, step: Step) -> None:
+        """A tree step's task, the tree and whether it starts collapsed; the
+        questionnaire steps as in every study."""
+        from uxlab.participation.pages import fill_task_page
+
+        if step.name != TREE_STEP:
+            fill_task_page(session, page, step)
+            return
+        study = page.study
+        position, task = _task_at(study, page.participant, step)
+        nodes = study.settings.get("tree", [])
+        parents = {n["parent"] for n in nodes}
+        page.extra = {
+            "task": task,
+            "position": position,
+            "count": len(tree_tasks(study)),
+            "nodes": nodes,
+            "has_children": parents,
+            "collapsed": bool(study.settings.get("collapsed", True)),
+        }
+
+    def submit(
+        self,
+        session: Session,
+        study: Study,
+        participant: Participant,
+        step: Step,
+        form: Mapping[str, str],
+    ) -> bool:
+        """Store the answer posted on a tree step."""
+        if step.name != TREE_STEP:
+            return False
+        action = form.get("action") or ("choose" if form.get("node") else None)
+        if action == "skip":
+            node = None
+        elif action == "choose":
+            node = form.get("node")
+            if not node:
+                raise InvalidAnswerError("choose a node, or give up")
+        else:
+            raise InvalidAnswerError(
+                "choose a node (\"I'd find it here\") or give up (action 'skip')"
+            )
+        record_answer(
+            session,
+            study,
+            participant,
+            step,
+            node=node,
+            path=form.get("path"),
+            elapsed_ms=form.get("elapsed_ms"),
+        )
+        return True
+
+    page_templates: Mapping[str, str] = {
+        TREE_STEP: "participant/tree_test.html",
+        "consent": "participant/consent.html",
+        "questionnaire": "participant/questionnaire.html",
+        "done": "participant/done.html",
+    }
+    analysis: Callable[..., Any] = staticmethod(analyse_tree_test)
+
+    def chart_bytes(self, summary: TreeTestSummary, name: str, fmt: str) -> bytes:
+        """The ``success``, ``directness`` or ``first_click`` chart as SVG or PNG."""
+        from uxlab import charts
+        from uxlab.errors import NotFoundError
+
+        from .results import MEASURES, measure_chart
+
+        if fmt not in charts.CHART_FORMATS:
+            raise NotFoundError(f"no chart format {fmt!r}; use svg or png")
+        if name not in MEASURES:
+            raise NotFoundError(
+                f"no chart {name!r}; a tree test has {', '.join(MEASURES)}"
+            )
+        fig = measure_chart(summary, name)
+        if fig is None:
+            raise NotFoundError("no participant has answered yet")
+        return charts.render(fig, fmt)
+
+    @property
+    def results(self) -> Callable[..., Any]:
+        from .results import build_tree_results
+
+        return build_tree_results
+
+    export_rows: Callable[..., Any] = staticmethod(export_rows)
+    codebook = CODEBOOK
+
+    @property
+    def demo(self) -> Callable[..., Any]:
+        from .demo import simulate_tree_test
+
+        return simulate_tree_test
+
+
+TREE_TEST = register(TreeTestKind())

@@ -1,0 +1,142 @@
+"""Simulated participants of a tree test, for the demo and the benchmark."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+from sqlmodel import Session
+
+from uxlab.models import Participant, Study, TreeAnswer, utcnow
+from uxlab.questionnaires import build_questionnaire
+from uxlab.tokens import hash_token, new_code, new_token
+
+from . import task_order
+
+__all__ = ["simulate_path", "simulate_tree_test"]
+
+
+def _maps(
+    nodes: list[dict[str, Any]],
+) -> tuple[dict[str | None, list[str]], dict[str, str | None]]:
+    children: dict[str | None, list[str]] = {None: []}
+    parents: dict[str, str | None] = {}
+    for node in nodes:
+        children.setdefault(node["id"], [])
+        children.setdefault(node["parent"], []).append(node["id"])
+        parents[node["id"]] = node["parent"]
+    return children, parents
+
+
+def simulate_path(
+    rng: np.random.Generator,
+    children: dict[str | None, list[str]],
+    parents: dict[str, str | None],
+    target: str,
+    *,
+    skill: float,
+) -> tuple[list[str], str | None]:
+    """One participant's clicks looking for ``target``, and the node chosen
+    (None for giving up): at each level the right heading with probability
+    ``skill``, otherwise another; up to twice, a wrong heading is closed
+    again and the search goes on from its parent."""
+    on_path = {target}
+    up = parents[target]
+    while up is not None:
+        on_path.add(up)
+        up = parents[up]
+    clicks: list[str] = []
+    node: str | None = None
+    backtracks = 0
+    while len(clicks) < 60:
+        options = children[node]
+        if not options:
+            break
+        right = [c for c in options if c in on_path]
+        if right and rng.random() < skill:
+            pick = right[0]
+        else:
+            pick = options[int(rng.integers(0, len(options)))]
+        clicks.append(pick)
+        node = pick
+        if (
+            pick not in on_path
+            and children[pick]
+            and backtracks < 2
+            and rng.random() < 0.5
+        ):
+            clicks.append(pick)  # closes it again
+            node = parents[pick]
+            backtracks += 1
+    chosen = None if rng.random() < 0.07 else node
+    return clicks, chosen
+
+
+def simulate_tree_test(
+    session: Session,
+    study: Study,
+    count: int,
+    rng: np.random.Generator,
+    *,
+    comments: tuple[str, ...] = ("",),
+) -> None:
+    """Add ``count`` participants who answered every task over the last days;
+    some tasks are harder than others, so the results have something to show."""
+    from uxlab.demo import _answer
+
+    children, parents = _maps(list(study.settings.get("tree", [])))
+    product = study.settings.get("product", "this product")
+    closing = [
+        build_questionnaire(q, product=product)
+        for q in study.settings.get("questionnaires", [])
+    ]
+    difficulty = {
+        t["key"]: float(rng.uniform(0.6, 0.95))
+        for t in study.settings.get("tree_tasks", [])
+    }
+    now = utcnow()
+    for _ in range(count):
+        started = now - timedelta(
+            days=float(rng.uniform(0.2, 9)), minutes=float(rng.uniform(0, 600))
+        )
+        person = Participant(
+            study_id=study.id,  # type: ignore[arg-type]
+            token_hash=hash_token(new_token()),
+            code=new_code(),
+            consent_version=study.consent_version,
+            consented_at=started,
+            started_at=started,
+            created_at=started,
+            user_agent="simulated",
+        )
+        session.add(person)
+        session.flush()
+        skill = float(rng.normal(0, 1))
+        clock = started
+        for position, task in enumerate(task_order(study, person), start=1):
+            target = str(task["correct"][int(rng.integers(0, len(task["correct"])))])
+            chance = float(np.clip(difficulty[task["key"]] + 0.05 * skill, 0.3, 0.99))
+            clicks, chosen = simulate_path(rng, children, parents, target, skill=chance)
+            times = np.cumsum(rng.uniform(800, 4000, size=len(clicks))).astype(int)
+            ms = int(times[-1] if len(times) else 0) + int(rng.integers(1500, 6000))
+            clock += timedelta(milliseconds=ms + 3000)
+            session.add(
+                TreeAnswer(
+                    participant_id=person.id,  # type: ignore[arg-type]
+                    task_key=str(task["key"]),
+                    position=position,
+                    chosen=chosen,
+                    path=[[c, int(t)] for c, t in zip(clicks, times, strict=True)],
+                    seconds=ms / 1000,
+                    answered_at=clock,
+                )
+            )
+        for q in closing:
+            clock += timedelta(seconds=30)
+            _answer(session, person, q, rng, skill, clock, comments)
+        person.finished_at = clock
+        person.progress = 100
+        person.step = "done"
+        session.add(person)
+    session.commit()

@@ -1,0 +1,280 @@
+"""A tree test's results page: success, directness and first clicks with
+intervals per task, where people ended up, and the path view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from markupsafe import Markup
+from matplotlib.figure import Figure
+
+from uxlab import charts, numbers
+from uxlab.report import Formats, svg_markup
+
+from .analysis import TreeTaskSummary, TreeTestSummary, analyse_tree_test
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from uxlab.models import Study
+    from uxlab.stats.results import ProportionResult
+
+__all__ = ["MEASURES", "TreeTestPage", "build_tree_results", "measure_chart"]
+
+#: The charts of a tree test: each measure's name, title and axis label.
+MEASURES: dict[str, tuple[str, str]] = {
+    "success": ("Success", "Chose a correct node (% of participants)"),
+    "directness": ("Directness", "Never went back up or across (% of participants)"),
+    "first_click": ("First click", "First click on a path to a correct node (%)"),
+}
+
+METHOD = (
+    "adjusted-Wald interval (Agresti & Coull 1998; Sauro & Lewis 2005), "
+    "as for task success"
+)
+
+
+def _measure(task: TreeTaskSummary, name: str) -> ProportionResult | None:
+    if task.result is None:
+        return None
+    result: ProportionResult = getattr(task.result, name)
+    return result
+
+
+def measure_chart(summary: TreeTestSummary, name: str) -> Figure | None:
+    """One measure of every task as a bar with its interval; None before
+    anyone answered."""
+    if not summary.answered:
+        return None
+    title, axis = MEASURES[name]
+    labels = [t.title for t in summary.tasks]
+    fig = charts._figure(charts._height_for(len(labels)))
+    ax = fig.add_subplot()
+    y = charts._task_axis(ax, labels)
+    for i, (task, pos) in enumerate(zip(summary.tasks, y, strict=True)):
+        share = _measure(task, name)
+        if share is None:
+            charts._no_data(ax, pos, 1)
+            continue
+        value = 100 * share.observed
+        (bar,) = ax.barh([pos], [value], height=0.6, color=charts.OKABE_ITO["blue"])
+        bar.set_gid(f"{name}-bar-{i}")
+        charts._errorbar(
+            ax,
+            f"{name}-errorbar-{i}",
+            value,
+            pos,
+            100 * share.ci.low,
+            100 * share.ci.high,
+        )
+        ax.text(
+            min(100 * share.ci.high + 1.5, 101),
+            pos,
+            f"{charts._pct(share.observed)} ({share.successes}/{share.trials})",
+            va="center",
+            ha="left",
+            fontsize=11,
+            color=charts.GREY,
+        )
+    ax.set_xlim(0, 126)
+    ax.set_xticks(range(0, 101, 20))
+    ax.set_xlabel(axis)
+    charts._style(ax)
+    n = max((t.n for t in summary.tasks), default=0)
+    charts._titles(
+        fig,
+        ax,
+        title,
+        f"up to n = {n} participants per task · "
+        f"{charts._level(summary.confidence_level)} CIs (adjusted Wald)",
+    )
+    return fig
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureRow:
+    name: str
+    count: int
+    share: str
+    interval: str
+
+
+@dataclass(frozen=True, slots=True)
+class DestinationRow:
+    path: str
+    count: int
+    share: str
+    correct: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PathRow:
+    """One node of the path view: how many passed through it, turned back
+    there, and chose it."""
+
+    node: str
+    label: str
+    depth: int
+    visits: int
+    turned_back: int
+    chosen: int
+    correct: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TaskView:
+    key: str
+    title: str
+    prompt: str
+    n: int
+    small_sample: bool
+    correct_paths: list[str]
+    measures: list[MeasureRow]
+    destinations: list[DestinationRow]
+    skips: int
+    paths: list[PathRow]
+    time: str
+
+
+@dataclass(frozen=True, slots=True)
+class TreeTestReport:
+    """What the results page of a tree test shows."""
+
+    study_title: str
+    study_slug: str
+    confidence_level: float
+    include_excluded: bool
+    summary: TreeTestSummary
+    tasks: list[TaskView]
+    method: str
+    mean_success: str
+    mean_directness: str
+    small_sample: bool
+    questionnaires: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TreeTestPage:
+    report: TreeTestReport
+    formats: Formats
+    svgs: dict[str, Markup] = field(default_factory=dict)
+
+
+_ROWS = (
+    ("success", "Success"),
+    ("direct_success", "Direct success"),
+    ("indirect_success", "Indirect success"),
+    ("failure", "Failure"),
+    ("skip", "Gave up"),
+    ("directness", "Directness"),
+    ("first_click", "First click correct"),
+)
+
+
+def _task_view(summary: TreeTestSummary, task: TreeTaskSummary, f: Formats) -> TaskView:
+    result = task.result
+    measures: list[MeasureRow] = []
+    destinations: list[DestinationRow] = []
+    paths: list[PathRow] = []
+    skips = 0
+    time = ""
+    if result is not None:
+        for name, label in _ROWS:
+            share: ProportionResult = getattr(result, name)
+            measures.append(
+                MeasureRow(
+                    label,
+                    share.successes,
+                    f.pct(share.observed),
+                    numbers.pct_range(share.ci.low, share.ci.high),
+                )
+            )
+        correct = set(task.correct)
+        for node, count in result.destinations.items():
+            destinations.append(
+                DestinationRow(
+                    summary.labels.get(str(node), str(node)),
+                    count,
+                    f.pct(count / result.n),
+                    node in correct,
+                )
+            )
+        skips = result.skip.successes
+        if result.time is not None:
+            time = f"{f.secs(result.time.center)} ({result.time.recommended})"
+        for entry in summary.nodes:
+            node_id = entry["id"]
+            visits = task.visits.get(node_id, 0)
+            if not visits and node_id not in correct:
+                continue
+            paths.append(
+                PathRow(
+                    node_id,
+                    str(entry["label"]),
+                    int(entry["depth"]),
+                    visits,
+                    task.turned_back.get(node_id, 0),
+                    int(result.destinations.get(node_id, 0)),
+                    node_id in correct,
+                )
+            )
+    return TaskView(
+        key=task.key,
+        title=task.title,
+        prompt=task.prompt,
+        n=task.n,
+        small_sample=task.small_sample,
+        correct_paths=task.correct_paths,
+        measures=measures,
+        destinations=destinations,
+        skips=skips,
+        paths=paths,
+        time=time,
+    )
+
+
+def build_tree_results(
+    session: Session,
+    study: Study,
+    *,
+    confidence_level: float = 0.95,
+    include_excluded: bool = False,
+) -> TreeTestPage:
+    """The tree-test results page of ``study``, its charts as inline SVG."""
+    summary = analyse_tree_test(
+        session,
+        study,
+        confidence_level=confidence_level,
+        include_excluded=include_excluded,
+    )
+    f = Formats(confidence_level)
+    svgs: dict[str, Markup] = {}
+    for name in MEASURES:
+        fig = measure_chart(summary, name)
+        if fig is not None:
+            svgs[name] = svg_markup(
+                charts.render(fig, "svg"), label=str(fig.get_suptitle())
+            )
+    from uxlab.questionnaires import build_questionnaire
+
+    product = study.settings.get("product", "this product")
+    titles = [
+        build_questionnaire(q, product=product).title
+        for q in study.settings.get("questionnaires", [])
+    ]
+    views = [_task_view(summary, t, f) for t in summary.tasks]
+    report = TreeTestReport(
+        study_title=study.title,
+        study_slug=study.slug,
+        confidence_level=confidence_level,
+        include_excluded=include_excluded,
+        summary=summary,
+        tasks=views,
+        method=METHOD,
+        mean_success=f.pct(summary.mean_success),
+        mean_directness=f.pct(summary.mean_directness),
+        small_sample=any(t.small_sample for t in summary.tasks if t.n),
+        questionnaires=titles,
+    )
+    return TreeTestPage(report=report, formats=f, svgs=svgs)
