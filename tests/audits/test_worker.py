@@ -123,6 +123,34 @@ def test_a_worker_runs_a_queued_run_and_stores_its_report(
     assert run.report_html is not None and "Home page" in run.report_html
 
 
+def test_runs_one_after_another_share_a_warm_browser_but_not_its_visitor(
+    queue_app: Flask,
+    db: Session,
+    workspace: Workspace,
+    workers: Workers,
+    site_url: Callable[[str], str],
+) -> None:
+    """The second run is audited by the same process and browser, as a new visitor.
+
+    The page shows a returning visitor (cookie or localStorage from an earlier
+    visit) an image without alt text, so a run that inherited the first run's
+    cookies or storage would find ``image-alt`` where the first found nothing.
+    """
+    project = make_project(db, workspace, ONE_PAGE, site_url("visitor")).project
+    worker = workers.start()
+    first = start_run(queue_app, db, project)
+    run = wait_for("the first run to finish", lambda: finished(db, first), 120)
+    assert run.status == RunStatus.passed, (run.error, workers.logs())
+    audit = children(worker.pid)
+    assert len(audit) == 1, "the audit process stays up, its browser warm"
+    second = start_run(queue_app, db, project)
+    again = wait_for("the second run to finish", lambda: finished(db, second), 120)
+    assert again.status == RunStatus.passed, (again.error, workers.logs())
+    assert children(worker.pid) == audit
+    assert [f["rule"] for f in run.results["findings"]] == []
+    assert [f["rule"] for f in again.results["findings"]] == []
+
+
 def test_an_unreachable_base_url_ends_as_error_with_one_line(
     queue_app: Flask, db: Session, workspace: Workspace, workers: Workers
 ) -> None:

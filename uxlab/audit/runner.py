@@ -59,15 +59,21 @@ def run_audit(
     workers: int = 1,
     fail_on: str = "none",
     progress: Progress | None = None,
+    browser: Browser | None = None,
 ) -> AuditReport:
     """Run every task at every viewport, audit the pages and judge thresholds.
 
-    Raises :class:`~uxlab.errors.SiteUnreachableError` when the site does not
+    With ``browser`` (a running Chromium, driven from this thread) the run
+    opens its pages in fresh contexts of that browser and closes them at the
+    end, leaving the browser running; otherwise it launches its own, one per
+    worker. Raises :class:`~uxlab.errors.SiteUnreachableError` when the site does not
     answer at all and :class:`~uxlab.errors.AuditError` when Chromium cannot
     start. A task that fails is recorded as failed; the run goes on.
     """
     if workers < 1:
         raise ValueError(f"workers ({workers}) must be at least 1")
+    if browser is not None and workers != 1:
+        raise ValueError("a run in a given browser has one worker")
     if fail_on not in FAIL_ON_LEVELS:
         raise ValueError(f"fail_on ({fail_on!r}) must be one of {list(FAIL_ON_LEVELS)}")
     relative = script.relative_gotos()
@@ -84,7 +90,7 @@ def run_audit(
     ]
     if progress is not None:
         progress("start", len(units))
-    shared = _Shared(script=script, progress=progress)
+    shared = _Shared(script=script, progress=progress, browser=browser)
     chunks = _split(units, min(workers, len(units)))
     if len(chunks) == 1:
         _Worker(shared, chunks[0]).run()
@@ -214,6 +220,8 @@ class _Shared:
     findings: list[Finding] = field(default_factory=list)
     errors: list[BaseException] = field(default_factory=list)
     browser_version: str = ""
+    #: A browser the caller keeps running, used instead of launching one.
+    browser: Browser | None = None
 
     def claim(self, url: str, viewport: str) -> bool:
         """True for the first worker to ask about this page at this viewport."""
@@ -278,6 +286,9 @@ class _Worker:
 
         from uxlab.browser import launch_options
 
+        if self.shared.browser is not None:
+            self._run_units(self.shared.browser)
+            return
         with sync_playwright() as playwright:
             try:
                 browser = playwright.chromium.launch(**launch_options())
@@ -286,12 +297,20 @@ class _Worker:
                     f"could not start Chromium: {_first_line(exc)}"
                 ) from exc
             try:
-                with self.shared.lock:
-                    self.shared.browser_version = browser.version
-                for vp_index, task_index in self.units:
-                    self._run_task(browser, vp_index, task_index)
+                self._run_units(browser)
             finally:
                 browser.close()
+
+    def _run_units(self, browser: Browser) -> None:
+        with self.shared.lock:
+            self.shared.browser_version = browser.version
+        try:
+            for vp_index, task_index in self.units:
+                self._run_task(browser, vp_index, task_index)
+        finally:
+            for context, _page, _events in self.pages.values():
+                context.close()
+            self.pages.clear()
 
     # ------------------------------------------------------------ contexts
 

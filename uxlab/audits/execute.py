@@ -1,12 +1,19 @@
-"""One attempt at one run, in a process of its own, forked from the worker.
+"""Audit runs, in a process of its own forked from the worker, in a warm Chromium.
 
-Started by a worker (see :func:`uxlab.audits.queue._supervise`), which renews
-the lease and kills this process's group at the time limit. The fork starts
-warm (the worker has imported Playwright, axe and the report templates
-already) and makes its own database connections. It replays the script,
-stores progress as it goes and the report at the end, every write naming its
-attempt, and ends itself when the worker that started it is gone, so a killed
-worker never leaves a run going that another worker then takes.
+Each worker thread has one such process (see :class:`uxlab.audits.queue.Runner`),
+which takes run after run over a pipe: ``(run_id, attempt)`` in, ``"done"``
+out. It launches Chromium once and opens each run in fresh browser contexts
+(new cookies, storage and cache, as for a new visitor), so a run does not pay
+for a process and a browser start. After :data:`RUNS_PER_PROCESS` runs it
+ends and the next run starts a fresh one, so no memory builds up. The worker
+renews the lease and kills this process's group, browser included, at a run's
+time limit or when the run is cancelled.
+
+The fork starts warm (the worker has imported Playwright, axe and the report
+templates already) and makes its own database connections. It replays the
+script, stores progress as it goes and the report at the end, every write
+naming its attempt, and ends itself when the worker that started it is gone,
+so a killed worker never leaves a run going that another worker then takes.
 """
 
 from __future__ import annotations
@@ -14,7 +21,8 @@ from __future__ import annotations
 import os
 import threading
 import time
-from typing import Any
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, Any
 
 from uxlab.audit.findings import PageAudit, TaskRun
 from uxlab.audit.report import render_html, report_dict, report_screenshots
@@ -24,7 +32,13 @@ from uxlab.audits import runs as run_store
 from uxlab.errors import AuditError
 from uxlab.models import AuditProject, AuditProjectRun
 
-__all__ = ["child_main", "execute"]
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Playwright
+
+__all__ = ["RUNS_PER_PROCESS", "execute", "runner_main"]
+
+#: Runs one audit process takes before it ends and a fresh one starts.
+RUNS_PER_PROCESS = 25
 
 
 def _watch_parent(parent: int) -> None:
@@ -37,20 +51,68 @@ def _watch_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def child_main(database_url: str, run_id: int, attempt: int, parent: int) -> None:
-    """The forked process's body: its own session and engine, then the audit."""
+class _WarmBrowser:
+    """One Chromium, launched on first use and again if it has gone."""
+
+    def __init__(self) -> None:
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
+
+    def get(self) -> Browser:
+        from playwright.sync_api import Error, sync_playwright
+
+        from uxlab.browser import launch_options
+
+        if self._browser is not None and self._browser.is_connected():
+            return self._browser
+        if self._playwright is None:
+            self._playwright = sync_playwright().start()
+        try:
+            self._browser = self._playwright.chromium.launch(**launch_options())
+        except Error as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else "error"
+            raise AuditError(f"could not start Chromium: {first}") from exc
+        return self._browser
+
+    def close(self) -> None:
+        if self._browser is not None and self._browser.is_connected():
+            self._browser.close()
+        if self._playwright is not None:
+            self._playwright.stop()
+
+
+def runner_main(database_url: str, conn: Connection, parent: int) -> None:
+    """The forked process's body: take runs from ``conn`` until told to stop.
+
+    Each message is ``(run_id, attempt)``, answered once the run is stored
+    with ``"done"``, or ``"last"`` when the process ends after it; ``None``
+    (or the pipe closing) ends the process.
+    """
     from uxlab.db import make_engine
 
     os.setsid()  # its own group, so the worker can kill it with its browser
     _watch_parent(parent)
     engine = make_engine(database_url)
+    browser = _WarmBrowser()
     try:
-        execute(engine, run_id, attempt)
+        for taken in range(1, RUNS_PER_PROCESS + 1):
+            try:
+                message = conn.recv()
+            except EOFError:
+                return
+            if message is None:
+                return
+            run_id, attempt = message
+            execute(engine, run_id, attempt, browser=browser)
+            conn.send("last" if taken == RUNS_PER_PROCESS else "done")
     finally:
+        browser.close()
         engine.dispose()
 
 
-def execute(engine: Any, run_id: int, attempt: int) -> None:
+def execute(
+    engine: Any, run_id: int, attempt: int, *, browser: _WarmBrowser | None = None
+) -> None:
     """Run the audit and store it (or one line saying why it could not run)."""
     from uxlab.db import session_scope
 
@@ -82,7 +144,12 @@ def execute(engine: Any, run_id: int, attempt: int) -> None:
             run_store.record_progress(engine, run_id, attempt, current_url=payload.url)
 
     try:
-        report = run_audit(script, fail_on=fail_on, progress=progress)
+        report = run_audit(
+            script,
+            fail_on=fail_on,
+            progress=progress,
+            browser=browser.get() if browser is not None else None,
+        )
     except AuditError as exc:
         # The site did not answer, or Chromium would not start: one line.
         run_store.fail_run(engine, run_id, attempt, str(exc))

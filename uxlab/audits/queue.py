@@ -20,6 +20,7 @@ coming minute and a half (so a slot starts on time).
 
 from __future__ import annotations
 
+import atexit
 import logging
 import multiprocessing
 import os
@@ -28,6 +29,7 @@ import socket
 import threading
 import time
 from datetime import timedelta
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +54,7 @@ from uxlab.models import (
     utcnow,
 )
 
-__all__ = ["WEBHOOK_RETRIES", "AuditQueue", "audit_queue", "run_link"]
+__all__ = ["WEBHOOK_RETRIES", "AuditQueue", "Runner", "audit_queue", "run_link"]
 
 _log = logging.getLogger("uxlab.audits")
 #: How long a run waits before asking again when its project is at its limit.
@@ -150,7 +152,7 @@ class AuditQueue:
             (run_id, claim.attempt),
             eta=claim.lease_until + timedelta(seconds=1),
         )
-        _supervise(self.engine, claim, self.lease_seconds)
+        Runner.for_thread(self.engine).supervise(self.engine, claim, self.lease_seconds)
         self.after_run(run_id)
 
     def after_run(self, run_id: int) -> None:
@@ -337,58 +339,114 @@ def audit_queue(app: Flask) -> AuditQueue:
     return found
 
 
-def _supervise(engine: Engine, claim: run_store.Claim, lease_seconds: float) -> None:
-    """Run the audit in a child process, renewing the lease, within the time limit.
+class Runner:
+    """The audit process of one worker thread, started on first use.
 
-    A child process per run gives each run a fresh Chromium (no memory carried
-    from one run to the next) and a hard time limit: the child and its browser
-    are killed as a group, which a thread could not be. It is forked, so it
-    starts with everything the worker has imported.
+    A process of its own gives each run a hard time limit: the process and its
+    browser are killed as a group, which a thread could not be. The process
+    stays up from run to run with its Chromium warm (see
+    :mod:`uxlab.audits.execute`), so a run does not wait for a fork and a
+    browser start; a killed or ended process is replaced at the next run. It
+    is forked, so it starts with everything the worker has imported.
     """
-    from uxlab.audits.execute import child_main
 
-    heartbeat = max(lease_seconds / 6, 0.5)
-    started = time.monotonic()
-    child = multiprocessing.get_context("fork").Process(
-        target=child_main,
-        args=(
-            engine.url.render_as_string(hide_password=False),
-            claim.run_id,
-            claim.attempt,
-            os.getpid(),
-        ),
-        daemon=False,
-    )
-    child.start()
-    assert child.pid is not None
-    why: str | None = None
-    while True:
-        child.join(timeout=heartbeat)
-        if child.exitcode is not None:
-            break
-        if time.monotonic() - started > claim.timeout_seconds:
-            why = f"stopped after {claim.timeout_seconds} s, the project's time limit"
-            break
-        if (
-            run_store.renew_lease(engine, claim.run_id, claim.attempt, lease_seconds)
-            is None
-        ):
-            why = ""  # cancelled, or no longer ours: stop without a word
-            break
-    if child.exitcode is None:
-        try:
-            os.killpg(child.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        child.join()
-    child.close()
-    if why:
-        run_store.fail_run(engine, claim.run_id, claim.attempt, why)
-    elif why is None:
-        # A child that ended without storing anything (it crashed): say so.
-        run_store.fail_run(
-            engine,
-            claim.run_id,
-            claim.attempt,
-            "the audit process stopped before storing its report",
+    _local = threading.local()
+
+    def __init__(self, engine: Engine) -> None:
+        self.database_url = engine.url.render_as_string(hide_password=False)
+        self.process: multiprocessing.process.BaseProcess | None = None
+        self.conn: Connection | None = None
+
+    @classmethod
+    def for_thread(cls, engine: Engine) -> Runner:
+        """This thread's runner (one per worker thread)."""
+        runner: Runner | None = getattr(cls._local, "runner", None)
+        if runner is None:
+            runner = cls(engine)
+            cls._local.runner = runner
+            atexit.register(runner.stop)
+        return runner
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def _start(self) -> Connection:
+        from uxlab.audits.execute import runner_main
+
+        if self.process is not None and self.process.is_alive() and self.conn:
+            return self.conn
+        self.stop()
+        ours, theirs = multiprocessing.Pipe()
+        process = multiprocessing.get_context("fork").Process(
+            target=runner_main,
+            args=(self.database_url, theirs, os.getpid()),
+            daemon=True,
         )
+        process.start()
+        theirs.close()
+        self.process, self.conn = process, ours
+        return ours
+
+    def stop(self, *, wait: float = 0) -> None:
+        """Kill the process and its browser (nothing if none is running).
+
+        With ``wait``, a process that is ending by itself is given that many
+        seconds to close its browser first.
+        """
+        process, self.process = self.process, None
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+        if process is None:
+            return
+        if wait:
+            process.join(wait)
+        if process.exitcode is None and process.pid is not None:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        process.join()
+        process.close()
+
+    def supervise(self, engine: Engine, claim: run_store.Claim, lease: float) -> None:
+        """Have the process run ``claim``, renewing the lease, within the time limit."""
+        heartbeat = max(lease / 6, 0.5)
+        started = time.monotonic()
+        conn = self._start()
+        why: str | None = None
+        try:
+            conn.send((claim.run_id, claim.attempt))
+            while True:
+                if conn.poll(heartbeat):
+                    answer = conn.recv()
+                    why = "" if answer in ("done", "last") else None
+                    if answer == "last":
+                        self.stop(wait=10)
+                    break
+                if time.monotonic() - started > claim.timeout_seconds:
+                    limit = claim.timeout_seconds
+                    why = f"stopped after {limit} s, the project's time limit"
+                    break
+                if (
+                    run_store.renew_lease(engine, claim.run_id, claim.attempt, lease)
+                    is None
+                ):
+                    why = ""  # cancelled, or no longer ours: stop without a word
+                    self.stop()
+                    break
+        except (EOFError, OSError):
+            why = None  # the process ended mid-run (it crashed)
+        if why is None or why:
+            self.stop()
+        if why:
+            run_store.fail_run(engine, claim.run_id, claim.attempt, why)
+        elif why is None:
+            # A process that ended without storing anything (it crashed): say so.
+            run_store.fail_run(
+                engine,
+                claim.run_id,
+                claim.attempt,
+                "the audit process stopped before storing its report",
+            )
