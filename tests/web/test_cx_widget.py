@@ -13,8 +13,9 @@ from sqlmodel import Session, select
 
 from tests.web.test_cx import define_journey, save_survey, team_fixture  # noqa: F401
 from uxlab import create_app
-from uxlab.cx import journeys
-from uxlab.cx.models import CxChannel, CxResponse, CxTouchpoint
+from uxlab.cx import followups, journeys
+from uxlab.cx.followup_models import CxFollowup
+from uxlab.cx.models import CxChannel, CxJourney, CxResponse, CxTouchpoint
 from uxlab.db import get_engine
 
 SHOP = "https://shop.example.com"
@@ -137,6 +138,23 @@ def test_a_resend_is_stored_once_and_counted_as_a_widget_answer(
     slug, editor = widget["slug"], widget["editor"]
     page = editor.get(f"/workspaces/{slug}/cx/touchpoints/{widget['touchpoint_id']}")
     assert "web widget 1." in page.text and 'data-touchpoint="' in page.text
+
+
+def test_a_detractor_from_the_widget_with_a_reference_becomes_one_follow_up(
+    client: FlaskClient, widget: dict[str, Any], session: Session
+) -> None:
+    touchpoint = session.get(CxTouchpoint, widget["touchpoint_id"])
+    assert touchpoint is not None
+    journey = session.get(CxJourney, touchpoint.journey_id)
+    assert journey is not None
+    followups.save_settings(session, journey, "order", "")
+    body = {**ANSWER, "answers": {"nps": 2}, "hidden": {"order": "A-9"}}
+    assert post(client, widget["token"], body).status_code == 201
+    # Sent again (its acknowledgement was lost): still one follow-up.
+    assert post(client, widget["token"], body).status_code == 200
+    session.rollback()
+    made = session.exec(select(CxFollowup)).all()
+    assert [(f.reference, f.reason) for f in made] == [("A-9", "NPS 2 (detractor)")]
 
 
 def test_a_paused_touchpoint_answers_410(

@@ -217,12 +217,17 @@ def record(
             CxResponse.channel_id == channel.id, CxResponse.client_key == client_key
         )
     ).one()
+    _follow_up(db, stored)
+    return stored
+
+
+def _follow_up(db: Session, stored: CxResponse) -> None:
+    """Open a follow-up for an unhappy answer with a reference, and announce it."""
     made = followups.consider(db, stored)
     if made is not None:
         from uxlab.cx.jobs import notify_new
 
         notify_new(db, made)
-    return stored
 
 
 def record_once(
@@ -256,9 +261,14 @@ def record_once(
         .on_conflict_do_nothing(index_elements=["channel_id", "client_key"])
         .returning(table.c.id)
     )
-    stored = db.execute(statement).first() is not None
+    row = db.execute(statement).first()
     db.commit()
-    return stored
+    if row is None:
+        return False
+    made = db.get(CxResponse, row[0])
+    if made is not None:
+        _follow_up(db, made)
+    return True
 
 
 def count_by_channel(db: Session, survey_ids: list[int]) -> dict[str, int]:
