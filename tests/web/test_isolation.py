@@ -65,6 +65,7 @@ PUBLIC_BLUEPRINTS = (
     "openapi.",
     "cx_public.",
     "cx_widget.",
+    "cx_demo_shop.",
 )
 JSON_ENDPOINTS = (
     "researcher.progress",

@@ -18,6 +18,7 @@ from uxlab.cx import followups, ux_side
 from uxlab.cx import journeys as store
 from uxlab.cx.feedback import month_of, week_of
 from uxlab.cx.models import CxJourney, CxResponse, CxTouchpoint
+from uxlab.cx.widget import save_widget
 from uxlab.models import AuditProject, Study
 
 __all__ = ["close_the_demo_loop", "seed_cx_demo"]
@@ -64,6 +65,15 @@ def seed_cx_demo(
             "order" if name == "Checkout" else "",
             secret,
         )
+        if name == "Checkout":
+            # The demo shop's confirmation page shows this survey's widget
+            # (see uxlab.cx.demo_shop); uxlab's own origin needs no listing.
+            save_widget(
+                session,
+                point,
+                [],
+                {"trigger": "url", "url_pattern": "/static/demo-shop/confirmation*"},
+            )
         channels = store.channels_of(session, survey)
         assert point.id is not None and survey.id is not None
         for month in range(12):

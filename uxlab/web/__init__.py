@@ -139,6 +139,7 @@ def init_app(app: Flask) -> None:
     csrf.exempt(audits_api.bp)
     app.register_blueprint(audits_api.bp)
     app.register_blueprint(openapi.bp)
+    from uxlab.cx import demo_shop as cx_demo_shop
     from uxlab.cx import followups_web as cx_followups
     from uxlab.cx import public as cx_public
     from uxlab.cx import web as cx_web
@@ -149,6 +150,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(cx_public.bp)
     csrf.exempt(cx_widget.bp)
     app.register_blueprint(cx_widget.bp)
+    app.register_blueprint(cx_demo_shop.bp)
 
     @app.errorhandler(UxlabError)
     def _uxlab_error(exc: UxlabError) -> tuple[Any, int]:
