@@ -529,10 +529,17 @@ def render_report_html(
             "kind_svgs": kind_page.svgs,
             "kind_label": kind.label,
         }
+    from uxlab.cx.map_export import journey_maps_of_study
+
+    journeys = [
+        (m, svg_markup(m.svg, label=f"Journey map: {m.journey}, {m.label}"))
+        for m in journey_maps_of_study(session, study)
+    ]
     return render_template(
         "results/report.html",
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         notes=notes_by_tag(session, study),
+        journeys=journeys,
         css=Markup(_stylesheet()),  # noqa: S704 - our own static file
         **report_context(page, interactive=False, participant_data=participant_data),
         **extra,

@@ -6,14 +6,15 @@ import re
 import struct
 
 from flask import Flask
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from uxlab.cx.models import CxJourney
+from uxlab.cx.ux_side import CxTouchpointLink
 from uxlab.demo import (
     DEMO_VIEWER_EMAIL,
     DEMO_VIEWER_PASSWORD,
 )
-from uxlab.models import Workspace
+from uxlab.models import Study, Workspace
 
 
 def test_the_map_downloads_as_a_slide_with_the_pages_figures(
@@ -58,3 +59,40 @@ def test_the_map_downloads_as_a_slide_with_the_pages_figures(
     outsider = app.test_client()
     outsider.post("/login", data={"email": "out@example.com", "password": "password-1"})
     assert outsider.get(f"{base}.svg").status_code in (403, 404)
+
+
+def test_the_report_of_a_study_aimed_at_a_touchpoint_carries_its_journey_map(
+    app: Flask, session: Session
+) -> None:
+    result = app.test_cli_runner().invoke(args=["demo", "--participants", "4"])
+    assert result.exit_code == 0, result.output
+    journey = session.exec(select(CxJourney)).one()
+    linked = session.exec(
+        select(Study)
+        .join(CxTouchpointLink, col(CxTouchpointLink.study_id) == Study.id)
+        .where(col(CxTouchpointLink.study_id).is_not(None))
+    ).one()
+    other = session.exec(
+        select(Study).where(
+            Study.workspace_id == journey.workspace_id, Study.id != linked.id
+        )
+    ).first()
+    assert other is not None
+    viewer = app.test_client()
+    viewer.post(
+        "/login", data={"email": DEMO_VIEWER_EMAIL, "password": DEMO_VIEWER_PASSWORD}
+    )
+    report = viewer.get(f"/studies/{linked.slug}/report.html")
+    assert report.status_code == 200
+    section = re.search(
+        r'<section [^>]*id="journey-maps".*?</section>', report.text, re.S
+    )
+    assert section is not None
+    assert "Buy online" in section[0] and "this study: Checkout" in section[0]
+    # The slide itself, inline: every stage and the Checkout card, as text.
+    for name in ("Discover", "Buy", "Get help", "Renew", "Checkout"):
+        assert name in section[0]
+    assert "adjusted Wald (Rocks 2016)" in section[0]
+    # A study aimed at no touchpoint has no journey section.
+    plain = viewer.get(f"/studies/{other.slug}/report.html")
+    assert plain.status_code == 200 and 'id="journey-maps"' not in plain.text

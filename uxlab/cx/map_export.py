@@ -10,16 +10,30 @@ cards than fit says how many more there are. The footnote names the methods.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
+from sqlmodel import Session, col, select
 
 from uxlab.charts import GREY, LIGHT_GREY, OKABE_ITO
+from uxlab.cx import followups, trends, ux_side
+from uxlab.cx import journeys as store
 from uxlab.cx.journeys import JourneyView
+from uxlab.cx.models import CxJourney, CxTouchpoint
 from uxlab.cx.trends import Change, Metric, Point
+from uxlab.models import Study, utcnow
 
-__all__ = ["MapData", "map_figure"]
+__all__ = [
+    "JourneyMap",
+    "MapData",
+    "MapNumbers",
+    "journey_maps_of_study",
+    "map_data",
+    "map_figure",
+    "map_numbers",
+]
 
 #: A 16:9 slide; charts render PNGs at 150 dpi, so 1920 x 1080 pixels.
 SLIDE_IN = (12.8, 7.2)
@@ -38,6 +52,63 @@ class MapData:
     moves: dict[int, dict[str, Change | None]]
     open_followups: dict[int, int]
     audits: dict[int, str]
+
+
+@dataclass(frozen=True, slots=True)
+class MapNumbers:
+    """The map's figures for one period: the page and the slide both show them."""
+
+    view: JourneyView
+    every: trends.Every
+    start: date
+    scores: dict[int, Point]
+    moves: dict[int, dict[str, Change | None]]
+    open_followups: dict[int, int]
+    ux: dict[int, ux_side.UxSide]
+
+
+def map_numbers(
+    db: Session, journey: CxJourney, every: trends.Every, start: date
+) -> MapNumbers:
+    """Each touchpoint's scores for the period from ``start``, with their moves."""
+    view = store.journey_view(db, journey)
+    ids = [t.id for s in view.stages for t in s.touchpoints if t.id is not None]
+    scores = trends.by_touchpoint(db, ids, every, start)
+    before = trends.periods_back(every, start, 2)[0]
+    earlier = trends.by_touchpoint(db, ids, every, before)
+    moves = {
+        tid: trends.changes(earlier[tid], point, every) for tid, point in scores.items()
+    }
+    return MapNumbers(
+        view=view,
+        every=every,
+        start=start,
+        scores=scores,
+        moves=moves,
+        open_followups=followups.open_counts(db, ids),
+        ux=ux_side.ux_side(db, ids),
+    )
+
+
+def map_data(numbers: MapNumbers) -> MapData:
+    """What the slide draws of the map's figures."""
+    audits = {
+        tid: (
+            f"Audit {side.audit.project.name}: run #{side.audit.run.id} "
+            f"{side.audit.run.status.value}, {side.audit.critical} critical"
+        )
+        for tid, side in numbers.ux.items()
+        if side.audit is not None and side.audit.run is not None
+    }
+    return MapData(
+        journey=numbers.view.journey.name,
+        label=trends.period_label(numbers.every, numbers.start),
+        view=numbers.view,
+        scores=numbers.scores,
+        moves=numbers.moves,
+        open_followups=numbers.open_followups,
+        audits=audits,
+    )
 
 
 def _metric(m: Metric, move: Change | None) -> str:
@@ -130,3 +201,58 @@ def _card_lines(data: MapData, touchpoint_id: int) -> list[str]:
     if audit:
         lines.append(audit)
     return lines
+
+
+@dataclass(frozen=True, slots=True)
+class JourneyMap:
+    """A journey map for a study's report: the slide, and why it is there."""
+
+    journey: str
+    label: str
+    #: The touchpoints the study is aimed at, by name.
+    touchpoints: tuple[str, ...]
+    svg: bytes
+
+
+def journey_maps_of_study(
+    db: Session, study: Study, *, every: trends.Every = trends.Every.month
+) -> list[JourneyMap]:
+    """The map of each journey with a touchpoint the study is aimed at, this period.
+
+    Only journeys of the study's own workspace: a link never shows another
+    workspace's customers.
+    """
+    from uxlab.charts import render
+
+    if study.id is None or study.workspace_id is None:
+        return []
+    rows = db.exec(
+        select(CxTouchpoint, CxJourney)
+        .join(
+            ux_side.CxTouchpointLink,
+            col(ux_side.CxTouchpointLink.touchpoint_id) == CxTouchpoint.id,
+        )
+        .join(CxJourney, col(CxJourney.id) == CxTouchpoint.journey_id)
+        .where(
+            ux_side.CxTouchpointLink.study_id == study.id,
+            CxJourney.workspace_id == study.workspace_id,
+        )
+        .order_by(col(CxJourney.id), col(CxTouchpoint.position))
+    ).all()
+    aimed: dict[int, tuple[CxJourney, list[str]]] = {}
+    for point, journey in rows:
+        assert journey.id is not None
+        aimed.setdefault(journey.id, (journey, []))[1].append(point.name)
+    start = trends.period_start(every, utcnow())
+    maps = []
+    for journey, names in aimed.values():
+        data = map_data(map_numbers(db, journey, every, start))
+        maps.append(
+            JourneyMap(
+                journey=journey.name,
+                label=data.label,
+                touchpoints=tuple(names),
+                svg=render(map_figure(data), "svg"),
+            )
+        )
+    return maps

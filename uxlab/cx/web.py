@@ -39,9 +39,10 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange
 
-from uxlab.cx import followups, journey_file, privacy, tags, trends, ux_side, widget
+from uxlab.cx import journey_file, privacy, tags, trends, ux_side, widget
 from uxlab.cx import journeys as store
 from uxlab.cx.feedback import count_by_channel, latest_open_answers
+from uxlab.cx.map_export import map_numbers
 from uxlab.cx.models import CxJourney, CxSurvey, CxTouchpoint
 from uxlab.db import get_session
 from uxlab.errors import UxlabError
@@ -711,14 +712,9 @@ def _map_context(journey_id: int) -> dict[str, Any]:
             start = trends.period_start(every, date.fromisoformat(raw))
         except ValueError:
             abort(400, "period= takes a date such as 2026-12-01.")
-    view = store.journey_view(db, found)
-    ids = [t.id for s in view.stages for t in s.touchpoints if t.id is not None]
-    scores = trends.by_touchpoint(db, ids, every, start)
+    numbers = map_numbers(db, found, every, start)
+    view = numbers.view
     before = trends.periods_back(every, start, 2)[0]
-    earlier = trends.by_touchpoint(db, ids, every, before)
-    moves = {
-        tid: trends.changes(earlier[tid], point, every) for tid, point in scores.items()
-    }
     return {
         "workspace": _workspace(),
         "view": view,
@@ -728,10 +724,11 @@ def _map_context(journey_id: int) -> dict[str, Any]:
         "before": before,
         "before_label": trends.period_label(every, before),
         "after": _next(every, start),
-        "scores": scores,
-        "moves": moves,
-        "open_followups": followups.open_counts(db, ids),
-        "ux": ux_side.ux_side(db, ids),
+        "scores": numbers.scores,
+        "moves": numbers.moves,
+        "open_followups": numbers.open_followups,
+        "ux": numbers.ux,
+        "numbers": numbers,
         "surveys": {
             t.id: store.live_survey(db, t)
             for s in view.stages
@@ -756,28 +753,12 @@ def journey_map(workspace: str, journey_id: int) -> str:
 def journey_map_slide(workspace: str, journey_id: int, fmt: str) -> Response:
     """The journey map as a 16:9 slide, PNG or SVG, for the period asked."""
     from uxlab.charts import render
-    from uxlab.cx.map_export import MapData, map_figure
+    from uxlab.cx.map_export import map_data, map_figure
 
     if fmt not in ("png", "svg"):
         abort(404)
     context = _map_context(journey_id)
-    audits = {
-        tid: (
-            f"Audit {side.audit.project.name}: run #{side.audit.run.id} "
-            f"{side.audit.run.status.value}, {side.audit.critical} critical"
-        )
-        for tid, side in context["ux"].items()
-        if side.audit is not None and side.audit.run is not None
-    }
-    data = MapData(
-        journey=context["view"].journey.name,
-        label=context["label"],
-        view=context["view"],
-        scores=context["scores"],
-        moves=context["moves"],
-        open_followups=context["open_followups"],
-        audits=audits,
-    )
+    data = map_data(context["numbers"])
     body = render(map_figure(data), fmt)
     name = f"journey-map-{journey_id}-{context['start'].isoformat()}.{fmt}"
     return Response(
