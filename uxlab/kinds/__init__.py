@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 DEFAULT_KIND = "usability"
 
 #: Kinds shipped with uxlab, imported (and so registered) on first use.
-BUILTIN_KINDS = ("usability", "preference")
+BUILTIN_KINDS = ("usability", "preference", "card_sort")
 
 
 # ------------------------------------------------------------------- steps
