@@ -91,6 +91,29 @@ EXPORT_COLUMNS = (
     "group_size",
 )
 
+#: What each column of ``card_sort.csv`` means, for the codebook.
+CODEBOOK: dict[str, dict[str, tuple[str, str]]] = {
+    "card_sort.csv": {
+        "participant": ("Random participant code (no personal data)", "text"),
+        "variant": ("Design variant the participant was assigned", "variant key or blank"),
+        "excluded": ("Excluded from the results by a researcher", "0, 1"),
+        "card": ("Card id from the study file", "text"),
+        "card_text": ("The card's text as shown", "text"),
+        "position": ("Where the card was in the participant's deal", "1-number of cards"),
+        "status": (
+            "What the participant did with the card",
+            "sorted, unknown (put aside as not known), unsorted",
+        ),
+        "category_raw": ("The group's name as the participant typed or chose it", "text or blank"),
+        "category_standard": (
+            "The group's name after the researcher's standardisation (the raw "
+            "name when none was set; a closed sort's category as the study spells it)",
+            "text or blank",
+        ),
+        "group_size": ("How many cards the participant put in that group", "integer or blank"),
+    }
+}
+
 
 def export_rows(
     session: Session, study: Study
@@ -224,6 +247,7 @@ class CardSortKind:
         return build_card_sort_results
 
     export_rows: Callable[..., Any] = staticmethod(export_rows)
+    codebook: Mapping[str, Mapping[str, tuple[str, str]]] = CODEBOOK
 
     @property
     def demo(self) -> Callable[..., Any]:
