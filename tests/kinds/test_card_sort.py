@@ -224,7 +224,7 @@ def test_the_results_page_shows_matrix_dendrogram_groups_and_sorts(
 ) -> None:
     client, study = researcher_client
     page = client.get(f"/studies/{study.slug}/results").get_data(as_text=True)
-    assert "Similarity matrix" in page and 'id="similarity-matrix' in page
+    assert "Similarity matrix" in page and 'id="similarity-matrix"' in page
     assert "dendrogram-cut" in page
     assert "2 groups at a cut of 0.5" in page
     assert "Small sample: 3 sorts" in page

@@ -23,7 +23,7 @@ from uxlab import stats
 from uxlab.models import Participant, utcnow
 
 from .models import CardSort, CardSortName
-from .sorting import Sort, card_ids, check_sort, fold
+from .sorting import Sort, card_ids, fold, from_row
 from .spec import MAX_GROUP_NAME
 
 if TYPE_CHECKING:
@@ -165,11 +165,8 @@ def submitted_sorts(
     )
     if not include_excluded:
         query = query.where(col(Participant.excluded).is_(False))
-    out = []
-    for person, row in session.exec(query).all():
-        sort = check_sort(study, {"groups": row.groups, "unknown": row.unknown})
-        out.append((person, sort))
-    return out
+    known = set(card_ids(study))
+    return [(person, from_row(row, known)) for person, row in session.exec(query).all()]
 
 
 def _name_of(names: Mapping[str, str], categories: Mapping[str, str], typed: str) -> str:

@@ -7,8 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import matplotlib
 import numpy as np
 from markupsafe import Markup
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from scipy.cluster import hierarchy
 
@@ -85,18 +87,37 @@ def dendrogram_chart(summary: CardSortSummary, *, subtitle: str = "") -> Figure:
     """The average-linkage dendrogram, distance 1 - similarity, with the cut."""
     assert summary.linkage is not None
     k = len(summary.cards)
-    fig = charts._figure(max(4.2, 1.2 + 0.3 * k))
+    height = max(4.2, 1.6 + 0.3 * k)
+    # Fixed margins: the constrained layout measures every leaf label several
+    # times, which costs seconds for a hundred cards.
+    with matplotlib.rc_context({"font.size": charts._BASE_FONT}):
+        fig = Figure(figsize=(charts._WIDTH_IN, height))
+    fig.subplots_adjust(
+        left=0.33, right=0.97, top=1 - 1.1 / height, bottom=0.9 / height
+    )
     ax = fig.add_subplot()
     labels = [_label(summary.labels[c], 36) for c in summary.cards]
-    hierarchy.dendrogram(
-        summary.linkage,
-        labels=labels,
-        orientation="right",
-        ax=ax,
-        color_threshold=summary.cut,
-        above_threshold_color=charts.GREY,
-        leaf_font_size=11 if k <= 40 else max(5, int(11 - k / 15)),
+    # scipy lays the tree out; it is drawn here as one line collection, which
+    # is much faster than scipy's own plotting for a hundred cards.
+    tree = hierarchy.dendrogram(summary.linkage, labels=labels, no_plot=True)
+    segments = [
+        np.column_stack([d, i])
+        for i, d in zip(tree["icoord"], tree["dcoord"], strict=True)
+    ]
+    below = [max(d) <= summary.cut for d in tree["dcoord"]]
+    lines = LineCollection(
+        segments,
+        colors=[charts.OKABE_ITO["blue"] if b else charts.GREY for b in below],
+        linewidths=1.6,
     )
+    lines.set_gid("dendrogram-links")
+    ax.add_collection(lines)
+    ax.set_yticks(
+        [5 + 10 * i for i in range(k)],
+        tree["ivl"],
+        fontsize=11 if k <= 40 else max(5, int(11 - k / 15)),
+    )
+    ax.set_ylim(0, 10 * k)
     ax.invert_yaxis()  # the first leaf at the top, as in the heat map
     ax.axvline(
         summary.cut,
@@ -136,6 +157,39 @@ def chart_bytes(summary: CardSortSummary, name: str, fmt: str) -> bytes:
 
 
 @dataclass(frozen=True, slots=True)
+class HeatRow:
+    """One row of the similarity matrix as the page's table shows it."""
+
+    card: str
+    #: (percentage text, shade class) per column.
+    cells: list[tuple[str, str]]
+
+
+def heat_rows(summary: CardSortSummary) -> list[HeatRow]:
+    """The similarity matrix in dendrogram order, as a table of shaded cells
+    (shade ``h0``-``h10`` in steps of 10 %; ``hna`` where no one sorted both).
+
+    The page shows the matrix as a table, readable by screen readers and fast
+    for a hundred cards; the SVG and PNG downloads draw it with matplotlib.
+    """
+    assert summary.similarity is not None
+    index = {c: i for i, c in enumerate(summary.cards)}
+    order = [index[c] for c in summary.order]
+    matrix = summary.similarity[np.ix_(order, order)]
+    percent = np.rint(100 * np.nan_to_num(matrix, nan=0.0)).astype(int)
+    shade = np.rint(10 * np.nan_to_num(matrix, nan=0.0)).astype(int)
+    missing = np.isnan(matrix)
+    rows = []
+    for i, card in enumerate(summary.order):
+        cells = [
+            ("–", "hna") if missing[i, j] else (str(percent[i, j]), f"h{shade[i, j]}")
+            for j in range(len(order))
+        ]
+        rows.append(HeatRow(summary.labels[card], cells))
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
 class PlacementRow:
     card: str
     shares: list[str]
@@ -165,6 +219,7 @@ class CardSortReport:
     confidence_level: float
     include_excluded: bool
     summary: CardSortSummary
+    heat: list[HeatRow]
     clusters: list[list[str]]
     placement_columns: list[str]
     placement: list[PlacementRow]
@@ -202,15 +257,13 @@ def build_card_sort_results(
     f = Formats(confidence_level)
     labels = summary.labels
     svgs: dict[str, Markup] = {}
+    heat: list[HeatRow] = []
     if summary.linkage is not None:
-        for name, maker in (
-            ("similarity", similarity_chart),
-            ("dendrogram", dendrogram_chart),
-        ):
-            fig = maker(summary, subtitle=_subtitle(summary))
-            svgs[name] = svg_markup(
-                charts.render(fig, "svg"), label=str(fig.get_suptitle())
-            )
+        fig = dendrogram_chart(summary, subtitle=_subtitle(summary))
+        svgs["dendrogram"] = svg_markup(
+            charts.render(fig, "svg"), label=str(fig.get_suptitle())
+        )
+        heat = heat_rows(summary)
     rows: list[PlacementRow] = []
     columns: list[str] = []
     method = ""
@@ -262,6 +315,7 @@ def build_card_sort_results(
         confidence_level=confidence_level,
         include_excluded=include_excluded,
         summary=summary,
+        heat=heat,
         clusters=[[labels[c] for c in group] for group in summary.clusters],
         placement_columns=columns,
         placement=rows,

@@ -9,6 +9,7 @@ in one row per participant, so sending the same sort again changes nothing.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import random
@@ -59,9 +60,10 @@ class Sort:
         }
 
 
+@functools.lru_cache(maxsize=4096)
 def fold(name: str) -> str:
     """A group name as compared: trimmed, inner spaces collapsed, case-folded."""
-    return re.sub(r"\s+", " ", name).strip().casefold()
+    return " ".join(name.split()).casefold()
 
 
 def card_ids(study: Study) -> list[str]:
@@ -170,6 +172,24 @@ def check_sort(study: Study, data: Any, *, final: bool = False) -> Sort:
                 "yet; this study asks for every card to be sorted"
             )
     return Sort(tuple(groups), unknown, placed=frozenset(placed))
+
+
+def from_row(row: CardSort, known: set[str]) -> Sort:
+    """A stored sort, checked when it was saved, read without checking it
+    again (cards since removed from the study are left out)."""
+    groups = tuple(
+        Group(str(g["name"]), tuple(c for c in g["cards"] if c in known))
+        for g in row.groups
+    )
+    unknown = tuple(c for c in row.unknown if c in known)
+    placed = frozenset(c for g in groups for c in g.cards) | frozenset(unknown)
+    return Sort(
+        groups,
+        unknown,
+        submitted=row.submitted_at is not None,
+        saves=row.saves,
+        placed=placed,
+    )
 
 
 def stored_sort(session: Session, participant: Participant) -> CardSort | None:
