@@ -345,8 +345,11 @@ def card_sort_page(sorts: list[list[list[str]]]) -> dict[str, float]:
     from uxlab.tokens import hash_token, new_code, new_token
 
     email, password = "bench@example.org", "bench-password"
-    text = "title: Card sort benchmark\nkind: card_sort\nsort: open\ncards:\n" + "".join(
-        f"  - {{id: card-{i:03d}, text: Card number {i}}}\n" for i in range(CARDS)
+    text = (
+        "title: Card sort benchmark\nkind: card_sort\nsort: open\ncards:\n"
+        + "".join(
+            f"  - {{id: card-{i:03d}, text: Card number {i}}}\n" for i in range(CARDS)
+        )
     )
     with tempfile.TemporaryDirectory() as folder:
         app = create_app(

@@ -63,7 +63,9 @@ def _drag(page: Page, card: Locator, target: Locator) -> None:
     target.scroll_into_view_if_needed()
     goal = target.bounding_box()
     assert goal is not None
-    page.mouse.move(goal["x"] + goal["width"] / 2, goal["y"] + goal["height"] / 2, steps=8)
+    page.mouse.move(
+        goal["x"] + goal["width"] / 2, goal["y"] + goal["height"] / 2, steps=8
+    )
     page.mouse.up()
 
 
@@ -101,7 +103,9 @@ def test_mouse_drag_new_group_rename_and_a_reload_restores_it(
     name.fill("Drinks")
     name.press("Enter")
     _drag(page, _card(page, "Kohlrabi"), page.locator(".cs-unknown"))
-    expect(page.locator("#cs-announce")).to_contain_text("Moved Kohlrabi to I don't know")
+    expect(page.locator("#cs-announce")).to_contain_text(
+        "Moved Kohlrabi to I don't know"
+    )
     expect(page.locator("#cs-pile-count")).to_have_text("1")
     wanted = {
         "groups": [

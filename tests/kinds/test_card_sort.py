@@ -21,7 +21,7 @@ from uxlab.accounts import create_researcher
 from uxlab.errors import StudyFileError
 from uxlab.export import export_csv_files
 from uxlab.invites import invite_token, open_invite
-from uxlab.kinds.card_sort import CARD_SORT, analyse_card_sort
+from uxlab.kinds.card_sort import analyse_card_sort
 from uxlab.kinds.card_sort.analysis import set_standard_names
 from uxlab.models import Study, StudyStatus
 from uxlab.paths import STUDY_TEMPLATES_DIR
@@ -44,8 +44,18 @@ cards:
   - {id: d, text: Card D}
 """
 SORTS = [
-    {"groups": [{"name": "X", "cards": ["a", "b"]}, {"name": "Y", "cards": ["c", "d"]}]},
-    {"groups": [{"name": "X", "cards": ["a", "b", "c"]}, {"name": "Y", "cards": ["d"]}]},
+    {
+        "groups": [
+            {"name": "X", "cards": ["a", "b"]},
+            {"name": "Y", "cards": ["c", "d"]},
+        ]
+    },
+    {
+        "groups": [
+            {"name": "X", "cards": ["a", "b", "c"]},
+            {"name": "Y", "cards": ["d"]},
+        ]
+    },
     {
         "groups": [
             {"name": "X", "cards": ["a"]},
@@ -116,7 +126,9 @@ def _live(session: Session, text: str = STUDY) -> Study:
 
 def _sort(session: Session, study: Study, sort: dict) -> None:
     entry = p.enter_with_invite(
-        session, invite_token(open_invite(session, study, SECRET), SECRET), secret=SECRET
+        session,
+        invite_token(open_invite(session, study, SECRET), SECRET),
+        secret=SECRET,
     )
     p.give_consent(session, entry.slug, entry.token, step="consent")
     assert p.submit_step(
@@ -158,7 +170,9 @@ def test_the_analysis_matches_the_hand_worked_example(session: Session) -> None:
     # of 2/3, 1, 2/3, 1 = 5/6. scipy gives the same merge heights.
     assert sorted(s.linkage[:, 2].tolist()) == pytest.approx([third, third, 5 / 6])
     scipy_order = hierarchy.leaves_list(
-        hierarchy.linkage([1 - x for x in (2 * third, third, 0, third, 0, 2 * third)], "average")
+        hierarchy.linkage(
+            [1 - x for x in (2 * third, third, 0, third, 0, 2 * third)], "average"
+        )
     )
     assert s.order == [["a", "b", "c", "d"][i] for i in scipy_order]
     # Cut at 0.5: {a, b} and {c, d}. Distances (Deibel et al. 2005): P1 is the
@@ -186,7 +200,9 @@ def test_standard_names_reach_the_analysis_and_the_export(session: Session) -> N
     assert s.placement.agreement.tolist()[1] == pytest.approx(1.0)  # b: X for 3 of 3
     assert s.names[0].raw in ("x", "y")
     assert {n.raw: n.standard for n in s.names}["mine"] == "X"
-    table = list(csv.DictReader(io.StringIO(export_csv_files(session, study)["card_sort.csv"])))
+    table = list(
+        csv.DictReader(io.StringIO(export_csv_files(session, study)["card_sort.csv"]))
+    )
     assert len(table) == 3 * 4  # one row per participant x card
     mine = [r for r in table if r["category_raw"] == "Mine"]
     assert [(r["card"], r["category_standard"]) for r in mine] == [("b", "X")]
@@ -199,7 +215,9 @@ def test_standard_names_reach_the_analysis_and_the_export(session: Session) -> N
 def test_unsorted_and_unknown_cards_are_exported_as_such(session: Session) -> None:
     study = _live(session)
     _sort(session, study, {"groups": [{"name": "X", "cards": ["a"]}], "unknown": ["d"]})
-    table = list(csv.DictReader(io.StringIO(export_csv_files(session, study)["card_sort.csv"])))
+    table = list(
+        csv.DictReader(io.StringIO(export_csv_files(session, study)["card_sort.csv"]))
+    )
     assert [(r["card"], r["status"]) for r in table] == [
         ("a", "sorted"),
         ("b", "unsorted"),
@@ -209,13 +227,13 @@ def test_unsorted_and_unknown_cards_are_exported_as_such(session: Session) -> No
 
 
 @pytest.fixture
-def researcher_client(client: FlaskClient, session: Session) -> tuple[FlaskClient, Study]:
+def researcher_client(
+    client: FlaskClient, session: Session
+) -> tuple[FlaskClient, Study]:
     study = _live(session)
     for sort in SORTS:
         _sort(session, study, sort)
-    client.post(
-        "/login", data={"email": "r@example.org", "password": "long-enough"}
-    )
+    client.post("/login", data={"email": "r@example.org", "password": "long-enough"})
     return client, study
 
 
@@ -256,21 +274,27 @@ def test_an_editor_merges_names_and_every_view_follows(
         names = bundle.namelist()
         table = next(n for n in names if n.endswith("card_sort.csv"))
         rows = list(csv.DictReader(io.StringIO(bundle.read(table).decode("utf-8-sig"))))
-        assert ("Mine", "X") in {(r["category_raw"], r["category_standard"]) for r in rows}
+        assert ("Mine", "X") in {
+            (r["category_raw"], r["category_standard"]) for r in rows
+        }
     codebook = client.get(f"/studies/{study.slug}/codebook.csv").get_data(as_text=True)
     assert "card_sort.csv,category_standard" in codebook
     workbook = client.get(f"/studies/{study.slug}/export.xlsx")
     assert "card_sort" in load_workbook(io.BytesIO(workbook.data)).sheetnames
 
 
-def test_the_demo_seeds_a_card_sort_with_something_to_show(session: Session, app) -> None:
+def test_the_demo_seeds_a_card_sort_with_something_to_show(
+    session: Session, app
+) -> None:
     from sqlmodel import select
 
     from uxlab.demo import seed_demo
 
     with app.app_context():
         seed_demo(session, participants=12)
-    study = session.exec(select(Study).where(Study.title == "Grocery aisles card sort")).one()
+    study = session.exec(
+        select(Study).where(Study.title == "Grocery aisles card sort")
+    ).one()
     s = analyse_card_sort(session, study)
     assert s.n == 12 and s.in_progress == 2
     assert s.clusters and s.placement is not None

@@ -85,7 +85,9 @@ def test_the_page_deals_every_card_as_a_button_with_no_inline_code(
 ) -> None:
     page = _start(client, session, open_sort)
     assert_no_inline_code(page)
-    cards = re.findall(r'<button type="button" class="cs-card" data-card="([\w-]+)"', page)
+    cards = re.findall(
+        r'<button type="button" class="cs-card" data-card="([\w-]+)"', page
+    )
     assert sorted(cards) == ["apple", "cheese", "milk", "pear"]
     assert 'aria-describedby="cs-desc-apple"' in page
     assert 'role="status" aria-live="polite"' in page

@@ -171,7 +171,9 @@ def card_sort_names(slug: str) -> WerkzeugResponse:
     standards = request.form.getlist("standard")
     if len(raws) != len(standards):
         raise analysis.AnalysisOptionError("each name needs its standard name")
-    changed = set_standard_names(get_session(), study, dict(zip(raws, standards)))
+    changed = set_standard_names(
+        get_session(), study, dict(zip(raws, standards, strict=True))
+    )
     flash(f"Standard names saved ({changed} changed).", "info")
     target = url_for("results.results", slug=slug, _anchor="standardise")
     back = request.form.get("next", "")

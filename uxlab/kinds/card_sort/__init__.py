@@ -32,6 +32,7 @@ from .spec import CardSortSpec, CardSpec
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from uxlab.export import Table
     from uxlab.models import Participant, Study
     from uxlab.participation.base import StepPage
 
@@ -95,29 +96,39 @@ EXPORT_COLUMNS = (
 CODEBOOK: dict[str, dict[str, tuple[str, str]]] = {
     "card_sort.csv": {
         "participant": ("Random participant code (no personal data)", "text"),
-        "variant": ("Design variant the participant was assigned", "variant key or blank"),
+        "variant": (
+            "Design variant the participant was assigned",
+            "variant key or blank",
+        ),
         "excluded": ("Excluded from the results by a researcher", "0, 1"),
         "card": ("Card id from the study file", "text"),
         "card_text": ("The card's text as shown", "text"),
-        "position": ("Where the card was in the participant's deal", "1-number of cards"),
+        "position": (
+            "Where the card was in the participant's deal",
+            "1-number of cards",
+        ),
         "status": (
             "What the participant did with the card",
             "sorted, unknown (put aside as not known), unsorted",
         ),
-        "category_raw": ("The group's name as the participant typed or chose it", "text or blank"),
+        "category_raw": (
+            "The group's name as the participant typed or chose it",
+            "text or blank",
+        ),
         "category_standard": (
             "The group's name after the researcher's standardisation (the raw "
             "name when none was set; a closed sort's category as the study spells it)",
             "text or blank",
         ),
-        "group_size": ("How many cards the participant put in that group", "integer or blank"),
+        "group_size": (
+            "How many cards the participant put in that group",
+            "integer or blank",
+        ),
     }
 }
 
 
-def export_rows(
-    session: Session, study: Study
-) -> dict[str, tuple[tuple[str, ...], list[dict[str, Any]]]]:
+def export_rows(session: Session, study: Study) -> dict[str, Table]:
     """The tidy tables: ``card_sort.csv``, one row per participant x card of
     every submitted sort (the group as typed and as standardised, or
     ``unknown`` / ``unsorted``), and the participants and responses every

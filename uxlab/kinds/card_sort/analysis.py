@@ -106,9 +106,7 @@ def standard_names(session: Session, study: Study) -> dict[str, str]:
     return {r.raw: r.standard for r in rows}
 
 
-def set_standard_names(
-    session: Session, study: Study, names: Mapping[str, str]
-) -> int:
+def set_standard_names(session: Session, study: Study, names: Mapping[str, str]) -> int:
     """Store the standard name of each folded name typed (a blank one is
     removed, so the name counts as typed again). Returns how many changed."""
     from uxlab.errors import InvalidAnswerError
@@ -169,14 +167,18 @@ def submitted_sorts(
     return [(person, from_row(row, known)) for person, row in session.exec(query).all()]
 
 
-def _name_of(names: Mapping[str, str], categories: Mapping[str, str], typed: str) -> str:
+def _name_of(
+    names: Mapping[str, str], categories: Mapping[str, str], typed: str
+) -> str:
     folded = fold(typed)
     if folded in names:
         return names[folded]
     return categories.get(folded, typed)
 
 
-def _cut(linkage: np.ndarray, order: list[int], cards: list[str], cut: float) -> list[list[str]]:
+def _cut(
+    linkage: np.ndarray, order: list[int], cards: list[str], cut: float
+) -> list[list[str]]:
     labels = hierarchy.fcluster(linkage, t=cut, criterion="distance")
     groups: dict[int, list[str]] = {}
     for i in order:  # dendrogram order, so each group reads as the tree shows it
@@ -184,7 +186,9 @@ def _cut(linkage: np.ndarray, order: list[int], cards: list[str], cut: float) ->
     return sorted(groups.values(), key=len, reverse=True)
 
 
-def _consensus_distance(sort_groups: list[tuple[str, ...]], consensus: list[list[str]]) -> int | None:
+def _consensus_distance(
+    sort_groups: list[tuple[str, ...]], consensus: list[list[str]]
+) -> int | None:
     sorted_cards = {c for g in sort_groups for c in g}
     if len(sorted_cards) < 2:
         return None
@@ -218,7 +222,9 @@ def analyse_card_sort(
     people_per_name: Counter[str] = Counter()
     cards_per_name: dict[str, Counter[str]] = {}
     unknown_counts: Counter[str] = Counter()
-    per_person: list[tuple[Participant, Sort, list[tuple[str, str, tuple[str, ...]]]]] = []
+    per_person: list[
+        tuple[Participant, Sort, list[tuple[str, str, tuple[str, ...]]]]
+    ] = []
     for person, sort in taken:
         groups = []
         for g in sort.groups:
@@ -329,7 +335,9 @@ def _in_progress(session: Session, study: Study) -> int:
     return len(rows)
 
 
-def _sentence(n: int, k: int, clusters: list[list[str]], cut: float, in_progress: int) -> str:
+def _sentence(
+    n: int, k: int, clusters: list[list[str]], cut: float, in_progress: int
+) -> str:
     if n == 0:
         text = "No participant has finished the sort yet."
     else:
@@ -337,7 +345,8 @@ def _sentence(n: int, k: int, clusters: list[list[str]], cut: float, in_progress
             f"{n} participant{'s' if n != 1 else ''} sorted {k} cards. Cut at a "
             f"distance of {cut:g} (cards grouped together by at least "
             f"{100 * (1 - cut):.0f} % of participants, on average), the "
-            f"dendrogram gives {len(clusters)} group{'s' if len(clusters) != 1 else ''}."
+            f"dendrogram gives {len(clusters)} "
+            f"group{'s' if len(clusters) != 1 else ''}."
         )
         if n < SMALL_SAMPLE:
             text += (
@@ -346,7 +355,8 @@ def _sentence(n: int, k: int, clusters: list[list[str]], cut: float, in_progress
                 "are needed for a stable similarity matrix."
             )
     if in_progress:
-        text += f" {in_progress} more {'have' if in_progress != 1 else 'has'} started and not finished."
+        verb = "have" if in_progress != 1 else "has"
+        text += f" {in_progress} more {verb} started and not finished."
     return text
 
 

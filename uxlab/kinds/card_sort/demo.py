@@ -56,7 +56,9 @@ def _intended(study: Study) -> dict[str, str]:
     if all(c in _GROCERY_AISLES for c in cards):
         return {c: _GROCERY_AISLES[c] for c in cards}
     size = max(1, -(-len(cards) // len(categories)))
-    return {c: categories[min(i // size, len(categories) - 1)] for i, c in enumerate(cards)}
+    return {
+        c: categories[min(i // size, len(categories) - 1)] for i, c in enumerate(cards)
+    }
 
 
 def simulate_card_sort(

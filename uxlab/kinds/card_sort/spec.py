@@ -53,7 +53,9 @@ class CardSpec(_Strict):
 
 def _problem(loc: tuple[str | int, ...], message: str, value: Any) -> InitErrorDetails:
     return InitErrorDetails(
-        type=PydanticCustomError("value_error", "Value error, {reason}", {"reason": message}),
+        type=PydanticCustomError(
+            "value_error", "Value error, {reason}", {"reason": message}
+        ),
         loc=loc,
         input=value,
     )
@@ -164,7 +166,8 @@ class CardSortSpec(StudySpec):
                 raise ValueError("a category needs a name")
             if len(name) > MAX_GROUP_NAME:
                 raise ValueError(
-                    f"category {name[:20]!r}… is longer than {MAX_GROUP_NAME} characters"
+                    f"category {name[:20]!r}… is longer than {MAX_GROUP_NAME} "
+                    "characters"
                 )
         return value
 
@@ -180,7 +183,7 @@ class CardSortSpec(StudySpec):
         return self
 
     @classmethod
-    def model_validate(cls, obj: Any, **kwargs: Any) -> CardSortSpec:  # type: ignore[override]
+    def model_validate(cls, obj: Any, **kwargs: Any) -> CardSortSpec:
         """Validate, adding the problems that point at one card or category
         (so that each is reported with its own line)."""
         extra = _file_problems(obj)
