@@ -511,7 +511,46 @@ def render_report_html(
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         notes=notes_by_tag(session, study),
         css=Markup(_stylesheet()),  # noqa: S704 - our own static file
+        kind_section=_kind_section(
+            session,
+            study,
+            confidence_level=confidence_level,
+            include_excluded=include_excluded,
+            participant_data=participant_data,
+        ),
         **report_context(page, interactive=False, participant_data=participant_data),
+    )
+
+
+def _kind_section(
+    session: Session,
+    study: Study,
+    *,
+    confidence_level: float,
+    include_excluded: bool,
+    participant_data: bool,
+) -> Markup:
+    """The report section of a study kind that has one (a card sort's
+    matrix, dendrogram and placements), rendered from its results page."""
+    from uxlab.kinds import kind_of
+
+    kind = kind_of(study)
+    template = getattr(kind, "report_template", None)
+    if template is None:
+        return Markup("")
+    page = kind.results(
+        session,
+        study,
+        confidence_level=confidence_level,
+        include_excluded=include_excluded,
+    )
+    return Markup(  # noqa: S704 - rendered by our own autoescaped template
+        render_template(
+            template,
+            **report_context(
+                page, interactive=False, participant_data=participant_data
+            ),
+        )
     )
 
 

@@ -257,6 +257,16 @@ def test_the_results_page_shows_matrix_dendrogram_groups_and_sorts(
         assert chart.status_code == 200 and chart.data.startswith(b"<?xml")
 
 
+def test_the_report_has_the_card_sort_section_without_forms(
+    researcher_client: tuple[FlaskClient, Study],
+) -> None:
+    client, study = researcher_client
+    report = client.get(f"/studies/{study.slug}/report.html").get_data(as_text=True)
+    assert 'id="similarity-matrix"' in report and "dendrogram-cut" in report
+    assert "2 groups at a cut of 0.5" in report
+    assert "<form" not in report.split('id="card-sort"')[1].split("</main>")[0]
+
+
 def test_an_editor_merges_names_and_every_view_follows(
     researcher_client: tuple[FlaskClient, Study],
 ) -> None:
@@ -268,6 +278,8 @@ def test_an_editor_merges_names_and_every_view_follows(
     assert response.status_code == 303
     page = client.get(f"/studies/{study.slug}/results").get_data(as_text=True)
     assert "(typed “Mine”)" in page
+    report = client.get(f"/studies/{study.slug}/report.html").get_data(as_text=True)
+    assert "(typed “Mine”)" in report
     export = client.get(f"/studies/{study.slug}/export.zip")
     assert export.status_code == 200
     with zipfile.ZipFile(io.BytesIO(export.data)) as bundle:

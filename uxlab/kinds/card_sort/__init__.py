@@ -182,6 +182,8 @@ class CardSortKind:
     name = "card_sort"
     label = "Card sort"
     results_template = "results/card_sort.html"
+    #: The section the study report adds (the results page's, without forms).
+    report_template = "results/_card_sort.html"
     spec: type[CardSortSpec] = CardSortSpec
 
     def steps(self, study: Study, participant: Participant) -> list[Step]:
