@@ -318,8 +318,8 @@
     if (here !== "pile") option("pile", "Back to Cards to sort");
     nameField.hidden = target.value !== "new";
     nameInput.value = "";
-    // The panel goes right after the card's list, where the eye already is.
-    items.get(card).closest(".cs-zone").after(panel);
+    // The panel goes at the end of the card's own box, where the eye already is.
+    items.get(card).closest(".cs-zone").appendChild(panel);
     panel.hidden = false;
     target.focus();
     announce(`${label(card)} selected. Choose its group and press Move.`);

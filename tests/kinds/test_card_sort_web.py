@@ -198,3 +198,18 @@ def test_finishing_needs_every_card_when_the_study_asks_and_then_moves_on(
     # The step has passed: a late autosave is refused without changing the sort.
     assert _save(client, closed, part).status_code == 409
     assert rows(session, CardSort)[0].groups == row.groups
+
+
+def test_the_resume_link_restores_the_sort_on_another_device(
+    app, client: FlaskClient, session: Session, open_sort: Study
+) -> None:
+    page = _start(client, session, open_sort)
+    link = re.search(r'<code class="link-box"[^>]*>([^<]+)</code>', page)
+    assert link, "the sort page shows the resume link"
+    sort = {"groups": [{"name": "Dairy", "cards": ["milk", "cheese"]}], "unknown": []}
+    assert _save(client, open_sort, sort).status_code == 200
+    other = app.test_client()
+    path = "/" + link.group(1).split("/", 3)[3]
+    assert other.get(path).status_code in (302, 303)
+    again = other.get(f"/take/{open_sort.slug}").get_data(as_text=True)
+    assert _state(again) == sort
