@@ -69,6 +69,34 @@ def _drag(page: Page, card: Locator, target: Locator) -> None:
     page.mouse.up()
 
 
+def _touch_drag(page: Page, card: Locator, target: Locator) -> None:
+    """A finger's drag, sent as touch input through the DevTools protocol (the
+    page sees touch pointer events, as on a phone)."""
+    target.scroll_into_view_if_needed()
+    box = card.bounding_box()
+    goal = target.bounding_box()
+    assert box is not None and goal is not None
+    assert box["y"] >= 0 and goal["y"] + goal["height"] / 2 < 740, "both in view"
+    cdp = page.context.new_cdp_session(page)
+    cdp.send(
+        "Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 1}
+    )
+    x0, y0 = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    x1, y1 = goal["x"] + goal["width"] / 2, goal["y"] + goal["height"] / 2
+    cdp.send(
+        "Input.dispatchTouchEvent",
+        {"type": "touchStart", "touchPoints": [{"x": x0, "y": y0}]},
+    )
+    for step in range(1, 11):
+        x, y = x0 + (x1 - x0) * step / 10, y0 + (y1 - y0) * step / 10
+        cdp.send(
+            "Input.dispatchTouchEvent",
+            {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]},
+        )
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
 def _group(page: Page, name: str) -> Locator:
     return page.locator(".cs-group", has=page.get_by_role("heading", name=name))
 
@@ -213,7 +241,7 @@ def test_keyboard_only_with_announcements(
     assert problems == []
 
 
-def test_phone_width_nothing_overflows_and_dragging_works(
+def test_phone_width_nothing_overflows_and_a_finger_drags(
     page: Page, live_server: Any, session: Session
 ) -> None:
     study = _study(session)
@@ -225,8 +253,10 @@ def test_phone_width_nothing_overflows_and_dragging_works(
     groups = page.locator(".cs-groups").bounding_box()
     assert pile is not None and groups is not None
     assert groups["y"] >= pile["y"] + pile["height"] - 1  # stacked, not side by side
-    _drag(page, _card(page, "Milk"), _group(page, "Dairy"))
-    expect(_group(page, "Dairy").locator(".cs-card")).to_have_text(["Milk"])
+    # The last card of the pile to the first group just below it, by finger.
+    _touch_drag(page, _card(page, "Kohlrabi"), _group(page, "Fruit"))
+    expect(_group(page, "Fruit").locator(".cs-card")).to_have_text(["Kohlrabi"])
+    expect(page.locator("#cs-announce")).to_contain_text("Moved Kohlrabi to Fruit")
     page.get_by_role("button", name="New group").click()
     expect(page.get_by_role("textbox", name="Group name")).to_be_focused()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
