@@ -311,3 +311,57 @@ def test_the_demo_seeds_a_card_sort_with_something_to_show(
     assert s.n == 12 and s.in_progress == 2
     assert s.clusters and s.placement is not None
     assert any(n.raw in ("pets", "pet food", "animals") for n in s.names)
+
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def test_a_viewer_sees_no_codes_and_cannot_merge_names(app, session: Session) -> None:
+    from sqlmodel import select
+
+    from uxlab.models import Participant, WorkspaceRole
+    from uxlab.workspaces import add_member, create_workspace
+
+    owner = create_researcher(session, email="owner@example.org", password="password-1")
+    create_researcher(session, email="viewer@example.org", password="password-1")
+    team = create_workspace(session, "Team", owner_email="owner@example.org")
+    add_member(session, team, "viewer@example.org", WorkspaceRole.viewer)
+    text = STUDY.replace("title: Four cards", "title: Team sort")
+    study = import_study(
+        session, parse_study(text), owner=owner, source_text=text, workspace_id=team.id
+    )
+    study.status = StudyStatus.live
+    session.add(study)
+    session.commit()
+    _sort(session, study, {"groups": [{"name": HOSTILE, "cards": ["a", "b"]}]})
+    _sort(session, study, SORTS[0])
+    viewer = app.test_client()
+    viewer.post(
+        "/login", data={"email": "viewer@example.org", "password": "password-1"}
+    )
+    page = viewer.get(f"/studies/{study.slug}/results").get_data(as_text=True)
+    assert "Participant 1" in page
+    for person in session.exec(select(Participant)).all():
+        assert person.code not in page
+    assert "Save standard names" not in page
+    # Participants' own words are shown as text, never as markup.
+    assert HOSTILE not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    refused = viewer.post(
+        f"/studies/{study.slug}/card-sort/names", data={"raw": ["x"], "standard": ["Y"]}
+    )
+    assert refused.status_code == 403
+
+
+def test_card_text_from_the_study_file_is_shown_as_text(
+    client: FlaskClient, session: Session
+) -> None:
+    from tests.test_participation import open_token
+    from tests.web.test_participant import consent
+
+    text = STUDY.replace("text: Card A", f'text: "{HOSTILE}"')
+    study = _live(session, text)
+    client.get(f"/s/{open_token(session, study)}")
+    consent(client, study)
+    page = client.get(f"/take/{study.slug}").get_data(as_text=True)
+    assert HOSTILE not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
