@@ -13,7 +13,7 @@ import math
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.cluster import hierarchy
@@ -375,12 +375,3 @@ def parse_cut(value: str | None) -> float:
     if not math.isfinite(cut) or not 0 <= cut <= 1:
         raise AnalysisOptionError(f"cut ({value!r}) must be a number between 0 and 1")
     return cut
-
-
-def as_mapping(summary: CardSortSummary) -> dict[str, Any]:
-    """The headline figures, for tests and the JSON export."""
-    return {
-        "n": summary.n,
-        "order": summary.order,
-        "clusters": summary.clusters,
-    }

@@ -119,7 +119,7 @@ def check_sort(study: Study, data: Any, *, final: bool = False) -> Sort:
     raw_unknown = data.get("unknown", [])
     if not isinstance(raw_groups, list) or not isinstance(raw_unknown, list):
         raise InvalidAnswerError("groups and unknown must be lists")
-    if len(raw_groups) > max(len(known), len(settings.get("categories", []))) + 1:
+    if len(raw_groups) > len(known) + len(settings.get("categories", [])):
         raise InvalidAnswerError("the sort has more groups than there are cards")
     sort_type = settings.get("sort", "open")
     categories = {fold(c): c for c in settings.get("categories", [])}
