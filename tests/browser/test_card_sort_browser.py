@@ -265,3 +265,43 @@ def test_phone_width_nothing_overflows_and_a_finger_drags(
     ):
         assert box <= 375
     assert problems == []
+
+
+def test_results_page_cut_control_and_standard_names(
+    page: Page, live_server: Any, session: Session
+) -> None:
+    """The researcher's view: the matrix, the dendrogram cut chosen from the
+    keyboard, and a merged name shown in each participant's sort."""
+    from tests.kinds.test_card_sort import SORTS, STUDY as FOUR_CARDS, _sort
+    from tests.results_data import PASSWORD
+
+    me = create_researcher(session, email="r@example.org", password=PASSWORD)
+    study = import_study(
+        session, parse_study(FOUR_CARDS), owner=me, source_text=FOUR_CARDS
+    )
+    study.status = StudyStatus.live
+    session.add(study)
+    session.commit()
+    for sort in SORTS:
+        _sort(session, study, sort)
+    problems = watch(page)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    from tests.results_data import log_in
+
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/studies/{study.slug}/results")
+    matrix = page.get_by_role("table", name="Grouped together")
+    expect(matrix).to_be_visible()
+    # Hand-worked: cards A and B were grouped by 2 of 3 participants.
+    row_a = matrix.locator("tbody tr", has=page.get_by_role("rowheader", name="Card A"))
+    expect(row_a.locator("td")).to_have_text(["100", "67", "33", "0"])
+    expect(page.get_by_role("heading", name="2 groups at a cut of 0.5")).to_be_visible()
+    cut = page.get_by_label("Cut height (0–1)")
+    cut.fill("0.2")
+    cut.press("Enter")
+    expect(page.get_by_role("heading", name="4 groups at a cut of 0.2")).to_be_visible()
+    page.get_by_label("Standard name for Mine").fill("X")
+    page.get_by_role("button", name="Save standard names").click()
+    expect(page.locator("#sorts")).to_contain_text("(typed “Mine”)")
+    expect(page.get_by_role("heading", name="4 groups at a cut of 0.2")).to_be_visible()
+    assert problems == []
