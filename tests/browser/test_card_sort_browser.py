@@ -272,7 +272,8 @@ def test_results_page_cut_control_and_standard_names(
 ) -> None:
     """The researcher's view: the matrix, the dendrogram cut chosen from the
     keyboard, and a merged name shown in each participant's sort."""
-    from tests.kinds.test_card_sort import SORTS, STUDY as FOUR_CARDS, _sort
+    from tests.kinds.test_card_sort import SORTS, _sort
+    from tests.kinds.test_card_sort import STUDY as FOUR_CARDS
     from tests.results_data import PASSWORD
 
     me = create_researcher(session, email="r@example.org", password=PASSWORD)
