@@ -160,6 +160,15 @@ def codebook_rows(study: Study) -> list[CodebookRow]:
         for name, columns in _COLUMNS.items()
         for column in columns
     ]
+    # Tables a study's kind adds say what their columns mean, if the kind does.
+    extra: dict[str, dict[str, tuple[str, str]]] = getattr(
+        kind_of(study), "codebook", {}
+    )
+    rows.extend(
+        CodebookRow(name, column, "", meaning, values)
+        for name, columns in extra.items()
+        for column, (meaning, values) in columns.items()
+    )
     product = str(study.settings.get("product", "this product"))
     for scope, key in (("task", "after_each_task"), ("study", "questionnaires")):
         for spec in study.settings.get(key, []):

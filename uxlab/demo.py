@@ -101,6 +101,7 @@ _DEMO_TEMPLATES: tuple[tuple[str, float, bool], ...] = (
     ("moderated-think-aloud.yaml", 0.0, True),
     ("preference-checkout.yaml", 1.0, True),
     ("tree-test-navigation.yaml", 1.0, True),
+    ("card-sort-groceries.yaml", 1.0, True),
 )
 
 

@@ -21,6 +21,8 @@ __all__ = [
     "AuditProjectRun",
     "AuditRunFinding",
     "AuditRunScreenshot",
+    "CardSort",
+    "CardSortName",
     "PersonalToken",
     "RunStatus",
     "Event",
@@ -724,6 +726,49 @@ class TreeAnswer(SQLModel, table=True):
     #: From the task being shown to the answer, as the browser measured it.
     seconds: float | None = None
     answered_at: datetime = Field(default_factory=utcnow)
+
+
+# ----------------------------------------------------------------- card sorts
+# A card sort's tables (see uxlab.kinds.card_sort). A participant's sort is one
+# row, written again on every move and marked submitted when they finish;
+# ``groups`` holds [{"name": str, "cards": [card id, ...]}, ...] in their
+# order, ``unknown`` the cards put aside. A standardised name maps a group name
+# as typed (folded: trimmed, case-folded, inner spaces collapsed) to the name
+# the analysis uses, so "Pets" and "animals" can count as one category.
+
+
+class CardSort(SQLModel, table=True):
+    """One participant's card sort, partial until ``submitted_at`` is set."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(
+        foreign_key="participant.id", unique=True, index=True, ondelete="CASCADE"
+    )
+    groups: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    unknown: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    #: How many times the sort was saved (every move saves it).
+    saves: int = 0
+    updated_at: datetime = Field(default_factory=utcnow)
+    submitted_at: datetime | None = None
+
+
+class CardSortName(SQLModel, table=True):
+    """A group name participants used, and the standard name it counts as."""
+
+    __table_args__ = (
+        UniqueConstraint("study_id", "raw", name="uq_cardsortname_study_id_raw"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(foreign_key="study.id", index=True, ondelete="CASCADE")
+    #: The folded name as participants typed it.
+    raw: str = Field(max_length=80)
+    standard: str = Field(max_length=80)
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 # The CX tables live in their own package; importing them here registers them

@@ -508,27 +508,21 @@ def render_report_html(
         confidence_level=confidence_level,
         include_excluded=include_excluded,
     )
-    # A kind with a report section of its own (a tree test) puts it first; its
-    # tasks are not usability tasks, so the usability task table is left out.
+    # A kind with a report section of its own (a tree test, a card sort) puts
+    # it first; its tasks are not usability tasks, so the usability task table
+    # is left out.
     kind = kind_of(study)
-    section: str | None = getattr(kind, "report_template", None)
-    extra: dict[str, Any] = {}
-    if section is not None:
-        kind_page = kind.results(
-            session,
-            study,
-            confidence_level=confidence_level,
-            include_excluded=include_excluded,
-        )
+    section = _kind_section(
+        session,
+        study,
+        confidence_level=confidence_level,
+        include_excluded=include_excluded,
+        participant_data=participant_data,
+    )
+    if section:
         page = dataclasses.replace(
             page, report=dataclasses.replace(page.report, tasks=())
         )
-        extra = {
-            "kind_section": section,
-            "kind_r": kind_page.report,
-            "kind_svgs": kind_page.svgs,
-            "kind_label": kind.label,
-        }
     from uxlab.cx.map_export import journey_maps_of_study
 
     journeys = [
@@ -541,8 +535,41 @@ def render_report_html(
         notes=notes_by_tag(session, study),
         journeys=journeys,
         css=Markup(_stylesheet()),  # noqa: S704 - our own static file
+        kind_section=section,
+        kind_label=kind.label if section else None,
         **report_context(page, interactive=False, participant_data=participant_data),
-        **extra,
+    )
+
+
+def _kind_section(
+    session: Session,
+    study: Study,
+    *,
+    confidence_level: float,
+    include_excluded: bool,
+    participant_data: bool,
+) -> Markup:
+    """The report section of a study kind that has one (a card sort's
+    matrix, dendrogram and placements), rendered from its results page."""
+    from uxlab.kinds import kind_of
+
+    kind = kind_of(study)
+    template = getattr(kind, "report_template", None)
+    if template is None:
+        return Markup("")
+    page = kind.results(
+        session,
+        study,
+        confidence_level=confidence_level,
+        include_excluded=include_excluded,
+    )
+    return Markup(  # noqa: S704 - rendered by our own autoescaped template
+        render_template(
+            template,
+            **report_context(
+                page, interactive=False, participant_data=participant_data
+            ),
+        )
     )
 
 

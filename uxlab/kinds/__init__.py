@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 DEFAULT_KIND = "usability"
 
 #: Kinds shipped with uxlab, imported (and so registered) on first use.
-BUILTIN_KINDS = ("usability", "preference", "tree_test")
+BUILTIN_KINDS = ("usability", "preference", "tree_test", "card_sort")
 
 
 # ------------------------------------------------------------------- steps

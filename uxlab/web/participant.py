@@ -398,6 +398,30 @@ def answer(slug: str) -> tuple[Response, int]:
     return jsonify(ok=True), 200
 
 
+@bp.route("/take/<slug>/card-sort", methods=["POST"])
+def card_sort(slug: str) -> tuple[Response, int]:
+    """Save a card sort as it is after a move (JSON, from card-sort.js).
+
+    A sort the study cannot hold is refused with 422 and the reason; nothing
+    is stored then.
+    """
+    from uxlab.kinds.card_sort import save_partial
+
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict) or "step" not in data or "sort" not in data:
+        return jsonify(
+            error="bad_request", message="Send a JSON object with step and sort."
+        ), 400
+    saved = save_partial(
+        get_session(), slug, _token(slug), step=str(data["step"]), sort=data["sort"]
+    )
+    if not saved:
+        return jsonify(
+            error="step_passed", message="This sort was already submitted."
+        ), 409
+    return jsonify(ok=True), 200
+
+
 @bp.route("/take/<slug>/live")
 def live(slug: str) -> Response:
     """Moderated sessions: the step to show, as server-sent events."""

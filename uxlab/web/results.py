@@ -10,6 +10,8 @@ codes, on the page or in the report.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import (
     Blueprint,
     Response,
@@ -68,6 +70,12 @@ def _options() -> tuple[float, bool]:
     return cl, include
 
 
+def _kind_options(kind: object) -> dict[str, Any]:
+    """Results options a study kind adds (a card sort's dendrogram cut)."""
+    options = getattr(kind, "results_options", None)
+    return options(request.args) if options is not None else {}
+
+
 def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -85,8 +93,9 @@ def results(slug: str) -> str:
     if (empty := _empty_state(study)) is not None:
         return empty
     kind = kind_of(study)
+    extra = _kind_options(kind)
     page = kind.results(
-        get_session(), study, confidence_level=cl, include_excluded=include
+        get_session(), study, confidence_level=cl, include_excluded=include, **extra
     )
     return render_template(
         kind.results_template,
@@ -135,13 +144,42 @@ def chart(slug: str, name: str, fmt: str) -> Response:
     cl, include = _options()
     kind = kind_of(study)
     result = kind.analysis(
-        get_session(), study, confidence_level=cl, include_excluded=include
+        get_session(),
+        study,
+        confidence_level=cl,
+        include_excluded=include,
+        **_kind_options(kind),
     )
     # A kind with charts of its own renders them; the rest are the report's.
     body = getattr(kind, "chart_bytes", report.chart_bytes)(result, name, fmt)
     if request.args.get("download"):
         return _download(body, _MIME[fmt], f"{slug}-{name}.{fmt}")
     return Response(body, mimetype=_MIME[fmt])
+
+
+@bp.route("/studies/<slug>/card-sort/names", methods=["POST"])
+@login_required  # type: ignore[untyped-decorator]
+@requires(Permission.edit)
+def card_sort_names(slug: str) -> WerkzeugResponse:
+    """Save a card sort's standard category names (the standardisation grid)."""
+    from uxlab.kinds.card_sort.analysis import set_standard_names
+
+    study = _study(slug)
+    if kind_of(study).name != "card_sort":
+        raise NotFoundError("this study is not a card sort")
+    raws = request.form.getlist("raw")
+    standards = request.form.getlist("standard")
+    if len(raws) != len(standards):
+        raise analysis.AnalysisOptionError("each name needs its standard name")
+    changed = set_standard_names(
+        get_session(), study, dict(zip(raws, standards, strict=True))
+    )
+    flash(f"Standard names saved ({changed} changed).", "info")
+    target = url_for("results.results", slug=slug, _anchor="standardise")
+    back = request.form.get("next", "")
+    if back.startswith(f"/studies/{slug}/results"):
+        target = back.rstrip("?") + "#standardise"
+    return redirect(target, code=303)
 
 
 @bp.route("/studies/<slug>/participants/<code>/exclusion", methods=["POST"])
