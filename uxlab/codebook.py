@@ -191,13 +191,6 @@ def codebook_rows(study: Study) -> list[CodebookRow]:
                         values,
                     )
                 )
-    # The columns of the tables a study's kind adds (a tree test's answers).
-    extra: dict[str, dict[str, tuple[str, str]]] = getattr(
-        kind_of(study), "codebook", {}
-    )
-    for name, columns in extra.items():
-        for column, (meaning, values) in columns.items():
-            rows.append(CodebookRow(name, column, "", meaning, values))
     for kind, rule in QUALITY_RULES.items():
         rows.append(CodebookRow("results", "data-quality flag", kind, rule, ""))
     return rows
