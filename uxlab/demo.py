@@ -95,6 +95,7 @@ _DEMO_TEMPLATES: tuple[tuple[str, float, bool], ...] = (
     ("sus-benchmark.yaml", 0.0, False),
     ("moderated-think-aloud.yaml", 0.0, True),
     ("preference-checkout.yaml", 1.0, True),
+    ("five-second-homepage.yaml", 1.0, True),
 )
 
 

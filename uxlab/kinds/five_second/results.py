@@ -1,0 +1,155 @@
+"""A five-second test's results page: each question's answers with their
+intervals, and the open answers with the researchers' codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from markupsafe import Markup
+
+from uxlab import numbers
+from uxlab.report import Formats
+
+from .analysis import (
+    MEAN_METHOD,
+    SHARE_METHOD,
+    FiveSecondSummary,
+    QuestionSummary,
+    analyse_five_second,
+)
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from uxlab.models import Study
+
+
+@dataclass(frozen=True, slots=True)
+class ShareRow:
+    """An option or a code: its count, share and interval, as shown."""
+
+    label: str
+    count: int
+    share: str
+    interval: str
+    code_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionView:
+    """One question as the page shows it."""
+
+    summary: QuestionSummary
+    rows: list[ShareRow]
+    #: A rating's mean and its interval ("3.4", "2.9–3.9").
+    mean: str = ""
+    mean_interval: str = ""
+    #: Says how little a small sample shows ("" when the sample is not small).
+    caution: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FiveSecondReport:
+    """What the results page of a five-second test shows."""
+
+    study_title: str
+    study_slug: str
+    confidence_level: float
+    include_excluded: bool
+    summary: FiveSecondSummary
+    questions: list[QuestionView]
+    share_method: str = SHARE_METHOD
+    mean_method: str = MEAN_METHOD
+    display_time_s: float = 5.0
+    #: The image(s) shown, with their variants.
+    images: list[dict[str, str]] = field(default_factory=list)
+    median_answer: str = ""
+
+
+@dataclass
+class FiveSecondPage:
+    report: FiveSecondReport
+    formats: Formats
+    svgs: dict[str, Markup] = field(default_factory=dict)
+
+
+def _rows(q: QuestionSummary) -> list[ShareRow]:
+    rows = []
+    for share in q.shares:
+        result = share.result
+        if result is None:
+            rows.append(ShareRow(share.label, 0, "–", "–", share.code_id))
+            continue
+        rows.append(
+            ShareRow(
+                share.label,
+                share.count,
+                numbers.pct(result.observed),
+                numbers.pct_range(result.ci.low, result.ci.high),
+                share.code_id,
+            )
+        )
+    return rows
+
+
+def _caution(q: QuestionSummary) -> str:
+    if q.n == 0:
+        return "No answers yet."
+    if not q.small_sample:
+        return ""
+    return (
+        f"Only {q.n} answer{'s' if q.n != 1 else ''}: read the figures as a first "
+        "indication; the intervals are wide."
+    )
+
+
+def question_views(summary: FiveSecondSummary) -> list[QuestionView]:
+    """Every question of ``summary`` formatted for the page and the report."""
+    views = []
+    for q in summary.questions:
+        mean = interval = ""
+        if q.rating is not None:
+            mean = f"{q.rating.mean:.2f}"
+            ci = q.rating.ci
+            interval = (
+                numbers.span(ci.low, ci.high, 2) if ci is not None else "not defined"
+            )
+        views.append(QuestionView(q, _rows(q), mean, interval, _caution(q)))
+    return views
+
+
+def build_five_second_results(
+    session: Session,
+    study: Study,
+    *,
+    confidence_level: float = 0.95,
+    include_excluded: bool = False,
+) -> FiveSecondPage:
+    """The five-second results page of ``study``."""
+    summary = analyse_five_second(
+        session,
+        study,
+        confidence_level=confidence_level,
+        include_excluded=include_excluded,
+    )
+    median = summary.median_answer_s
+    report = FiveSecondReport(
+        study_title=study.title,
+        study_slug=study.slug,
+        confidence_level=confidence_level,
+        include_excluded=include_excluded,
+        summary=summary,
+        questions=question_views(summary),
+        display_time_s=float(study.settings.get("display_time_s", 5.0)),
+        images=[
+            {
+                "variant": str(i.get("variant") or ""),
+                "image": str(i.get("image", "")),
+                "alt": str(i.get("alt", "")),
+            }
+            for i in study.settings.get("images", [])
+        ],
+        median_answer=f"{median:.0f} s" if median is not None else "",
+    )
+    return FiveSecondPage(report=report, formats=Formats(confidence_level), svgs={})
