@@ -500,19 +500,66 @@ def render_report_html(
     participant_data: bool = True,
 ) -> str:
     """The study's report as one self-contained HTML document (needs an app context)."""
+    from uxlab.kinds import kind_of
+
     page = build_results(
         session,
         study,
         confidence_level=confidence_level,
         include_excluded=include_excluded,
     )
+    kind = kind_of(study)
+    # A kind with results of its own (a preference test's shares, a
+    # five-second test's answers) adds its section to the report.
+    section = getattr(kind, "report_section", None)
+    kind_section = (
+        section(
+            session,
+            study,
+            confidence_level=confidence_level,
+            include_excluded=include_excluded,
+            participant_data=participant_data,
+        )
+        if section is not None
+        else None
+    )
     return render_template(
         "results/report.html",
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         notes=notes_by_tag(session, study),
         css=Markup(_stylesheet()),  # noqa: S704 - our own static file
+        kind_label=kind.label,
+        kind_section=kind_section,
         **report_context(page, interactive=False, participant_data=participant_data),
     )
+
+
+def kind_report_section(
+    template: str, page: Any, *, participant_data: bool = True
+) -> Markup:
+    """A study kind's section of the report: ``template`` rendered with
+    ``page`` (the kind's results page) as the results page renders it, but
+    without its forms and links.
+
+    Parameters
+    ----------
+    template : str
+        The kind's partial template, shared with its results page.
+    page : object
+        The kind's results page (with ``report``, ``formats`` and ``svgs``).
+    participant_data : bool, default True
+        Whether the reader may see participant codes.
+
+    Returns
+    -------
+    Markup
+        The rendered section, ready to go into ``results/report.html``.
+    """
+    html = render_template(
+        template,
+        **report_context(page, interactive=False, participant_data=participant_data),
+    )
+    return Markup(html)  # noqa: S704 - rendered by our own autoescaping template
 
 
 def _stylesheet() -> str:

@@ -268,3 +268,30 @@ def test_the_exports_hold_one_row_per_participant_and_question(
     codebook = client.get(f"/studies/{slug}/codebook.csv").get_data(as_text=True)
     assert "five_second.csv,codes," in codebook
     assert "question=action,action,Recall question (choice)" in codebook
+
+
+def test_the_report_and_the_json_export_carry_the_answers_and_codes(
+    app: Flask, session: Session, demo_study: Study
+) -> None:
+    summary = analyse_five_second(session, demo_study)
+    viewer = _login(app, "v@example.org")
+    slug = demo_study.slug
+    html = viewer.get(f"/studies/{slug}/report.html").get_data(as_text=True)
+    assert "Five-second test report · generated" in html
+    assert "30 participants answered after seeing the image for 5 seconds" in html
+    for q in summary.questions:
+        assert f'<section class="card" id="q-{q.id}"' in html
+    purpose = summary.questions[0]
+    for share in purpose.shares:
+        assert f'<tr data-code="{share.label}">' in html
+    # A report holds no forms; a viewer's copy names no participant.
+    assert "<form" not in html.split('id="five-second"')[1].split('id="overview"')[0]
+    assert purpose.answers[0].participant not in html
+    owner = _login(app, "o@example.org")
+    bundle = owner.get(f"/studies/{slug}/export.json").get_json()
+    part = bundle["five_second"]
+    assert [q["id"] for q in part["questions"]] == ["purpose", "action", "clarity"]
+    assert {c["label"] for c in part["codes"]} == {s.label for s in purpose.shares}
+    assert len(part["answers"]) == 90
+    coded = [a for a in part["answers"] if len(a["codes"]) > 1]
+    assert coded and all(isinstance(a["codes"], list) for a in part["answers"])

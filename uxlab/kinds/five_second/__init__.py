@@ -326,6 +326,48 @@ class FiveSecondKind:
 
         return export_rows
 
+    def report_section(
+        self,
+        session: Session,
+        study: Study,
+        *,
+        confidence_level: float = 0.95,
+        include_excluded: bool = False,
+        participant_data: bool = True,
+    ) -> Any:
+        """Each question's answers, shares, means and codes, for the report."""
+        from uxlab.report import kind_report_section
+
+        page = self.results(
+            session,
+            study,
+            confidence_level=confidence_level,
+            include_excluded=include_excluded,
+        )
+        return kind_report_section(
+            "results/_five_second_sections.html",
+            page,
+            participant_data=participant_data,
+        )
+
+    def json_export(self, session: Session, study: Study) -> dict[str, Any]:
+        """The JSON export's ``five_second`` part: the questions, the codes,
+        and one answer per participant × question with its codes as a list."""
+        from .analysis import codes_of
+        from .export import five_second_rows
+
+        return {
+            "display_time_s": study.settings.get("display_time_s", DEFAULT_DISPLAY_S),
+            "images": list(study.settings.get("images", [])),
+            "questions": questions(study),
+            "codes": [
+                {"id": c.id, "question": c.question, "label": c.label}
+                for codes in codes_of(session, study).values()
+                for c in codes
+            ],
+            "answers": five_second_rows(session, study, joined=False),
+        }
+
     @property
     def codebook_entries(self) -> Callable[..., Any]:
         from .export import codebook_entries

@@ -62,9 +62,12 @@ COLUMN_MEANINGS: dict[str, tuple[str, str]] = {
 CODE_SEPARATOR = " | "
 
 
-def five_second_rows(session: Session, study: Study) -> list[dict[str, Any]]:
+def five_second_rows(
+    session: Session, study: Study, *, joined: bool = True
+) -> list[dict[str, Any]]:
     """One row per participant × question answered, excluded participants
-    included (their ``excluded`` flag is in participants.csv)."""
+    included (their ``excluded`` flag is in participants.csv); the codes
+    joined in one text, or as a list when not ``joined``."""
     from uxlab.export import _iso
 
     people = list(
@@ -115,7 +118,9 @@ def five_second_rows(session: Session, study: Study) -> list[dict[str, Any]]:
                     "rating": int(answer.value_num)
                     if answer.value_num is not None
                     else "",
-                    "codes": CODE_SEPARATOR.join(labels[c] for c in codes),
+                    "codes": CODE_SEPARATOR.join(labels[c] for c in codes)
+                    if joined
+                    else [labels[c] for c in codes],
                     "shown_at": _iso(view.shown_at) if view else "",
                     "hidden_at": _iso(view.hidden_at) if view else "",
                     "answered_at": _iso(answer.answered_at),
