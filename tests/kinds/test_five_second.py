@@ -351,3 +351,29 @@ def test_codes_belong_to_one_open_question(session: Session) -> None:
     ).one()
     with pytest.raises(CodeError, match="is not a code of question 'action'"):
         set_codes(session, study, choice.id, [code.id])  # type: ignore[arg-type]
+
+
+def test_withdrawing_deletes_the_answers_view_and_code_ticks(
+    session: Session,
+) -> None:
+    from uxlab.models import FiveSecondCode, FiveSecondCoding, FiveSecondView
+
+    study = _live_study(session)
+    slug, token, person = _join(session, study)
+    p.submit_step(session, slug, token, step="intro", form={})
+    p.submit_step(session, slug, token, step="view", form={})
+    p.submit_step(session, slug, token, step="recall", form=ANSWERS)
+    code = add_code(session, study, "purpose", "library")
+    session.commit()
+    answer = session.exec(
+        select(FiveSecondAnswer).where(FiveSecondAnswer.question == "purpose")
+    ).one()
+    set_codes(session, study, answer.id, [code.id])  # type: ignore[arg-type,list-item]
+    session.commit()
+    assert p.withdraw(session, slug, token)
+    session.expire_all()
+    assert session.exec(select(FiveSecondAnswer)).all() == []
+    assert session.exec(select(FiveSecondView)).all() == []
+    assert session.exec(select(FiveSecondCoding)).all() == []
+    # The researchers' codes stay: they belong to the study, not to a person.
+    assert [c.label for c in session.exec(select(FiveSecondCode))] == ["library"]
