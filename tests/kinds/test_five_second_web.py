@@ -295,3 +295,20 @@ def test_the_report_and_the_json_export_carry_the_answers_and_codes(
     assert len(part["answers"]) == 90
     coded = [a for a in part["answers"] if len(a["codes"]) > 1]
     assert coded and all(isinstance(a["codes"], list) for a in part["answers"])
+
+
+def test_choice_and_code_charts_show_and_download(
+    app: Flask, demo_study: Study
+) -> None:
+    client = _login(app, "v@example.org")
+    slug = demo_study.slug
+    html = client.get(f"/studies/{slug}/results").get_data(as_text=True)
+    action = html.split('id="q-action"')[1].split("</section>")[0]
+    assert "<svg" in action and 'id="share-errorbar-0"' in action
+    svg = client.get(f"/studies/{slug}/charts/q-action.svg")
+    assert svg.status_code == 200 and b"adjusted-Wald CIs" in svg.data
+    png = client.get(f"/studies/{slug}/charts/q-purpose.png?download=1")
+    assert png.status_code == 200 and png.data[:4] == b"\x89PNG"
+    rating = client.get(f"/studies/{slug}/charts/q-clarity.svg")
+    assert rating.status_code == 404
+    assert b"one per choice or open question" in rating.data

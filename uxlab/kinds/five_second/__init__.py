@@ -301,6 +301,24 @@ class FiveSecondKind:
         "done": "participant/done.html",
     }
 
+    def chart_bytes(self, summary: Any, name: str, fmt: str) -> bytes:
+        """The chart of a choice or open question (``q-<id>``) as SVG or PNG
+        (NotFoundError otherwise)."""
+        from uxlab import charts
+        from uxlab.errors import NotFoundError
+
+        from .results import chart_for
+
+        if fmt not in charts.CHART_FORMATS:
+            raise NotFoundError(f"no chart format {fmt!r}; use svg or png")
+        fig = chart_for(summary, name)
+        if fig is None:
+            raise NotFoundError(
+                f"no chart {name!r}; a five-second test has one per choice or "
+                "open question with answers, named q-<question id>"
+            )
+        return charts.render(fig, fmt)
+
     @property
     def blueprint(self) -> Any:
         """The coding forms of the results page."""

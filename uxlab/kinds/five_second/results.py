@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from markupsafe import Markup
+from matplotlib.figure import Figure
 
-from uxlab import numbers
-from uxlab.report import Formats
+from uxlab import charts, numbers
+from uxlab.report import Formats, svg_markup
 
 from .analysis import (
     MEAN_METHOD,
@@ -74,6 +75,62 @@ class FiveSecondPage:
     svgs: dict[str, Markup] = field(default_factory=dict)
 
 
+def share_chart(q: QuestionSummary, *, subtitle: str = "") -> Figure | None:
+    """A choice question's options, or an open question's codes, as bars of
+    their shares with the adjusted-Wald intervals; None when there is nothing
+    to draw."""
+    shares = [s for s in q.shares if s.result is not None]
+    if not shares:
+        return None
+    labels = [s.label for s in shares]
+    fig = charts._figure(charts._height_for(len(labels)))
+    ax = fig.add_subplot()
+    y = charts._task_axis(ax, labels)
+    for i, (pos, share) in enumerate(zip(y, shares, strict=True)):
+        result = share.result
+        assert result is not None
+        value = 100 * result.observed
+        (bar,) = ax.barh([pos], [value], height=0.6, color=charts.OKABE_ITO["blue"])
+        bar.set_gid(f"share-bar-{i}")
+        charts._errorbar(
+            ax,
+            f"share-errorbar-{i}",
+            value,
+            pos,
+            100 * result.ci.low,
+            100 * result.ci.high,
+        )
+        ax.text(
+            min(100 * result.ci.high + 1.5, 101),
+            pos,
+            f"{charts._pct(result.observed)} ({share.count}/{result.trials})",
+            va="center",
+            ha="left",
+            fontsize=11,
+            color=charts.GREY,
+        )
+    ax.set_xlim(0, 126)
+    ax.set_xticks(range(0, 101, 20))
+    ax.set_xlabel(
+        "Answers with this code (%)" if q.type == "open" else "Chosen by (% of answers)"
+    )
+    charts._style(ax)
+    charts._titles(fig, ax, q.text, subtitle)
+    return fig
+
+
+def chart_for(summary: FiveSecondSummary, name: str) -> Figure | None:
+    """The chart called ``name`` (``q-<question id>``), or None if there is
+    no such question or nothing to draw for it."""
+    level = f"{100 * summary.confidence_level:g} %"
+    for q in summary.questions:
+        if name == f"q-{q.id}" and q.type in ("choice", "open"):
+            return share_chart(
+                q, subtitle=f"n = {q.n} answers · {level} adjusted-Wald CIs"
+            )
+    return None
+
+
 def _rows(q: QuestionSummary) -> list[ShareRow]:
     rows = []
     for share in q.shares:
@@ -134,6 +191,13 @@ def build_five_second_results(
         include_excluded=include_excluded,
     )
     median = summary.median_answer_s
+    svgs: dict[str, Markup] = {}
+    for q in summary.questions:
+        fig = chart_for(summary, f"q-{q.id}")
+        if fig is not None:
+            svgs[q.id] = svg_markup(
+                charts.render(fig, "svg"), label=str(fig.get_suptitle())
+            )
     report = FiveSecondReport(
         study_title=study.title,
         study_slug=study.slug,
@@ -152,4 +216,4 @@ def build_five_second_results(
         ],
         median_answer=f"{median:.0f} s" if median is not None else "",
     )
-    return FiveSecondPage(report=report, formats=Formats(confidence_level), svgs={})
+    return FiveSecondPage(report=report, formats=Formats(confidence_level), svgs=svgs)
