@@ -184,7 +184,7 @@ def test_a_participant_goes_through_intro_image_and_questions(
         "done",
     ]
     page = p.step_page(session, slug, token)
-    assert page.step == "intro" and page.extra["seconds"] == "5"
+    assert page.step == "intro" and page.extra["duration"] == "5 seconds"
     assert p.submit_step(session, slug, token, step="intro", form={})
     page = p.step_page(session, slug, token)
     assert page.step == "view"

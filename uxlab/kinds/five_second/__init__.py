@@ -252,17 +252,18 @@ class FiveSecondKind:
 
         study = page.study
         seconds = display_ms(study) / 1000
+        duration = f"{seconds:g} second{'' if seconds == 1 else 's'}"
         if step == INTRO:
             page.extra = {
                 "intro": study.settings.get("intro", ""),
-                "seconds": f"{seconds:g}",
+                "duration": duration,
                 "count": len(questions(study)),
             }
         elif step == VIEW:
             view = view_of(session, page.participant)
             page.extra = {
                 **image_for(study, page.participant),
-                "seconds": f"{seconds:g}",
+                "duration": duration,
                 "remaining_ms": remaining_ms(study, view, utcnow()),
             }
         elif step == RECALL:
