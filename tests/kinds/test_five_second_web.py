@@ -312,3 +312,55 @@ def test_choice_and_code_charts_show_and_download(
     rating = client.get(f"/studies/{slug}/charts/q-clarity.svg")
     assert rating.status_code == 404
     assert b"one per choice or open question" in rating.data
+
+
+HOSTILE = '<script>alert("x")</script>'
+
+
+def test_hostile_text_is_escaped_on_every_page(
+    app: Flask, client: FlaskClient, session: Session
+) -> None:
+    text = (
+        STUDY.replace(
+            "title: Home page at a glance", "title: 'Glance <script>alert(1)</script>'"
+        )
+        .replace(
+            "alt: A library's home page with a green Get a card button",
+            f"alt: '{HOSTILE}'\nintro: '<iframe src=x></iframe>'",
+        )
+        .replace("What was the page for?", "'<img src=x onerror=alert(1)>'")
+        .replace("[Get a card, Buy books, Book a room]", f"['{HOSTILE}', Buy books]")
+    )
+    owner = create_researcher(session, email="h@example.org", password=PASSWORD)
+    study = import_study(session, parse_study(text), owner=owner, source_text=text)
+    study.status = StudyStatus.live
+    session.add(study)
+    session.commit()
+    client.get(f"/s/{open_token(session, study)}")
+    pages = [client.get(f"/take/{study.slug}").get_data(as_text=True)]
+    consent(client, study)
+    pages.append(client.get(f"/take/{study.slug}").get_data(as_text=True))
+    _post(client, study, "intro")
+    pages.append(client.get(f"/take/{study.slug}").get_data(as_text=True))
+    _post(client, study, "view")
+    pages.append(client.get(f"/take/{study.slug}").get_data(as_text=True))
+    answer = {"q-purpose": HOSTILE, "q-action": HOSTILE, "q-clarity": "3"}
+    assert _post(client, study, "recall", **answer).status_code == 303
+    researcher = _login(app, "h@example.org")
+    researcher.post(
+        f"/studies/{study.slug}/results/questions/purpose/codes",
+        data={"label": "<b onmouseover=alert(1)>code</b>"},
+    )
+    pages.append(
+        researcher.get(f"/studies/{study.slug}/results").get_data(as_text=True)
+    )
+    pages.append(
+        researcher.get(f"/studies/{study.slug}/report.html").get_data(as_text=True)
+    )
+    for html in pages:
+        assert "<script>alert" not in html and "<iframe" not in html.lower()
+        assert "<img src=x" not in html and "<b onmouseover" not in html
+    for html in pages[:4]:
+        assert_no_inline_code(html)
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in pages[2]  # the alt
+    assert "&lt;b onmouseover=alert(1)&gt;code&lt;/b&gt;" in pages[4]
