@@ -54,7 +54,7 @@ def _post(client: FlaskClient, study: Study, step: str, **data: str):
 
 
 def test_the_pages_say_what_happens_show_the_image_then_ask(
-    client: FlaskClient, session: Session, study: Study
+    app: Flask, client: FlaskClient, session: Session, study: Study
 ) -> None:
     client.get(f"/s/{open_token(session, study)}")
     consent(client, study)
@@ -98,6 +98,10 @@ def test_the_pages_say_what_happens_show_the_image_then_ask(
         assert response.status_code in (302, 303)
     assert len(rows(session, FiveSecondAnswer)) == 3
     assert rows(session, Participant)[0].step == "done"
+    # One participant: every question says how little that shows.
+    researcher = _login(app, "r@example.org")
+    results = researcher.get(f"/studies/{study.slug}/results").get_data(as_text=True)
+    assert results.count("Only 1 answer: read the figures as a first indication") == 3
 
 
 @pytest.mark.parametrize(
