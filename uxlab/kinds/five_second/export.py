@@ -97,13 +97,16 @@ def five_second_rows(
         session, [a.id for rows in by_question.values() for _, a in rows if a.id]
     )
     kinds = {str(q["id"]): str(q["type"]) for q in questions(study)}
+    given = {
+        (a.participant_id, qid): a
+        for qid, pairs in by_question.items()
+        for _, a in pairs
+    }
     rows: list[dict[str, Any]] = []
     for person in people:
         view = views.get(person.id or 0)
         for qid in kinds:
-            answer = next(
-                (a for p, a in by_question.get(qid, []) if p.id == person.id), None
-            )
+            answer = given.get((person.id or 0, qid))
             if answer is None:
                 continue
             codes = sorted(coded.get(answer.id or 0, set()), key=order.__getitem__)
