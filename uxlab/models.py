@@ -703,9 +703,9 @@ class PersonalToken(SQLModel, table=True):
 
 
 class FiveSecondView(SQLModel, table=True):
-    """When a participant of a five-second test was shown the image, when it
-    was hidden (their browser's timer, or their own "Continue" without
-    JavaScript) and when their answers came."""
+    """When a participant of a five-second test asked for the image, when
+    they went on to the questions (the image is hidden at the display time and
+    never served after it) and when their answers came."""
 
     __table_args__ = (
         UniqueConstraint("participant_id", name="uq_fivesecondview_participant"),
@@ -718,7 +718,7 @@ class FiveSecondView(SQLModel, table=True):
     #: The variant's image this participant saw.
     image: str = Field(default="", max_length=400)
     shown_at: datetime = Field(default_factory=utcnow)
-    hidden_at: datetime | None = None
+    continued_at: datetime | None = None
     answered_at: datetime | None = None
 
 

@@ -202,8 +202,8 @@ def test_a_participant_goes_through_intro_image_and_questions(
         ("purpose", "A library", None),
     ]
     view = view_of(session, person)
-    assert view is not None and view.hidden_at is not None
-    assert view.shown_at <= view.hidden_at <= view.answered_at  # type: ignore[operator]
+    assert view is not None and view.continued_at is not None
+    assert view.shown_at <= view.continued_at <= view.answered_at  # type: ignore[operator]
 
 
 def test_the_display_time_counts_from_the_start_not_the_reload(

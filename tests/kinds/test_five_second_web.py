@@ -76,7 +76,7 @@ def test_the_pages_say_what_happens_show_the_image_then_ask(
     assert "<div data-five-second-after hidden>" in view
     assert_no_inline_code(view)
     shown = rows(session, FiveSecondView)[0]
-    assert shown.hidden_at is None
+    assert shown.continued_at is None
     # Once the time is over, a reload shows no image, only the way on.
     shown.shown_at = shown.shown_at.replace(year=shown.shown_at.year - 1)
     session.add(shown)

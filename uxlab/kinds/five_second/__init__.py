@@ -7,10 +7,11 @@ then the study's closing questionnaires. Every step is posted through the
 generic step route (:func:`uxlab.participation.submit_step`, which calls
 :meth:`FiveSecondKind.submit`).
 
-The server keeps when the image was asked for, when it was hidden and when
-the answers came (:class:`~uxlab.models.FiveSecondView`), and each answer as
-a :class:`~uxlab.models.FiveSecondAnswer`. Researchers code the open answers
-with codes of their own (:mod:`.coding`).
+The server keeps when the image was asked for, when the participant went on
+to the questions and when the answers came
+(:class:`~uxlab.models.FiveSecondView`), and each answer as a
+:class:`~uxlab.models.FiveSecondAnswer`. Researchers code the open answers with
+codes of their own (:mod:`.coding`).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ __all__ = [
     "FiveSecondSpec",
     "ImageSpec",
     "QuestionSpec",
-    "hide_image",
+    "note_continue",
     "image_for",
     "questions",
     "record_answers",
@@ -127,11 +128,13 @@ def remaining_ms(study: Study, view: FiveSecondView | None, now: datetime) -> in
     return max(0, round(display_ms(study) - elapsed))
 
 
-def hide_image(session: Session, participant: Participant) -> None:
-    """Note when the image was hidden (the first time only)."""
+def note_continue(session: Session, participant: Participant) -> None:
+    """Note when the participant went on from the image to the questions
+    (the first time only). The browser hides the image at the display time;
+    the server never serves it after that time."""
     view = view_of(session, participant)
-    if view is not None and view.hidden_at is None:
-        view.hidden_at = utcnow()
+    if view is not None and view.continued_at is None:
+        view.continued_at = utcnow()
         session.add(view)
 
 
@@ -205,7 +208,7 @@ def record_answers(
     view = view_of(session, participant)
     if view is not None:
         view.answered_at = now
-        view.hidden_at = view.hidden_at or now
+        view.continued_at = view.continued_at or now
         session.add(view)
 
 
@@ -282,11 +285,12 @@ class FiveSecondKind:
         step: Step,
         form: Mapping[str, str],
     ) -> bool:
-        """Start the image, note its end, or store the recall answers."""
+        """Start the image, note going on to the questions, or store the
+        recall answers."""
         if step == INTRO:
             start_viewing(session, study, participant)
         elif step == VIEW:
-            hide_image(session, participant)
+            note_continue(session, participant)
         elif step == RECALL:
             record_answers(session, study, participant, form)
         else:

@@ -74,14 +74,14 @@ def simulate_five_second(
         # The first variant's page is the clearer one.
         clear = person.variant in (None, variants[0] if variants else None)
         shown = started + timedelta(seconds=float(rng.uniform(10, 40)))
-        hidden = shown + timedelta(milliseconds=display_ms(study) + 120)
-        answered = hidden + timedelta(seconds=float(rng.uniform(15, 70)))
+        went_on = shown + timedelta(milliseconds=display_ms(study) + 1500)
+        answered = went_on + timedelta(seconds=float(rng.uniform(15, 70)))
         session.add(
             FiveSecondView(
                 participant_id=person.id,
                 image=str(image_for(study, person).get("image", "")),
                 shown_at=shown,
-                hidden_at=hidden,
+                continued_at=went_on,
                 answered_at=answered,
             )
         )

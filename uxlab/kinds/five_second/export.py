@@ -28,7 +28,7 @@ EXPORT_COLUMNS = (
     "rating",
     "codes",
     "shown_at",
-    "hidden_at",
+    "continued_at",
     "answered_at",
 )
 
@@ -50,9 +50,10 @@ COLUMN_MEANINGS: dict[str, tuple[str, str]] = {
         "code names joined by ' | ', or blank",
     ),
     "shown_at": ("When the participant asked to see the image", "ISO 8601 time, UTC"),
-    "hidden_at": (
-        "When the image was hidden (the browser's timer, or the participant "
-        "going on without JavaScript)",
+    "continued_at": (
+        "When the participant went on from the image to the questions (the "
+        "image is hidden at the display time, by the browser or, without "
+        "JavaScript, by a reload; it is never served after that time)",
         "ISO 8601 time, UTC or blank",
     ),
     "answered_at": ("When the answers were sent", "ISO 8601 time, UTC"),
@@ -125,7 +126,7 @@ def five_second_rows(
                     if joined
                     else [labels[c] for c in codes],
                     "shown_at": _iso(view.shown_at) if view else "",
-                    "hidden_at": _iso(view.hidden_at) if view else "",
+                    "continued_at": _iso(view.continued_at) if view else "",
                     "answered_at": _iso(answer.answered_at),
                 }
             )

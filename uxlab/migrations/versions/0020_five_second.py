@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.Column("participant_id", sa.Integer(), nullable=False),
         sa.Column("image", _STR(length=400), nullable=False),
         sa.Column("shown_at", _TIME(), nullable=False),
-        sa.Column("hidden_at", _TIME(), nullable=True),
+        sa.Column("continued_at", _TIME(), nullable=True),
         sa.Column("answered_at", _TIME(), nullable=True),
         sa.ForeignKeyConstraint(
             ["participant_id"],
