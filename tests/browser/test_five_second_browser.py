@@ -1,18 +1,22 @@
 """A five-second test in headless Chromium: the image goes after the display
-time, by keyboard at desktop size, at phone width, and without JavaScript."""
+time, by keyboard at desktop size, at phone width, and without JavaScript;
+and an editor codes open answers by keyboard."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
+import numpy as np
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlmodel import Session, select
 
 from tests.browser.test_participant_flow import tab_to, watch
+from tests.results_data import log_in, owner
 from tests.test_participation import open_token
 from uxlab.accounts import create_researcher
+from uxlab.kinds.five_second.demo import simulate_five_second
 from uxlab.models import (
     FiveSecondAnswer,
     FiveSecondView,
@@ -152,3 +156,33 @@ def test_without_javascript_the_page_goes_on_by_itself(
         ).to_be_visible()
     finally:
         context.close()
+
+
+def test_an_editor_codes_open_answers_by_keyboard(
+    page: Page, live_server: Any, session: Session
+) -> None:
+    me = owner(session)
+    study = import_study(session, load_study_file(TEMPLATE), owner=me, source_text="")
+    simulate_five_second(session, study, 6, np.random.default_rng(2))
+    page.set_viewport_size({"width": 1280, "height": 900})
+    problems = watch(page)
+    log_in(page, live_server.url)
+    page.goto(f"{live_server.url}/studies/{study.slug}/results")
+    section = page.locator("#q-purpose")
+    expect(section.get_by_text("Only ")).to_be_visible()  # a small sample says so
+    tab_to(page, section.get_by_label("New code"), limit=200)
+    page.keyboard.type("mentions opening hours")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Code “mentions opening hours” added.")).to_be_visible()
+    row = page.locator('#q-purpose tr[data-code="mentions opening hours"]')
+    expect(row.locator("td").first).to_have_text("0")
+    answer = page.locator("#q-purpose li[data-answer]").first
+    box = answer.get_by_role("checkbox", name="mentions opening hours")
+    tab_to(page, box, limit=200)
+    page.keyboard.press("Space")
+    expect(box).to_be_checked()
+    tab_to(page, answer.get_by_role("button", name="Save codes"), limit=20)
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Codes saved.")).to_be_visible()
+    expect(row.locator("td").first).to_have_text("1")
+    assert problems == []
