@@ -368,3 +368,36 @@ def test_hostile_text_is_escaped_on_every_page(
         assert_no_inline_code(html)
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in pages[2]  # the alt
     assert "&lt;b onmouseover=alert(1)&gt;code&lt;/b&gt;" in pages[4]
+
+
+def test_with_variants_each_question_is_split_by_variant(
+    app: Flask, session: Session, demo_study: Study
+) -> None:
+    from scipy import stats as scipy_stats
+
+    people = {p.id: p.variant for p in rows(session, Participant)}
+    ratings: dict[str, list[float]] = {"a": [], "b": []}
+    for a in rows(session, FiveSecondAnswer):
+        if a.question == "clarity" and a.value_num is not None:
+            ratings[str(people[a.participant_id])].append(a.value_num)
+    assert len(ratings["a"]) == len(ratings["b"]) == 15  # variants are balanced
+    client = _login(app, "v@example.org")
+    html = client.get(f"/studies/{demo_study.slug}/results").get_data(as_text=True)
+    clarity = html.split('id="q-clarity"')[1].split("</section>")[0]
+    for key, name in (("a", "Current design"), ("b", "Redesign")):
+        values = ratings[key]
+        # The t-interval of the mean (Sauro & Lewis 2016, ch. 3), from scipy:
+        # mean ± t(0.975, n−1) · sd / √n.
+        mean = sum(values) / len(values)
+        low, high = scipy_stats.t.interval(
+            0.95, len(values) - 1, loc=mean, scale=scipy_stats.sem(values)
+        )
+        low, high = max(low, 1), min(high, 5)  # intervals clipped to the scale
+        expected = (
+            f'<tr><th scope="row">{name}</th><td class="num">15</td>'
+            f'<td class="num">{mean:.2f}</td>'
+            f'<td class="num">{low:.2f}–{high:.2f}</td></tr>'
+        )
+        assert expected in clarity
+    action = html.split('id="q-action"')[1].split("</section>")[0]
+    assert "Current design (n = 15)</th>" in action and "Redesign (n = 15)" in action

@@ -3,7 +3,7 @@ the field uses: adjusted-Wald for shares, the t-interval for mean ratings."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +75,9 @@ class QuestionSummary:
     answers: list[OpenAnswer] = field(default_factory=list)
     #: Open answers no code is given to yet.
     uncoded: int = 0
+    #: The same summary for each variant's participants alone, by variant key
+    #: (empty for a study without variants).
+    by_variant: dict[str, QuestionSummary] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,16 +249,23 @@ def analyse_five_second(
         session,
         [a.id for rows in by_question.values() for _, a in rows if a.id is not None],
     )
-    summaries = [
-        _summarise(
-            q,
-            by_question.get(str(q["id"]), []),
-            codes.get(str(q["id"]), []),
-            coded,
-            confidence_level,
-        )
-        for q in questions(study)
-    ]
+    variants = [str(v["key"]) for v in study.settings.get("variants") or []]
+    summaries = []
+    for q in questions(study):
+        rows = by_question.get(str(q["id"]), [])
+        qcodes = codes.get(str(q["id"]), [])
+        whole = _summarise(q, rows, qcodes, coded, confidence_level)
+        split = {
+            key: _summarise(
+                q,
+                [(p, a) for p, a in rows if p.variant == key],
+                qcodes,
+                coded,
+                confidence_level,
+            )
+            for key in variants
+        }
+        summaries.append(replace(whole, by_variant=split))
     answered = {p.id for rows in by_question.values() for p, _ in rows}
     return FiveSecondSummary(
         len(answered),

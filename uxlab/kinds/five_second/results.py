@@ -38,6 +38,18 @@ class ShareRow:
 
 
 @dataclass(frozen=True, slots=True)
+class VariantView:
+    """One variant's part of a question: its own shares or mean."""
+
+    key: str
+    name: str
+    n: int
+    rows: list[ShareRow]
+    mean: str = ""
+    mean_interval: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class QuestionView:
     """One question as the page shows it."""
 
@@ -48,6 +60,8 @@ class QuestionView:
     mean_interval: str = ""
     #: Says how little a small sample shows ("" when the sample is not small).
     caution: str = ""
+    #: Each variant's figures, for a study with variants.
+    variants: list[VariantView] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,18 +175,26 @@ def _caution(q: QuestionSummary) -> str:
     )
 
 
-def question_views(summary: FiveSecondSummary) -> list[QuestionView]:
+def _mean(q: QuestionSummary) -> tuple[str, str]:
+    if q.rating is None:
+        return "", ""
+    ci = q.rating.ci
+    interval = numbers.span(ci.low, ci.high, 2) if ci is not None else "not defined"
+    return f"{q.rating.mean:.2f}", interval
+
+
+def question_views(
+    summary: FiveSecondSummary, variant_names: dict[str, str] | None = None
+) -> list[QuestionView]:
     """Every question of ``summary`` formatted for the page and the report."""
+    names = variant_names or {}
     views = []
     for q in summary.questions:
-        mean = interval = ""
-        if q.rating is not None:
-            mean = f"{q.rating.mean:.2f}"
-            ci = q.rating.ci
-            interval = (
-                numbers.span(ci.low, ci.high, 2) if ci is not None else "not defined"
-            )
-        views.append(QuestionView(q, _rows(q), mean, interval, _caution(q)))
+        variants = [
+            VariantView(key, names.get(key) or key, part.n, _rows(part), *_mean(part))
+            for key, part in q.by_variant.items()
+        ]
+        views.append(QuestionView(q, _rows(q), *_mean(q), _caution(q), variants))
     return views
 
 
@@ -204,7 +226,13 @@ def build_five_second_results(
         confidence_level=confidence_level,
         include_excluded=include_excluded,
         summary=summary,
-        questions=question_views(summary),
+        questions=question_views(
+            summary,
+            {
+                str(v["key"]): str(v.get("name") or v["key"])
+                for v in study.settings.get("variants") or []
+            },
+        ),
         display_time_s=float(study.settings.get("display_time_s", 5.0)),
         images=[
             {
