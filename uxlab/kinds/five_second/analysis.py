@@ -186,7 +186,12 @@ def _summarise(
         return QuestionSummary(qid, kind, text, n, n < SMALL_SAMPLE, shares=shares)
     if kind == "rating":
         scale = int(q.get("scale", 5))
-        values = [int(a.value_num) for _, a in rows if a.value_num is not None]
+        # Only points of the scale the study asks on now count.
+        values = [
+            int(a.value_num)
+            for _, a in rows
+            if a.value_num is not None and 1 <= a.value_num <= scale
+        ]
         result = (
             stats.rating_summary(values, scale=(1, scale), confidence_level=cl)
             if values
