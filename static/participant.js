@@ -342,7 +342,7 @@ const uxlabMoveOn = (function () {
   const wait = Math.max(0, parseInt(image.dataset.hideAfterMs, 10) || 0);
   // Focus on the image, so a screen reader reads its alt text at once.
   image.focus();
-  setTimeout(() => {
+  const hide = () => {
     image.removeAttribute("src");
     if (showing) showing.remove();
     if (after) after.hidden = false;
@@ -350,5 +350,18 @@ const uxlabMoveOn = (function () {
     if (status && heading) status.textContent = heading.textContent.trim() + ".";
     const go = document.querySelector("[data-five-second-continue]");
     if (go) go.focus();
-  }, wait);
+  };
+  // The time runs from when the image is on screen, not from when the page
+  // began to load (a slow connection would otherwise eat into it).
+  let started = false;
+  const start = () => {
+    if (started) return;
+    started = true;
+    setTimeout(hide, wait);
+  };
+  if (image.complete) start();
+  else {
+    image.addEventListener("load", start);
+    image.addEventListener("error", start);
+  }
 })();

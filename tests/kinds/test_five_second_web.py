@@ -62,6 +62,11 @@ def test_the_pages_say_what_happens_show_the_image_then_ask(
     assert "<h1>You will see an image for 5 seconds</h1>" in intro
     assert "you cannot see it again" in intro
     assert ">Show the image</button>" in intro
+    # Fetched ahead, so the timer does not run while it loads.
+    assert (
+        '<link rel="preload" as="image" href="/static/five-second/homepage-a.svg">'
+        in intro
+    )
     assert_no_inline_code(intro)
     assert rows(session, FiveSecondView) == []
     _post(client, study, "intro")

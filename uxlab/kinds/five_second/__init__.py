@@ -258,6 +258,7 @@ class FiveSecondKind:
         duration = f"{seconds:g} second{'' if seconds == 1 else 's'}"
         if step == INTRO:
             page.extra = {
+                "image": image_for(study, page.participant).get("image", ""),
                 "intro": study.settings.get("intro", ""),
                 "duration": duration,
                 "count": len(questions(study)),
