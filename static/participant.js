@@ -328,3 +328,40 @@ const uxlabMoveOn = (function () {
   window.addEventListener("online", poll);
   connect();
 })();
+
+// Five-second tests: the image is shown for the time the page says, then
+// hidden; the "Continue" button takes focus and the change is announced.
+// Without JavaScript the page reloads itself when the time is over.
+(function () {
+  "use strict";
+  const image = document.querySelector("[data-five-second-image]");
+  if (!image) return;
+  const showing = document.querySelector("[data-five-second-showing]");
+  const after = document.querySelector("[data-five-second-after]");
+  const status = document.querySelector("[data-five-second-status]");
+  const wait = Math.max(0, parseInt(image.dataset.hideAfterMs, 10) || 0);
+  // Focus on the image, so a screen reader reads its alt text at once.
+  image.focus();
+  const hide = () => {
+    image.removeAttribute("src");
+    if (showing) showing.remove();
+    if (after) after.hidden = false;
+    const heading = document.querySelector("[data-five-second-hidden-heading]");
+    if (status && heading) status.textContent = heading.textContent.trim() + ".";
+    const go = document.querySelector("[data-five-second-continue]");
+    if (go) go.focus();
+  };
+  // The time runs from when the image is on screen, not from when the page
+  // began to load (a slow connection would otherwise eat into it).
+  let started = false;
+  const start = () => {
+    if (started) return;
+    started = true;
+    setTimeout(hide, wait);
+  };
+  if (image.complete) start();
+  else {
+    image.addEventListener("load", start);
+    image.addEventListener("error", start);
+  }
+})();

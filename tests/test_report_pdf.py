@@ -57,3 +57,38 @@ def test_pdf_task_table_fits_the_page(
         assert f"{f.num(task.seq.result.mean, 2)} " in text
         assert f.ci_pct(task.completion.ci) in text
         assert f.ci_num(task.seq.result.ci, 2) in text
+
+
+def test_pdf_of_a_five_second_test_has_its_questions_and_codes(
+    app: Flask, session: Session, tmp_path: Path
+) -> None:
+    from uxlab.kinds.five_second.analysis import analyse_five_second
+    from uxlab.kinds.five_second.demo import simulate_five_second
+
+    owner = create_researcher(session, email="r@example.org", password="long-enough")
+    study = import_study(
+        session,
+        load_study_file(TEMPLATES / "five-second-homepage.yaml"),
+        owner=owner,
+        source_text="",
+    )
+    simulate_five_second(session, study, 24, np.random.default_rng(4))
+    with app.app_context():
+        pdf = tmp_path / "report.pdf"
+        pdf.write_bytes(html_to_pdf(render_report_html(session, study)))
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    summary = analyse_five_second(session, study)
+    assert "Five-second test report" in text
+    for q in summary.questions:
+        assert q.text in text
+    purpose, action, _ = summary.questions
+    for share in (*purpose.shares, *action.shares):
+        assert share.result is not None
+        low, high = share.result.ci
+        # Each interval on one line, as the page shows it.
+        assert f"{round(100 * low)}–{round(100 * high)} %" in text

@@ -191,6 +191,10 @@ def codebook_rows(study: Study) -> list[CodebookRow]:
                         values,
                     )
                 )
+    # A study kind's own tables describe their columns themselves.
+    entries = getattr(kind_of(study), "codebook_entries", None)
+    if entries is not None:
+        rows.extend(CodebookRow(*entry) for entry in entries(study))
     for kind, rule in QUALITY_RULES.items():
         rows.append(CodebookRow("results", "data-quality flag", kind, rule, ""))
     return rows

@@ -102,6 +102,7 @@ _DEMO_TEMPLATES: tuple[tuple[str, float, bool], ...] = (
     ("preference-checkout.yaml", 1.0, True),
     ("tree-test-navigation.yaml", 1.0, True),
     ("card-sort-groceries.yaml", 1.0, True),
+    ("five-second-homepage.yaml", 1.0, True),
 )
 
 

@@ -270,11 +270,20 @@ def export_json(session: Session, study: Study) -> dict[str, Any]:
         "participants": data.participant_rows(),
         "attempts": data.attempt_rows(),
         "responses": data.response_rows(),
+        # A kind's own data (a preference test's choices, a five-second
+        # test's answers and codes), under the kind's name.
+        **_kind_part(session, study),
     }
     # The tables a study's kind adds (a tree test's answers), by their name.
     for name, (_, rows) in kind_of(study).export_rows(session, study).items():
         bundle.setdefault(name.removesuffix(".csv"), rows)
     return bundle
+
+
+def _kind_part(session: Session, study: Study) -> dict[str, Any]:
+    kind = kind_of(study)
+    part = getattr(kind, "json_export", None)
+    return {kind.name: part(session, study)} if part is not None else {}
 
 
 def export_file_name(study: Study, name: str) -> str:

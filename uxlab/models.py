@@ -26,6 +26,10 @@ __all__ = [
     "PersonalToken",
     "RunStatus",
     "Event",
+    "FiveSecondAnswer",
+    "FiveSecondCode",
+    "FiveSecondCoding",
+    "FiveSecondView",
     "Invite",
     "InviteKind",
     "JudgedBy",
@@ -769,6 +773,79 @@ class CardSortName(SQLModel, table=True):
     raw: str = Field(max_length=80)
     standard: str = Field(max_length=80)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+# ------------------------------------------------------- five-second tests
+
+
+class FiveSecondView(SQLModel, table=True):
+    """When a participant of a five-second test asked for the image, when
+    they went on to the questions (the image is hidden at the display time and
+    never served after it) and when their answers came."""
+
+    __table_args__ = (
+        UniqueConstraint("participant_id", name="uq_fivesecondview_participant"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(
+        foreign_key="participant.id", index=True, ondelete="CASCADE"
+    )
+    #: The variant's image this participant saw.
+    image: str = Field(default="", max_length=400)
+    shown_at: datetime = Field(default_factory=utcnow)
+    continued_at: datetime | None = None
+    answered_at: datetime | None = None
+
+
+class FiveSecondAnswer(SQLModel, table=True):
+    """One participant's answer to one recall question."""
+
+    __table_args__ = (
+        UniqueConstraint(
+            "participant_id", "question", name="uq_fivesecondanswer_question"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(
+        foreign_key="participant.id", index=True, ondelete="CASCADE"
+    )
+    #: The question's id in the study file.
+    question: str = Field(max_length=80)
+    #: An open answer, or the option chosen.
+    value_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    #: A rating.
+    value_num: float | None = None
+    answered_at: datetime = Field(default_factory=utcnow)
+
+
+class FiveSecondCode(SQLModel, table=True):
+    """A researcher's code for the open answers to one question ("mentions
+    e-books")."""
+
+    __table_args__ = (
+        UniqueConstraint(
+            "study_id", "question", "label", name="uq_fivesecondcode_label"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    study_id: int = Field(foreign_key="study.id", index=True, ondelete="CASCADE")
+    question: str = Field(max_length=80)
+    label: str = Field(max_length=80)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class FiveSecondCoding(SQLModel, table=True):
+    """One code given to one open answer (an answer may have several)."""
+
+    answer_id: int = Field(
+        foreign_key="fivesecondanswer.id", primary_key=True, ondelete="CASCADE"
+    )
+    code_id: int = Field(
+        foreign_key="fivesecondcode.id", primary_key=True, ondelete="CASCADE"
+    )
 
 
 # The CX tables live in their own package; importing them here registers them

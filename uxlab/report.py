@@ -502,15 +502,18 @@ def render_report_html(
     participant_data: bool = True,
 ) -> str:
     """The study's report as one self-contained HTML document (needs an app context)."""
+    from uxlab.kinds import kind_of
+
     page = build_results(
         session,
         study,
         confidence_level=confidence_level,
         include_excluded=include_excluded,
     )
-    # A kind with a report section of its own (a tree test, a card sort) puts
-    # it first; its tasks are not usability tasks, so the usability task table
-    # is left out.
+    # A kind with a report section of its own puts it first. A tree test's or
+    # a card sort's tasks are not usability tasks, so for those (the kinds
+    # whose results partial is the section) the usability task table is left
+    # out.
     kind = kind_of(study)
     section = _kind_section(
         session,
@@ -519,7 +522,7 @@ def render_report_html(
         include_excluded=include_excluded,
         participant_data=participant_data,
     )
-    if section:
+    if getattr(kind, "report_template", None) is not None:
         page = dataclasses.replace(
             page, report=dataclasses.replace(page.report, tasks=())
         )
@@ -536,7 +539,7 @@ def render_report_html(
         journeys=journeys,
         css=Markup(_stylesheet()),  # noqa: S704 - our own static file
         kind_section=section,
-        kind_label=kind.label if section else None,
+        kind_label=kind.label,
         **report_context(page, interactive=False, participant_data=participant_data),
     )
 
@@ -549,11 +552,24 @@ def _kind_section(
     include_excluded: bool,
     participant_data: bool,
 ) -> Markup:
-    """The report section of a study kind that has one (a card sort's
-    matrix, dendrogram and placements), rendered from its results page."""
-    from uxlab.kinds import kind_of
+    """The report section of a study kind that has one, or nothing.
 
+    A kind either renders its section itself (``report_section``: a preference
+    test's shares, a five-second test's answers) or names the partial its
+    results page shares with the report (``report_template``: a tree test's
+    tasks, a card sort's matrix, dendrogram and placements).
+    """
     kind = kind_of(study)
+    hook = getattr(kind, "report_section", None)
+    if hook is not None:
+        made: Markup = hook(
+            session,
+            study,
+            confidence_level=confidence_level,
+            include_excluded=include_excluded,
+            participant_data=participant_data,
+        )
+        return made
     template = getattr(kind, "report_template", None)
     if template is None:
         return Markup("")
@@ -563,14 +579,35 @@ def _kind_section(
         confidence_level=confidence_level,
         include_excluded=include_excluded,
     )
-    return Markup(  # noqa: S704 - rendered by our own autoescaped template
-        render_template(
-            template,
-            **report_context(
-                page, interactive=False, participant_data=participant_data
-            ),
-        )
+    return kind_report_section(template, page, participant_data=participant_data)
+
+
+def kind_report_section(
+    template: str, page: Any, *, participant_data: bool = True
+) -> Markup:
+    """A study kind's section of the report: ``template`` rendered with
+    ``page`` (the kind's results page) as the results page renders it, but
+    without its forms and links.
+
+    Parameters
+    ----------
+    template : str
+        The kind's partial template, shared with its results page.
+    page : object
+        The kind's results page (with ``report``, ``formats`` and ``svgs``).
+    participant_data : bool, default True
+        Whether the reader may see participant codes.
+
+    Returns
+    -------
+    Markup
+        The rendered section, ready to go into ``results/report.html``.
+    """
+    html = render_template(
+        template,
+        **report_context(page, interactive=False, participant_data=participant_data),
     )
+    return Markup(html)  # noqa: S704 - rendered by our own autoescaping template
 
 
 def _stylesheet() -> str:

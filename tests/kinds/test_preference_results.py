@@ -106,11 +106,32 @@ def test_a_few_participants_get_small_sample_wording(
     assert "Only 5 participants chose" in html
 
 
-def test_the_report_download_does_not_fail(
-    logged_in: FlaskClient, study: Study
+def test_the_report_has_the_preference_section(
+    logged_in: FlaskClient, session: Session, study: Study
 ) -> None:
+    summary = analyse_preference(session, study)
     response = logged_in.get(f"/studies/{study.slug}/report.html")
     assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Preference test report · generated" in html
+    assert summary.sentence.replace("'", "&#39;") in html
+    assert '<h2 id="preference-heading">Which option participants chose</h2>' in html
+    assert 'id="preference-equal-share"' in html  # the chart, inline
+    assert "Why they chose it" in html
+    assert "Chart as SVG" not in html  # no page links in a report
+    for label, count in zip(summary.labels, summary.counts, strict=True):
+        assert f'<th scope="row">{label}' in html
+        assert f'<td class="num">{count}</td>' in html
+
+
+def test_the_json_export_has_the_choices(logged_in: FlaskClient, study: Study) -> None:
+    bundle = json.loads(logged_in.get(f"/studies/{study.slug}/export.json").data)
+    part = bundle["preference"]
+    assert [o["key"] for o in part["options"]] == ["a", "b"]
+    assert len(part["choices"]) == 40
+    for choice in part["choices"]:
+        assert sorted(choice["order"]) == ["a", "b"]
+        assert choice["order"][choice["position"] - 1] == choice["choice"]
 
 
 def test_the_chart_downloads_and_a_usability_chart_is_a_clear_404(

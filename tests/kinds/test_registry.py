@@ -124,3 +124,20 @@ def test_a_spec_made_without_the_file_loader_refuses_an_unknown_kind() -> None:
         StudySpec.model_validate(
             {"title": "x", "kind": "zz", "questionnaires": ["sus"]}
         )
+
+
+def test_the_builtin_kinds_and_their_optional_hooks() -> None:
+    from uxlab.kinds import all_kinds, blueprints
+
+    names = [k.name for k in all_kinds()]
+    assert names == sorted(names)
+    assert {"five_second", "preference", "usability"} <= set(names)
+    # Kinds with results of their own add a report section and a JSON part;
+    # the usability study's are the report and export themselves.
+    for name in ("preference", "five_second"):
+        kind = get_kind(name)
+        assert callable(getattr(kind, "report_section", None)), name
+        assert callable(getattr(kind, "json_export", None)), name
+    assert getattr(get_kind("usability"), "report_section", None) is None
+    # The five-second test's coding forms come as the kind's own blueprint.
+    assert "five_second" in [bp.name for bp in blueprints()]

@@ -179,6 +179,10 @@ INSIDE_STUDY = {
     "followup_id": 1,
     "response_id": 1,
     "tag_id": 1,
+    # Five-second tests: a recall question, a code and an answer (unknown).
+    "question": "purpose",
+    "code_id": 1,
+    "answer_id": 1,
 }
 
 

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 DEFAULT_KIND = "usability"
 
 #: Kinds shipped with uxlab, imported (and so registered) on first use.
-BUILTIN_KINDS = ("usability", "preference", "tree_test", "card_sort")
+BUILTIN_KINDS = ("usability", "preference", "five_second", "tree_test", "card_sort")
 
 
 # ------------------------------------------------------------------- steps
@@ -165,6 +165,19 @@ class StudyKind(Protocol):
     @property
     def demo(self) -> Callable[..., Any]: ...
 
+    # Optional hooks, asked for with getattr (a kind without them has none):
+    #
+    # - ``blueprint``: a Flask blueprint of researcher routes of the kind's
+    #   own (a five-second test's coding forms), registered with the app;
+    # - ``chart_bytes(summary, name, fmt)``: the kind's own charts;
+    # - ``codebook_entries(study)``: the codebook's rows (file, column, item,
+    #   meaning, values) for the kind's own export tables;
+    # - ``report_section(session, study, *, confidence_level,
+    #   include_excluded, participant_data)``: the kind's section of the
+    #   HTML/PDF study report, as markup;
+    # - ``json_export(session, study)``: the kind's part of the JSON export,
+    #   a JSON-ready mapping kept under the kind's name.
+    #
     # A kind whose own steps take an answer also has
     # ``submit(session, study, participant, step, form) -> bool``: it checks
     # and stores the answer of ``step`` from the posted ``form`` (raising
@@ -215,6 +228,21 @@ def get_kind(name: str | None) -> StudyKind:
         raise UnknownKindError(str(name)) from None
 
 
+def all_kinds() -> list[StudyKind]:
+    """Every registered study kind, by name."""
+    _load_builtins()
+    return [_REGISTRY[name] for name in sorted(_REGISTRY)]
+
+
+def blueprints() -> list[Any]:
+    """The Flask blueprints the registered kinds add (their ``blueprint``)."""
+    return [
+        bp
+        for kind in all_kinds()
+        if (bp := getattr(kind, "blueprint", None)) is not None
+    ]
+
+
 def kind_of(study: Study) -> StudyKind:
     """The kind of ``study``, from its settings."""
     return get_kind(str((study.settings or {}).get("kind") or DEFAULT_KIND))
@@ -227,6 +255,8 @@ __all__ = [
     "Step",
     "StudyKind",
     "UnknownKindError",
+    "all_kinds",
+    "blueprints",
     "get_kind",
     "kind_of",
     "names",

@@ -151,6 +151,10 @@ def init_app(app: Flask) -> None:
     csrf.exempt(cx_widget.bp)
     app.register_blueprint(cx_widget.bp)
     app.register_blueprint(cx_demo_shop.bp)
+    from uxlab.kinds import blueprints as kind_blueprints
+
+    for kind_bp in kind_blueprints():
+        app.register_blueprint(kind_bp)
 
     @app.errorhandler(UxlabError)
     def _uxlab_error(exc: UxlabError) -> tuple[Any, int]:

@@ -401,6 +401,41 @@ class PreferenceKind:
 
     export_rows: Callable[..., Any] = staticmethod(export_rows)
 
+    def report_section(
+        self,
+        session: Session,
+        study: Study,
+        *,
+        confidence_level: float = 0.95,
+        include_excluded: bool = False,
+        participant_data: bool = True,
+    ) -> Any:
+        """The shares, the test, the chart and the reasons, for the report."""
+        from uxlab.report import kind_report_section
+
+        page = self.results(
+            session,
+            study,
+            confidence_level=confidence_level,
+            include_excluded=include_excluded,
+        )
+        return kind_report_section(
+            "results/_preference_sections.html",
+            page,
+            participant_data=participant_data,
+        )
+
+    def json_export(self, session: Session, study: Study) -> dict[str, Any]:
+        """The JSON export's ``preference`` part: the options and each
+        participant's choice (the rows of preference.csv)."""
+        _, rows = export_rows(session, study)["preference.csv"]
+        return {
+            "options": list(study.settings.get("options", [])),
+            "question": study.settings.get("question", ""),
+            "why": study.settings.get("why", ""),
+            "choices": [{**row, "order": str(row["order"]).split()} for row in rows],
+        }
+
     @property
     def demo(self) -> Callable[..., Any]:
         from .demo import simulate_preference
