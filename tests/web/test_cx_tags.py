@@ -14,12 +14,15 @@ from tests.web.test_cx import (
     save_survey,
     team_fixture,  # noqa: F401  (the "team" fixture)
 )
+from uxlab.audit.script import parse_script
 from uxlab.cx import journeys
 from uxlab.cx.feedback import open_link, parse_answers, record
 from uxlab.cx.models import CxChannel, CxResponse
 from uxlab.cx.tags import CxTag
 from uxlab.cx.ux_side import CxTouchpointLink
-from uxlab.models import Study, StudyStatus
+from uxlab.models import AuditProject, Study, StudyStatus
+
+SHOP_PAGE = "https://shop.example.com/checkout?step=2"
 
 
 def _text(page: str) -> str:
@@ -136,3 +139,50 @@ def test_a_theme_starts_a_draft_study_linked_both_ways(
     )
     # A tag of another workspace, or none at all, starts nothing.
     assert editor.post(f"{base}/tags/999/study").status_code == 404
+
+
+def test_a_theme_starts_an_audit_project_of_the_page_linked_both_ways(
+    team: dict[str, Any], session: Session
+) -> None:
+    slug, editor, viewer = team["slug"], team["editor"], team["viewer"]
+    touchpoint_id, ids = _answers(team, session)
+    base = f"/workspaces/{slug}/cx/touchpoints/{touchpoint_id}"
+    for response_id in ids[:3]:
+        editor.post(f"{base}/answers/{response_id}/tags", data={"tag": "delivery date"})
+    session.rollback()
+    tag = session.exec(select(CxTag)).one()
+    url = f"{base}/tags/{tag.id}/audit"
+    # A page address that is not one is refused, and nothing is made.
+    refused = editor.post(url, data={"page_url": "checkout"}, follow_redirects=True)
+    assert "must start with http:// or https://" in refused.text
+    assert session.exec(select(AuditProject)).all() == []
+    assert viewer.post(url, data={"page_url": SHOP_PAGE}).status_code == 403
+
+    made = editor.post(url, data={"page_url": SHOP_PAGE})
+    assert made.status_code == 303
+    session.rollback()
+    project = session.exec(select(AuditProject)).one()
+    assert project.workspace_id == team["id"] and project.schedule is None
+    assert project.name == "Checkout: delivery date"
+    assert project.base_url == "https://shop.example.com"
+    script = parse_script(project.script_yaml, source="script")
+    assert [s.goto for s in script.tasks[0].steps] == ["/checkout?step=2"]
+    assert [v.name for v in script.viewports] == ["desktop", "mobile"]
+    page = _text(editor.get(made.headers["Location"]).text)
+    assert (
+        "Started from 3 answers tagged “delivery date” at Checkout (Buy online)."
+        in page
+    )
+    link = session.exec(
+        select(CxTouchpointLink).where(CxTouchpointLink.audit_project_id == project.id)
+    ).one()
+    assert (link.touchpoint_id, link.source_count) == (touchpoint_id, 3)
+    touchpoint_page = _text(editor.get(base).text)
+    assert (
+        "Audit project Checkout: delivery date (started from 3 tagged answers)"
+        in touchpoint_page
+    )
+    assert (
+        editor.post(f"{base}/tags/999/audit", data={"page_url": SHOP_PAGE}).status_code
+        == 404
+    )

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 from sqlalchemy import UniqueConstraint, func
@@ -25,6 +26,7 @@ from uxlab.models import Researcher, Study, utcnow
 if TYPE_CHECKING:
     # The trends need scipy: imported where they are used, not with the models.
     from uxlab.cx.trends import Every
+    from uxlab.models import AuditProject
 
 __all__ = [
     "CxResponseTag",
@@ -32,6 +34,7 @@ __all__ = [
     "TagCounts",
     "TagError",
     "counts_per_period",
+    "start_audit_project",
     "start_study",
     "tag_answer",
     "tags_of",
@@ -204,22 +207,10 @@ def _quotes(db: Session, touchpoint_id: int, tag_id: int, limit: int) -> list[st
     ]
 
 
-def start_study(
-    db: Session,
-    workspace_id: int,
-    touchpoint: CxTouchpoint,
-    tag_id: int,
-    owner: Researcher,
-) -> Study:
-    """A draft study aimed at the touchpoint, from a tag's answers there.
-
-    The draft has one task on the theme and a SUS, for the researcher to
-    shape before publishing; it is linked to the touchpoint with where it came
-    from, which both the study's page and the touchpoint's page show.
-    """
-    from uxlab.cx.ux_side import CxTouchpointLink
-    from uxlab.studies import import_study, parse_study
-
+def _theme(
+    db: Session, workspace_id: int, touchpoint: CxTouchpoint, tag_id: int
+) -> tuple[CxTag, int, str]:
+    """The tag, how many of the touchpoint's answers carry it, and the origin line."""
     tag = db.get(CxTag, tag_id)
     if tag is None or tag.workspace_id != workspace_id:
         raise NotFoundError(f"no tag {tag_id}")
@@ -242,6 +233,37 @@ def start_study(
         f"Started from {count} answer{'s' if count != 1 else ''} tagged "
         f"“{tag.name}” at {touchpoint.name} ({journey.name})."
     )
+    return tag, count, origin
+
+
+def _link_theme(db: Session, link: Any) -> None:
+    begin_write(db)
+    try:
+        db.add(link)
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+
+
+def start_study(
+    db: Session,
+    workspace_id: int,
+    touchpoint: CxTouchpoint,
+    tag_id: int,
+    owner: Researcher,
+) -> Study:
+    """A draft study aimed at the touchpoint, from a tag's answers there.
+
+    The draft has one task on the theme and a SUS, for the researcher to
+    shape before publishing; it is linked to the touchpoint with where it came
+    from, which both the study's page and the touchpoint's page show.
+    """
+    from uxlab.cx.ux_side import CxTouchpointLink
+    from uxlab.studies import import_study, parse_study
+
+    tag, count, origin = _theme(db, workspace_id, touchpoint, tag_id)
+    assert touchpoint.id is not None
     quotes = _quotes(db, touchpoint.id, tag_id, 3)
     description = origin + (
         " Customers said: " + " ".join(f"“{q}”" for q in quotes) if quotes else ""
@@ -270,33 +292,96 @@ def start_study(
         source_text=text,
         workspace_id=workspace_id,
     )
-    begin_write(db)
-    try:
-        db.add(
-            CxTouchpointLink(
-                touchpoint_id=touchpoint.id,
-                study_id=study.id,
-                source_tag_id=tag_id,
-                source_count=count,
-            )
-        )
-        db.commit()
-    except BaseException:
-        db.rollback()
-        raise
+    _link_theme(
+        db,
+        CxTouchpointLink(
+            touchpoint_id=touchpoint.id,
+            study_id=study.id,
+            source_tag_id=tag_id,
+            source_count=count,
+        ),
+    )
     return study
 
 
-def origin_of(db: Session, study_id: int) -> str | None:
-    """Where a study started from, when a theme of answers started it."""
+def start_audit_project(
+    db: Session,
+    workspace_id: int,
+    touchpoint: CxTouchpoint,
+    tag_id: int,
+    page_url: str,
+    researcher_id: int | None,
+) -> AuditProject:
+    """An audit project of the touchpoint's page, from a tag's answers there.
+
+    The project audits ``page_url`` (the page customers meet at this
+    touchpoint) at desktop and phone sizes with every check (the script names none),
+    unscheduled, for
+    the researcher to extend with the journey's steps; it is linked to the
+    touchpoint with where it came from, as a study started from a theme is.
+    """
+    from uxlab.audits.projects import ProjectError, ProjectSettings, create_project
     from uxlab.cx.ux_side import CxTouchpointLink
 
+    tag, count, origin = _theme(db, workspace_id, touchpoint, tag_id)
+    assert touchpoint.id is not None
+    parts = urlsplit(page_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise TagError(
+            "The page's address must start with http:// or https:// "
+            "(e.g. https://shop.example.com/checkout)."
+        )
+    path = urlunsplit(("", "", parts.path or "/", parts.query, ""))
+    name = f"{touchpoint.name}: {tag.name}"[:200]
+    script = yaml.safe_dump(
+        {
+            "name": name,
+            "viewports": ["desktop", "mobile"],
+            "tasks": [{"name": f"Open {touchpoint.name}", "steps": [{"goto": path}]}],
+        },
+        sort_keys=False,
+        allow_unicode=True,
+    )
+    try:
+        made = create_project(
+            db,
+            workspace_id,
+            ProjectSettings(name=name, base_url=f"{parts.scheme}://{parts.netloc}"),
+            f"# {origin}\n{script}",
+            researcher_id=researcher_id,
+        )
+    except ProjectError as exc:
+        raise TagError(str(exc)) from exc
+    _link_theme(
+        db,
+        CxTouchpointLink(
+            touchpoint_id=touchpoint.id,
+            audit_project_id=made.project.id,
+            source_tag_id=tag_id,
+            source_count=count,
+        ),
+    )
+    return made.project
+
+
+def origin_of(
+    db: Session, study_id: int | None = None, *, audit_project_id: int | None = None
+) -> str | None:
+    """Where a study (or an audit project) started from, when a theme of
+    answers started it."""
+    from uxlab.cx.ux_side import CxTouchpointLink
+
+    which = (
+        CxTouchpointLink.study_id == study_id
+        if audit_project_id is None
+        else CxTouchpointLink.audit_project_id == audit_project_id
+    )
     row = db.exec(
         select(CxTouchpointLink, CxTag, CxTouchpoint, CxJourney)
         .join(CxTag, col(CxTag.id) == col(CxTouchpointLink.source_tag_id))
         .join(CxTouchpoint, col(CxTouchpoint.id) == col(CxTouchpointLink.touchpoint_id))
         .join(CxJourney, col(CxJourney.id) == col(CxTouchpoint.journey_id))
-        .where(CxTouchpointLink.study_id == study_id)
+        .where(which)
     ).first()
     if row is None:
         return None

@@ -565,6 +565,39 @@ def theme_study(workspace: str, touchpoint_id: int, tag_id: int) -> WerkzeugResp
 
 
 @bp.route(
+    "/workspaces/<workspace>/cx/touchpoints/<int:touchpoint_id>/tags/<int:tag_id>/audit",
+    methods=["POST"],
+)
+@login_required  # type: ignore[untyped-decorator]
+@requires(Permission.edit)
+def theme_audit(workspace: str, touchpoint_id: int, tag_id: int) -> WerkzeugResponse:
+    """Start an audit project of the touchpoint's page from a tag's answers there."""
+    db = get_session()
+    _, found = _touchpoint(touchpoint_id)
+    try:
+        project = tags.start_audit_project(
+            db,
+            _workspace().id or 0,
+            found,
+            tag_id,
+            request.form.get("page_url", ""),
+            current_user.id,
+        )
+    except tags.TagError as exc:
+        db.rollback()
+        flash(str(exc), "error")
+        return _to_touchpoint(found)
+    flash(
+        "An audit project of this touchpoint's page: run it, or add the steps "
+        "that lead there.",
+        "success",
+    )
+    return redirect(
+        url_for("audits.project", workspace=workspace, project_id=project.id), 303
+    )
+
+
+@bp.route(
     "/workspaces/<workspace>/cx/touchpoints/<int:touchpoint_id>/survey",
     methods=["POST"],
 )

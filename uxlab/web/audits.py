@@ -218,11 +218,14 @@ def new(workspace: str) -> WerkzeugResponse | tuple[str, int]:
 @requires(Permission.view)
 def project(workspace: str, project_id: int) -> str:
     """A project: Run now, the runs queued and running (live), and past runs."""
+    from uxlab.cx.tags import origin_of
+
     found = _project(project_id)
     return render_template(
         "audits/project.html",
         workspace=_workspace(),
         project=found,
+        cx_origin=origin_of(get_session(), audit_project_id=project_id),
         runs=project_store.list_runs(get_session(), found),
         charts=HISTORY_CHARTS,
         run_form=RunForm(formdata=None),
