@@ -267,7 +267,10 @@ def main() -> None:
             threads = -(-args.schedule_projects // 2)
             procs = start_workers(2, env, tmp, threads=threads)
             try:
-                first = utcnow().replace(second=0, microsecond=0) + timedelta(minutes=1)
+                # Timed from the first slot the started workers wait idle for:
+                # a slot in their first seconds would time their start-up.
+                ready = utcnow() + timedelta(seconds=15)
+                first = ready.replace(second=0, microsecond=0) + timedelta(minutes=1)
                 last = first + timedelta(minutes=args.slots - 1)
                 deadline = (last - utcnow()).total_seconds() + 120
                 delays: list[float] = []
