@@ -99,6 +99,8 @@ class Walk:
     loop_escapes: bool = False
     #: Whether ``loop`` is inside an open modal dialog (a trap by design).
     loop_in_modal: bool = False
+    #: Whether a batch of presses came back with fewer positions than presses.
+    short: bool = False
     #: What ``finish()`` in keyboard.js measured once the walk was over.
     page: dict[str, Any] = field(default_factory=dict)
 
@@ -108,9 +110,10 @@ def walk(
 ) -> Walk:
     """Press Tab from the top of the page and record where the focus goes.
 
-    Presses go in batches, read back together. A loop seen that way is
-    confirmed by a second walk that reads the focus after every press, so
-    that a position logged late on a busy machine never reads as a loop.
+    Presses go in batches, read back together. A loop seen that way, or a
+    cycle after a batch with presses left unlogged, is confirmed by a second
+    walk that reads the focus after every press, so that a position logged
+    late on a busy machine never reads as a loop nor drops a control.
     """
     handle: JSHandle = page.evaluate_handle(_SCRIPT)
     result = Walk()
@@ -136,6 +139,11 @@ def walk(
                     continue  # Tab moves on inside a frame we do not walk
             first = next((i for i in result.order if i >= 0), None)
             if ident == first:
+                if result.short and not one_by_one:
+                    # A press in some batch went unlogged and was read late,
+                    # so the one it reached may be missing from the cycle.
+                    suspect = True
+                    break
                 result.wrapped = True
                 _from_document_start(result)
                 break
@@ -173,7 +181,8 @@ def _tab_positions(
     focus itself after every press, whatever was logged.
     """
     batch = 1
-    most = 1 if one_by_one or handle.evaluate("k => k.opaque()") else _BATCH
+    opaque = bool(handle.evaluate("k => k.opaque()"))
+    most = 1 if one_by_one or opaque else _BATCH
     while result.presses < max_presses:
         count = min(batch, max_presses - result.presses)
         for _ in range(count):
@@ -186,6 +195,9 @@ def _tab_positions(
                     result.records[int(entry["id"])] = entry["record"]
             logged = [handle.evaluate("k => k.here()")]
         elif len(logged) < count:
+            # Some key-ups were not logged (the page swallowed them, or they
+            # came late): the focus now stands in for them.
+            result.short = result.short or not opaque
             logged += [handle.evaluate("k => k.here()")] * (count - len(logged))
         yield from logged
         batch = min(batch * 2, most)
