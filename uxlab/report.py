@@ -510,10 +510,9 @@ def render_report_html(
         confidence_level=confidence_level,
         include_excluded=include_excluded,
     )
-    # A kind with a report section of its own puts it first. A tree test's or
-    # a card sort's tasks are not usability tasks, so for those (the kinds
-    # whose results partial is the section) the usability task table is left
-    # out.
+    # A kind with a report section of its own puts it first. Its tasks (a
+    # tree test's) are not usability tasks, so the usability task table is
+    # left out.
     kind = kind_of(study)
     section = _kind_section(
         session,
@@ -522,7 +521,7 @@ def render_report_html(
         include_excluded=include_excluded,
         participant_data=participant_data,
     )
-    if getattr(kind, "report_template", None) is not None:
+    if section:
         page = dataclasses.replace(
             page, report=dataclasses.replace(page.report, tasks=())
         )
@@ -552,24 +551,13 @@ def _kind_section(
     include_excluded: bool,
     participant_data: bool,
 ) -> Markup:
-    """The report section of a study kind that has one, or nothing.
-
-    A kind either renders its section itself (``report_section``: a preference
-    test's shares, a five-second test's answers) or names the partial its
-    results page shares with the report (``report_template``: a tree test's
-    tasks, a card sort's matrix, dendrogram and placements).
+    """The report section of a study kind that has one, or nothing: the
+    partial its results page shares with the report (``report_template``: a
+    preference test's shares, a five-second test's answers, a tree test's
+    tasks, a card sort's matrix, dendrogram and placements), rendered from
+    the kind's results page.
     """
     kind = kind_of(study)
-    hook = getattr(kind, "report_section", None)
-    if hook is not None:
-        made: Markup = hook(
-            session,
-            study,
-            confidence_level=confidence_level,
-            include_excluded=include_excluded,
-            participant_data=participant_data,
-        )
-        return made
     template = getattr(kind, "report_template", None)
     if template is None:
         return Markup("")

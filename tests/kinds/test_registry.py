@@ -136,8 +136,8 @@ def test_the_builtin_kinds_and_their_optional_hooks() -> None:
     # the usability study's are the report and export themselves.
     for name in ("preference", "five_second"):
         kind = get_kind(name)
-        assert callable(getattr(kind, "report_section", None)), name
+        assert getattr(kind, "report_template", None), name
         assert callable(getattr(kind, "json_export", None)), name
-    assert getattr(get_kind("usability"), "report_section", None) is None
+    assert getattr(get_kind("usability"), "report_template", None) is None
     # The five-second test's coding forms come as the kind's own blueprint.
     assert "five_second" in [bp.name for bp in blueprints()]

@@ -172,9 +172,8 @@ class StudyKind(Protocol):
     # - ``chart_bytes(summary, name, fmt)``: the kind's own charts;
     # - ``codebook_entries(study)``: the codebook's rows (file, column, item,
     #   meaning, values) for the kind's own export tables;
-    # - ``report_section(session, study, *, confidence_level,
-    #   include_excluded, participant_data)``: the kind's section of the
-    #   HTML/PDF study report, as markup;
+    # - ``report_template``: the partial template its results page shares
+    #   with the HTML/PDF study report, rendered there from ``results``;
     # - ``json_export(session, study)``: the kind's part of the JSON export,
     #   a JSON-ready mapping kept under the kind's name.
     #

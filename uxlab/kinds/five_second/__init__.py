@@ -350,29 +350,8 @@ class FiveSecondKind:
 
         return export_rows
 
-    def report_section(
-        self,
-        session: Session,
-        study: Study,
-        *,
-        confidence_level: float = 0.95,
-        include_excluded: bool = False,
-        participant_data: bool = True,
-    ) -> Any:
-        """Each question's answers, shares, means and codes, for the report."""
-        from uxlab.report import kind_report_section
-
-        page = self.results(
-            session,
-            study,
-            confidence_level=confidence_level,
-            include_excluded=include_excluded,
-        )
-        return kind_report_section(
-            "results/_five_second_sections.html",
-            page,
-            participant_data=participant_data,
-        )
+    #: The partial its results page shares with the HTML/PDF report.
+    report_template = "results/_five_second_sections.html"
 
     def json_export(self, session: Session, study: Study) -> dict[str, Any]:
         """The JSON export's ``five_second`` part: the questions, the codes,
