@@ -465,4 +465,8 @@
   errorBox.tabIndex = -1;
 
   draw();
+  // The cards come disabled, so that none is pressed before it can move.
+  root.querySelectorAll(".cs-card, #cs-new-group").forEach((button) => {
+    button.disabled = false;
+  });
 })();

@@ -152,12 +152,19 @@ const uxlabMoveOn = (function () {
       .catch(() => show("Not saved yet: your answers are sent when you press Next."));
   };
 
+  const autosaved = (input) =>
+    input.name && input.name.includes(".") && (input.type === "radio" || input.value.trim() !== "");
+
   document.querySelectorAll("form[data-autosave]").forEach((form) => {
     form.addEventListener("change", (event) => {
-      const input = event.target;
-      if (!input.name || !input.name.includes(".")) return;
-      if (input.type !== "radio" && input.value.trim() === "") return;
-      save(form, input);
+      if (autosaved(event.target)) save(form, event.target);
+    });
+    // Answers given while this script was still on its way (a slow
+    // connection shows the page first) are saved now.
+    form.querySelectorAll("input, textarea").forEach((input) => {
+      const changed =
+        input.type === "radio" ? input.checked !== input.defaultChecked : input.value !== input.defaultValue;
+      if (changed && autosaved(input) && (input.type !== "radio" || input.checked)) save(form, input);
     });
     // Resuming: bring the first unanswered question into view.
     const sets = Array.from(form.querySelectorAll("fieldset.scale"));

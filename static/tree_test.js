@@ -91,6 +91,10 @@
     click(parent.getAttribute("data-node"));
     parent.focus();
   });
+  // The headings come disabled, so that none is pressed before it can open.
+  root.querySelectorAll(".tree-node").forEach(function (button) {
+    button.disabled = false;
+  });
   form.addEventListener("submit", function () {
     elapsedField.value = String(Math.max(0, Date.now() - state.start));
     pathField.value = JSON.stringify(state.clicks);

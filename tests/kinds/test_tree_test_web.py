@@ -50,12 +50,13 @@ def test_the_tree_is_nested_buttons_collapsed_with_the_first_task(
     assert '<h1 id="tree-heading">Task 1 of 2</h1>' in html
     assert "Where would you send shoes back?" in html
     headings = re.findall(
-        r'<button type="button" class="tree-node" data-node="(n\d)" '
+        r'<button type="button" class="tree-node" data-node="(n\d)" disabled '
         r'aria-expanded="false" aria-controls="group-\1">(\w+)</button>',
         html,
     )
     assert headings == [("n1", "Home"), ("n2", "Shop"), ("n5", "Help")]
-    assert re.search(r'data-node="n8">About</button>', html)  # a leaf: no aria-expanded
+    # a leaf: no aria-expanded; every heading waits for tree_test.js to enable it
+    assert re.search(r'data-node="n8" disabled>About</button>', html)
     assert html.count('<ul class="tree-group"') == 3
     assert html.count(" hidden>") >= 3
     assert html.count('<li class="tree-item">') == html.count("</li>") == 8
