@@ -218,6 +218,18 @@ def test_a_press_whose_key_up_the_page_swallows_is_no_loop(
     assert [(f.rule, f.selector) for f in found] == []
 
 
+def test_focus_that_comes_back_between_two_presses_is_walked(
+    page: Page, site_url: Callable[[str], str]
+) -> None:
+    # The order page, where the focus that left the page comes back to Help
+    # on its own after the key-up, before the next press: no key-up is ever
+    # read on Help, and the next Tab goes on from it to Step 1.
+    found = audit(page, f"{site_url('keyboard')}/order-async")
+    assert dict(Counter(f.rule for f in found)) == BARRIERS["order"], [
+        (f.rule, f.selector, f.message) for f in found
+    ]
+
+
 def test_a_missed_key_up_just_before_the_walk_wraps_loses_no_control(
     page: Page, site_url: Callable[[str], str]
 ) -> None:

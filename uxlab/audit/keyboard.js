@@ -200,15 +200,20 @@
   });
 
   const log = [];
-  const here = () => {
-    const el = deepActive();
-    if (anchor && el !== anchor) {
-      anchor.remove();
-      anchor = null;
-    }
-    if (!el || el === document.body || el === document.documentElement || el === anchor) {
-      return { id: -1, record: null };
-    }
+  // Every element the focus lands on, in order, with the element it came
+  // from. Focus that comes back to the page between two presses (the browser
+  // hands it back a moment after the key is up) gets no key-up of its own:
+  // it is found here, once the next Tab has taken it on to another element.
+  let moves = [];
+  let pressing = false;
+  const late = new Set(); // described after the focus had left them
+  const onFocusIn = (event) => {
+    const el = event.composedPath()[0];
+    if (!el || el.nodeType !== 1 || el === anchor || el === el.ownerDocument.body) return;
+    if (el.localName === "iframe" || el.localName === "frame") return;
+    moves.push({ el, from: event.relatedTarget, between: !pressing });
+  };
+  const entry = (el) => {
     const known = ids.has(el);
     const id = idOf(el);
     if (!known) {
@@ -216,13 +221,49 @@
     }
     return { id, record: known ? null : records[id] };
   };
+  // Elements focused between two presses and left with Tab since the last
+  // read, with no read landing on them.
+  const passed = (current) => {
+    const out = [];
+    moves.forEach(({ el, between }, i) => {
+      const next = moves[i + 1];
+      if (between && el !== current && next && next.from === el && el.isConnected) {
+        if (!ids.has(el)) late.add(el);
+        out.push(entry(el));
+      }
+    });
+    moves = [];
+    return out;
+  };
+  const here = () => {
+    const el = deepActive();
+    if (anchor && el !== anchor) {
+      anchor.remove();
+      anchor = null;
+    }
+    if (!el || el === document.body || el === document.documentElement || el === anchor) {
+      return { id: -1, record: null, via: passed(null) };
+    }
+    const via = passed(el);
+    return { ...entry(el), via };
+  };
   // Where the focus is after each Tab, read as the key comes back up (the
   // focus has moved by then), so a batch of presses needs one round trip.
+  const onKeyDown = (event) => {
+    if (event.key === "Tab") pressing = true;
+  };
   const onKeyUp = (event) => {
-    if (event.key === "Tab") log.push(here());
+    if (event.key === "Tab") {
+      log.push(here());
+      pressing = false;
+    }
   };
   const windows = documents().map((doc) => doc.defaultView);
-  for (const win of windows) win.addEventListener("keyup", onKeyUp, true);
+  for (const win of windows) {
+    win.addEventListener("keydown", onKeyDown, true);
+    win.addEventListener("keyup", onKeyUp, true);
+    win.addEventListener("focusin", onFocusIn, true);
+  }
   // Frames from another origin: the focus inside them is not logged.
   const opaque = [...new Set(documents().flatMap((doc) => [...doc.querySelectorAll("iframe, frame")]))]
     .filter((frame) => inside(frame) === null && visible(frame));
@@ -247,10 +288,22 @@
     // Id of the focused element (-1 for none or <body>); its details the first time.
     here,
     async finish() {
-      for (const win of windows) win.removeEventListener("keyup", onKeyUp, true);
+      for (const win of windows) {
+        win.removeEventListener("keydown", onKeyDown, true);
+        win.removeEventListener("keyup", onKeyUp, true);
+        win.removeEventListener("focusin", onFocusIn, true);
+      }
       if (anchor) {
         anchor.remove();
         anchor = null;
+      }
+      // An element found after the focus had left it is described again
+      // with the focus on it, brought into view as Tab brings it.
+      for (const el of late) {
+        if (el.isConnected) {
+          el.focus();
+          records[ids.get(el)] = describe(el);
+        }
       }
       // An indicator that fades in is read once its transition has ended.
       for (const [id, el] of els.entries()) {
@@ -368,7 +421,8 @@
         document.activeElement.blur();
       }
       scrollTo(before.x, before.y);
-      return { records, unfocused, unreachable, positive, navs, targets, rtl, frames };
+      const redescribed = Object.fromEntries([...late].map((el) => [ids.get(el), records[ids.get(el)]]));
+      return { records, late: redescribed, unfocused, unreachable, positive, navs, targets, rtl, frames };
     },
   };
 }

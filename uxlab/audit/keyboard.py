@@ -162,6 +162,8 @@ def walk(
             positions[ident] = len(result.order)
             result.order.append(ident)
         result.page = handle.evaluate("k => k.finish()")
+        for ident, record in result.page.get("late", {}).items():
+            result.records[int(ident)] = record
     finally:
         handle.dispose()
     if suspect:
@@ -181,6 +183,7 @@ def _tab_positions(
     focus itself after every press, whatever was logged.
     """
     batch = 1
+    last: int | None = None
     opaque = bool(handle.evaluate("k => k.opaque()"))
     most = 1 if one_by_one or opaque else _BATCH
     while result.presses < max_presses:
@@ -190,16 +193,31 @@ def _tab_positions(
         result.presses += count
         logged: list[dict[str, Any]] = handle.evaluate("k => k.drain()")
         if one_by_one:
+            # The read after the press is where the focus stands; the key-up
+            # read before it, where it differs, came first.
+            now = handle.evaluate("k => k.here()")
+            seen = [e for e in logged if int(e["id"]) != int(now["id"])][-1:]
             for entry in logged:  # described once, when first logged
                 if entry["record"] is not None:
                     result.records[int(entry["id"])] = entry["record"]
-            logged = [handle.evaluate("k => k.here()")]
+            via = [v for e in logged for v in e.get("via", [])] + now.get("via", [])
+            logged = (
+                [{**seen[0], "via": via}, {**now, "via": []}]
+                if seen
+                else [{**now, "via": via}]
+            )
         elif len(logged) < count:
             # Some key-ups were not logged (the page swallowed them, or they
             # came late): the focus now stands in for them.
             result.short = result.short or not opaque
             logged += [handle.evaluate("k => k.here()")] * (count - len(logged))
-        yield from logged
+        for entry in logged:
+            for passed in entry.get("via", []):
+                if int(passed["id"]) != last:  # focus that came back unread
+                    last = int(passed["id"])
+                    yield passed
+            last = int(entry["id"])
+            yield entry
         batch = min(batch * 2, most)
 
 
