@@ -144,9 +144,6 @@ def test_a_tree_of_a_thousand_nodes_parses_fast() -> None:
 
 
 def test_options_a_tree_test_does_not_take_are_refused() -> None:
-    assert "asks no questionnaire after each task" in _errors(
-        STUDY + "after_each_task: [seq]\n"
-    )
     assert "variants are not supported" in _errors(
         STUDY + "variants: [{key: a}, {key: b}]\n"
     )

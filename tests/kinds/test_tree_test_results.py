@@ -214,6 +214,8 @@ def test_the_demo_gives_every_view_something_to_show(session: Session) -> None:
         assert task.n == 30 and task.result is not None
         assert 0 < task.result.success.successes < 30
         assert task.turned_back  # someone went back somewhere
+        (seq,) = task.ratings  # the template asks the SEQ after each task
+        assert seq.kind == "seq" and seq.result is not None and seq.result.n == 30
     assert 0.3 < (summary.mean_success or 0) < 0.95
 
 

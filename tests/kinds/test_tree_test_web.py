@@ -7,6 +7,7 @@ import json
 import re
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
@@ -14,7 +15,7 @@ from tests.kinds.test_tree_test import STUDY
 from tests.test_participation import open_token
 from tests.web.test_participant import assert_no_inline_code, consent, rows
 from uxlab.accounts import create_researcher
-from uxlab.models import Participant, Study, StudyStatus, TreeAnswer
+from uxlab.models import Participant, Response, Study, StudyStatus, Task, TreeAnswer
 from uxlab.studies import import_study, parse_study
 
 
@@ -187,3 +188,94 @@ def test_a_tree_shown_open_starts_with_every_heading_expanded(
     assert html.count('aria-expanded="true"') == 3
     assert 'aria-expanded="false"' not in html
     assert '<ul class="tree-group" id="group-n1">' in html  # not hidden
+
+
+def _live(session: Session, text: str, email: str) -> Study:
+    owner = create_researcher(session, email=email, password="long-enough")
+    made = import_study(session, parse_study(text), owner=owner, source_text=text)
+    made.status = StudyStatus.live
+    session.add(made)
+    session.commit()
+    return made
+
+
+def _prompt(html: str) -> str:
+    found = re.search(r'class="tree-prompt" id="tree-prompt">([^<]+)<', html)
+    assert found is not None, html
+    return found.group(1)
+
+
+def test_each_task_is_followed_by_its_seq_kept_for_that_task(
+    app: Flask, session: Session
+) -> None:
+    text = STUDY.replace("randomise: false", "randomise: true") + (
+        "after_each_task: [seq]\n"
+    )
+    study = _live(session, text, "seq@example.org")
+    titles = {t.key: t.title for t in rows(session, Task)}
+    ids = {t.key: t.id for t in rows(session, Task)}
+    ratings = iter([5, 6, 7, 2, 2, 2])
+    seen_orders = set()
+    for _ in range(3):
+        client = app.test_client()
+        html = _start(client, session, study)
+        order = []
+        for position in (1, 2):
+            key = "returns" if "shoes back" in _prompt(html) else "coats"
+            order.append(key)
+            assert (
+                _post(
+                    client, study, f"tree:{position}", action="skip", path="[]"
+                ).status_code
+                == 303
+            )
+            page = client.get(f"/take/{study.slug}").get_data(as_text=True)
+            # the SEQ page asks about the task just done, by its title
+            assert 'name="seq.q1"' in page and titles[key] in page
+            step = rows(session, Participant)[-1].step
+            assert step.startswith("seq:")
+            rating = next(ratings) if key == "returns" else 1
+            client.post(
+                f"/take/{study.slug}/answers",
+                data={"step": step, "seq.q1": str(rating)},
+            )
+            html = client.get(f"/take/{study.slug}").get_data(as_text=True)
+        seen_orders.add(tuple(order))
+        assert rows(session, Participant)[-1].step == "done"
+    stored = {
+        (r.scope, r.value_num)
+        for r in rows(session, Response)
+        if r.questionnaire == "seq"
+    }
+    assert {v for scope, v in stored if scope == f"task:{ids['returns']}"} == {5, 6, 7}
+    assert {v for scope, v in stored if scope == f"task:{ids['coats']}"} == {1}
+
+    researcher = app.test_client()
+    researcher.post(
+        "/login", data={"email": "seq@example.org", "password": "long-enough"}
+    )
+    page = researcher.get(f"/studies/{study.slug}/results").get_data(as_text=True)
+    returns = page[page.index('id="task-returns"') : page.index('id="task-coats"')]
+    # SEQ answers 5, 6 and 7: mean 6, sd 1, t(0.975, 2) = 4.303, so
+    # 6 ± 4.303 / sqrt(3) = 3.52 to 8.48, clipped to the 7-point scale
+    # (t interval of a rating mean, Sauro & Lewis 2016, ch. 3)
+    assert re.search(
+        r'data-field="rating-seq">[^<]*mean <strong>6.00</strong> '
+        r"\(95\W?% CI 3\.52–7\.00, t interval of the mean\), n = 3",
+        returns,
+    ), returns
+    coats = page[page.index('id="task-coats"') :]
+    assert "all answers were 1" in coats and "n = 3" in coats
+
+
+def test_a_counterbalanced_tree_test_orders_tasks_by_the_latin_square(
+    app: Flask, session: Session
+) -> None:
+    text = STUDY.replace("randomise: false", "task_order: counterbalanced")
+    study = _live(session, text, "cb@example.org")
+    firsts = []
+    for _ in range(4):
+        html = _start(app.test_client(), session, study)
+        firsts.append(_prompt(html))
+    # a balanced Latin square of two tasks: rows (1, 2) and (2, 1) in turn
+    assert firsts[0] == firsts[2] != firsts[1] == firsts[3]

@@ -63,18 +63,47 @@ def tree_tasks(study: Study) -> list[dict[str, Any]]:
     return list(study.settings.get("tree_tasks", []))
 
 
-def task_order(study: Study, participant: Participant) -> list[dict[str, Any]]:
-    """The tasks in the order this participant sees them.
+def _file_order(study: Study, participant: Participant) -> list[int]:
+    """The positions (0-based, in the study file) of the tasks in the order
+    this participant sees them.
 
-    Drawn from the participant's stored code, so the same participant always
-    gets the same order (a reload shows the same task).
+    With ``task_order: counterbalanced``, the row of the balanced Latin square
+    the participant was given on entry (:attr:`Participant.task_order`, task
+    row ids, which follow the file's order); else drawn from the participant's
+    stored code when the study randomises, so the same participant always
+    gets the same order (a reload shows the same task); else the file's order.
     """
+    count = len(tree_tasks(study))
+    ids = list(participant.task_order or [])
+    if study.settings.get("task_order") == "counterbalanced" and len(ids) == count:
+        ranks = {task_id: rank for rank, task_id in enumerate(sorted(ids))}
+        return [ranks[task_id] for task_id in ids]
+    order = list(range(count))
+    if study.settings.get("randomise", True):
+        seed = hashlib.sha256(
+            f"{study.slug}:{participant.code}:tasks".encode()
+        ).digest()
+        random.Random(int.from_bytes(seed[:8], "big")).shuffle(order)
+    return order
+
+
+def task_order(study: Study, participant: Participant) -> list[dict[str, Any]]:
+    """The tasks in the order this participant sees them (see
+    :func:`_file_order`)."""
     tasks = tree_tasks(study)
-    if not study.settings.get("randomise", True):
-        return tasks
-    seed = hashlib.sha256(f"{study.slug}:{participant.code}:tasks".encode()).digest()
-    random.Random(int.from_bytes(seed[:8], "big")).shuffle(tasks)
-    return tasks
+    return [tasks[i] for i in _file_order(study, participant)]
+
+
+def _seq_steps(study: Study, participant: Participant) -> list[Step]:
+    """The per-task questionnaire step after each tree step, in the
+    participant's order: ``seq:<i>`` where ``i`` is the task's place in
+    :attr:`Participant.task_order`, as usability studies store it, so the
+    answers are kept and analysed per task as theirs are."""
+    ids = list(participant.task_order or [])
+    by_file = sorted(ids)
+    if len(ids) != len(tree_tasks(study)):
+        return []
+    return [Step.seq(ids.index(by_file[i])) for i in _file_order(study, participant)]
 
 
 def _task_at(
@@ -276,7 +305,8 @@ def export_rows(
 
 
 class TreeTestKind:
-    """Consent, one tree per task, closing questionnaires."""
+    """Consent, one tree per task (each followed by the per-task
+    questionnaires, when the study has them), closing questionnaires."""
 
     name = "tree_test"
     label = "Tree test"
@@ -288,12 +318,19 @@ class TreeTestKind:
     def steps(self, study: Study, participant: Participant) -> list[Step]:
         from uxlab.participation.base import _closing
 
-        return [
-            CONSENT,
-            *(Step(TREE_STEP, str(i)) for i in range(1, len(tree_tasks(study)) + 1)),
-            *(Step.questionnaire(q.id) for q in _closing(study)),
-            DONE,
-        ]
+        steps = [CONSENT]
+        seq = (
+            _seq_steps(study, participant)
+            if study.settings.get("after_each_task")
+            else []
+        )
+        for i in range(1, len(tree_tasks(study)) + 1):
+            steps.append(Step(TREE_STEP, str(i)))
+            if seq:
+                steps.append(seq[i - 1])
+        steps += [Step.questionnaire(q.id) for q in _closing(study)]
+        steps.append(DONE)
+        return steps
 
     def fill_page(self, session: Session, page: StepPage, step: Step) -> None:
         """A tree step's task, the tree and whether it starts collapsed; the

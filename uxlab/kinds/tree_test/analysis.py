@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sqlmodel import col, select
 
-from uxlab.models import Participant, TreeAnswer
+from uxlab.models import Participant, Response, Task, TreeAnswer
 
 from .spec import SEPARATOR
 
@@ -19,11 +19,12 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from uxlab.models import Study
-    from uxlab.stats.results import TreeTaskResult
+    from uxlab.stats.results import RatingResult, TreeTaskResult
 
 __all__ = [
     "SMALL_SAMPLE",
     "AnswerRow",
+    "TaskRating",
     "TreeTaskSummary",
     "TreeTestSummary",
     "analyse_tree_test",
@@ -64,6 +65,18 @@ class AnswerRow:
     path_labels: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class TaskRating:
+    """One per-task questionnaire (``after_each_task``, e.g. SEQ) of one
+    task: its mean with the t interval of :func:`uxlab.stats.rating_summary`,
+    None before anyone answered it."""
+
+    questionnaire: str
+    title: str
+    kind: str
+    result: RatingResult | None
+
+
 @dataclass(slots=True)
 class TreeTaskSummary:
     """One task's result: the statistics and the path counts."""
@@ -80,6 +93,8 @@ class TreeTaskSummary:
     #: Participants who turned back at each node (their next click went up or
     #: to another branch).
     turned_back: dict[str, int] = field(default_factory=dict)
+    #: The per-task questionnaires' answers to this task.
+    ratings: list[TaskRating] = field(default_factory=list)
 
     @property
     def small_sample(self) -> bool:
@@ -128,6 +143,64 @@ def _load(session: Session, study: Study, *, include_excluded: bool) -> list[Ans
         ids = [str(click[0]) for click in path or []]
         rows.append(AnswerRow(code, key, position, chosen, len(ids), ids, seconds))
     return rows
+
+
+def _task_ratings(
+    session: Session,
+    study: Study,
+    *,
+    confidence_level: float,
+    include_excluded: bool,
+) -> dict[str, list[TaskRating]]:
+    """Each task's per-task questionnaires (the rating ones; open questions
+    are in the export), summarised as a usability study's are: the mean with
+    its t interval, SEQ tested against its average of 5.5 (Sauro 2012)."""
+    from uxlab import stats
+    from uxlab.analysis import SEQ_BENCHMARK
+    from uxlab.participation.base import _after_task
+
+    rated = [q for q in _after_task(study) if not q.open_text]
+    if not rated:
+        return {}
+    keys = {
+        f"task:{task_id}": key
+        for task_id, key in session.exec(
+            select(Task.id, Task.key).where(Task.study_id == study.id)
+        ).all()
+    }
+    query = (
+        select(Response.questionnaire, Response.scope, Response.value_num)
+        .join(Participant, col(Participant.id) == col(Response.participant_id))
+        .where(
+            Participant.study_id == study.id,
+            col(Participant.preview).is_(False),
+            col(Response.scope).in_(list(keys)),
+            col(Response.value_num).is_not(None),
+            col(Response.partial).is_(False),
+        )
+    )
+    if not include_excluded:
+        query = query.where(col(Participant.excluded).is_(False))
+    values: dict[tuple[str, str], list[float]] = {}
+    for questionnaire, scope, value in session.exec(query).all():
+        if value is not None:  # filtered above; says so to the type checker
+            values.setdefault((keys[scope], questionnaire), []).append(value)
+    out: dict[str, list[TaskRating]] = {}
+    for key in keys.values():
+        for q in rated:
+            mine = values.get((key, q.id), [])
+            result = (
+                stats.rating_summary(
+                    mine,
+                    scale=(q.scale_min, q.scale_max),
+                    confidence_level=confidence_level,
+                    benchmark=SEQ_BENCHMARK if q.kind == "seq" else None,
+                )
+                if mine
+                else None
+            )
+            out.setdefault(key, []).append(TaskRating(q.id, q.title, q.kind, result))
+    return out
 
 
 def _parents(nodes: list[dict[str, Any]]) -> dict[Hashable, Hashable | None]:
@@ -231,16 +304,25 @@ def analyse_tree_test(
     include_excluded: bool = False,
 ) -> TreeTestSummary:
     """Every task's success, directness and first clicks with adjusted-Wald
-    intervals (:func:`uxlab.stats.tree_test_task`), its path counts, and the
-    means over tasks. A researcher's preview never counts; excluded
-    participants only when asked."""
+    intervals (:func:`uxlab.stats.tree_test_task`), its path counts and
+    per-task questionnaires (SEQ), and the means over tasks. A researcher's
+    preview never counts; excluded participants only when asked."""
     answers = _load(session, study, include_excluded=include_excluded)
-    return _analyse(
+    summary = _analyse(
         study,
         answers,
         confidence_level=confidence_level,
         include_excluded=include_excluded,
     )
+    ratings = _task_ratings(
+        session,
+        study,
+        confidence_level=confidence_level,
+        include_excluded=include_excluded,
+    )
+    for task in summary.tasks:
+        task.ratings = ratings.get(task.key, [])
+    return summary
 
 
 def answers_with_outcomes(session: Session, study: Study) -> list[AnswerRow]:

@@ -6,9 +6,9 @@ from datetime import timedelta
 from typing import Any
 
 import numpy as np
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from uxlab.models import Participant, Study, TreeAnswer, utcnow
+from uxlab.models import Participant, Response, Study, Task, TreeAnswer, utcnow
 from uxlab.questionnaires import build_questionnaire
 from uxlab.tokens import hash_token, new_code, new_token
 
@@ -91,6 +91,22 @@ def simulate_tree_test(
         build_questionnaire(q, product=product)
         for q in study.settings.get("questionnaires", [])
     ]
+    after = [
+        q
+        for q in (
+            build_questionnaire(spec, product=product)
+            for spec in study.settings.get("after_each_task", [])
+        )
+        if not q.open_text
+    ]
+    task_ids = {
+        key: task_id
+        for key, task_id in session.exec(
+            select(Task.key, Task.id)
+            .where(Task.study_id == study.id)
+            .order_by(col(Task.position))
+        ).all()
+    }
     difficulty = {
         t["key"]: float(rng.uniform(0.6, 0.95))
         for t in study.settings.get("tree_tasks", [])
@@ -109,6 +125,7 @@ def simulate_tree_test(
             started_at=started,
             created_at=started,
             user_agent="simulated",
+            task_order=[i for i in task_ids.values() if i is not None],
         )
         session.add(person)
         session.flush()
@@ -132,6 +149,27 @@ def simulate_tree_test(
                     answered_at=clock,
                 )
             )
+            found = chosen is not None and chosen in task["correct"]
+            for q in after:  # easier when found (Sauro 2012: SEQ tracks success)
+                clock += timedelta(seconds=4)
+                mid = 5.6 if found else 3.6
+                session.add(
+                    Response(
+                        participant_id=person.id,  # type: ignore[arg-type]
+                        questionnaire=q.id,
+                        scope=f"task:{task_ids[str(task['key'])]}",
+                        task_id=task_ids[str(task["key"])],
+                        item=q.items[0].id,
+                        value_num=float(
+                            np.clip(
+                                round(rng.normal(mid + 0.4 * skill, 1.0)),
+                                q.scale_min,
+                                q.scale_max,
+                            )
+                        ),
+                        answered_at=clock,
+                    )
+                )
         for q in closing:
             clock += timedelta(seconds=30)
             _answer(session, person, q, rng, skill, clock, comments)

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from uxlab import charts, numbers
 from uxlab.report import Formats, svg_markup
 
-from .analysis import TreeTaskSummary, TreeTestSummary, analyse_tree_test
+from .analysis import TaskRating, TreeTaskSummary, TreeTestSummary, analyse_tree_test
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -135,6 +135,8 @@ class TaskView:
     skips: int
     paths: list[PathRow]
     time: str
+    #: The per-task questionnaires (SEQ) asked after this task.
+    ratings: list[TaskRating] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +233,7 @@ def _task_view(summary: TreeTestSummary, task: TreeTaskSummary, f: Formats) -> T
         skips=skips,
         paths=paths,
         time=time,
+        ratings=[r for r in task.ratings if r.result is not None],
     )
 
 

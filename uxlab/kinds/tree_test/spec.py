@@ -233,13 +233,15 @@ def _depth(nodes: list[NodeSpec]) -> Iterator[int]:
 
 
 class TreeTestSpec(StudySpec):
-    """A tree, tasks that ask where something is, and the consent and closing
-    questionnaires every study may have."""
+    """A tree, tasks that ask where something is, and the consent, per-task
+    (``after_each_task``, e.g. SEQ) and closing questionnaires every study may
+    have."""
 
     kind: Literal["tree_test"] = "tree_test"
     tree: list[NodeSpec]
     tasks: list[TreeTaskSpec]  # type: ignore[assignment]
-    #: Give each participant the tasks in an order of their own.
+    #: Give each participant the tasks in an order of their own
+    #: (``task_order: counterbalanced`` takes a balanced Latin square instead).
     randomise: bool = True
     #: Start every task with the tree fully collapsed (only the top level
     #: shown); when false, every level is shown open.
@@ -292,11 +294,6 @@ class TreeTestSpec(StudySpec):
             )
         if self.variants:
             raise ValueError("a tree test has one tree; variants are not supported")
-        if self.after_each_task:
-            raise ValueError(
-                "a tree test asks no questionnaire after each task; put it in "
-                "questionnaires (asked at the end)"
-            )
         return self
 
     def node_paths(self) -> dict[str, str]:
