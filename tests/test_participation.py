@@ -655,3 +655,41 @@ def test_invite_row_untouched_by_open_link(session: Session) -> None:
     join(session, study)
     invite = session.exec(select(Invite)).one()
     assert invite.used_at is None
+
+
+@pytest.mark.parametrize(
+    ("success", "outcome", "judged_by"),
+    [
+        # the criterion decides: "I'm done" with nothing recorded is unverified
+        ('{url_matches: "cart"}', Outcome.unverified, JudgedBy.auto),
+        # the task trusts the participant's word explicitly
+        ('{url_matches: "cart", self_report: true}', Outcome.success, JudgedBy.self),
+    ],
+)
+def test_im_done_on_an_automatic_task_counts_only_when_the_task_trusts_it(
+    session: Session, success: str, outcome: Outcome, judged_by: JudgedBy
+) -> None:
+    text = (
+        "title: Trusting\ntasks:\n  - title: Find the cart\n"
+        f"    start_url: https://shop.example.com/\n    success: {success}\n"
+    )
+    owner = session.exec(select(Researcher)).first() or create_researcher(
+        session, email="owner@example.com", password="long enough password"
+    )
+    study = import_study(session, parse_study(text), owner=owner, source_text=text)
+    study.status = StudyStatus.live
+    session.add(study)
+    session.commit()
+    entry = join(session, study)
+    p.give_consent(session, entry.slug, entry.token, step="consent")
+    task_id = participant(session, entry).task_order[0]
+    p.start_task(
+        session, entry.slug, entry.token, step="task:0", task_id=task_id, secret=SECRET
+    )
+    p.finish_task(
+        session, entry.slug, entry.token, step="task:0", task_id=task_id, gave_up=False
+    )
+    attempt = session.exec(select(TaskAttempt)).one()
+    session.refresh(attempt)
+    assert (attempt.outcome, attempt.judged_by) == (outcome, judged_by)
+    assert attempt.self_reported is True
