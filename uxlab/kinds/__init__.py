@@ -175,7 +175,9 @@ class StudyKind(Protocol):
     # - ``report_template``: the partial template its results page shares
     #   with the HTML/PDF study report, rendered there from ``results``;
     # - ``json_export(session, study)``: the kind's part of the JSON export,
-    #   a JSON-ready mapping kept under the kind's name.
+    #   a JSON-ready mapping kept under the kind's name;
+    # - ``step_label(study, step)``: how a moderator's console names one of
+    #   the kind's own steps ("Sorting the cards"), None for other steps.
     #
     # A kind whose own steps take an answer also has
     # ``submit(session, study, participant, step, form) -> bool``: it checks

@@ -10,7 +10,7 @@ from typing import Any, Final
 from sqlmodel import Session, col, select
 
 from uxlab.errors import NotFoundError, UxlabError
-from uxlab.kinds import Step, step_index
+from uxlab.kinds import Step, kind_of, step_index
 from uxlab.models import (
     ModeratedSession,
     Participant,
@@ -214,6 +214,10 @@ def _step_label(study: Study, tasks: list[Task], step: str | None) -> str:
         if place.name == "task":
             return f"Task {i + 1}: {title}"
         return f"Questions after task {i + 1}"
+    own = getattr(kind_of(study), "step_label", None)
+    label = own(study, place) if own is not None else None
+    if label:
+        return str(label)
     rest = place.arg
     product = str(study.settings.get("product") or "this product")
     for spec in study.settings.get("questionnaires") or []:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from uxlab.kinds import Step
+from uxlab.kinds import Step, kind_of
 from uxlab.models import (
     Event,
     ModeratedSession,
@@ -112,8 +112,11 @@ def build_state(
     tags = session_tags(study)
     step = participant.step if participant is not None else None
     current = _index(step)
+    # Tasks the moderator starts and judges are those a kind shows on a
+    # ``task`` page; a tree test's tasks are answered on the tree itself.
+    judged = "task" in kind_of(study).page_templates
     task_rows = []
-    for i, task in enumerate(tasks):
+    for i, task in enumerate(tasks if judged else []):
         a = attempts.get(task.id) if task.id is not None else None
         outcome = a.outcome if a is not None else None
         started = a is not None and a.started_at is not None

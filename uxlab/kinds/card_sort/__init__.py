@@ -218,6 +218,10 @@ class CardSortKind:
             "state": sort.as_json(),
         }
 
+    def step_label(self, study: Study, step: Step) -> str | None:
+        """ "Sorting the cards" on the sort step."""
+        return "Sorting the cards" if step == SORT else None
+
     def submit(
         self,
         session: Session,

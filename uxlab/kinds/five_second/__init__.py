@@ -278,6 +278,14 @@ class FiveSecondKind:
         else:
             fill_task_page(session, page, step)
 
+    def step_label(self, study: Study, step: Step) -> str | None:
+        """What the participant is doing on the kind's own steps."""
+        return {
+            INTRO: "Reading what will happen",
+            VIEW: "Looking at the image",
+            RECALL: "Answering the recall questions",
+        }.get(step)
+
     def submit(
         self,
         session: Session,

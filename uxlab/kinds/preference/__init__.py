@@ -345,6 +345,10 @@ class PreferenceKind:
             "why": why,
         }
 
+    def step_label(self, study: Study, step: Step) -> str | None:
+        """ "Choosing a design" on the choice step."""
+        return "Choosing a design" if step == CHOOSE else None
+
     def submit(
         self,
         session: Session,

@@ -386,6 +386,13 @@ class TreeTestKind:
         )
         return True
 
+    def step_label(self, study: Study, step: Step) -> str | None:
+        """ "Tree task 2 of 5" for a tree step (its task depends on the
+        participant's order, which the console shows beside it)."""
+        if step.name != TREE_STEP:
+            return None
+        return f"Tree task {step.arg} of {len(tree_tasks(study))}"
+
     page_templates: Mapping[str, str] = {
         TREE_STEP: "participant/tree_test.html",
         "consent": "participant/consent.html",
