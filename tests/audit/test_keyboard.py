@@ -28,6 +28,9 @@ BARRIERS = {
     "unreachable": {"keyboard-unreachable": 2},
     # two date fields whose keydown handler sends Tab and Shift+Tab round them
     "trap": {"keyboard-trap": 1},
+    # three date fields: Tab on the last goes back to the first; Shift+Tab
+    # is left alone and gets out
+    "focus-loop": {"focus-loop": 1},
     # onfocus="this.blur()" drops the focus (and the link is never reached);
     # a link parked at left: -9999px takes the focus out of sight
     "lost": {"focus-lost": 1, "keyboard-unreachable": 1, "focus-hidden": 1},
@@ -105,6 +108,11 @@ def test_findings_name_the_elements(page: Page, site_url: Callable[[str], str]) 
     (trap,) = audit(page, f"{base}/trap")
     assert trap.selector == "body > main > div > label:nth-of-type(1) > input"
     assert "2 element(s)" in trap.message
+
+    (loop,) = audit(page, f"{base}/focus-loop")
+    assert loop.selector == "body > main > div > label:nth-of-type(1) > input"
+    assert "3 element(s)" in loop.message
+    assert "only Shift+Tab gets out" in loop.message
 
     order = [f for f in audit(page, f"{base}/order") if f.rule == "tab-order"]
     assert [f.selector for f in order] == [

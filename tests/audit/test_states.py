@@ -4,6 +4,10 @@ Each fixture changes the page without a new URL: a dialog opened by a click,
 a form's error messages, a hash-routed view. The barrier is planted in the
 new state only, so an audit of the loaded page alone finds nothing; each has
 a clean twin on which the same journey must find nothing.
+
+Others change the URL: a single-page app's ``history.pushState`` route, a
+link to another page, a form submitted to another page. Their findings name
+the step that led there too, as the page a task opens with ``goto`` does not.
 """
 
 from __future__ import annotations
@@ -172,6 +176,114 @@ def test_a_later_step_reaching_an_audited_state_names_the_first_step(
     assert "Reached again by step 3 of “Journey”" in dialog
     loaded = next(p for p in pages if STEP["dialog"] not in p)
     assert "Reached again by step 1 of “Again”" in loaded
+
+
+# page -> the steps after its goto that lead to a new URL
+NAVIGATIONS: dict[str, list[dict[str, Any]]] = {
+    # a link whose click handler calls history.pushState and draws the view
+    "spa": [{"click": {"role": "link", "name": "Settings"}}],
+    # a plain link to another page
+    "shop": [{"click": {"role": "link", "name": "Jackets"}}],
+    # a search form submitted (GET) to a results page
+    "search": [
+        {"fill": {"label": "Search", "value": "rain"}},
+        {"click": {"role": "button", "name": "Search"}},
+    ],
+}
+# page -> (path reached, {(rule, selector)} planted there, the step's label)
+REACHED = {
+    "spa": (
+        "/spa/settings",
+        {("label", "input")},
+        'after step 2 of "Journey": click role=link "Settings"',
+    ),
+    "shop": (
+        "/shop-jackets",
+        {("image-alt", "img")},
+        'after step 2 of "Journey": click role=link "Jackets"',
+    ),
+    "search": (
+        "/search-results",
+        {("button-name", "button")},
+        'after step 3 of "Journey": click role=button "Search"',
+    ),
+}
+
+
+def _path(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).path
+
+
+@pytest.mark.parametrize("name", sorted(NAVIGATIONS))
+def test_barrier_on_a_new_url_names_the_step_that_led_there(
+    site_url: Callable[[str], str], name: str
+) -> None:
+    path, planted, step = REACHED[name]
+    report = audit(site_url("states"), name, NAVIGATIONS[name])
+    assert {(f.rule, f.selector) for f in report.findings} == planted
+    assert {(_path(f.url), f.state) for f in report.findings} == {(path, step)}
+    # the page the task opened with goto keeps no label; the new URL is named
+    # by its step, with a screenshot of it
+    assert [
+        (_path(p.url), p.state, p.screenshot is not None) for p in report.pages
+    ] == [(f"/{name}", None, True), (path, step, True)]
+    (issue,) = report.issues
+    assert issue.states == (step,)
+    assert [_path(url) for url in issue.pages] == [path]
+
+
+@pytest.mark.parametrize("name", sorted(NAVIGATIONS))
+def test_clean_twin_of_a_new_url_has_no_findings(
+    site_url: Callable[[str], str], name: str
+) -> None:
+    report = audit(site_url("states"), f"{name}-clean", NAVIGATIONS[name])
+    assert [(f.rule, f.selector, f.state) for f in report.findings] == []
+    assert [(_path(p.url), p.state) for p in report.pages] == [
+        (f"/{name}-clean", None),
+        (
+            REACHED[name][0].replace(name, f"{name}-clean", 1),
+            REACHED[name][2],
+        ),
+    ]
+
+
+def test_a_new_url_keeps_its_load_timings_and_its_console_errors(
+    site_url: Callable[[str], str],
+) -> None:
+    """A page loaded by a link is measured as loaded; a pushState route is not.
+
+    Errors the page logs are listed under the state its step reached.
+    """
+    base = site_url("states")
+    script = AuditScript.model_validate(
+        {
+            "base_url": base,
+            "viewports": ["desktop"],
+            "checks": ["performance", "console"],
+            "tasks": [
+                {"name": "Shop", "steps": [{"goto": "/shop"}, *NAVIGATIONS["shop"]]},
+                {"name": "App", "steps": [{"goto": "/spa"}, *NAVIGATIONS["spa"]]},
+            ],
+        }
+    )
+    report = run_audit(script, fail_on="none")
+    pages = {_path(p.url): p for p in report.pages}
+    assert set(pages) == {"/shop", "/shop-jackets", "/spa", "/spa/settings"}
+    shop_step = 'after step 2 of "Shop": click role=link "Jackets"'
+    app_step = 'after step 2 of "App": click role=link "Settings"'
+    assert pages["/shop-jackets"].state == shop_step
+    assert pages["/spa/settings"].state == app_step
+    # a new document: its own timings; the route drew a view in the same one
+    assert pages["/shop"].perf is not None and pages["/spa"].perf is not None
+    assert pages["/shop-jackets"].perf is not None
+    assert pages["/shop-jackets"].perf.fcp_ms is not None
+    assert pages["/spa/settings"].perf is None
+    console = [f for f in report.findings if f.check == "console"]
+    assert [(_path(f.url), f.state) for f in console] == [
+        ("/shop-jackets", shop_step)
+    ], [(f.url, f.state, f.message) for f in console]
 
 
 def frame_audit(base: str, page: str) -> AuditReport:

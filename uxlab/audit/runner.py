@@ -214,6 +214,8 @@ class _Shared:
     audited: set[tuple[str, str]] = field(default_factory=set)
     #: (state key, viewport) -> the task and step number that reached it first.
     states: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
+    #: (state key, viewport) -> how that first step named it (None: a goto).
+    state_names: dict[tuple[str, str], str | None] = field(default_factory=dict)
     link_status: dict[str, int | str] = field(default_factory=dict)
     tasks: list[TaskRun] = field(default_factory=list)
     pages: list[PageAudit] = field(default_factory=list)
@@ -232,17 +234,19 @@ class _Shared:
             return True
 
     def claim_state(
-        self, key: str, viewport: str, by: tuple[str, int]
-    ) -> tuple[str, int] | None:
-        """None for the first step to reach this state at this viewport.
+        self, key: str, viewport: str, by: tuple[str, int], state: str | None
+    ) -> tuple[tuple[str, int] | None, str | None]:
+        """``(None, state)`` for the first step to reach this state at this viewport.
 
-        Later ones get the task and step number that reached it first.
+        Later ones get the task and step number that reached it first, and
+        the name it was given there.
         """
         with self.lock:
             first = self.states.get((key, viewport))
             if first is None:
                 self.states[(key, viewport)] = by
-            return first
+                self.state_names[(key, viewport)] = state
+            return first, self.state_names[(key, viewport)]
 
     def notify(self, kind: str, payload: Any) -> None:
         if self.progress is not None:
@@ -273,6 +277,11 @@ class _Worker:
         self.units = units
         self.checks = set(self.script.checks)
         self.pages: dict[int, tuple[BrowserContext, Page, _PageEvents]] = {}
+        #: The current task's document (``performance.timeOrigin``) last audited.
+        self.document: float | None = None
+        #: URL -> the name of the first state the current task reached there;
+        #: console errors and failed requests at that URL are listed under it.
+        self.reached: dict[str, str | None] = {}
 
     def run_catching(self) -> None:
         try:
@@ -386,12 +395,13 @@ class _Worker:
         error: str | None = None
         total = 0.0
         watch_focus = "keyboard" in self.checks and not viewport.touch
+        self.document = None
+        self.reached = {}
         for index, step in enumerate(task.steps):
             dialogs_open = (
                 dialogs.watch(page) if watch_focus and step.kind != "goto" else None
             )
             start = time.perf_counter()
-            url_before = _normalise(page.url)
             shot: Screenshot | None = None
             step_error: str | None = None
             try:
@@ -440,18 +450,17 @@ class _Worker:
                     shot,
                 )
             )
+            # Every state a step reaches is named by it, on the same URL or a
+            # new one (a link, a submitted form, a pushState route); the page
+            # a goto opens is named by its URL alone.
             label = None
-            if step.kind != "goto" and _normalise(page.url) == url_before:
+            if step.kind != "goto":
                 label = states.state_label(
                     task.name, index + 1, step.describe(), step.audit
                 )
-            if dialogs_open is not None:
-                # named by its step even when the step also changed the URL
-                step_label = label or states.state_label(
-                    task.name, index + 1, step.describe(), step.audit
-                )
+            if dialogs_open is not None and label is not None:
                 self._focus_after_close(
-                    page, dialogs_open, viewport, step_label, f"t{task_index}-s{index}"
+                    page, dialogs_open, viewport, label, f"t{task_index}-s{index}"
                 )
             first = self._audit_current(
                 page,
@@ -527,6 +536,9 @@ class _Worker:
         page has settled (see :mod:`uxlab.audit.states`). A state seen before
         is not audited again: the task and step number (``by``) that reached
         it first are returned, where its findings are listed.
+
+        A newly loaded document has its load timings measured, whatever step
+        loaded it; a state drawn in the same document shares its load's.
         """
         from playwright.sync_api import Error
 
@@ -537,15 +549,20 @@ class _Worker:
             page.wait_for_load_state("load", timeout=_NAVIGATION_TIMEOUT_MS)
             states.settle(page)
             key = f"{url} {states.fingerprint(page)}"
+            started: float | None = states.document_started(page)
         except Error:
-            key = url
-        first = self.shared.claim_state(key, viewport.name, by)
+            key, started = url, None
+        loaded = state is None if started is None else started != self.document
+        if started is not None:
+            self.document = started
+        first, name = self.shared.claim_state(key, viewport.name, by, state)
+        self.reached.setdefault(url, name)
         if first is not None:
             return first
         start = time.perf_counter()
         try:
             findings, title, perf, shot = self._audit(
-                page, url, viewport, order, state=state
+                page, url, viewport, order, loaded=loaded
             )
         except Error as exc:
             findings, title, perf, shot = (
@@ -579,8 +596,13 @@ class _Worker:
         viewport: Viewport,
         order: tuple[int, int, int],
         *,
-        state: str | None = None,
+        loaded: bool = True,
     ) -> tuple[list[Finding], str, Any, Screenshot | None]:
+        """Findings, title, load timings and screenshot of the page as it is.
+
+        ``loaded``: the document was loaded for this state, so its load
+        timings are its own to measure.
+        """
         where = {"url": url, "viewport": viewport.name}
         findings: list[Finding] = []
         reported: list[str] = []
@@ -597,11 +619,11 @@ class _Worker:
                 if isinstance(selector, str)
             ]
         probe = checks.probe_page(page, skip_selectors=reported)
-        # A state reached within a page shares its load's timings: measured once.
-        fresh = state is None
+        # A state reached within a document shares its load's timings:
+        # measured once, for the state its load reached.
         perf = (
             checks.perf_metrics(probe)
-            if "performance" in self.checks and fresh
+            if "performance" in self.checks and loaded
             else None
         )
         if perf is not None:
@@ -665,6 +687,7 @@ class _Worker:
         return {h: statuses[_normalise(h)] for h in hrefs}
 
     def _flush_events(self, events: _PageEvents, viewport: Viewport) -> None:
+        """Console errors and failed requests, under the first state at their URL."""
         found: list[Finding] = []
         if "console" in self.checks:
             for url, entries in events.console.items():
@@ -677,6 +700,10 @@ class _Worker:
                     failures, url=url, viewport=viewport.name
                 )
         events.clear()
+        found = [
+            dataclasses.replace(f, state=self.reached.get(f.url, f.state))
+            for f in found
+        ]
         with self.shared.lock:
             self.shared.findings.extend(found)
 

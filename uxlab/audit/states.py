@@ -1,11 +1,15 @@
 """Page states: when a page has settled, and what makes two states the same.
 
 A journey changes a page without changing its URL: a click opens a dialog, a
-submit shows a form's errors, a hash route swaps the view. The runner audits
-each state a step reaches once per viewport; :func:`fingerprint` says which
-states are the same (the URL plus a hash of what is visible: elements, their
-roles and states, and their text), and :func:`settle` waits, within a bound,
-for the page to stop changing before it is looked at.
+submit shows a form's errors, a hash route swaps the view. Other steps change
+the URL: a link, a form sent to another page, a single-page app's
+``history.pushState`` route. The runner audits each state a step reaches once
+per viewport, named by that step (:func:`state_label`); :func:`fingerprint`
+says which states are the same (the URL plus a hash of what is visible:
+elements, their roles and states, and their text), :func:`settle` waits,
+within a bound, for the page to stop changing before it is looked at, and
+:func:`document_started` tells a newly loaded document from a view drawn in
+the same one.
 """
 
 from __future__ import annotations
@@ -15,7 +19,14 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-__all__ = ["QUIET_MS", "SETTLE_LIMIT_MS", "fingerprint", "settle", "state_label"]
+__all__ = [
+    "QUIET_MS",
+    "SETTLE_LIMIT_MS",
+    "document_started",
+    "fingerprint",
+    "settle",
+    "state_label",
+]
 
 #: A page is settled once its DOM has not changed for this long ...
 QUIET_MS: Final = 60
@@ -88,10 +99,22 @@ def fingerprint(page: Page) -> str:
     return value
 
 
+def document_started(page: Page) -> float:
+    """When the page's document started (``performance.timeOrigin``, ms).
+
+    A new value means a new document was loaded (a link, a submitted form);
+    the same one, that the page changed in place (a dialog, a pushState route).
+    """
+    value = page.evaluate("() => performance.timeOrigin")
+    return float(value)
+
+
 def state_label(
     task: str, step_number: int, description: str, name: str | None = None
 ) -> str:
-    """How reports name a state reached within a page.
+    """How reports name a state a step reached, on its page or on a new URL.
+
+    A page a task opens with ``goto`` is named by its URL alone.
 
     >>> state_label("Sign up", 2, 'click role=button "Sign up"')
     'after step 2 of "Sign up": click role=button "Sign up"'
