@@ -160,15 +160,10 @@ def codebook_rows(study: Study) -> list[CodebookRow]:
         for name, columns in _COLUMNS.items()
         for column in columns
     ]
-    # Tables a study's kind adds say what their columns mean, if the kind does.
-    extra: dict[str, dict[str, tuple[str, str]]] = getattr(
-        kind_of(study), "codebook", {}
-    )
-    rows.extend(
-        CodebookRow(name, column, "", meaning, values)
-        for name, columns in extra.items()
-        for column, (meaning, values) in columns.items()
-    )
+    # A study kind's own tables describe their columns themselves.
+    entries = getattr(kind_of(study), "codebook_entries", None)
+    if entries is not None:
+        rows.extend(CodebookRow(*entry) for entry in entries(study))
     product = str(study.settings.get("product", "this product"))
     for scope, key in (("task", "after_each_task"), ("study", "questionnaires")):
         for spec in study.settings.get(key, []):
@@ -191,10 +186,6 @@ def codebook_rows(study: Study) -> list[CodebookRow]:
                         values,
                     )
                 )
-    # A study kind's own tables describe their columns themselves.
-    entries = getattr(kind_of(study), "codebook_entries", None)
-    if entries is not None:
-        rows.extend(CodebookRow(*entry) for entry in entries(study))
     for kind, rule in QUALITY_RULES.items():
         rows.append(CodebookRow("results", "data-quality flag", kind, rule, ""))
     return rows

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -134,13 +133,11 @@ def _big_tree(nodes: int = 1000) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_a_tree_of_a_thousand_nodes_parses_fast() -> None:
-    text = _big_tree()
-    started = time.perf_counter()
-    spec = parse_study(text)
-    took = time.perf_counter() - started
+def test_a_tree_of_a_thousand_nodes_parses() -> None:
+    # How fast is measured by benchmarks/tree_test_bench.py, not here: a
+    # timed assertion fails on a busy machine, not on a slow parser.
+    spec = parse_study(_big_tree())
     assert len(spec.settings()["tree"]) == 10 + 100 + 900
-    assert took < 2.0, f"parsing took {took:.2f} s"
 
 
 def test_options_a_tree_test_does_not_take_are_refused() -> None:

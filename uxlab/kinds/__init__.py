@@ -171,7 +171,8 @@ class StudyKind(Protocol):
     #   own (a five-second test's coding forms), registered with the app;
     # - ``chart_bytes(summary, name, fmt)``: the kind's own charts;
     # - ``codebook_entries(study)``: the codebook's rows (file, column, item,
-    #   meaning, values) for the kind's own export tables;
+    #   meaning, values) for the kind's own export tables
+    #   (:func:`table_codebook` makes them from a table of meanings);
     # - ``report_template``: the partial template its results page shares
     #   with the HTML/PDF study report, rendered there from ``results``;
     # - ``json_export(session, study)``: the kind's part of the JSON export,
@@ -185,6 +186,23 @@ class StudyKind(Protocol):
     # :class:`~uxlab.errors.InvalidAnswerError` for one it refuses), returns
     # False for a step it takes no answer on, and leaves the commit to
     # :func:`uxlab.participation.submit_step`, which moves the participant on.
+
+
+#: One codebook row: file, column, item, meaning, values.
+CodebookEntry = tuple[str, str, str, str, str]
+
+
+def table_codebook(
+    tables: Mapping[str, Mapping[str, tuple[str, str]]],
+) -> list[CodebookEntry]:
+    """Codebook rows for a kind's own tables, from what each column of each
+    file means and the values it takes: ``{file: {column: (meaning,
+    values)}}``, for a kind's ``codebook_entries``."""
+    return [
+        (name, column, "", meaning, values)
+        for name, columns in tables.items()
+        for column, (meaning, values) in columns.items()
+    ]
 
 
 class UnknownKindError(LookupError):
@@ -252,6 +270,7 @@ def kind_of(study: Study) -> StudyKind:
 __all__ = [
     "CONSENT",
     "DEFAULT_KIND",
+    "CodebookEntry",
     "DONE",
     "Step",
     "StudyKind",
@@ -263,4 +282,5 @@ __all__ = [
     "names",
     "register",
     "step_index",
+    "table_codebook",
 ]

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from uxlab.errors import InvalidAnswerError
-from uxlab.kinds import CONSENT, DONE, Step, register
+from uxlab.kinds import CONSENT, DONE, CodebookEntry, Step, register, table_codebook
 
 from .analysis import CardSortSummary, analyse_card_sort, parse_cut
 from .sorting import (
@@ -264,7 +264,10 @@ class CardSortKind:
         return build_card_sort_results
 
     export_rows: Callable[..., Any] = staticmethod(export_rows)
-    codebook: Mapping[str, Mapping[str, tuple[str, str]]] = CODEBOOK
+
+    def codebook_entries(self, study: Study) -> list[CodebookEntry]:
+        """What each column of ``card_sort.csv`` means."""
+        return table_codebook(CODEBOOK)
 
     @property
     def demo(self) -> Callable[..., Any]:

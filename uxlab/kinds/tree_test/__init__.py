@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import select
 
 from uxlab.errors import InvalidAnswerError
-from uxlab.kinds import CONSENT, DONE, Step, register
+from uxlab.kinds import CONSENT, DONE, CodebookEntry, Step, register, table_codebook
 from uxlab.models import TreeAnswer
 
 from .analysis import TreeTaskSummary, TreeTestSummary, analyse_tree_test
@@ -426,7 +426,10 @@ class TreeTestKind:
         return build_tree_results
 
     export_rows: Callable[..., Any] = staticmethod(export_rows)
-    codebook = CODEBOOK
+
+    def codebook_entries(self, study: Study) -> list[CodebookEntry]:
+        """What each column of ``tree_test.csv`` means."""
+        return table_codebook(CODEBOOK)
 
     @property
     def demo(self) -> Callable[..., Any]:
