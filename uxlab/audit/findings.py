@@ -230,7 +230,7 @@ class PageAudit:
     #: Where the page came first in the run: (task index, viewport index, step).
     order: tuple[int, int, int] = (0, 0, 0)
     #: The state reached within the page (a dialog, errors, a route), named by
-    #: the step that led there; None for the page as loaded.
+    #: the step that led there; None for a page a task opened with ``goto``.
     state: str | None = None
 
 
