@@ -170,6 +170,8 @@ class StudySide:
     tasks: tuple[TaskResult, ...]
     more_tasks: int
     sus: SUSResult | None
+    #: The id of the questionnaire SUS comes from: the results page's ``q-<id>``.
+    sus_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,13 +192,14 @@ def _study_side(db: Session, study: Study) -> StudySide:
     from uxlab.analysis.summary import analyse_study
 
     report = analyse_study(db, study)
-    sus = next((q.sus for q in report.questionnaires if q.sus is not None), None)
+    scored = next((q for q in report.questionnaires if q.sus is not None), None)
     return StudySide(
         study=study,
         included=report.overview.included,
         tasks=report.tasks[:CARD_TASKS],
         more_tasks=max(len(report.tasks) - CARD_TASKS, 0),
-        sus=sus,
+        sus=scored.sus if scored is not None else None,
+        sus_id=scored.id if scored is not None else None,
     )
 
 
