@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from uxlab.audit.findings import FAIL_ON_LEVELS
+from uxlab.audits.projects import LIMITS
+
 __all__ = ["AUDIT_COMPONENTS", "AUDIT_PATHS"]
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
@@ -65,6 +68,45 @@ AUDIT_PATHS: dict[str, Any] = {
                 **_errors(401),
             },
         }
+    },
+    "/api/v1/projects/{project_id}": {
+        "parameters": [_PROJECT_ID],
+        "get": {
+            "summary": "A project and all its settings",
+            "security": [{"personal": []}],
+            "responses": {
+                "200": _json(
+                    {"$ref": "#/components/schemas/ProjectWithSettings"},
+                    "The project",
+                ),
+                **_errors(401, 403, 404),
+            },
+        },
+        "patch": {
+            "summary": (
+                "Change some of a project's settings (editors and owners); "
+                "the settings not sent stay as they are"
+            ),
+            "security": [{"personal": []}],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "$ref": "#/components/schemas/ProjectSettings",
+                            "unevaluatedProperties": False,
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": _json(
+                    {"$ref": "#/components/schemas/ProjectWithSettings"},
+                    "The project as saved",
+                ),
+                **_errors(400, 401, 403, 404),
+            },
+        },
     },
     "/api/v1/projects/{project_id}/runs": {
         "parameters": [_PROJECT_ID],
@@ -197,6 +239,48 @@ AUDIT_COMPONENTS: dict[str, Any] = {
                 "timezone": {"type": "string"},
                 "script_version": {"type": "integer"},
             },
+        },
+        "ProjectSettings": {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string", "maxLength": 200},
+                "base_url": {"type": "string", "format": "uri"},
+                "schedule": {
+                    "type": ["string", "null"],
+                    "description": "Five cron fields, read in timezone; null: none",
+                },
+                "timezone": {"type": "string"},
+                "fail_on": {"type": "string", "enum": list(FAIL_ON_LEVELS)},
+                "retention_days": {"type": "integer", "minimum": 1},
+                "webhook_url": {"type": ["string", "null"], "format": "uri"},
+                "concurrency": {
+                    "type": "integer",
+                    "minimum": LIMITS["concurrency"][0],
+                    "maximum": LIMITS["concurrency"][1],
+                    "description": "Runs of the project at once, across all workers",
+                },
+                "timeout_seconds": {
+                    "type": "integer",
+                    "minimum": LIMITS["timeout_seconds"][0],
+                    "maximum": LIMITS["timeout_seconds"][1],
+                    "description": "A run still going after this ends as error",
+                },
+                "perf_regression_pct": {
+                    "type": "integer",
+                    "minimum": LIMITS["perf_regression_pct"][0],
+                    "maximum": LIMITS["perf_regression_pct"][1],
+                    "description": (
+                        "A performance figure that grew by more than this "
+                        "percentage counts as worse in the diff"
+                    ),
+                },
+            },
+        },
+        "ProjectWithSettings": {
+            "allOf": [
+                {"$ref": "#/components/schemas/Project"},
+                {"$ref": "#/components/schemas/ProjectSettings"},
+            ]
         },
         "Run": {
             "type": "object",

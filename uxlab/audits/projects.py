@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import timedelta
 
 from sqlmodel import Session, col, select
@@ -21,6 +21,8 @@ from uxlab.models import (
 from uxlab.tokens import hash_token, new_token
 
 __all__ = [
+    "LIMITS",
+    "SETTING_NAMES",
     "NewProject",
     "ProjectError",
     "ProjectSettings",
@@ -32,8 +34,30 @@ __all__ = [
     "new_upload_token",
     "prune_screenshots",
     "save_script",
+    "settings_of",
     "update_settings",
 ]
+
+#: The whole-number settings and the (lowest, highest) value each may take.
+#: Forms and the API's description read their ranges from here.
+LIMITS: dict[str, tuple[int, int]] = {
+    "concurrency": (1, 50),
+    "timeout_seconds": (1, 86_400),
+    "perf_regression_pct": (1, 500),
+}
+#: The longest each text setting may be (its column's length).
+_MAX_LENGTHS = {
+    "name": 200,
+    "base_url": 2000,
+    "schedule": 120,
+    "timezone": 64,
+    "webhook_url": 2000,
+}
+_LIMIT_LABELS = {
+    "concurrency": "concurrency",
+    "timeout_seconds": "time limit",
+    "perf_regression_pct": "performance threshold",
+}
 
 
 class ProjectError(UxlabError):
@@ -50,9 +74,13 @@ class ProjectSettings:
     timezone: str = "UTC"
     fail_on: str = "serious"
     retention_days: int = 90
+    #: Runs of the project that may run at once, across all workers.
     concurrency: int = 1
+    #: Seconds a run may take before it is stopped and ends as "error".
     timeout_seconds: int = 900
     webhook_url: str | None = None
+    #: A performance figure that grew by more than this (in %) counts as worse.
+    perf_regression_pct: int = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +94,10 @@ class NewProject:
 def _check(settings: ProjectSettings) -> None:
     if not settings.name.strip():
         raise ProjectError("the project needs a name")
+    for name, most in _MAX_LENGTHS.items():
+        if len(getattr(settings, name) or "") > most:
+            label = name.replace("_", " ").replace("url", "URL")
+            raise ProjectError(f"{label} is longer than {most} characters")
     if not settings.base_url.startswith(("http://", "https://")):
         raise ProjectError(
             f"base URL {settings.base_url!r} must start with http:// or https://"
@@ -82,13 +114,36 @@ def _check(settings: ProjectSettings) -> None:
         )
     if settings.schedule:
         check_schedule(settings.schedule, settings.timezone)
-    for label, value in (
-        ("retention days", settings.retention_days),
-        ("concurrency", settings.concurrency),
-        ("time limit", settings.timeout_seconds),
-    ):
-        if value < 1:
-            raise ProjectError(f"{label} ({value}) must be at least 1")
+    if settings.retention_days < 1:
+        raise ProjectError(
+            f"retention days ({settings.retention_days}) must be at least 1"
+        )
+    for name, (low, high) in LIMITS.items():
+        value = getattr(settings, name)
+        if not low <= value <= high:
+            raise ProjectError(
+                f"{_LIMIT_LABELS[name]} ({value}) must be between {low} and {high}"
+            )
+
+
+def settings_of(project: AuditProject) -> ProjectSettings:
+    """The project's settings as they are now (to change some and keep the rest)."""
+    return ProjectSettings(
+        name=project.name,
+        base_url=project.base_url,
+        schedule=project.schedule,
+        timezone=project.timezone,
+        fail_on=project.thresholds.get("fail_on", "serious"),
+        retention_days=project.retention_days,
+        concurrency=project.concurrency,
+        timeout_seconds=project.timeout_seconds,
+        webhook_url=project.webhook_url,
+        perf_regression_pct=int(project.thresholds.get("perf_regression_pct", 20)),
+    )
+
+
+#: The names of :class:`ProjectSettings`, in order.
+SETTING_NAMES: tuple[str, ...] = tuple(f.name for f in fields(ProjectSettings))
 
 
 def create_project(
@@ -109,7 +164,10 @@ def create_project(
         name=settings.name.strip(),
         script_yaml=script_yaml,
         base_url=settings.base_url,
-        thresholds={"fail_on": settings.fail_on, "perf_regression_pct": 20},
+        thresholds={
+            "fail_on": settings.fail_on,
+            "perf_regression_pct": settings.perf_regression_pct,
+        },
         schedule=settings.schedule or None,
         timezone=settings.timezone,
         schedule_since=utcnow() if settings.schedule else None,
@@ -129,7 +187,10 @@ def create_project(
 def update_settings(
     db: Session, project: AuditProject, settings: ProjectSettings
 ) -> None:
-    """Change a project's settings; a schedule set or changed fires from now on."""
+    """Change a project's settings; a schedule set or changed fires from now on.
+
+    Every setting is replaced: start from :func:`settings_of` to change a few.
+    """
     _check(settings)
     begin_write(db)
     schedule = settings.schedule or None
@@ -139,7 +200,11 @@ def update_settings(
     project.base_url = settings.base_url
     project.schedule = schedule
     project.timezone = settings.timezone
-    project.thresholds = {**project.thresholds, "fail_on": settings.fail_on}
+    project.thresholds = {
+        **project.thresholds,
+        "fail_on": settings.fail_on,
+        "perf_regression_pct": settings.perf_regression_pct,
+    }
     project.retention_days = settings.retention_days
     project.concurrency = settings.concurrency
     project.timeout_seconds = settings.timeout_seconds

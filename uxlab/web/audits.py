@@ -69,6 +69,23 @@ thresholds:
 """
 
 
+def _range(name: str, unit: str = "") -> str:
+    low, high = project_store.LIMITS[name]
+    return f"{low}–{high}{unit}"
+
+
+#: The hints under the limit fields, with the ranges they take.
+_LIMIT_HINTS = {
+    "concurrency": "Runs of this project at the same time across all workers "
+    f"({_range('concurrency')}), so that it cannot take every worker.",
+    "timeout_seconds": "A run still going after this is stopped and ends as "
+    f"“error” ({_range('timeout_seconds', ' s')}; 900 s is 15 minutes).",
+    "perf_regression_pct": "The diff flags a performance figure (LCP, FCP, TTFB, "
+    "CLS, load time) that grew by more than this against the run compared "
+    f"({_range('perf_regression_pct', ' %')}).",
+}
+
+
 class ProjectForm(FlaskForm):  # type: ignore[misc]
     name = StringField("Name", [DataRequired(), Length(max=200)])
     base_url = StringField(
@@ -85,6 +102,21 @@ class ProjectForm(FlaskForm):  # type: ignore[misc]
     webhook_url = StringField(
         "Webhook URL for regressions (optional)", [Length(max=2000)]
     )
+    concurrency = IntegerField(
+        "Runs at once",
+        [NumberRange(*project_store.LIMITS["concurrency"])],
+        default=1,
+    )
+    timeout_seconds = IntegerField(
+        "Time limit per run (seconds)",
+        [NumberRange(*project_store.LIMITS["timeout_seconds"])],
+        default=900,
+    )
+    perf_regression_pct = IntegerField(
+        "Performance counts as worse above (+%)",
+        [NumberRange(*project_store.LIMITS["perf_regression_pct"])],
+        default=20,
+    )
     script = TextAreaField("Audit script (YAML)", [DataRequired()], default=_STARTER)
 
     def settings(self) -> project_store.ProjectSettings:
@@ -96,6 +128,9 @@ class ProjectForm(FlaskForm):  # type: ignore[misc]
             fail_on=self.fail_on.data or "serious",
             retention_days=self.retention_days.data or 90,
             webhook_url=(self.webhook_url.data or "").strip() or None,
+            concurrency=self.concurrency.data or 1,
+            timeout_seconds=self.timeout_seconds.data or 900,
+            perf_regression_pct=self.perf_regression_pct.data or 20,
         )
 
 
@@ -103,6 +138,19 @@ class SettingsForm(ProjectForm):
     """The project's settings without its script (edited on its own page)."""
 
     script = None
+
+
+def _settings_data(project: AuditProject) -> dict[str, Any]:
+    """The settings form's values for the project as it is now.
+
+    The settings route starts from these too, so a field the post leaves out
+    keeps its value instead of falling back to the form's default.
+    """
+    current = project_store.settings_of(project)
+    return {name: getattr(current, name) for name in project_store.SETTING_NAMES} | {
+        "schedule": current.schedule or "",
+        "webhook_url": current.webhook_url or "",
+    }
 
 
 class ScriptForm(FlaskForm):  # type: ignore[misc]
@@ -209,7 +257,13 @@ def new(workspace: str) -> WerkzeugResponse | tuple[str, int]:
             )
             return _to_project(made.project)
     status = 400 if request.method == "POST" else 200
-    page = render_template("audits/new.html", workspace=found, form=form, errors=errors)
+    page = render_template(
+        "audits/new.html",
+        workspace=found,
+        form=form,
+        errors=errors,
+        limit_hints=_LIMIT_HINTS,
+    )
     return page, status
 
 
@@ -229,18 +283,8 @@ def project(workspace: str, project_id: int) -> str:
         runs=project_store.list_runs(get_session(), found),
         charts=HISTORY_CHARTS,
         run_form=RunForm(formdata=None),
-        settings_form=SettingsForm(
-            formdata=None,
-            data={
-                "name": found.name,
-                "base_url": found.base_url,
-                "schedule": found.schedule or "",
-                "timezone": found.timezone,
-                "fail_on": found.thresholds.get("fail_on", "serious"),
-                "retention_days": found.retention_days,
-                "webhook_url": found.webhook_url or "",
-            },
-        ),
+        settings_form=SettingsForm(formdata=None, data=_settings_data(found)),
+        limit_hints=_LIMIT_HINTS,
         action_form=ActionForm(formdata=None),
         final=run_store.FINAL,
     )
@@ -250,9 +294,12 @@ def project(workspace: str, project_id: int) -> str:
 @login_required  # type: ignore[untyped-decorator]
 @requires(Permission.edit)
 def settings(workspace: str, project_id: int) -> WerkzeugResponse:
-    """Change the project's settings: base URL, schedule, webhook, retention."""
+    """Change the project's settings: base URL, schedule, webhook, retention, limits.
+
+    Nothing changes unless every value is valid.
+    """
     found = _project(project_id)
-    form = SettingsForm()
+    form = SettingsForm(data=_settings_data(found))
     if not form.validate_on_submit():
         problems = "; ".join(
             f"{form[name].label.text}: {' '.join(errors)}"

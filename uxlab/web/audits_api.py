@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
@@ -67,8 +68,17 @@ def _caller() -> Caller:
     return caller
 
 
-def _project(caller: Caller, project_id: int, permission: Permission) -> AuditProject:
-    """The project, if the caller may do ``permission`` there (upload: edit)."""
+def _project(
+    caller: Caller,
+    project_id: int,
+    permission: Permission,
+    *,
+    doing: str = "starting and uploading runs",
+) -> AuditProject:
+    """The project, if the caller may do ``permission`` there (upload: edit).
+
+    ``doing`` names what an edit is, for the answer to a viewer.
+    """
     db = get_session()
     project = db.get(AuditProject, project_id)
     if caller.upload_project_id is not None:
@@ -86,9 +96,8 @@ def _project(caller: Caller, project_id: int, permission: Permission) -> AuditPr
     if project is None or role is None:
         raise NotFoundError(f"no audit project {project_id}")
     if not allows(role, permission):
-        doing = (
-            "starting and uploading runs" if permission == Permission.edit else "this"
-        )
+        if permission != Permission.edit:
+            doing = "this"
         raise ForbiddenError(f"{doing} needs the editor role; you are a {role.value}")
     return project
 
@@ -151,6 +160,62 @@ def projects() -> Response:
         for project, workspace in rows
     ]
     return jsonify(projects=found)
+
+
+#: Settings that are whole numbers, and those that are text (None: unset).
+_NUMBERS = frozenset({"retention_days", *project_store.LIMITS})
+_OPTIONAL = frozenset({"schedule", "webhook_url"})
+
+
+def _project_json(project: AuditProject) -> dict[str, Any]:
+    """The project with all its settings, as GET and PATCH answer."""
+    workspace = get_session().get(Workspace, project.workspace_id)
+    return {
+        "id": project.id,
+        "workspace": workspace.slug if workspace else None,
+        "script_version": project.script_version,
+        **dataclasses.asdict(project_store.settings_of(project)),
+    }
+
+
+def _changes(body: Any) -> dict[str, Any]:
+    """The settings a PATCH body changes, each of the right type."""
+    if not isinstance(body, dict):
+        raise project_store.ProjectError("send the settings as a JSON object")
+    unknown = sorted(set(body) - set(project_store.SETTING_NAMES))
+    if unknown:
+        raise project_store.ProjectError(
+            f"unknown setting: {', '.join(unknown)} (settings are "
+            f"{', '.join(project_store.SETTING_NAMES)})"
+        )
+    for name, value in body.items():
+        if name in _NUMBERS:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise project_store.ProjectError(f"{name} must be a whole number")
+        elif not isinstance(value, str) and not (value is None and name in _OPTIONAL):
+            raise project_store.ProjectError(
+                f"{name} must be text" + (" or null" if name in _OPTIONAL else "")
+            )
+    return body
+
+
+@bp.route("/projects/<int:project_id>")
+def show_project(project_id: int) -> Response:
+    """A project and its settings: base URL, schedule, thresholds and run limits."""
+    found = _project(_caller(), project_id, Permission.view)
+    return jsonify(_project_json(found))
+
+
+@bp.route("/projects/<int:project_id>", methods=["PATCH"])
+def change_project(project_id: int) -> Response:
+    """Change some of a project's settings (editors and owners); the rest stay."""
+    found = _project(
+        _caller(), project_id, Permission.edit, doing="changing a project's settings"
+    )
+    changes = _changes(request.get_json(silent=True))
+    settings = dataclasses.replace(project_store.settings_of(found), **changes)
+    project_store.update_settings(get_session(), found, settings)
+    return jsonify(_project_json(found))
 
 
 @bp.route("/projects/<int:project_id>/runs")
