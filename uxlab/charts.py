@@ -20,6 +20,7 @@ import math
 import textwrap
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import matplotlib
 import numpy as np
@@ -51,8 +52,10 @@ __all__ = [
     "difference_chart",
     "discovery_chart",
     "nps_chart",
+    "Share",
     "render",
     "seq_chart",
+    "share_bars",
     "sus_chart",
     "times_chart",
 ]
@@ -195,6 +198,63 @@ def _level(confidence_level: float) -> str:
 
 
 # ------------------------------------------------------------------- charts
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    """One bar of :func:`share_bars`: a share (0–1) with its interval, and
+    the count it was made of (``count`` of ``total``)."""
+
+    observed: float
+    low: float
+    high: float
+    count: int
+    total: int
+
+
+def share_bars(
+    labels: Sequence[str],
+    shares: Sequence[Share | None],
+    *,
+    chart: str,
+    title: str,
+    subtitle: str,
+    xlabel: str,
+) -> tuple[Figure, Axes]:
+    """Horizontal bars of shares in percent, top to bottom in ``labels``'
+    order, each with its interval and "62 % (25/40)" beside it; a None share
+    is drawn as "no data". Bars carry the gids ``<chart>-bar-<i>`` and
+    ``<chart>-errorbar-<i>``. Returns the figure and its axes, for a chart
+    that adds a reference line.
+    """
+    fig = _figure(_height_for(len(labels)))
+    ax = fig.add_subplot()
+    y = _task_axis(ax, labels)
+    for i, (pos, share) in enumerate(zip(y, shares, strict=True)):
+        if share is None:
+            _no_data(ax, pos, 1)
+            continue
+        value = 100 * share.observed
+        (bar,) = ax.barh([pos], [value], height=0.6, color=OKABE_ITO["blue"])
+        bar.set_gid(f"{chart}-bar-{i}")
+        _errorbar(
+            ax, f"{chart}-errorbar-{i}", value, pos, 100 * share.low, 100 * share.high
+        )
+        ax.text(
+            min(100 * share.high + 1.5, 101),
+            pos,
+            f"{_pct(share.observed)} ({share.count}/{share.total})",
+            va="center",
+            ha="left",
+            fontsize=11,
+            color=GREY,
+        )
+    ax.set_xlim(0, 126)
+    ax.set_xticks(range(0, 101, 20))
+    ax.set_xlabel(xlabel)
+    _style(ax)
+    _titles(fig, ax, title, subtitle)
+    return fig, ax
 
 
 def completion_chart(

@@ -96,40 +96,26 @@ def share_chart(q: QuestionSummary, *, subtitle: str = "") -> Figure | None:
     shares = [s for s in q.shares if s.result is not None]
     if not shares:
         return None
-    labels = [s.label for s in shares]
-    fig = charts._figure(charts._height_for(len(labels)))
-    ax = fig.add_subplot()
-    y = charts._task_axis(ax, labels)
-    for i, (pos, share) in enumerate(zip(y, shares, strict=True)):
-        result = share.result
-        assert result is not None
-        value = 100 * result.observed
-        (bar,) = ax.barh([pos], [value], height=0.6, color=charts.OKABE_ITO["blue"])
-        bar.set_gid(f"share-bar-{i}")
-        charts._errorbar(
-            ax,
-            f"share-errorbar-{i}",
-            value,
-            pos,
-            100 * result.ci.low,
-            100 * result.ci.high,
-        )
-        ax.text(
-            min(100 * result.ci.high + 1.5, 101),
-            pos,
-            f"{charts._pct(result.observed)} ({share.count}/{result.trials})",
-            va="center",
-            ha="left",
-            fontsize=11,
-            color=charts.GREY,
-        )
-    ax.set_xlim(0, 126)
-    ax.set_xticks(range(0, 101, 20))
-    ax.set_xlabel(
-        "Answers with this code (%)" if q.type == "open" else "Chosen by (% of answers)"
+    fig, _ = charts.share_bars(
+        [s.label for s in shares],
+        [
+            charts.Share(
+                s.result.observed,
+                s.result.ci.low,
+                s.result.ci.high,
+                s.count,
+                s.result.trials,
+            )
+            for s in shares
+            if s.result is not None
+        ],
+        chart="share",
+        title=q.text,
+        subtitle=subtitle,
+        xlabel="Answers with this code (%)"
+        if q.type == "open"
+        else "Chosen by (% of answers)",
     )
-    charts._style(ax)
-    charts._titles(fig, ax, q.text, subtitle)
     return fig
 
 

@@ -30,32 +30,24 @@ def preference_chart(
     An option is only preferred when its whole interval lies to the right of
     the dashed line (see :func:`uxlab.stats.preference`).
     """
-    fig = charts._figure(charts._height_for(len(labels)))
-    ax = fig.add_subplot()
-    y = charts._task_axis(ax, labels)
     shares = result.shares
-    for i, pos in enumerate(y):
-        value = 100 * float(shares.observed[i])
-        (bar,) = ax.barh([pos], [value], height=0.6, color=charts.OKABE_ITO["blue"])
-        bar.set_gid(f"preference-bar-{i}")
-        charts._errorbar(
-            ax,
-            f"preference-errorbar-{i}",
-            value,
-            pos,
-            100 * float(shares.low[i]),
-            100 * float(shares.high[i]),
-        )
-        ax.text(
-            min(100 * float(shares.high[i]) + 1.5, 101),
-            pos,
-            f"{charts._pct(float(shares.observed[i]))} "
-            f"({int(result.counts[i])}/{result.n})",
-            va="center",
-            ha="left",
-            fontsize=11,
-            color=charts.GREY,
-        )
+    fig, ax = charts.share_bars(
+        labels,
+        [
+            charts.Share(
+                float(shares.observed[i]),
+                float(shares.low[i]),
+                float(shares.high[i]),
+                int(result.counts[i]),
+                result.n,
+            )
+            for i in range(len(labels))
+        ],
+        chart="preference",
+        title="Preference",
+        subtitle=subtitle,
+        xlabel="Chosen by (% of participants)",
+    )
     equal = 100 / len(labels)
     ax.axvline(
         equal,
@@ -66,11 +58,6 @@ def preference_chart(
         gid="preference-equal-share",
     )
     ax.legend(loc="lower right", fontsize=11, frameon=True)
-    ax.set_xlim(0, 126)
-    ax.set_xticks(range(0, 101, 20))
-    ax.set_xlabel("Chosen by (% of participants)")
-    charts._style(ax)
-    charts._titles(fig, ax, "Preference", subtitle)
     return fig
 
 

@@ -48,46 +48,29 @@ def measure_chart(summary: TreeTestSummary, name: str) -> Figure | None:
     if not summary.answered:
         return None
     title, axis = MEASURES[name]
-    labels = [t.title for t in summary.tasks]
-    fig = charts._figure(charts._height_for(len(labels)))
-    ax = fig.add_subplot()
-    y = charts._task_axis(ax, labels)
-    for i, (task, pos) in enumerate(zip(summary.tasks, y, strict=True)):
+    bars = []
+    for task in summary.tasks:
         share = _measure(task, name)
-        if share is None:
-            charts._no_data(ax, pos, 1)
-            continue
-        value = 100 * share.observed
-        (bar,) = ax.barh([pos], [value], height=0.6, color=charts.OKABE_ITO["blue"])
-        bar.set_gid(f"{name}-bar-{i}")
-        charts._errorbar(
-            ax,
-            f"{name}-errorbar-{i}",
-            value,
-            pos,
-            100 * share.ci.low,
-            100 * share.ci.high,
+        bars.append(
+            None
+            if share is None
+            else charts.Share(
+                share.observed,
+                share.ci.low,
+                share.ci.high,
+                share.successes,
+                share.trials,
+            )
         )
-        ax.text(
-            min(100 * share.ci.high + 1.5, 101),
-            pos,
-            f"{charts._pct(share.observed)} ({share.successes}/{share.trials})",
-            va="center",
-            ha="left",
-            fontsize=11,
-            color=charts.GREY,
-        )
-    ax.set_xlim(0, 126)
-    ax.set_xticks(range(0, 101, 20))
-    ax.set_xlabel(axis)
-    charts._style(ax)
     n = max((t.n for t in summary.tasks), default=0)
-    charts._titles(
-        fig,
-        ax,
-        title,
-        f"up to n = {n} participants per task · "
+    fig, _ = charts.share_bars(
+        [t.title for t in summary.tasks],
+        bars,
+        chart=name,
+        title=title,
+        subtitle=f"up to n = {n} participants per task · "
         f"{charts._level(summary.confidence_level)} CIs (adjusted Wald)",
+        xlabel=axis,
     )
     return fig
 
