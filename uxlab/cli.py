@@ -12,6 +12,7 @@ import logging
 import math
 import os
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -756,8 +757,18 @@ def serve_command(host: str, port: int, threads: int, processes: int) -> None:
         server.close()
         queue_log.removeFilter(summary)
         if worker is not None:
-            worker.terminate()
-            worker.wait(timeout=30)
+            _stop_worker(worker)
+
+
+def _stop_worker(worker: subprocess.Popen[bytes], wait: float = 10) -> None:
+    """Ask the embedded worker to stop; kill it if it has not within ``wait``
+    seconds (its audit process, in a group of its own, then ends with it)."""
+    worker.terminate()
+    try:
+        worker.wait(timeout=wait)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
 
 
 #: Open connections one ``uxlab serve`` process keeps at most.

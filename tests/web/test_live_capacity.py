@@ -37,7 +37,9 @@ def server(database_url: str, threads: int) -> Iterator[int]:
     port = free_port()
     proc = serve(database_url, port, "--threads", str(threads))
     try:
-        wait_for("the server", lambda: _status(port, "/login") == 200)
+        # A server starting on a loaded machine (imports, migrations, the
+        # audit worker beside it) may take a while; it is not what is tested.
+        wait_for("the server", lambda: _status(port, "/login") == 200, 90)
         yield port
     finally:
         proc.terminate()
