@@ -26,10 +26,12 @@ help:
 	@echo "make bench   run the benchmarks in benchmarks/"
 
 # The demo needs the package alone; the test and benchmark tools are extras,
-# installed by the targets that use them.
+# installed by the targets that use them. --no-compile: byte-compiling every
+# installed module (scipy, matplotlib, playwright...) took half of the
+# install's minute; Python compiles the modules it imports on first use.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet --no-compile -e .
 	@touch $(STAMP)
 
 $(TEST_STAMP): $(STAMP)
