@@ -381,7 +381,8 @@ def main() -> int:
         f"keyboard walks {walk_total:.2f} s, everything else (Chromium, steps, "
         f"settling, fingerprints, probe, load timings, links, screenshots, "
         f"dialog focus watch) {full_s - axe_s - walk_total:.2f} s; "
-        f"{full[0]['findings']} findings in {full[0]['issues']} issues"
+        f"{full[0]['findings']} findings in {full[0]['issues']} "
+        f"issue{'' if full[0]['issues'] == 1 else 's'}"
     )
     print(
         f"axe part of the all-checks run (the run less its keyboard walks): "
