@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from xml.etree import ElementTree
 
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from tests.audits.conftest import ONE_PAGE
 from uxlab.accounts import create_researcher
 from uxlab.audits.diff import baseline_for, diff_runs
-from uxlab.audits.history import history_chart, history_point
+from uxlab.audits.history import HISTORY_CHARTS, history_chart, history_point
 from uxlab.audits.projects import ProjectSettings, create_project
-from uxlab.models import AuditProject, AuditProjectRun, AuditRunFinding, RunStatus
+from uxlab.models import (
+    AuditProject,
+    AuditProjectRun,
+    AuditRunFinding,
+    RunStatus,
+    Workspace,
+)
 from uxlab.workspaces import personal_workspace
 
 HOME = "http://shop.test/"
 
 
 def results(
-    *, tasks_ok: bool = True, lcp: float = 1000, failed: tuple[str, ...] = ()
+    *,
+    tasks_ok: bool = True,
+    lcp: float = 1000,
+    fcp: float | None = 600,
+    failed: tuple[str, ...] = (),
+    step_seconds: tuple[float, float] = (0.5, 2.5),
 ) -> dict[str, Any]:
     return {
         "summary": {
@@ -32,10 +47,41 @@ def results(
                 "viewport": "desktop",
                 "success": tasks_ok,
                 "seconds": 3.0,
+                "steps": [
+                    {
+                        "index": i,
+                        "kind": kind,
+                        "description": description,
+                        "ok": True,
+                        "seconds": seconds,
+                        "url": HOME,
+                    }
+                    for i, (kind, description, seconds) in enumerate(
+                        zip(
+                            ("goto", "click"),
+                            ("goto /", "click #buy"),
+                            step_seconds,
+                            strict=True,
+                        )
+                    )
+                ],
             }
         ],
         "pages": [
-            {"url": HOME, "viewport": "desktop", "perf": {"lcp_ms": lcp, "cls": 0.01}}
+            {
+                "url": HOME,
+                "viewport": "desktop",
+                "perf": {
+                    "ttfb_ms": 80,
+                    "fcp_ms": fcp,
+                    "lcp_ms": lcp,
+                    "cls": 0.01,
+                    "dom_content_loaded_ms": 700,
+                    "load_ms": 1200,
+                    "requests": 12,
+                    "transfer_bytes": 250_000,
+                },
+            }
         ],
     }
 
@@ -160,6 +206,137 @@ def test_history_charts_are_svg_with_one_bar_per_run() -> None:
     assert all(f"#{i}" in svg for i in (1, 2, 3))
     assert "Findings by severity" in svg
     assert "LCP" in history_chart(points, "performance").decode()
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def chart_series(svg: bytes) -> tuple[dict[str, int], str]:
+    """The chart's groups with a ``history-`` id, each with the markers it
+    draws (one per run that has the figure), and all the chart's text."""
+    root = ElementTree.fromstring(svg)
+    groups = {
+        str(g.get("id")): len(g.findall(f".//{SVG}use"))
+        for g in root.iter(f"{SVG}g")
+        if str(g.get("id")).startswith("history-")
+    }
+    return groups, " ".join("".join(t.itertext()) for t in root.iter(f"{SVG}text"))
+
+
+def test_history_page_charts_steps_and_every_performance_figure(
+    app: Flask, client: FlaskClient, session: Session
+) -> None:
+    project = make(session)
+    workspace = session.get(Workspace, project.workspace_id)
+    assert workspace is not None
+    runs = [
+        add_run(session, project, [], lcp=1000, step_seconds=(0.5, 2.5)),
+        # The second run's pages did not measure FCP: a gap in its line.
+        add_run(session, project, [], lcp=1400, fcp=None, step_seconds=(0.4, 3.0)),
+        add_run(session, project, [], lcp=1100, step_seconds=(0.6, 2.8)),
+    ]
+    client.post("/login", data={"email": "a@example.com", "password": "password-a"})
+    page = f"/workspaces/{workspace.slug}/audits/{project.id}"
+    html = client.get(page).text
+    shown = re.findall(
+        rf'<img src="{re.escape(page)}/history/(\w+)\.svg" alt="([^"]+)"', html
+    )
+    assert [name for name, _ in shown] == [
+        "findings",
+        "tasks",
+        "steps",
+        "performance",
+        "cls",
+        "weight",
+    ]
+    assert dict(shown)["performance"] == (
+        "Page-load timings: LCP, FCP, TTFB, DOMContentLoaded and load over the "
+        "last 3 finished runs"
+    )
+    charts = {}
+    for name, _ in shown:
+        answer = client.get(f"{page}/history/{name}.svg")
+        assert answer.status_code == 200 and answer.mimetype == "image/svg+xml"
+        charts[name] = chart_series(answer.data)
+
+    findings, text = charts["findings"]
+    assert {f"history-findings-serious-{i}" for i in range(3)} <= set(findings)
+    assert "n = 3 runs" in text
+    assert all(f"#{run.id}" in text for run in runs)
+
+    tasks, text = charts["tasks"]
+    assert tasks == {"history-tasks-success": 3, "history-tasks-seconds": 3}
+    assert "n = 3 runs" in text
+
+    # Each step's seconds over the runs, the slowest (by its median) first.
+    steps, text = charts["steps"]
+    assert steps == {"history-steps-0": 3, "history-steps-1": 3}
+    assert "All 2 steps, the slowest (by their median) first" in text
+    assert "n = 3 runs" in text
+    assert text.index("Checkout (desktop), step 2: click #buy") < text.index(
+        "Checkout (desktop), step 1: goto /"
+    )
+
+    performance, text = charts["performance"]
+    assert performance == {
+        "history-performance-lcp_ms": 3,
+        "history-performance-fcp_ms": 2,
+        "history-performance-ttfb_ms": 3,
+        "history-performance-dom_content_loaded_ms": 3,
+        "history-performance-load_ms": 3,
+    }
+    for label in ("LCP", "FCP", "TTFB", "DOMContentLoaded", "Load"):
+        assert label in text
+    assert "n = 3 runs" in text
+
+    cls, text = charts["cls"]
+    assert cls["history-cls"] == 3 and "history-cls-good" in cls
+    assert "Cumulative layout shift" in text and "n = 3 runs" in text
+
+    weight, text = charts["weight"]
+    assert weight == {
+        "history-weight-requests": 3,
+        "history-weight-transfer_bytes": 3,
+    }
+    assert "n = 3 runs" in text
+
+
+def test_the_steps_chart_draws_the_slowest_steps() -> None:
+    def run(run_id: int) -> dict[str, Any]:
+        steps = [
+            {"index": i, "description": f"goto /p{i}", "seconds": i + run_id / 10}
+            for i in range(8)
+        ]
+        return {"tasks": [{"name": "Walk", "viewport": "mobile", "steps": steps}]}
+
+    points = [history_point(i, run(i)) for i in (1, 2)]
+    groups, text = chart_series(history_chart(points, "steps"))
+    assert groups == {f"history-steps-{rank}": 2 for rank in range(6)}
+    assert "The 6 slowest of 8 steps (by their median)" in text
+    assert "Walk (mobile), step 8: goto /p7" in text
+    assert "step 2: goto /p1" not in text and "step 1: goto /p0" not in text
+
+
+def test_history_charts_read_a_malformed_uploaded_report() -> None:
+    """A CI upload is checked for its summary and findings only: history reads
+    the rest as it finds it, and leaves out what is not a number."""
+    odd = {
+        "summary": {"issues": {"minor": 1, "serious": "?"}, "task_success_rate": "all"},
+        "tasks": [
+            {"name": "Buy"},
+            "not a task",
+            {"name": "Pay", "viewport": "mobile", "seconds": 2, "steps": "none"},
+            {"name": "Ask", "steps": [{"seconds": "slow"}, {"seconds": 1.5}]},
+        ],
+        "pages": [{"perf": {"lcp_ms": "fast", "cls": 0.2}}, {"perf": [1]}, 7],
+    }
+    point = history_point(9, odd)
+    assert (point.task_success, point.task_seconds) == (None, 2.0)
+    assert point.findings == {"minor": 1}
+    assert point.perf == {"cls": 0.2}
+    assert [(s.label, s.seconds) for s in point.steps] == [("Ask, step 2", 1.5)]
+    for name in HISTORY_CHARTS:
+        assert history_chart([point], name).lstrip().startswith(b"<?xml")
 
 
 def test_screenshots_older_than_the_retention_period_are_pruned(
