@@ -176,6 +176,8 @@ class AuditQueue:
             self.webhook_job(run_id)
         smtp_url = self.app.config.get("SMTP_URL")
         if smtp_url and creator is not None:
+            # After the webhook is queued, and never raising: a mail that fails
+            # must not lose the webhook, fail the worker's job or the upload.
             try:
                 send_mail(
                     str(smtp_url),
@@ -185,6 +187,11 @@ class AuditQueue:
                 )
             except MailError as exc:
                 _note(self.engine, run_id, f"email failed: {exc}")
+            except Exception as exc:
+                # An SMTP_URL whose port is not a number, credentials smtplib
+                # cannot encode, …: send_mail lets these through as they are.
+                _log.exception("mailing run %s's regression failed", run_id)
+                _note(self.engine, run_id, f"email failed: {type(exc).__name__}")
             else:
                 _note(self.engine, run_id, f"email sent to {creator.email}")
 
@@ -313,12 +320,28 @@ class AuditQueue:
         consumer.run()
 
 
+#: Between the notes of a run's webhook and of its email.
+_NOTE_SEPARATOR = " · "
+
+
 def _note(engine: Engine, run_id: int, note: str) -> None:
-    """Record how notifying about the run went (replacing the last note)."""
+    """Record how notifying about the run went.
+
+    A note replaces the run's earlier note of its kind (its first word:
+    ``webhook`` or ``email``) and keeps the other kind's, so the webhook's
+    outcome and the email's are both kept, whichever is recorded last.
+    """
+    note = note.replace(_NOTE_SEPARATOR, " - ")
+    kind = note.split(" ", 1)[0]
     with session_scope(engine, write=True) as db:
         run = db.get(AuditProjectRun, run_id)
         if run is not None:
-            run.notified = note[:2000]
+            kept = [
+                part
+                for part in (run.notified or "").split(_NOTE_SEPARATOR)
+                if part and part.split(" ", 1)[0] != kind
+            ]
+            run.notified = _NOTE_SEPARATOR.join([*kept, note])[:2000]
             db.add(run)
 
 
