@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -22,6 +23,7 @@ from uxlab.audits.tokens import create_personal_token
 from uxlab.models import (
     AuditProjectRun,
     AuditRunFinding,
+    AuditRunScreenshot,
     Researcher,
     RunStatus,
     Workspace,
@@ -119,6 +121,92 @@ def test_tokens_are_held_to_their_role_and_kind(
     assert call(runs, editor_token, {"base_url": "ftp://x"})[0] == 400
     nothing = db.exec(select(AuditProjectRun)).all()
     assert len(nothing) == 1
+
+
+def test_upload_refuses_a_viewer_and_other_projects_tokens_and_stores_nothing(
+    queue_server: str, db: Session, workspace: Workspace
+) -> None:
+    project = make_project(db, workspace, ONE_PAGE, "http://127.0.0.1:9").project
+    other = make_project(
+        db, workspace, ONE_PAGE, "http://127.0.0.1:9", name="Blog"
+    ).project
+    viewer = create_researcher(db, email="v@example.com", password="password-v")
+    add_member(db, workspace, "v@example.com", WorkspaceRole.viewer)
+    outsider = create_researcher(db, email="o@example.com", password="password-o")
+    editor = db.exec(select(Researcher).where(Researcher.email == "a@example.com"))
+    editor_token = create_personal_token(db, editor.one())
+    viewer_token = create_personal_token(db, viewer)
+    outsider_token = create_personal_token(db, outsider)
+    other_upload_token = new_upload_token(db, other)
+    upload_token = new_upload_token(db, project)
+    upload = f"{queue_server}/api/v1/projects/{project.id}/uploads"
+
+    def body(run_id: str) -> dict[str, Any]:
+        """A valid upload: what `uxlab audit --upload` sends, made small."""
+        return {
+            "run_id": run_id,
+            "report": {
+                "summary": {"passed": False, "issues": {"serious": 1}},
+                "tasks": [],
+                "pages": [],
+                "findings": [
+                    {
+                        "rule": "label",
+                        "severity": "serious",
+                        "url": "http://127.0.0.1:9/",
+                        "viewport": "desktop",
+                        "selector": "#q",
+                        "message": "Form elements must have labels",
+                    }
+                ],
+            },
+            "report_html": "<p>Home page</p>",
+            "screenshots": [
+                {
+                    "filename": "home.jpg",
+                    "mime": "image/jpeg",
+                    "data": base64.b64encode(b"not really a jpeg").decode(),
+                }
+            ],
+        }
+
+    # A viewer's personal token: 403, as JSON {"error", "message"}.
+    assert call(upload, viewer_token, body("pipeline-1")) == (
+        403,
+        {
+            "error": "forbidden",
+            "message": "starting and uploading runs needs the editor role; "
+            "you are a viewer",
+        },
+    )
+    # Another project's upload token, to this project: 403.
+    assert call(upload, other_upload_token, body("pipeline-2")) == (
+        403,
+        {
+            "error": "forbidden",
+            "message": "this upload token only uploads to its own project",
+        },
+    )
+    # A researcher of another workspace does not see the project at all.
+    status, hidden = call(upload, outsider_token, body("pipeline-3"))
+    assert (status, hidden["error"]) == (404, "not_found")
+    db.rollback()
+    assert db.exec(select(AuditProjectRun)).all() == []
+    assert db.exec(select(AuditRunFinding)).all() == []
+    assert db.exec(select(AuditRunScreenshot)).all() == []
+
+    # The same upload with the project's own upload token is stored: the
+    # refusals above were the tokens', not the body's. An editor's personal
+    # token uploads too (the API lets editors start and upload runs).
+    status, stored = call(upload, upload_token, body("pipeline-1"))
+    assert (status, stored["status"]) == (201, "failed")
+    assert call(upload, editor_token, body("pipeline-4"))[0] == 201
+    db.rollback()
+    runs = db.exec(select(AuditProjectRun)).all()
+    assert sorted((r.project_id, r.client_run_id) for r in runs) == [
+        (project.id, "pipeline-1"),
+        (project.id, "pipeline-4"),
+    ]
 
 
 @pytest.mark.browser
