@@ -135,6 +135,12 @@ SETTINGS: tuple[Setting, ...] = (
         "stopped is queued again this long after its last renewal.",
     ),
     Setting(
+        "AUDIT_RUNS_PER_PROCESS",
+        25,
+        "Runs one audit process (and its Chromium) takes before it ends and a "
+        "fresh one starts, so no memory builds up.",
+    ),
+    Setting(
         "AUDIT_QUEUE_PATH",
         None,
         "On SQLite, the file audit jobs are queued in; default: beside the "

@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -149,6 +150,29 @@ def test_runs_one_after_another_share_a_warm_browser_but_not_its_visitor(
     assert children(worker.pid) == audit
     assert [f["rule"] for f in run.results["findings"]] == []
     assert [f["rule"] for f in again.results["findings"]] == []
+
+
+def test_the_audit_process_and_its_browser_end_after_their_share_of_runs(
+    queue_app: Flask,
+    db: Session,
+    workspace: Workspace,
+    workers: Workers,
+    site_url: Callable[[str], str],
+) -> None:
+    """With AUDIT_RUNS_PER_PROCESS=1, each run's process (and Chromium) ends
+    after its run, and the next run starts a fresh one."""
+    project = make_project(db, workspace, ONE_PAGE, site_url("visitor")).project
+    workers.env["UXLAB_AUDIT_RUNS_PER_PROCESS"] = "1"
+    worker = workers.start()
+    for n in (1, 2):
+        run_id = start_run(queue_app, db, project)
+        run = wait_for(f"run {n} to finish", partial(finished, db, run_id), 120)
+        assert run.status == RunStatus.passed, (run.error, workers.logs())
+        wait_for(
+            f"the audit process of run {n} to end with its browser",
+            lambda: not children(worker.pid),
+            30,
+        )
 
 
 def test_an_unreachable_base_url_ends_as_error_with_one_line(

@@ -4,7 +4,8 @@ Each worker thread has one such process (see :class:`uxlab.audits.queue.Runner`)
 which takes run after run over a pipe: ``(run_id, attempt)`` in, ``"done"``
 out. It launches Chromium once and opens each run in fresh browser contexts
 (new cookies, storage and cache, as for a new visitor), so a run does not pay
-for a process and a browser start. After :data:`RUNS_PER_PROCESS` runs it
+for a process and a browser start. After :data:`RUNS_PER_PROCESS` runs (the
+``AUDIT_RUNS_PER_PROCESS`` setting) it
 ends and the next run starts a fresh one, so no memory builds up. The worker
 renews the lease and kills this process's group, browser included, at a run's
 time limit or when the run is cancelled.
@@ -81,7 +82,9 @@ class _WarmBrowser:
             self._playwright.stop()
 
 
-def runner_main(database_url: str, conn: Connection, parent: int) -> None:
+def runner_main(
+    database_url: str, conn: Connection, parent: int, runs: int = RUNS_PER_PROCESS
+) -> None:
     """The forked process's body: take runs from ``conn`` until told to stop.
 
     Each message is ``(run_id, attempt)``, answered once the run is stored
@@ -95,7 +98,7 @@ def runner_main(database_url: str, conn: Connection, parent: int) -> None:
     engine = make_engine(database_url)
     browser = _WarmBrowser()
     try:
-        for taken in range(1, RUNS_PER_PROCESS + 1):
+        for taken in range(1, runs + 1):
             try:
                 message = conn.recv()
             except EOFError:
@@ -104,7 +107,7 @@ def runner_main(database_url: str, conn: Connection, parent: int) -> None:
                 return
             run_id, attempt = message
             execute(engine, run_id, attempt, browser=browser)
-            conn.send("last" if taken == RUNS_PER_PROCESS else "done")
+            conn.send("last" if taken == runs else "done")
     finally:
         browser.close()
         engine.dispose()

@@ -99,6 +99,7 @@ class AuditQueue:
         self.app = app
         self.huey = _make_huey(app)
         self.lease_seconds = float(app.config["AUDIT_LEASE_SECONDS"])
+        self.runs_per_process = int(app.config["AUDIT_RUNS_PER_PROCESS"])
         self.run_job = self.huey.task(name="audit_run")(self._run)
         self.lease_job = self.huey.task(name="audit_lease")(self._check_lease)
         self.slot_job = self.huey.task(name="audit_slot")(self._fire_slot)
@@ -152,7 +153,8 @@ class AuditQueue:
             (run_id, claim.attempt),
             eta=claim.lease_until + timedelta(seconds=1),
         )
-        Runner.for_thread(self.engine).supervise(self.engine, claim, self.lease_seconds)
+        runner = Runner.for_thread(self.engine, self.runs_per_process)
+        runner.supervise(self.engine, claim, self.lease_seconds)
         self.after_run(run_id)
 
     def after_run(self, run_id: int) -> None:
@@ -375,17 +377,18 @@ class Runner:
 
     _local = threading.local()
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, runs_per_process: int) -> None:
         self.database_url = engine.url.render_as_string(hide_password=False)
+        self.runs_per_process = max(1, runs_per_process)
         self.process: multiprocessing.process.BaseProcess | None = None
         self.conn: Connection | None = None
 
     @classmethod
-    def for_thread(cls, engine: Engine) -> Runner:
+    def for_thread(cls, engine: Engine, runs_per_process: int) -> Runner:
         """This thread's runner (one per worker thread)."""
         runner: Runner | None = getattr(cls._local, "runner", None)
         if runner is None:
-            runner = cls(engine)
+            runner = cls(engine, runs_per_process)
             cls._local.runner = runner
             atexit.register(runner.stop)
         return runner
@@ -403,7 +406,7 @@ class Runner:
         ours, theirs = multiprocessing.Pipe()
         process = multiprocessing.get_context("fork").Process(
             target=runner_main,
-            args=(self.database_url, theirs, os.getpid()),
+            args=(self.database_url, theirs, os.getpid(), self.runs_per_process),
             daemon=True,
         )
         process.start()
