@@ -11,6 +11,7 @@ import gc
 import logging
 import math
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -749,6 +750,7 @@ def serve_command(host: str, port: int, threads: int, processes: int) -> None:
     # thread for over 100 ms.
     gc.freeze()
     click.echo(f"uxlab is serving on http://{host}:{port}/ (Ctrl+C to stop)")
+    _stop_on_signals()
     try:
         server.run()
     except KeyboardInterrupt:
@@ -758,6 +760,22 @@ def serve_command(host: str, port: int, threads: int, processes: int) -> None:
         queue_log.removeFilter(summary)
         if worker is not None:
             _stop_worker(worker)
+
+
+def _raise_interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop_on_signals() -> None:
+    """Stop as on Ctrl+C on SIGINT and on SIGTERM (a service manager's stop).
+
+    A shell without job control starts a background command (``uxlab serve
+    &``) with SIGINT ignored, and Python keeps an ignored SIGINT ignored: the
+    server would then never stop on it. SIGTERM's default ends the process at
+    once, leaving its audit worker to notice by itself.
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
 
 
 def _stop_worker(worker: subprocess.Popen[bytes], wait: float = 10) -> None:

@@ -68,3 +68,42 @@ def test_serve_starts_a_worker_that_runs_audits_and_stops_with_it(
         get_engine(app).dispose()
     # The worker goes with the server.
     wait_for("the worker to stop", lambda: not Path(f"/proc/{worker}").exists(), 30)
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize(
+    ("stop", "started_ignoring_sigint"),
+    [
+        # `uxlab serve &` in a script: the shell starts it with SIGINT ignored
+        (signal.SIGINT, True),
+        # a service manager's stop
+        (signal.SIGTERM, False),
+    ],
+)
+def test_serve_stops_cleanly_on_sigint_and_sigterm_with_its_worker(
+    tmp_path: Path, stop: signal.Signals, started_ignoring_sigint: bool
+) -> None:
+    database = f"sqlite:///{tmp_path / 'uxlab.sqlite'}"
+    env = dict(os.environ, UXLAB_DATABASE_URL=database, UXLAB_SECRET_KEY="test")
+    env.pop("UXLAB_AUDIT_QUEUE_PATH", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uxlab", "serve", "--port", str(free_port())],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=_ignore_sigint if started_ignoring_sigint else None,  # noqa: PLW1509
+    )
+    try:
+        [worker] = wait_for(
+            "the embedded worker", lambda: children(server.pid) or None, 60
+        )
+        server.send_signal(stop)
+        assert server.wait(timeout=30) == 0  # stopped by itself, not killed
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    wait_for("the worker to stop", lambda: not Path(f"/proc/{worker}").exists(), 30)
