@@ -684,7 +684,6 @@ def serve_command(host: str, port: int, threads: int, processes: int) -> None:
             --preload --bind 127.0.0.1:5000 'uxlab:create_app()'
     """
     from flask import current_app
-    from waitress.server import create_server
 
     from uxlab.db import get_engine
     from uxlab.migrate import require_current, upgrade
@@ -721,14 +720,31 @@ def serve_command(host: str, port: int, threads: int, processes: int) -> None:
         return
     from uxlab.audits.worker import start_embedded_worker
 
-    # The embedded default runs audits in a worker of its own; team servers
-    # run `uxlab worker` where they choose (the app hosts need no browser).
-    worker = None
-    if get_engine().dialect.name == "sqlite":
-        worker = start_embedded_worker(app.config["DATABASE_URL"])
+    # Set before the worker starts, so a stop asked for from then on stops it.
+    _stop_on_signals()
     queue_log = logging.getLogger("waitress.queue")
     summary = QueueDepthSummary()
     queue_log.addFilter(summary)
+    worker = None
+    try:
+        # The embedded default runs audits in a worker of its own; team
+        # servers run `uxlab worker` where they choose (the app hosts need no
+        # browser).
+        if get_engine().dialect.name == "sqlite":
+            worker = start_embedded_worker(app.config["DATABASE_URL"])
+        _run_waitress(app, host, port, threads)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        queue_log.removeFilter(summary)
+        if worker is not None:
+            _stop_worker(worker)
+
+
+def _run_waitress(app: Any, host: str, port: int, threads: int) -> None:
+    """Serve ``app`` with waitress until interrupted."""
+    from waitress.server import create_server
+
     # Lookahead keeps reading each connection while its request runs, so a
     # live page's stream learns at once that its page has gone.
     # ident="": no `Server: waitress` header telling a scanner what runs here.
@@ -750,16 +766,10 @@ def serve_command(host: str, port: int, threads: int, processes: int) -> None:
     # thread for over 100 ms.
     gc.freeze()
     click.echo(f"uxlab is serving on http://{host}:{port}/ (Ctrl+C to stop)")
-    _stop_on_signals()
     try:
         server.run()
-    except KeyboardInterrupt:
-        pass
     finally:
         server.close()
-        queue_log.removeFilter(summary)
-        if worker is not None:
-            _stop_worker(worker)
 
 
 def _raise_interrupt(_signum: int, _frame: object) -> None:
