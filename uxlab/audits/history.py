@@ -244,6 +244,34 @@ def _run_axis(ax: Axes, points: Sequence[HistoryPoint]) -> list[int]:
     return x
 
 
+def _twin_axis(ax: Axes, ylabel: str) -> Axes:
+    """A second y axis on the right of ``ax``, in the house style."""
+    twin = ax.twinx()
+    twin.set_ylabel(ylabel)
+    twin.spines[["top", "left"]].set_visible(False)
+    twin.tick_params(labelsize=12)
+    twin.yaxis.label.set_fontsize(13)
+    return twin
+
+
+def _twin_line(
+    twin: Axes, x: Sequence[float], values: list[float], *, label: str, gid: str
+) -> None:
+    """A dashed vermillion series on the second axis."""
+    twin.plot(
+        x,
+        values,
+        marker="s",
+        linestyle="--",
+        ms=7,
+        lw=2,
+        color=OKABE_ITO["vermillion"],
+        label=label,
+        gid=gid,
+    )
+    twin.set_ylim(bottom=0)
+
+
 def _values(values: Iterable[float | None]) -> list[float]:
     return [v if v is not None else _NAN for v in values]
 
@@ -329,23 +357,14 @@ def _tasks(fig: Figure, ax: Axes, points: Sequence[HistoryPoint]) -> None:
     _line(ax, x, success, "history-tasks-success", 0, "task success (%)")
     ax.set_ylim(0, 105)
     ax.set_ylabel("Task success (%)")
-    twin = ax.twinx()
-    twin.plot(
+    twin = _twin_axis(ax, "Mean seconds per task")
+    _twin_line(
+        twin,
         x,
         _values(p.task_seconds for p in points),
-        marker="s",
-        linestyle="--",
-        ms=7,
-        lw=2,
-        color=OKABE_ITO["vermillion"],
         label="mean seconds per task",
         gid="history-tasks-seconds",
     )
-    twin.set_ylabel("Mean seconds per task")
-    twin.set_ylim(bottom=0)
-    twin.spines[["top", "left"]].set_visible(False)
-    twin.tick_params(labelsize=12)
-    twin.yaxis.label.set_fontsize(13)
     _style(ax)
     if not measured:
         _no_data(ax, "no run replayed a task")
@@ -461,24 +480,15 @@ def _weight(fig: Figure, ax: Axes, points: Sequence[HistoryPoint]) -> None:
         _line(ax, x, requests, "history-weight-requests", 0, "requests")
     ax.set_ylabel("Requests (median of pages)")
     ax.set_ylim(bottom=0)
-    twin = ax.twinx()
+    twin = _twin_axis(ax, "Transferred, kB (median of pages)")
     if any(k is not None for k in kilobytes):
-        twin.plot(
+        _twin_line(
+            twin,
             x,
             _values(kilobytes),
-            marker="s",
-            linestyle="--",
-            ms=7,
-            lw=2,
-            color=OKABE_ITO["vermillion"],
             label="transferred (kB)",
             gid="history-weight-transfer_bytes",
         )
-    twin.set_ylabel("Transferred, kB (median of pages)")
-    twin.set_ylim(bottom=0)
-    twin.spines[["top", "left"]].set_visible(False)
-    twin.tick_params(labelsize=12)
-    twin.yaxis.label.set_fontsize(13)
     _style(ax)
     measured = sum(
         1
