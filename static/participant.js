@@ -200,12 +200,20 @@ const uxlabMoveOn = (function () {
       // As above.
     }
   };
+  // data-clock says whether this script's clock runs ("on") or waits for
+  // Start ("ready"); a Start or an answer sent before the script ran is timed
+  // by the server alone.
+  const showClock = () => {
+    task.dataset.clock = spent === null ? "ready" : "on";
+  };
   const readStart = () => spent !== null;
   const writeStart = () => {
     spent = 0;
     mark = performance.now();
     keepSpent();
+    showClock();
   };
+  showClock();
   window.addEventListener("pagehide", keepSpent);
   document.addEventListener("visibilitychange", keepSpent);
   const fillDuration = (form) => {

@@ -77,7 +77,12 @@ def test_participant_takes_a_whole_study(
 
     # Task 2 has no site: Start stays in this tab; the participant gives up.
     expect(page.get_by_role("heading", name="Look around")).to_be_visible()
+    # The browser's own clock (client_duration_ms) runs from a Start pressed
+    # after participant.js has started, across the page the Start leads to.
+    clock = page.locator("[data-task]")
+    expect(clock).to_have_attribute("data-clock", "ready")
     page.get_by_role("button", name="Start task").click()
+    expect(clock).to_have_attribute("data-clock", "on")
     page.get_by_role("button", name="I give up").click()
     answer(page, page.get_by_role("group"), "3")
     page.get_by_role("button", name="Next").click()
@@ -162,8 +167,11 @@ def test_phone_width_keyboard_only(
     page.keyboard.press("Enter")
 
     expect(page.get_by_role("heading", name="Browse the shop")).to_be_visible()
+    clock = page.locator("[data-task]")  # the browser's clock: see above
+    expect(clock).to_have_attribute("data-clock", "ready")
     tab_to(page, page.get_by_role("button", name="Start task"))
     page.keyboard.press("Enter")
+    expect(clock).to_have_attribute("data-clock", "on")
     expect(page.get_by_role("button", name="I'm done")).to_be_visible()
     tab_to(page, page.get_by_role("button", name="I'm done"))
     page.keyboard.press("Enter")
