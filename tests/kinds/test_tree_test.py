@@ -140,7 +140,9 @@ def test_a_tree_of_a_thousand_nodes_parses() -> None:
     assert len(spec.settings()["tree"]) == 10 + 100 + 900
 
 
-def test_options_a_tree_test_does_not_take_are_refused() -> None:
-    assert "variants are not supported" in _errors(
-        STUDY + "variants: [{key: a}, {key: b}]\n"
+def test_variants_with_one_tree_are_refused() -> None:
+    # Variants compare trees: each gives its own under trees: (see
+    # test_tree_test_variants.py).
+    assert "tree: a study with variants gives one tree per variant under trees:" in (
+        _errors(STUDY + "variants: [{key: a}, {key: b}]\n")
     )

@@ -3,7 +3,9 @@
 A participant gives consent, then for each task (in an order of their own
 when the study randomises) navigates a text-only tree and chooses the node
 where they would expect to find the answer, or gives up; then answers the
-study's closing questionnaires. Every click on a node is kept, with its time,
+study's closing questionnaires. A study with design variants has one tree per
+variant, and each participant sees their variant's (:func:`tree_of`). Every
+click on a node is kept, with its time,
 in the browser until the answer is posted with it through the generic step
 route (:func:`uxlab.participation.submit_step`, which calls
 :meth:`TreeTestKind.submit`); the answer is one
@@ -45,9 +47,12 @@ __all__ = [
     "TreeTestSpec",
     "TreeTestSummary",
     "analyse_tree_test",
+    "correct_of",
     "export_rows",
     "record_answer",
     "task_order",
+    "tree_of",
+    "tree_variant",
 ]
 
 #: The name of the step on which one task's tree is shown (``tree:<position>``).
@@ -61,6 +66,32 @@ MAX_MS = 24 * 3600 * 1000
 def tree_tasks(study: Study) -> list[dict[str, Any]]:
     """The study's tasks as stored: key, title, prompt and correct node ids."""
     return list(study.settings.get("tree_tasks", []))
+
+
+def tree_variant(study: Study, variant: str | None) -> str | None:
+    """The variant whose tree a participant of ``variant`` sees: their own,
+    the first when theirs has none, None for a study with one tree."""
+    trees = study.settings.get("trees") or {}
+    if not trees:
+        return None
+    return variant if variant in trees else next(iter(trees))
+
+
+def tree_of(study: Study, variant: str | None) -> list[dict[str, Any]]:
+    """The tree (flat, in preorder) that a participant of ``variant`` sees."""
+    key = tree_variant(study, variant)
+    if key is None:
+        return list(study.settings.get("tree", []))
+    return list(study.settings["trees"][key])
+
+
+def correct_of(task: Mapping[str, Any], variant: str | None) -> list[str]:
+    """The ids of ``task``'s correct nodes in the tree of ``variant`` (a key
+    from :func:`tree_variant`)."""
+    by_variant = task.get("correct_by_variant")
+    if by_variant and variant is not None:
+        return [str(c) for c in by_variant.get(variant, [])]
+    return [str(c) for c in task["correct"]]
 
 
 def _file_order(study: Study, participant: Participant) -> list[int]:
@@ -134,7 +165,9 @@ def _int(value: Any, what: str, *, low: int = 0, high: int = MAX_MS) -> int:
     return number
 
 
-def parse_path(text: Any, node_ids: set[str]) -> list[list[Any]]:
+def parse_path(
+    text: Any, node_ids: set[str], *, tree: str = "this study's tree"
+) -> list[list[Any]]:
     """The posted click path, checked: a JSON list of ``[node id, ms]`` pairs,
     every node in the tree, the times whole, not negative and in order.
 
@@ -164,8 +197,7 @@ def parse_path(text: Any, node_ids: set[str]) -> list[list[Any]]:
         node, ms = click
         if not isinstance(node, str) or node not in node_ids:
             raise InvalidAnswerError(
-                f"click {i + 1} of the path names node {node!r}, which is not in "
-                "this study's tree"
+                f"click {i + 1} of the path names node {node!r}, which is not in {tree}"
             )
         if isinstance(ms, bool) or not isinstance(ms, int):
             raise InvalidAnswerError(f"click {i + 1}'s time must be whole milliseconds")
@@ -198,12 +230,18 @@ def record_answer(
     answer replaces the first rather than adding a second. The caller commits.
     """
     position, task = _task_at(study, participant, step)
-    node_ids = {str(n["id"]) for n in study.settings.get("tree", [])}
+    node_ids = {str(n["id"]) for n in tree_of(study, participant.variant)}
+    # With variants, a node of another variant's tree is not the participant's.
+    tree = (
+        "this study's tree"
+        if tree_variant(study, participant.variant) is None
+        else "the tree you were shown"
+    )
     if node is not None and (not isinstance(node, str) or node not in node_ids):
         raise InvalidAnswerError(
-            f"node {node!r} is not in this study's tree; choose a node or give up"
+            f"node {node!r} is not in {tree}; choose a node or give up"
         )
-    clicks = parse_path(path, node_ids)
+    clicks = parse_path(path, node_ids, tree=tree)
     ms = _int(elapsed_ms, "the time taken") if elapsed_ms not in (None, "") else 0
     if clicks and ms < clicks[-1][1]:
         ms = clicks[-1][1]
@@ -342,7 +380,7 @@ class TreeTestKind:
             return
         study = page.study
         position, task = _task_at(study, page.participant, step)
-        nodes = study.settings.get("tree", [])
+        nodes = tree_of(study, page.participant.variant)
         parents = {n["parent"] for n in nodes}
         page.extra = {
             "task": task,
