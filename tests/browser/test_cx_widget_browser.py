@@ -4,19 +4,34 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Route, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlmodel import Session, select
 
 from tests.conftest import LiveServer
 from uxlab.cx import journeys
-from uxlab.cx.models import CxChannel, CxResponse
+from uxlab.cx.models import CxChannel, CxResponse, CxTouchpoint
 from uxlab.models import Workspace
 
 pytestmark = pytest.mark.browser
+
+#: Playwright's locators do not enter a closed shadow root. The tests that
+#: drive the dialog by its roles open the widget's with this init script;
+#: the hostile-page test leaves it closed and uses the keyboard, as a
+#: customer would.
+OPEN_SHADOW_ROOTS = """
+(() => {
+  const attach = Element.prototype.attachShadow;
+  Element.prototype.attachShadow = function (init) {
+    return attach.call(this, { ...init, mode: "open" });
+  };
+})();
+"""
 
 
 class Shop:
@@ -70,6 +85,13 @@ def make_touchpoint(session: Session, origins: list[str], **widget: Any) -> str:
     return journeys.channel_token(channel, "test-secret")
 
 
+def widget_context(browser: Browser) -> BrowserContext:
+    """A fresh browser profile whose widget dialogs Playwright's locators can reach."""
+    context = browser.new_context()
+    context.add_init_script(OPEN_SHADOW_ROOTS)
+    return context
+
+
 def embed(shop: Shop, server: LiveServer, token: str, extra: str = "") -> None:
     shop.page = (
         "<!doctype html><title>Shop</title><h1>Thanks for your order</h1>"
@@ -89,7 +111,7 @@ def test_keyboard_answer_survives_a_network_drop_and_leaves_nothing_behind(
 ) -> None:
     token = make_touchpoint(session, [shop.origin])
     embed(shop, live_server, token)
-    context = browser.new_context()
+    context = widget_context(browser)
     page = context.new_page()
     posts: list[str] = []
 
@@ -154,7 +176,7 @@ def test_escape_dismisses_and_sampling_is_decided_once(
 ) -> None:
     token = make_touchpoint(session, [shop.origin], sample_percent=0)
     embed(shop, live_server, token)
-    context = browser.new_context()
+    context = widget_context(browser)
     page = context.new_page()
     page.goto(shop.origin)
     page.wait_for_function("window.uxlabFeedback !== undefined")
@@ -168,8 +190,6 @@ def test_escape_dismisses_and_sampling_is_decided_once(
     assert sample == ["0:0"]
     # Everyone sampled in: shown; Escape closes it and returns focus.
     session.rollback()
-    from uxlab.cx.models import CxTouchpoint
-
     point = session.exec(select(CxTouchpoint)).one()
     point.widget = {"trigger": "manual", "sample_percent": 100}
     session.add(point)
@@ -195,7 +215,7 @@ def test_a_site_not_allowed_gets_nothing_and_cannot_post(
 ) -> None:
     token = make_touchpoint(session, ["https://shop.example.com"])
     embed(shop, live_server, token)
-    context = browser.new_context()
+    context = widget_context(browser)
     page = context.new_page()
     page.goto(shop.origin)
     page.wait_for_function("window.uxlabFeedback !== undefined")
@@ -223,7 +243,7 @@ def test_a_site_opt_out_stops_the_widget(
     token = make_touchpoint(session, [shop.origin])
     embed(shop, live_server, token)
     shop.page = b"<script>window.uxlabFeedbackOptOut = true</script>" + shop.page
-    context = browser.new_context()
+    context = widget_context(browser)
     page = context.new_page()
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
@@ -241,7 +261,7 @@ def test_an_answer_still_being_retried_is_kept_when_the_visitor_leaves(
 ) -> None:
     token = make_touchpoint(session, [shop.origin])
     embed(shop, live_server, token)
-    context = browser.new_context()
+    context = widget_context(browser)
     page = context.new_page()
     failing = {"on": True}
     posts: list[str] = []
@@ -276,4 +296,137 @@ def test_an_answer_still_being_retried_is_kept_when_the_visitor_leaves(
         page.wait_for_timeout(100)
     answers = stored(session)
     assert [(r.nps, r.open_text) for r in answers] == [(4, "Slow checkout")]
+    context.close()
+
+
+#: A Monday morning, so that "days later" reads plainly in the tests below.
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def load(page: Page, url: str) -> None:
+    """Open a shop page and let the widget fetch its config and arm its trigger."""
+    with page.expect_response(
+        lambda r: "/api/v1/cx/widget/" in r.url and r.request.method == "GET"
+    ) as fetched:
+        page.goto(url)
+    fetched.value.finished()
+    page.wait_for_function("window.uxlabFeedback !== undefined")
+    # The config's JSON is read after its response ends; give the widget that
+    # moment before counting on its trigger being armed.
+    page.wait_for_timeout(200)
+
+
+def not_shown(page: Page) -> None:
+    page.wait_for_timeout(300)
+    expect(page.get_by_role("dialog")).to_have_count(0)
+
+
+def set_widget(session: Session, **widget: Any) -> None:
+    session.rollback()
+    point = session.exec(select(CxTouchpoint)).one()
+    point.widget = widget
+    session.add(point)
+    session.commit()
+
+
+def test_the_delay_trigger_shows_the_survey_after_its_seconds_and_not_before(
+    browser: Browser, live_server: LiveServer, shop: Shop, session: Session
+) -> None:
+    token = make_touchpoint(session, [shop.origin], trigger="delay", delay_s=60)
+    embed(shop, live_server, token)
+    context = widget_context(browser)
+    page = context.new_page()
+    page.clock.install(time=T0)
+    load(page, shop.origin)
+    page.clock.run_for("00:30")
+    not_shown(page)
+    page.clock.run_for("00:25")
+    not_shown(page)
+    page.clock.run_for("00:10")
+    expect(page.get_by_role("dialog", name="Your feedback")).to_be_visible()
+    context.close()
+
+
+def test_the_exit_trigger_shows_the_survey_when_the_pointer_leaves_through_the_top(
+    browser: Browser, live_server: LiveServer, shop: Shop, session: Session
+) -> None:
+    token = make_touchpoint(session, [shop.origin], trigger="exit")
+    embed(shop, live_server, token)
+    context = widget_context(browser)
+    page = context.new_page()
+    load(page, shop.origin)
+    # Moving about the page, from element to element, is not leaving it.
+    page.get_by_role("heading", name="Thanks for your order").hover()
+    page.get_by_role("button", name="Feedback").hover()
+    page.mouse.move(5, 2)
+    page.get_by_role("heading", name="Thanks for your order").hover()
+    not_shown(page)
+    # Out through the side (to a second screen, a side panel): not heading away.
+    page.mouse.move(-20, 200)
+    not_shown(page)
+    page.mouse.move(200, 100)
+    page.mouse.move(200, -10)  # up, towards the tabs and the address bar
+    expect(page.get_by_role("dialog", name="Your feedback")).to_be_visible()
+    context.close()
+
+
+def answer(page: Page, score: str) -> None:
+    page.evaluate("window.uxlabFeedback.open()")
+    dialog = page.get_by_role("dialog", name="Your feedback")
+    dialog.get_by_role("radio", name=score, exact=True).check()
+    dialog.get_by_role("button", name="Send").click()
+    expect(dialog.get_by_role("status")).to_have_text(
+        "Thank you, your answer is recorded."
+    )
+
+
+def asked_on(page: Page, when: datetime) -> bool:
+    """Whether the survey opens for this browser on that day (a fresh page)."""
+    page.reload()
+    page.wait_for_function("window.uxlabFeedback !== undefined")
+    page.clock.set_system_time(when)
+    page.wait_for_timeout(200)
+    page.evaluate("window.uxlabFeedback.open()")
+    dialog = page.get_by_role("dialog", name="Your feedback")
+    try:
+        dialog.wait_for(timeout=1_000)
+    except PlaywrightTimeoutError:
+        return False
+    return True
+
+
+def test_an_answer_keeps_the_survey_away_for_throttle_days_then_it_asks_again(
+    browser: Browser, live_server: LiveServer, shop: Shop, session: Session
+) -> None:
+    token = make_touchpoint(session, [shop.origin], throttle_days=7, dismiss_days=2)
+    embed(shop, live_server, token)
+    context = widget_context(browser)
+    page = context.new_page()
+    page.clock.install(time=T0)
+    load(page, shop.origin)
+    answer(page, "9")
+    assert not asked_on(page, T0 + timedelta(days=1))
+    assert not asked_on(page, T0 + timedelta(days=6, hours=23))
+    assert asked_on(page, T0 + timedelta(days=7, hours=1))
+    assert len(stored(session)) == 1
+    context.close()
+
+
+def test_a_dismissal_keeps_the_survey_away_for_dismiss_days_then_it_asks_again(
+    browser: Browser, live_server: LiveServer, shop: Shop, session: Session
+) -> None:
+    token = make_touchpoint(session, [shop.origin], throttle_days=2, dismiss_days=5)
+    embed(shop, live_server, token)
+    context = widget_context(browser)
+    page = context.new_page()
+    page.clock.install(time=T0)
+    load(page, shop.origin)
+    page.evaluate("window.uxlabFeedback.open()")
+    dialog = page.get_by_role("dialog", name="Your feedback")
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_have_count(0)
+    assert not asked_on(page, T0 + timedelta(days=3))
+    assert not asked_on(page, T0 + timedelta(days=4, hours=23))
+    assert asked_on(page, T0 + timedelta(days=5, hours=1))
+    assert stored(session) == []
     context.close()
