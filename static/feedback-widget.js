@@ -309,12 +309,28 @@
   var arm = function () {
     if (config.trigger === "delay") setTimeout(show, config.delay_s * 1000);
     else if (config.trigger === "url") {
+      var re = glob(config.url_pattern);
       var check = function () {
-        if (glob(config.url_pattern).test(location.pathname + location.search)) show();
+        var path = location.pathname + location.search;
+        if (re.test(path) || re.test(path + location.hash)) show();
       };
       check();
       w.addEventListener("popstate", check);
       w.addEventListener("hashchange", check);
+      // A single-page site moves on with history.pushState, which fires no
+      // event: the Navigation API reports it; without one, look once a second.
+      var nav = w.navigation;
+      if (nav && nav.addEventListener) nav.addEventListener("currententrychange", check);
+      else {
+        var last = location.href;
+        var poll = setInterval(function () {
+          if (shown) clearInterval(poll);
+          else if (location.href !== last) {
+            last = location.href;
+            check();
+          }
+        }, 1000);
+      }
     } else if (config.trigger === "exit")
       d.addEventListener("mouseout", function (ev) {
         if (!ev.relatedTarget && ev.clientY <= 0) show();

@@ -370,6 +370,45 @@ def test_the_exit_trigger_shows_the_survey_when_the_pointer_leaves_through_the_t
     context.close()
 
 
+def test_the_url_trigger_follows_a_single_page_sites_history_and_hash_changes(
+    browser: Browser, live_server: LiveServer, shop: Shop, session: Session
+) -> None:
+    token = make_touchpoint(
+        session, [shop.origin], trigger="url", url_pattern="/order/*/thanks"
+    )
+    embed(shop, live_server, token)
+    context = widget_context(browser)
+    page = context.new_page()
+    load(page, shop.origin + "/cart")
+    not_shown(page)
+    page.evaluate("history.pushState({}, '', '/order/17')")
+    not_shown(page)
+    # The shop's own router moves on to the confirmation, without a page load.
+    page.evaluate("history.pushState({}, '', '/order/17/thanks')")
+    expect(page.get_by_role("dialog", name="Your feedback")).to_be_visible()
+    page.keyboard.press("Escape")
+
+    # A site routed by the hash: the pattern names the hash.
+    set_widget(session, trigger="url", url_pattern="/app#/thanks*", dismiss_days=0)
+    load(page, shop.origin + "/app#/cart")
+    not_shown(page)
+    page.evaluate("location.hash = '#/thanks?order=17'")
+    expect(page.get_by_role("dialog", name="Your feedback")).to_be_visible()
+    context.close()
+
+    # A browser without the Navigation API: the widget notices within a second.
+    set_widget(session, trigger="url", url_pattern="/order/*/thanks")
+    context = widget_context(browser)
+    context.add_init_script(
+        "Object.defineProperty(window, 'navigation', {value: undefined})"
+    )
+    page = context.new_page()
+    load(page, shop.origin + "/cart")
+    page.evaluate("history.pushState({}, '', '/order/18/thanks')")
+    expect(page.get_by_role("dialog", name="Your feedback")).to_be_visible()
+    context.close()
+
+
 def answer(page: Page, score: str) -> None:
     page.evaluate("window.uxlabFeedback.open()")
     dialog = page.get_by_role("dialog", name="Your feedback")

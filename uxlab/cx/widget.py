@@ -63,7 +63,9 @@ class Trigger(enum.StrEnum):
     manual = "manual"
     #: After the visitor has been on a page for ``delay_s`` seconds.
     delay = "delay"
-    #: On a page whose path matches ``url_pattern`` (``*`` for any characters).
+    #: On a page whose path and query (or path, query and hash, for a site
+    #: routed by the hash) match ``url_pattern`` (``*`` for any characters),
+    #: reached by a page load or by the site's own history or hash changes.
     url = "url"
     #: When the pointer leaves the top of the window (the visitor heads away).
     exit = "exit"
