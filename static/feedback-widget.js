@@ -7,11 +7,26 @@
  * touchpoint's config, decides whether to show the survey (trigger, sampling,
  * throttling, the site's opt-out) and posts the answers whole under an id it
  * makes, retrying with backoff until the server acknowledges it (the server
- * stores each id once). Answers live only inside this closure and the dialog,
- * which is removed after sending; nothing is kept in globals, attributes or
- * storage. Opt-out: window.uxlabFeedbackOptOut = true, a data-opt-out
- * attribute on the tag, or the cookie uxlab_feedback_opt_out=1.
+ * stores each id once). Opt-out: window.uxlabFeedbackOptOut = true, a
+ * data-opt-out attribute on the tag, or the cookie uxlab_feedback_opt_out=1.
  * The site's script may call window.uxlabFeedback.open({order: "A-17"}).
+ *
+ * What the site's own scripts cannot read: what the customer types. The
+ * dialog is in a closed shadow root (no host.shadowRoot, no selector reaches
+ * it, the page's HTML does not hold it), events from it reach the page
+ * retargeted to the host (no event.target.value), and key and input events
+ * stop at its root, so a listener on the document does not see the keys
+ * either. The answer lives only in this closure while it is sent, never in
+ * globals, attributes or storage (only the sampling decision and the dates
+ * of an answer or dismissal are stored), and the dialog is removed after.
+ * The cost: an answer still being retried when the visitor leaves gets one
+ * last keepalive try, and is lost if that fails too. Keeping it in storage
+ * for the next page would save that rare answer, but would leave what the
+ * customer wrote readable by every script of the site until then.
+ * Limits: a script that runs before this one owns the page's built-ins (it
+ * can wrap attachShadow, fetch or a textarea's value), and a listener in
+ * the capture phase sees keys before the dialog does; only a frame served
+ * from the uxlab origin would keep those out.
  */
 (function () {
   "use strict";
@@ -121,6 +136,20 @@
 
   var host = null;
   var returnTo = null;
+  var TYPING = [
+    "keydown",
+    "keypress",
+    "keyup",
+    "beforeinput",
+    "input",
+    "textInput",
+    "compositionstart",
+    "compositionupdate",
+    "compositionend",
+    "paste",
+    "cut",
+    "copy",
+  ];
 
   var close = function (dismissed) {
     if (!host) return;
@@ -202,7 +231,13 @@
     shown = true;
     returnTo = d.activeElement;
     host = el("div");
-    var root = host.attachShadow({ mode: "open" });
+    var root = host.attachShadow({ mode: "closed" });
+    // Keys and typed text go no further than the dialog (see the header).
+    TYPING.forEach(function (type) {
+      root.addEventListener(type, function (ev) {
+        ev.stopPropagation();
+      });
+    });
     if (root.adoptedStyleSheets !== undefined && w.CSSStyleSheet) {
       var sheet = new CSSStyleSheet();
       sheet.replaceSync(CSS);

@@ -14,6 +14,7 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 from sqlmodel import Session, col, select
 
+from tests.browser.test_cx_widget_browser import OPEN_SHADOW_ROOTS
 from tests.conftest import LiveServer
 from uxlab.cx.followup_models import CxFollowup
 from uxlab.cx.models import ChannelKind, CxChannel, CxResponse
@@ -45,6 +46,7 @@ def test_an_order_in_the_demo_shop_asks_for_feedback_and_a_detractor_is_followed
     result = app.test_cli_runner().invoke(args=["demo", "--participants", "2"])
     assert result.exit_code == 0, result.output
     assert widget_answers(session) == []
+    page.add_init_script(OPEN_SHADOW_ROOTS)  # for the locators below
     page.goto(f"{live_server.url}/static/demo-shop/jackets.html")
     page.wait_for_load_state("load")
     expect(page.get_by_role("dialog")).to_have_count(0)  # only after an order

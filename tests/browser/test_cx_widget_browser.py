@@ -469,3 +469,100 @@ def test_a_dismissal_keeps_the_survey_away_for_dismiss_days_then_it_asks_again(
     assert asked_on(page, T0 + timedelta(days=5, hours=1))
     assert stored(session) == []
     context.close()
+
+
+#: The embedding page's own script, out to read what the customer types.
+HOSTILE = """<script>
+window.stolen = {values: [], keys: {}};
+const grab = (v) => { if (typeof v === "string" && v) window.stolen.values.push(v); };
+const types = ["keydown", "keypress", "keyup", "beforeinput", "input", "textInput",
+               "compositionupdate", "compositionend", "change", "paste"];
+for (const type of types) {
+  for (const capture of [true, false]) {
+    document.addEventListener(type, (e) => {
+      grab(e.target && e.target.value);
+      for (const node of e.composedPath()) grab(node && node.value);
+      if (!capture) {
+        // The keys as a keylogger strings them together, one line per event type.
+        const keys = window.stolen.keys;
+        keys[type] = (keys[type] || "") + (e.key && e.key.length === 1 ? e.key : "")
+          + (e.data || "");
+      }
+    }, capture);
+  }
+}
+window.pry = () => {
+  const found = [];
+  for (const el of document.querySelectorAll("*")) {
+    const root = el.shadowRoot;
+    if (root) {
+      found.push(root.innerHTML);
+      for (const f of root.querySelectorAll("textarea,input")) found.push(f.value);
+    }
+    if (el.getHTML) found.push(el.getHTML({serializableShadowRoots: true}));
+    if (el.value !== undefined) found.push(String(el.value));
+  }
+  for (const f of document.querySelectorAll("textarea, input, :host textarea")) {
+    found.push(f.value);
+  }
+  found.push(document.documentElement.outerHTML);
+  for (let i = 0; i < localStorage.length; i++) {
+    found.push(localStorage.key(i), localStorage.getItem(localStorage.key(i)));
+  }
+  for (let i = 0; i < sessionStorage.length; i++) {
+    found.push(sessionStorage.getItem(sessionStorage.key(i)));
+  }
+  found.push(document.cookie);
+  return JSON.stringify(found);
+};
+</script>"""
+
+
+def test_a_hostile_page_that_tries_to_read_answers_gets_none_of_the_typed_text(
+    browser: Browser, live_server: LiveServer, shop: Shop, session: Session
+) -> None:
+    token = make_touchpoint(session, [shop.origin])
+    embed(shop, live_server, token, extra=HOSTILE)
+    context = browser.new_context()  # the widget's shadow root as it makes it
+    page = context.new_page()
+    posts: list[str] = []
+
+    def slow(route: Route) -> None:
+        posts.append(route.request.method)
+        if len(posts) == 1:
+            route.fulfill(status=503, body="{}")  # the first try must be retried
+        else:
+            route.continue_()
+
+    page.route("**/answers", slow)
+    page.goto(shop.origin)
+    page.wait_for_function("window.uxlabFeedback !== undefined")
+    page.evaluate("window.uxlabFeedback.open()")
+    # The dialog takes the focus on its first answer; the customer answers
+    # with the keyboard: 7, then the open answer, then Send.
+    for _ in range(7):
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("Tab")
+    page.keyboard.type("My secret delivery note")
+    # While the dialog is open, with the text in it:
+    assert "secret" not in page.evaluate("window.pry()")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    for _ in range(50):
+        if posts:
+            break
+        page.wait_for_timeout(20)
+    # While the answer waits for its retry: not parked where the page can read.
+    assert "secret" not in page.evaluate("window.pry()")
+    for _ in range(100):
+        if stored(session):
+            break
+        page.wait_for_timeout(100)
+    answers = stored(session)
+    assert [(r.nps, r.open_text) for r in answers] == [(7, "My secret delivery note")]
+    assert len(posts) == 2
+    # After the answer is stored: nothing in the page, its storage or its logs.
+    leaked = page.evaluate("window.pry() + JSON.stringify(window.stolen)")
+    for fragment in ("secret", "delivery", "note"):
+        assert fragment not in leaked
+    context.close()
