@@ -265,6 +265,7 @@ def record_answer(
 #: The columns of ``tree_test.csv``.
 EXPORT_COLUMNS = (
     "participant",
+    "variant",
     "task",
     "position",
     "outcome",
@@ -282,6 +283,10 @@ EXPORT_COLUMNS = (
 CODEBOOK: dict[str, dict[str, tuple[str, str]]] = {
     "tree_test.csv": {
         "participant": ("Random participant code (no personal data)", "text"),
+        "variant": (
+            "Design variant: whose tree the participant was shown",
+            "variant key, or blank for a study with one tree",
+        ),
         "task": ("The task's id in the study file", "text"),
         "position": ("Where the task stood in the participant's order", "1, 2, …"),
         "outcome": (
@@ -298,7 +303,10 @@ CODEBOOK: dict[str, dict[str, tuple[str, str]]] = {
             "The first click was on the way to a correct node",
             "True, False",
         ),
-        "chosen": ("The chosen node's id", "n1, n2, … or blank for a skip"),
+        "chosen": (
+            "The chosen node's id (with variants, it starts with the variant key)",
+            "n1, n2, … (a-n1, …) or blank for a skip",
+        ),
         "chosen_path": ("The chosen node's label path (A > B > C)", "text or blank"),
         "clicks": ("Number of node clicks (opening, closing, choosing)", "0, 1, …"),
         "path": ("Every node clicked, in order, as label paths joined by |", "text"),
@@ -314,8 +322,9 @@ def export_rows(
     session: Session, study: Study
 ) -> dict[str, tuple[tuple[str, ...], list[dict[str, Any]]]]:
     """The tidy tables: ``tree_test.csv``, one row per participant and task
-    answered (outcome, directness, first click, the chosen node and the whole
-    path as labels), and the participants and responses every study exports."""
+    answered (the variant, outcome, directness, first click, the chosen node
+    and the whole path as labels in the participant's tree), and the
+    participants and responses every study exports."""
     from uxlab.export import usability_tables
 
     from .analysis import answers_with_outcomes
@@ -325,6 +334,7 @@ def export_rows(
     rows = [
         {
             "participant": a.participant_code,
+            "variant": a.variant,
             "task": a.task_key,
             "position": a.position,
             "outcome": a.outcome,

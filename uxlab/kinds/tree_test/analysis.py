@@ -1,10 +1,12 @@
 """A tree test's analysis: per task, :func:`uxlab.stats.tree_test_task` on
 every participant's path, the path counts behind the path view, and the
-overall mean success and directness."""
+overall mean success and directness. A study with one tree per design variant
+gets all of that per variant, and each task's success compared between them
+(:mod:`.compare`)."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +22,8 @@ if TYPE_CHECKING:
 
     from uxlab.models import Study
     from uxlab.stats.results import RatingResult, TreeTaskResult
+
+    from .compare import SuccessComparison
 
 __all__ = [
     "SMALL_SAMPLE",
@@ -57,6 +61,8 @@ class AnswerRow:
     clicks: int
     path_ids: list[str]
     seconds: float | None
+    #: The variant whose tree the participant saw ("" for a study with one).
+    variant: str = ""
     outcome: str = ""
     direct: bool = True
     first_click_correct: bool = False
@@ -103,7 +109,13 @@ class TreeTaskSummary:
 
 @dataclass(slots=True)
 class TreeTestSummary:
-    """A tree test's result: every task, and the means over tasks."""
+    """A tree test's result: every task, and the means over tasks.
+
+    For a study with variants, the study's summary has no tasks of its own:
+    ``variants`` holds one summary like this per variant (its tree, its
+    participants), and ``comparisons`` each task's success compared between
+    them.
+    """
 
     tasks: list[TreeTaskSummary]
     nodes: list[dict[str, Any]]
@@ -116,16 +128,29 @@ class TreeTestSummary:
     mean_directness: float | None
     confidence_level: float = 0.95
     include_excluded: bool = False
+    #: The variant key and name of this tree (None for a study with one).
+    variant: str | None = None
+    variant_name: str = ""
+    variants: list[TreeTestSummary] = field(default_factory=list)
+    comparisons: list[SuccessComparison] = field(default_factory=list)
 
     @property
     def answered(self) -> bool:
-        return any(t.result is not None for t in self.tasks)
+        return any(t.result is not None for t in self.tasks) or any(
+            v.answered for v in self.variants
+        )
+
+    @property
+    def trees(self) -> list[TreeTestSummary]:
+        """Each tree's summary: the variants', or this one alone."""
+        return self.variants or [self]
 
 
 def _load(session: Session, study: Study, *, include_excluded: bool) -> list[AnswerRow]:
     query = (
         select(  # type: ignore[call-overload]
             Participant.code,
+            Participant.variant,
             TreeAnswer.task_key,
             TreeAnswer.position,
             TreeAnswer.chosen,
@@ -139,9 +164,24 @@ def _load(session: Session, study: Study, *, include_excluded: bool) -> list[Ans
     if not include_excluded:
         query = query.where(col(Participant.excluded).is_(False))
     rows = []
-    for code, key, position, chosen, path, seconds in session.exec(query).all():
+    from . import tree_variant
+
+    for code, variant, key, position, chosen, path, seconds in session.exec(
+        query
+    ).all():
         ids = [str(click[0]) for click in path or []]
-        rows.append(AnswerRow(code, key, position, chosen, len(ids), ids, seconds))
+        rows.append(
+            AnswerRow(
+                code,
+                key,
+                position,
+                chosen,
+                len(ids),
+                ids,
+                seconds,
+                variant=tree_variant(study, variant) or "",
+            )
+        )
     return rows
 
 
@@ -151,10 +191,12 @@ def _task_ratings(
     *,
     confidence_level: float,
     include_excluded: bool,
+    variant: str | None = None,
 ) -> dict[str, list[TaskRating]]:
     """Each task's per-task questionnaires (the rating ones; open questions
     are in the export), summarised as a usability study's are: the mean with
-    its t interval, SEQ tested against its average of 5.5 (Sauro 2012)."""
+    its t interval, SEQ tested against its average of 5.5 (Sauro 2012).
+    With ``variant``, only that variant's participants' answers."""
     from uxlab import stats
     from uxlab.analysis import SEQ_BENCHMARK
     from uxlab.participation.base import _after_task
@@ -181,6 +223,8 @@ def _task_ratings(
     )
     if not include_excluded:
         query = query.where(col(Participant.excluded).is_(False))
+    if variant is not None:
+        query = query.where(Participant.variant == variant)
     values: dict[tuple[str, str], list[float]] = {}
     for questionnaire, scope, value in session.exec(query).all():
         if value is not None:  # filtered above; says so to the type checker
@@ -221,12 +265,17 @@ def _analyse(
     study: Study,
     answers: list[AnswerRow],
     *,
+    variant: str | None,
     confidence_level: float,
     include_excluded: bool,
 ) -> TreeTestSummary:
+    """The summary of one tree: ``variant``'s (None for a study with one
+    tree), from the answers of its participants."""
     from uxlab import stats
 
-    nodes = list(study.settings.get("tree", []))
+    from . import correct_of, tree_of
+
+    nodes = tree_of(study, variant)
     labels = node_paths(nodes)
     parents = _parents(nodes)
     by_task: dict[str, list[AnswerRow]] = {}
@@ -240,7 +289,7 @@ def _analyse(
     tasks: list[TreeTaskSummary] = []
     for task in study.settings.get("tree_tasks", []):
         mine = by_task.get(task["key"], [])
-        correct = [str(c) for c in task["correct"]]
+        correct = correct_of(task, variant)
         summary = TreeTaskSummary(
             key=task["key"],
             title=task["title"],
@@ -293,7 +342,32 @@ def _analyse(
         else None,
         confidence_level=confidence_level,
         include_excluded=include_excluded,
+        variant=variant,
     )
+
+
+def _variants(study: Study) -> list[tuple[str, str]]:
+    """Each variant with a tree of its own: key and name (the key when the
+    file gives no name), in the file's order; none for a study with one tree."""
+    trees = study.settings.get("trees") or {}
+    names = {
+        str(v["key"]): str(v.get("name") or v["key"])
+        for v in study.settings.get("variants") or []
+    }
+    return [(key, names.get(key, key)) for key in trees]
+
+
+def _by_variant(
+    study: Study, answers: Sequence[AnswerRow]
+) -> list[tuple[str | None, str, list[AnswerRow]]]:
+    """The answers grouped by the tree they were given in: every variant's,
+    or all of them under None for a study with one tree."""
+    variants = _variants(study)
+    if not variants:
+        return [(None, "", list(answers))]
+    return [
+        (key, name, [a for a in answers if a.variant == key]) for key, name in variants
+    ]
 
 
 def analyse_tree_test(
@@ -305,29 +379,53 @@ def analyse_tree_test(
 ) -> TreeTestSummary:
     """Every task's success, directness and first clicks with adjusted-Wald
     intervals (:func:`uxlab.stats.tree_test_task`), its path counts and
-    per-task questionnaires (SEQ), and the means over tasks. A researcher's
-    preview never counts; excluded participants only when asked."""
+    per-task questionnaires (SEQ), and the means over tasks; with variants,
+    all of that per variant and each task's success compared between them.
+    A researcher's preview never counts; excluded participants only when
+    asked."""
+    from .compare import compare_success
+
     answers = _load(session, study, include_excluded=include_excluded)
-    summary = _analyse(
-        study,
-        answers,
+    parts = []
+    for key, name, mine in _by_variant(study, answers):
+        part = _analyse(
+            study,
+            mine,
+            variant=key,
+            confidence_level=confidence_level,
+            include_excluded=include_excluded,
+        )
+        part.variant_name = name
+        ratings = _task_ratings(
+            session,
+            study,
+            confidence_level=confidence_level,
+            include_excluded=include_excluded,
+            variant=key,
+        )
+        for task in part.tasks:
+            task.ratings = ratings.get(task.key, [])
+        parts.append(part)
+    if parts[0].variant is None:
+        return parts[0]
+    return TreeTestSummary(
+        tasks=[],
+        nodes=[],
+        labels={},
+        participants=len({a.participant_code for a in answers}),
+        mean_success=None,
+        mean_directness=None,
         confidence_level=confidence_level,
         include_excluded=include_excluded,
+        variants=parts,
+        comparisons=compare_success(parts, confidence_level=confidence_level),
     )
-    ratings = _task_ratings(
-        session,
-        study,
-        confidence_level=confidence_level,
-        include_excluded=include_excluded,
-    )
-    for task in summary.tasks:
-        task.ratings = ratings.get(task.key, [])
-    return summary
 
 
 def answers_with_outcomes(session: Session, study: Study) -> list[AnswerRow]:
     """Every answer of every participant (excluded ones too, never a
     preview) with its outcome, directness and first click, for the export."""
     answers = _load(session, study, include_excluded=True)
-    _analyse(study, answers, confidence_level=0.95, include_excluded=True)
+    for key, _, mine in _by_variant(study, answers):
+        _analyse(study, mine, variant=key, confidence_level=0.95, include_excluded=True)
     return answers

@@ -12,7 +12,7 @@ from uxlab.models import Participant, Response, Study, Task, TreeAnswer, utcnow
 from uxlab.questionnaires import build_questionnaire
 from uxlab.tokens import hash_token, new_code, new_token
 
-from . import task_order
+from . import correct_of, task_order, tree_of, tree_variant
 
 __all__ = ["simulate_path", "simulate_tree_test"]
 
@@ -82,10 +82,16 @@ def simulate_tree_test(
     comments: tuple[str, ...] = ("",),
 ) -> None:
     """Add ``count`` participants who answered every task over the last days;
-    some tasks are harder than others, so the results have something to show."""
+    some tasks are harder than others, so the results have something to show.
+    With variants, the participants take turns at the variants' trees."""
     from uxlab.demo import _answer
 
-    children, parents = _maps(list(study.settings.get("tree", [])))
+    variants: list[str | None] = [
+        str(v["key"]) for v in study.settings.get("variants") or []
+    ]
+    maps = {
+        tree_variant(study, v): _maps(tree_of(study, v)) for v in variants or [None]
+    }
     product = study.settings.get("product", "this product")
     closing = [
         build_questionnaire(q, product=product)
@@ -112,7 +118,9 @@ def simulate_tree_test(
         for t in study.settings.get("tree_tasks", [])
     }
     now = utcnow()
-    for _ in range(count):
+    for number in range(count):
+        variant = variants[number % len(variants)] if variants else None
+        children, parents = maps[tree_variant(study, variant)]
         started = now - timedelta(
             days=float(rng.uniform(0.2, 9)), minutes=float(rng.uniform(0, 600))
         )
@@ -125,6 +133,7 @@ def simulate_tree_test(
             started_at=started,
             created_at=started,
             user_agent="simulated",
+            variant=variant,
             task_order=[i for i in task_ids.values() if i is not None],
         )
         session.add(person)
@@ -132,7 +141,8 @@ def simulate_tree_test(
         skill = float(rng.normal(0, 1))
         clock = started
         for position, task in enumerate(task_order(study, person), start=1):
-            target = str(task["correct"][int(rng.integers(0, len(task["correct"])))])
+            correct = correct_of(task, tree_variant(study, variant))
+            target = correct[int(rng.integers(0, len(correct)))]
             chance = float(np.clip(difficulty[task["key"]] + 0.05 * skill, 0.3, 0.99))
             clicks, chosen = simulate_path(rng, children, parents, target, skill=chance)
             times = np.cumsum(rng.uniform(800, 4000, size=len(clicks))).astype(int)
@@ -149,7 +159,7 @@ def simulate_tree_test(
                     answered_at=clock,
                 )
             )
-            found = chosen is not None and chosen in task["correct"]
+            found = chosen is not None and chosen in correct
             for q in after:  # easier when found (Sauro 2012: SEQ tracks success)
                 clock += timedelta(seconds=4)
                 mid = 5.6 if found else 3.6

@@ -1,5 +1,7 @@
 """A tree test's results page: success, directness and first clicks with
-intervals per task, where people ended up, and the path view."""
+intervals per task, where people ended up, and the path view; for a study
+with variants, all of that per variant's tree and each task's success
+compared between them."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from uxlab import charts, numbers
 from uxlab.report import Formats, svg_markup
 
 from .analysis import TaskRating, TreeTaskSummary, TreeTestSummary, analyse_tree_test
+from .compare import INTERVAL, SuccessComparison
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -49,7 +52,8 @@ def measure_chart(summary: TreeTestSummary, name: str) -> Figure | None:
         return None
     title, axis = MEASURES[name]
     bars = []
-    for task in summary.tasks:
+    tasks = _chart_tasks(summary)
+    for _, task in tasks:
         share = _measure(task, name)
         bars.append(
             None
@@ -62,9 +66,9 @@ def measure_chart(summary: TreeTestSummary, name: str) -> Figure | None:
                 share.trials,
             )
         )
-    n = max((t.n for t in summary.tasks), default=0)
+    n = max((t.n for _, t in tasks), default=0)
     fig, _ = charts.share_bars(
-        [t.title for t in summary.tasks],
+        [label for label, _ in tasks],
         bars,
         chart=name,
         title=title,
@@ -73,6 +77,19 @@ def measure_chart(summary: TreeTestSummary, name: str) -> Figure | None:
         xlabel=axis,
     )
     return fig
+
+
+def _chart_tasks(summary: TreeTestSummary) -> list[tuple[str, TreeTaskSummary]]:
+    """The bars of a chart, top to bottom: each task, or with variants each
+    task in every variant's tree, one after the other."""
+    if not summary.variants:
+        return [(t.title, t) for t in summary.tasks]
+    first = summary.variants[0]
+    return [
+        (f"{task.title} · {tree.variant_name}", tree.tasks[i])
+        for i, task in enumerate(first.tasks)
+        for tree in summary.variants
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +140,39 @@ class TaskView:
 
 
 @dataclass(frozen=True, slots=True)
+class TreeView:
+    """One tree's tasks: the study's one tree, or a variant's."""
+
+    #: The variant key and name (None and "" for a study with one tree).
+    key: str | None
+    name: str
+    participants: int
+    tasks: list[TaskView]
+    mean_success: str
+    mean_directness: str
+
+
+@dataclass(frozen=True, slots=True)
+class ComparisonRow:
+    key: str
+    title: str
+    success_a: str
+    success_b: str
+    #: The verdict in words ("" until both trees have answers).
+    sentence: str
+
+
+@dataclass(frozen=True, slots=True)
+class ComparisonTable:
+    """Every task's success in variant B against variant A."""
+
+    name_a: str
+    name_b: str
+    variant_b: str
+    rows: list[ComparisonRow]
+
+
+@dataclass(frozen=True, slots=True)
 class TreeTestReport:
     """What the results page of a tree test shows."""
 
@@ -137,6 +187,11 @@ class TreeTestReport:
     mean_directness: str
     small_sample: bool
     questionnaires: list[str] = field(default_factory=list)
+    #: Each tree's tasks (one tree, or one per variant).
+    trees: list[TreeView] = field(default_factory=list)
+    #: Success compared between the variants' trees (empty without).
+    comparisons: list[ComparisonTable] = field(default_factory=list)
+    interval: str = INTERVAL
 
 
 @dataclass
@@ -220,6 +275,43 @@ def _task_view(summary: TreeTestSummary, task: TreeTaskSummary, f: Formats) -> T
     )
 
 
+def _share(share: ProportionResult | None, f: Formats) -> str:
+    if share is None:
+        return "no answers yet"
+    return f"{f.pct(share.observed)} ({numbers.pct_range(share.ci.low, share.ci.high)})"
+
+
+def _comparison_tables(
+    comparisons: list[SuccessComparison], f: Formats
+) -> list[ComparisonTable]:
+    tables: dict[str, ComparisonTable] = {}
+    for c in comparisons:
+        table = tables.setdefault(
+            c.variant_b, ComparisonTable(c.name_a, c.name_b, c.variant_b, [])
+        )
+        table.rows.append(
+            ComparisonRow(
+                c.key,
+                c.title,
+                _share(c.success_a, f),
+                _share(c.success_b, f),
+                c.sentence,
+            )
+        )
+    return list(tables.values())
+
+
+def _tree_view(tree: TreeTestSummary, f: Formats) -> TreeView:
+    return TreeView(
+        key=tree.variant,
+        name=tree.variant_name,
+        participants=tree.participants,
+        tasks=[_task_view(tree, t, f) for t in tree.tasks],
+        mean_success=f.pct(tree.mean_success),
+        mean_directness=f.pct(tree.mean_directness),
+    )
+
+
 def build_tree_results(
     session: Session,
     study: Study,
@@ -249,7 +341,8 @@ def build_tree_results(
         build_questionnaire(q, product=product).title
         for q in study.settings.get("questionnaires", [])
     ]
-    views = [_task_view(summary, t, f) for t in summary.tasks]
+    trees = [_tree_view(tree, f) for tree in summary.trees]
+    views = [t for tree in trees for t in tree.tasks]
     report = TreeTestReport(
         study_title=study.title,
         study_slug=study.slug,
@@ -260,7 +353,9 @@ def build_tree_results(
         method=METHOD,
         mean_success=f.pct(summary.mean_success),
         mean_directness=f.pct(summary.mean_directness),
-        small_sample=any(t.small_sample for t in summary.tasks if t.n),
+        small_sample=any(t.small_sample for t in views if t.n),
         questionnaires=titles,
+        trees=trees,
+        comparisons=_comparison_tables(summary.comparisons, f),
     )
     return TreeTestPage(report=report, formats=f, svgs=svgs)
