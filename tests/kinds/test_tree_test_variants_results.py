@@ -257,3 +257,14 @@ def test_simulated_participants_fill_both_trees(session: Session) -> None:
             assert seq.result is not None and seq.result.n == 15
     assert len(summary.comparisons) == 4
     assert all(c.sentence for c in summary.comparisons)
+
+
+def test_the_study_page_points_to_the_comparison_of_the_trees(
+    logged_in: FlaskClient, study: Study
+) -> None:
+    html = logged_in.get(f"/studies/{study.slug}").text
+    variants = html.split('id="variants"')[1].split("</section>")[0]
+    assert "each sees the variant's own tree" in variants
+    assert f'href="/studies/{study.slug}/results#compare-b"' in variants
+    assert "<td>5 nodes</td>" in variants
+    assert "/compare?" not in variants  # the Compare page compares task studies
