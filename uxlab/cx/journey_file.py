@@ -4,9 +4,11 @@
 
     name: Buy online
     stages:
-      - name: Buy
+      - id: 2
+        name: Buy
         touchpoints:
-          - name: Checkout
+          - id: 7
+            name: Checkout
             enabled: true
             survey:
               blocks: [nps, csat, open]
@@ -34,25 +36,47 @@ aimed at the touchpoint, shown beside its scores on the journey map.
 before anything is saved; each problem names where it is
 (``stages[1].touchpoints[0].survey.blocks``), and a study or audit project
 the workspace does not have is one. Answers and channel links are not in the
-file: a journey made from it starts with new links and no answers.
+file: a journey made from it (:func:`import_journey`) starts with new links
+and no answers, whatever ids the file carries.
+
+:func:`apply_journey` makes an existing journey what its file says. A stage
+or touchpoint with an ``id`` is that one of the journey, moved and renamed
+as the file has it, and keeps its survey's links (the widget's token, the
+link, the QR code) and its answers; one without an ``id`` is new. A
+touchpoint the file leaves out is removed if it has no answers; one with
+answers is refused, as a line lost from a file must not delete what
+customers said (the file can pause it with ``enabled: false``, and the
+journey page deletes it, answers and all, when that is meant). Everything
+else follows the file: a survey, widget settings or links it leaves out are
+stopped or cleared (a stopped survey's answers stay).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from uxlab.cx import followups, ux_side
 from uxlab.cx import journeys as store
 from uxlab.cx import widget as widget_store
 from uxlab.cx.followup_models import CxFollowupSettings
-from uxlab.cx.models import BLOCKS, CxJourney
+from uxlab.cx.models import BLOCKS, CxJourney, CxResponse, CxStage, CxTouchpoint
+from uxlab.cx.ux_side import CxTouchpointLink
+from uxlab.db import begin_write
 from uxlab.errors import UxlabError
-from uxlab.models import AuditProject, Study
+from uxlab.models import AuditProject, Study, utcnow
 
-__all__ = ["JourneyFileError", "import_journey", "journey_yaml"]
+__all__ = [
+    "Applied",
+    "JourneyFileError",
+    "apply_journey",
+    "import_journey",
+    "journey_yaml",
+]
 
 #: Longest journey file taken.
 MAX_CHARS = 100_000
@@ -75,7 +99,11 @@ def journey_yaml(db: Session, journey: CxJourney) -> str:
     for view in store.journey_view(db, journey).stages:
         points: list[dict[str, Any]] = []
         for point in view.touchpoints:
-            entry: dict[str, Any] = {"name": point.name, "enabled": point.enabled}
+            entry: dict[str, Any] = {
+                "id": point.id,
+                "name": point.name,
+                "enabled": point.enabled,
+            }
             survey = store.live_survey(db, point)
             if survey is not None:
                 entry["survey"] = {
@@ -94,7 +122,9 @@ def journey_yaml(db: Session, journey: CxJourney) -> str:
             if projects:
                 entry["audit_projects"] = sorted(p.name for _, p in projects)
             points.append(entry)
-        stages.append({"name": view.stage.name, "touchpoints": points})
+        stages.append(
+            {"id": view.stage.id, "name": view.stage.name, "touchpoints": points}
+        )
     document: dict[str, Any] = {"name": journey.name, "stages": stages}
     rules = db.get(CxFollowupSettings, journey.id)
     if rules is not None and (rules.reference_field or rules.webhook_url):
@@ -186,6 +216,16 @@ def _text(value: Any, where: str, problems: list[str], *, limit: int = 200) -> s
     return value
 
 
+def _id(value: Any, where: str, what: str, problems: list[str]) -> None:
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int) or value < 1
+    ):
+        problems.append(
+            f"{where}: a {what}'s number, as the downloaded file has it (leave the "
+            f"id out for a new {what})"
+        )
+
+
 def _survey(value: Any, where: str, problems: list[str]) -> dict[str, Any] | None:
     if value is None:
         return None
@@ -255,6 +295,7 @@ def _parse(text: str) -> tuple[dict[str, Any], list[str]]:
             problems.append(f"{where}: a mapping with name and touchpoints")
             continue
         _text(stage.get("name"), f"{where}.name", problems)
+        _id(stage.get("id"), f"{where}.id", "stage", problems)
         points = stage.get("touchpoints", [])
         if not isinstance(points, list):
             problems.append(f"{where}.touchpoints: a list of touchpoints")
@@ -266,6 +307,7 @@ def _parse(text: str) -> tuple[dict[str, Any], list[str]]:
                 problems.append(f"{at}: a mapping with name")
                 continue
             _text(point.get("name"), f"{at}.name", problems)
+            _id(point.get("id"), f"{at}.id", "touchpoint", problems)
             if not isinstance(point.get("enabled", True), bool):
                 problems.append(f"{at}.enabled: true or false")
             point["survey"] = _survey(point.get("survey"), f"{at}.survey", problems)
@@ -335,3 +377,218 @@ def import_journey(db: Session, workspace_id: int, text: str, secret: str) -> Cx
         db.commit()
         raise JourneyFileError([str(exc)]) from exc
     return journey
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What applying a journey file changed, counted for the page that says so."""
+
+    kept: int
+    added: int
+    removed: list[str]
+
+
+def _match(
+    db: Session, journey: CxJourney, document: dict[str, Any], *, surveys: bool
+) -> tuple[dict[int, CxStage], dict[int, CxTouchpoint], list[str]]:
+    """The journey's stages and touchpoints by id, and what keeps the file out.
+
+    The file may have other problems already found: what is not a mapping or
+    an id is left to those. ``surveys`` checks each survey as the store
+    would, for a file without them.
+    """
+    view = store.journey_view(db, journey)
+    stages = {v.stage.id or 0: v.stage for v in view.stages}
+    points = {p.id or 0: p for v in view.stages for p in v.touchpoints}
+    stage_names = {v.stage.id: v.stage.name for v in view.stages}
+    problems: list[str] = []
+    seen: dict[tuple[str, int], str] = {}
+
+    def claim(what: str, found: Any, at: str, have: dict[int, Any]) -> None:
+        if not isinstance(found, int) or isinstance(found, bool):
+            return
+        if found not in have:
+            problems.append(
+                f"{at}.id: no {what} {found} in this journey (leave the id out "
+                f"for a new {what})"
+            )
+        elif (what, found) in seen:
+            problems.append(
+                f"{at}.id: {what} {found} is also at {seen[(what, found)]}; "
+                "each appears once"
+            )
+        else:
+            seen[(what, found)] = at
+
+    for i, stage in enumerate(_mappings(document.get("stages"))):
+        if stage is None:
+            continue
+        claim("stage", stage.get("id"), f"stages[{i}]", stages)
+        for j, entry in enumerate(_mappings(stage.get("touchpoints"))):
+            if entry is None:
+                continue
+            at = f"stages[{i}].touchpoints[{j}]"
+            claim("touchpoint", entry.get("id"), at, points)
+            survey = entry.get("survey")
+            if surveys and survey is not None:
+                try:
+                    entry["survey_fields"] = store.survey_fields(
+                        survey["blocks"],
+                        survey["open_question"],
+                        ", ".join(survey["hidden_fields"]),
+                    )
+                except store.JourneyError as exc:
+                    problems.append(f"{at}.survey: {exc}")
+    left_out = [p for i, p in points.items() if ("touchpoint", i) not in seen]
+    if left_out:
+        counts = dict(
+            db.exec(
+                select(CxResponse.touchpoint_id, func.count())
+                .where(col(CxResponse.touchpoint_id).in_([p.id for p in left_out]))
+                .group_by(col(CxResponse.touchpoint_id))
+            ).all()
+        )
+        for point in left_out:
+            count = counts.get(point.id or 0, 0)
+            if count:
+                problems.append(
+                    f"touchpoint “{point.name}” ({stage_names[point.stage_id]}) has "
+                    f"{count} answer{'' if count == 1 else 's'} but is not in the "
+                    f"file: put it back with id: {point.id} (enabled: false pauses "
+                    "it), or delete it and its answers on the journey page"
+                )
+    return stages, points, problems
+
+
+def _mappings(value: Any) -> list[dict[str, Any] | None]:
+    """The entries of a list, None for each that is not a mapping."""
+    if not isinstance(value, list):
+        return []
+    return [v if isinstance(v, dict) else None for v in value]
+
+
+def apply_journey(db: Session, journey: CxJourney, text: str, secret: str) -> Applied:
+    """Make the journey what its file says; nothing is saved if a problem is found."""
+    assert journey.id is not None
+    document, problems = _parse(text)
+    begin_write(db)
+    try:
+        if not problems:
+            problems = _resolve_links(db, journey.workspace_id, document)
+        stages, points, more = _match(db, journey, document, surveys=not problems)
+        problems += more
+        if problems:
+            raise JourneyFileError(problems)
+        applied = _apply(db, journey, document, stages, points, secret)
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+    return applied
+
+
+def _apply(
+    db: Session,
+    journey: CxJourney,
+    document: dict[str, Any],
+    stages: dict[int, CxStage],
+    points: dict[int, CxTouchpoint],
+    secret: str,
+) -> Applied:
+    assert journey.id is not None
+    journey.name = " ".join(document["name"].split())
+    db.add(journey)
+    kept_stages: set[int] = set()
+    kept: set[int] = set()
+    added = 0
+    for position, entry in enumerate(document["stages"]):
+        stage = stages.get(entry.get("id") or 0) or CxStage(
+            journey_id=journey.id, name=""
+        )
+        stage.name = " ".join(entry["name"].split())
+        stage.position = position
+        db.add(stage)
+        db.flush()
+        assert stage.id is not None
+        kept_stages.add(stage.id)
+        for place, found in enumerate(entry.get("touchpoints", [])):
+            point = points.get(found.get("id") or 0)
+            if point is None:
+                added += 1
+                point = CxTouchpoint(journey_id=journey.id, stage_id=stage.id, name="")
+            point.stage_id = stage.id
+            point.name = " ".join(found["name"].split())
+            point.position = place
+            point.enabled = bool(found.get("enabled", True))
+            widget = found.get("widget")
+            point.allowed_origins = widget["allowed_origins"] if widget else []
+            point.widget = (
+                {
+                    **widget["settings"],
+                    "trigger": str(
+                        widget["settings"].get("trigger", widget_store.Trigger.delay)
+                    ),
+                }
+                if widget
+                else {}
+            )
+            db.add(point)
+            db.flush()
+            assert point.id is not None
+            kept.add(point.id)
+            if "survey_fields" in found:
+                blocks, question, hidden = found["survey_fields"]
+                store.put_survey(db, point, blocks, question, hidden, secret)
+            else:
+                survey = store.live_survey(db, point)
+                if survey is not None:
+                    survey.deleted_at = utcnow()
+                    db.add(survey)
+            _set_links(db, point, found["study_ids"], found["project_ids"])
+    removed = [p for i, p in points.items() if i not in kept]
+    for point in removed:
+        db.delete(point)
+    db.flush()
+    for stage_id, stage in stages.items():
+        if stage_id not in kept_stages:
+            db.delete(stage)
+    rules = document.get("followups") or {"reference_field": "", "webhook_url": ""}
+    settings = db.get(CxFollowupSettings, journey.id)
+    if settings is not None or any(rules.values()):
+        settings = settings or CxFollowupSettings(journey_id=journey.id)
+        settings.reference_field = rules["reference_field"]
+        settings.webhook_url = rules["webhook_url"]
+        db.add(settings)
+    db.flush()
+    return Applied(
+        kept=len(kept) - added, added=added, removed=[p.name for p in removed]
+    )
+
+
+def _set_links(
+    db: Session, point: CxTouchpoint, study_ids: list[int], project_ids: list[int]
+) -> None:
+    """Aim exactly these studies and audit projects at the touchpoint.
+
+    Links already there are kept as they are (with the theme a study was
+    started from).
+    """
+    studies, projects = ux_side.links_of(db, point.id or 0)
+    have_studies = {study.id: found for found, study in studies}
+    have_projects = {project.id: found for found, project in projects}
+    for study_id, found in have_studies.items():
+        if study_id not in study_ids:
+            db.delete(found)
+    for project_id, found in have_projects.items():
+        if project_id not in project_ids:
+            db.delete(found)
+    for study_id in dict.fromkeys(study_ids):
+        if study_id not in have_studies:
+            db.add(CxTouchpointLink(touchpoint_id=point.id or 0, study_id=study_id))
+    for project_id in dict.fromkeys(project_ids):
+        if project_id not in have_projects:
+            db.add(
+                CxTouchpointLink(
+                    touchpoint_id=point.id or 0, audit_project_id=project_id
+                )
+            )

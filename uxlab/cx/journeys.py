@@ -36,6 +36,7 @@ __all__ = [
     "JourneyError",
     "StageView",
     "add_stage",
+    "add_missing_channels",
     "add_touchpoint",
     "channel_token",
     "channels_of",
@@ -51,9 +52,11 @@ __all__ = [
     "journeys_of",
     "live_survey",
     "move",
+    "put_survey",
     "rename",
     "save_survey",
     "set_enabled",
+    "survey_fields",
     "survey_ids",
 ]
 
@@ -316,6 +319,17 @@ def save_survey(
 
     Changing the blocks keeps the links (and the answers given through them).
     """
+    survey = put_survey(
+        db, touchpoint, *survey_fields(blocks, open_question, hidden_fields), secret
+    )
+    db.commit()
+    return survey
+
+
+def survey_fields(
+    blocks: list[str], open_question: str, hidden_fields: str
+) -> tuple[list[str], str, list[str]]:
+    """A survey's blocks in the order asked, open question and hidden fields."""
     chosen = [b for b in BLOCKS if b in blocks]
     unknown = sorted(set(blocks) - set(BLOCKS))
     if unknown:
@@ -327,29 +341,35 @@ def save_survey(
         raise JourneyError("The open question needs its wording.")
     if len(question) > 500:
         raise JourneyError("The open question is longer than 500 characters.")
-    names = _hidden_fields(hidden_fields)
+    return chosen, question, _hidden_fields(hidden_fields)
+
+
+def put_survey(
+    db: Session,
+    touchpoint: CxTouchpoint,
+    blocks: list[str],
+    open_question: str,
+    hidden_fields: list[str],
+    secret: str,
+) -> CxSurvey:
+    """Set the touchpoint's survey from checked fields, in the open transaction."""
     survey = live_survey(db, touchpoint)
     if survey is None:
         assert touchpoint.id is not None
         survey = CxSurvey(touchpoint_id=touchpoint.id)
-    survey.blocks = chosen
-    survey.open_question = question
-    survey.hidden_fields = names
+    survey.blocks = blocks
+    survey.open_question = open_question
+    survey.hidden_fields = hidden_fields
     db.add(survey)
     db.flush()
-    assert survey.id is not None
-    ensure_channels(db, survey, secret)
+    add_missing_channels(db, survey, secret)
     return survey
 
 
-def ensure_channels(db: Session, survey: CxSurvey, secret: str) -> list[CxChannel]:
-    """The survey's channels, one of each kind, making any it lacks.
-
-    A survey made before a kind of channel existed gets it here.
-    """
+def add_missing_channels(db: Session, survey: CxSurvey, secret: str) -> int:
+    """Add the channels the survey lacks, one of each kind; how many were added."""
     assert survey.id is not None
-    have = channels_of(db, survey)
-    kinds = {c.kind for c in have}
+    kinds = {c.kind for c in channels_of(db, survey)}
     missing = [k for k in ChannelKind if k.value not in kinds]
     for kind in missing:
         channel = CxChannel(
@@ -360,8 +380,18 @@ def ensure_channels(db: Session, survey: CxSurvey, secret: str) -> list[CxChanne
         )
         channel.token_hash = hash_token(channel_token(channel, secret))
         db.add(channel)
+    db.flush()
+    return len(missing)
+
+
+def ensure_channels(db: Session, survey: CxSurvey, secret: str) -> list[CxChannel]:
+    """The survey's channels, one of each kind, making any it lacks.
+
+    A survey made before a kind of channel existed gets it here.
+    """
+    add_missing_channels(db, survey, secret)
     db.commit()
-    return channels_of(db, survey) if missing else have
+    return channels_of(db, survey)
 
 
 def delete_survey(db: Session, survey: CxSurvey) -> None:

@@ -282,12 +282,51 @@ def journey_yaml(workspace: str, journey_id: int) -> Response:
 @requires(Permission.view)
 def journey(workspace: str, journey_id: int) -> str:
     """A journey's stages and touchpoints, with the forms that change them."""
-    found = _journey(journey_id)
+    return _journey_page(_journey(journey_id))
+
+
+def _journey_page(
+    found: CxJourney, *, source: str | None = None, problems: list[str] | None = None
+) -> str:
+    db = get_session()
+    if source is None and allows(g.role, Permission.edit):
+        source = journey_file.journey_yaml(db, found)
     return render_template(
         "cx/journey.html",
         workspace=_workspace(),
-        view=store.journey_view(get_session(), found),
+        view=store.journey_view(db, found),
+        source=source,
+        problems=problems,
     )
+
+
+@bp.route(
+    "/workspaces/<workspace>/cx/journeys/<int:journey_id>/apply", methods=["POST"]
+)
+@login_required  # type: ignore[untyped-decorator]
+@requires(Permission.edit)
+def apply_yaml(workspace: str, journey_id: int) -> WerkzeugResponse | tuple[str, int]:
+    """Make the journey what the journey file pasted in its page says."""
+    found = _journey(journey_id)
+    text = request.form.get("source", "").replace("\r\n", "\n")
+    try:
+        applied = journey_file.apply_journey(
+            get_session(), found, text, current_app.config["SECRET_KEY"]
+        )
+    except journey_file.JourneyFileError as exc:
+        return _journey_page(found, source=text, problems=exc.problems), 422
+    removed = (
+        f"; removed {', '.join(f'“{name}”' for name in applied.removed)}"
+        if applied.removed
+        else ""
+    )
+    flash(
+        f"Journey file applied: {applied.kept} touchpoint"
+        f"{'' if applied.kept == 1 else 's'} kept with their links and answers, "
+        f"{applied.added} added{removed}.",
+        "info",
+    )
+    return _to_journey(found)
 
 
 #: The changes the journey page's forms post.
