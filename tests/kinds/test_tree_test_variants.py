@@ -191,6 +191,24 @@ def test_trees_without_variants_and_one_tree_with_variants_are_refused() -> None
     assert "trees[1].variant: variant 'a' has two trees (line 16)" in _errors(twice)
 
 
+def test_a_mismatch_of_variants_and_trees_is_reported_with_every_other_problem() -> (
+    None
+):
+    text = (
+        STUDY.replace("randomise: false", "randomise: maybe")
+        .replace("  - variant: b\n", "  - variant: c\n")
+        .replace("children: [Coats]", "children: [Coats, coats]")
+    )
+    message = _errors(text)
+    for problem in (
+        "randomise: Input should be a valid boolean",
+        "trees[1].tree[1].children: two sibling nodes are labelled 'coats'",
+        "trees[1].variant: no variant 'c'; the variants are a, b (line 16)",
+        "trees: no tree for variant 'b'; give one tree per variant (line 8)",
+    ):
+        assert problem in message
+
+
 def test_a_broken_study_file_imports_nothing(session: Session, tmp_path: Path) -> None:
     create_researcher(session, email="r@example.org", password="long-enough")
     path = tmp_path / "broken.yaml"

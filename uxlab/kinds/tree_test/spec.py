@@ -48,7 +48,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import InitErrorDetails
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from uxlab.studies import Key, StudySpec, _Strict
 
@@ -465,14 +465,13 @@ def _structure(data: dict[str, Any], variants: list[str]) -> list[InitErrorDetai
 
 
 def _detail(error: Any) -> InitErrorDetails:
-    detail: InitErrorDetails = {
-        "type": error["type"],
+    """A reported error as a line error to raise again, its type and message
+    kept (whatever its type's own context needs)."""
+    return {
+        "type": PydanticCustomError(error["type"], str(error["msg"])),
         "loc": error["loc"],
-        "input": error["input"],
+        "input": error.get("input"),
     }
-    if "ctx" in error:
-        detail["ctx"] = error["ctx"]
-    return detail
 
 
 class TreeTestSpec(StudySpec):
