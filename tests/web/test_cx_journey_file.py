@@ -234,3 +234,37 @@ def test_a_file_made_into_a_new_journey_gets_new_touchpoints_whatever_its_ids(
     assert len(session.exec(select(CxTouchpoint)).all()) == 4
     original = session.get(CxTouchpoint, shop["checkout"])
     assert original is not None and original.name == "Checkout"
+
+
+def test_a_files_problems_name_their_line_whether_imported_or_applied(
+    team: dict[str, Any], shop: dict[str, Any]
+) -> None:
+    slug, editor, url = team["slug"], team["editor"], shop["url"]
+    bad = (
+        "name: Renewals\n"
+        "stages:\n"
+        "  - name: Renew\n"
+        "    touchpoints:\n"
+        "      - name: Reminder email\n"
+        "        survey:\n"
+        "          blocks: [nps, stars]\n"
+        "      - name: ''\n"
+        "        widget: {trigger: sometimes}\n"
+        "followups: {reference_field: Order No}\n"
+    )
+    imported = editor.post(
+        f"/workspaces/{slug}/cx/journeys/import", data={"source": bad}
+    )
+    applied = apply(editor, url, bad)
+    for refused in (imported, applied):
+        assert refused.status_code == 422
+        for problem in (
+            "stages[0].touchpoints[0].survey.blocks: stars not among nps, csat, ces, "
+            "seq, open (line 7)",
+            "stages[0].touchpoints[1].name: needs a name (text) (line 8)",
+            "stages[0].touchpoints[1].widget: trigger (&#39;sometimes&#39;) must be "
+            "one of manual, delay, url, exit (line 9)",
+            "followups: &#39;order no&#39; is not a hidden field&#39;s name",
+            "starting with a letter. (line 10)",
+        ):
+            assert problem in refused.text

@@ -33,11 +33,11 @@
 ``audit_projects`` (by name) are the workspace's studies and audit projects
 aimed at the touchpoint, shown beside its scores on the journey map.
 ``followups`` holds the journey's follow-up rules. A file is checked whole
-before anything is saved; each problem names where it is
-(``stages[1].touchpoints[0].survey.blocks``), and a study or audit project
-the workspace does not have is one. Answers and channel links are not in the
-file: a journey made from it (:func:`import_journey`) starts with new links
-and no answers, whatever ids the file carries.
+before anything is saved; each problem names where it is and its line
+(``stages[1].touchpoints[0].survey.blocks: ... (line 9)``), and a study or
+audit project the workspace does not have is one. Answers and channel links
+are not in the file: a journey made from it (:func:`import_journey`) starts
+with new links and no answers, whatever ids the file carries.
 
 :func:`apply_journey` makes an existing journey what its file says. A stage
 or touchpoint with an ``id`` is that one of the journey, moved and renamed
@@ -53,6 +53,7 @@ stopped or cleared (a stopped survey's answers stay).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,6 +134,47 @@ def journey_yaml(db: Session, journey: CxJourney) -> str:
             "webhook_url": rules.webhook_url,
         }
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+
+
+#: A problem about one place in the file starts with its path.
+_PATH = re.compile(r"^([a-z_]+(?:\[\d+\]|\.[a-z_]+)*): ")
+
+
+def _line_index(
+    node: yaml.Node, path: tuple[str | int, ...] = ()
+) -> dict[tuple[str | int, ...], int]:
+    """Each path in a composed YAML document, with its 1-based line."""
+    lines = {path: node.start_mark.line + 1}
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            lines.update(_line_index(value, (*path, key.value)))
+            lines[(*path, key.value)] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, value in enumerate(node.value):
+            lines.update(_line_index(value, (*path, i)))
+    return lines
+
+
+def _with_lines(text: str, problems: list[str]) -> list[str]:
+    """Each problem that names a place in the file, with that place's line."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return problems
+    lines = _line_index(node) if node is not None else {}
+    found: list[str] = []
+    for problem in problems:
+        match = _PATH.match(problem)
+        path: tuple[str | int, ...] = ()
+        if match is not None:
+            path = tuple(
+                int(part) if part.isdigit() else part
+                for part in re.findall(r"[a-z_]+|\d+", match[1])
+            )
+        while path and path not in lines:
+            path = path[:-1]  # a key the file lacks: the line of what holds it
+        found.append(f"{problem} (line {lines[path]})" if path else problem)
+    return found
 
 
 def _names(value: Any, where: str, problems: list[str]) -> list[str]:
@@ -329,7 +371,7 @@ def import_journey(db: Session, workspace_id: int, text: str, secret: str) -> Cx
     if not problems:
         problems = _resolve_links(db, workspace_id, document)
     if problems:
-        raise JourneyFileError(problems)
+        raise JourneyFileError(_with_lines(text, problems))
     stages = document["stages"]
     journey = store.create_journey(
         db, workspace_id, document["name"], [s["name"] for s in stages]
@@ -478,7 +520,7 @@ def apply_journey(db: Session, journey: CxJourney, text: str, secret: str) -> Ap
         stages, points, more = _match(db, journey, document, surveys=not problems)
         problems += more
         if problems:
-            raise JourneyFileError(problems)
+            raise JourneyFileError(_with_lines(text, problems))
         applied = _apply(db, journey, document, stages, points, secret)
         db.commit()
     except BaseException:
