@@ -78,15 +78,16 @@ class Answers:
 
 def open_link(db: Session, token: str) -> Opened:
     """What a feedback link leads to, and whether it takes answers."""
-    channel = db.exec(
-        select(CxChannel).where(CxChannel.token_hash == hash_token(token))
+    # One statement: the widget's every answer opens its link first.
+    found = db.exec(
+        select(CxChannel, CxSurvey, CxTouchpoint)
+        .join(CxSurvey, CxSurvey.id == CxChannel.survey_id)  # type: ignore[arg-type]
+        .join(CxTouchpoint, CxTouchpoint.id == CxSurvey.touchpoint_id)  # type: ignore[arg-type]
+        .where(CxChannel.token_hash == hash_token(token))
     ).first()
-    if channel is None:
+    if found is None:
         return Opened(LinkState.unknown)
-    survey = db.get(CxSurvey, channel.survey_id)
-    assert survey is not None
-    touchpoint = db.get(CxTouchpoint, survey.touchpoint_id)
-    assert touchpoint is not None
+    channel, survey, touchpoint = found
     if survey.deleted_at is not None:
         return Opened(LinkState.survey_deleted, channel, survey, touchpoint)
     if not touchpoint.enabled:
@@ -265,6 +266,8 @@ def record_once(
     db.commit()
     if row is None:
         return False
+    if not values["hidden"]:
+        return True  # no customer reference: no follow-up to consider
     made = db.get(CxResponse, row[0])
     if made is not None:
         _follow_up(db, made)
