@@ -92,3 +92,43 @@ def test_pdf_of_a_five_second_test_has_its_questions_and_codes(
         low, high = share.result.ci
         # Each interval on one line, as the page shows it.
         assert f"{round(100 * low)}–{round(100 * high)} %" in text
+
+
+def test_pdf_of_a_study_aimed_at_a_touchpoint_carries_its_journey_map(
+    app: Flask, session: Session, tmp_path: Path
+) -> None:
+    from sqlmodel import col, select
+
+    from uxlab.cx.ux_side import CxTouchpointLink
+    from uxlab.demo import DEMO_VIEWER_EMAIL, DEMO_VIEWER_PASSWORD
+    from uxlab.models import Study
+
+    result = app.test_cli_runner().invoke(args=["demo", "--participants", "4"])
+    assert result.exit_code == 0, result.output
+    linked = session.exec(
+        select(Study)
+        .join(CxTouchpointLink, col(CxTouchpointLink.study_id) == Study.id)
+        .where(col(CxTouchpointLink.study_id).is_not(None))
+    ).one()
+    viewer = app.test_client()
+    viewer.post(
+        "/login", data={"email": DEMO_VIEWER_EMAIL, "password": DEMO_VIEWER_PASSWORD}
+    )
+    response = viewer.get(f"/studies/{linked.slug}/report.pdf")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(response.data)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    # The journey section, its map slide drawn inline: the journey's name, the
+    # touchpoint the study is aimed at, every stage, and the interval's method.
+    assert "Customer journey" in text
+    assert "Buy online" in text and "this study: Checkout" in text
+    for name in ("Discover", "Buy", "Get help", "Renew", "Checkout"):
+        assert name in text
+    assert "adjusted Wald" in text
