@@ -268,3 +268,39 @@ def test_the_study_page_points_to_the_comparison_of_the_trees(
     assert f'href="/studies/{study.slug}/results#compare-b"' in variants
     assert "<td>5 nodes</td>" in variants
     assert "/compare?" not in variants  # the Compare page compares task studies
+
+
+def test_the_page_before_both_trees_have_answers(
+    client: FlaskClient, session: Session
+) -> None:
+    owner = create_researcher(session, email="e@example.org", password=PASSWORD)
+    made = import_study(session, parse_study(STUDY), owner=owner, source_text=STUDY)
+    client.post("/login", data={"email": "e@example.org", "password": PASSWORD})
+    assert client.get(f"/studies/{made.slug}/results").status_code == 200
+    session.commit()  # a new transaction after the app's writes
+    person = Participant(
+        study_id=made.id,  # type: ignore[arg-type]
+        token_hash=hash_token(new_token()),
+        code=new_code(),
+        variant="a",
+    )
+    session.add(person)
+    session.flush()
+    session.add(
+        TreeAnswer(
+            participant_id=person.id,  # type: ignore[arg-type]
+            task_key="returns",
+            position=1,
+            chosen="a-n3",
+            path=[["a-n1", 500], ["a-n2", 900], ["a-n3", 1400]],
+            seconds=2.0,
+        )
+    )
+    session.commit()
+    html = client.get(f"/studies/{made.slug}/results").text
+    table = html.split('data-table="compare"')[1].split("</table>")[0]
+    returns = table.split('<tr data-task="returns" data-variant="b">')[1]
+    assert "no answers yet" in returns.split("</tr>")[0]
+    assert "not until both trees have answers" in returns.split("</tr>")[0]
+    assert 'id="success-bar-0"' in html  # a's bar; the others say "no data"
+    assert html.count("No answers yet.") == 3  # b's two tasks and a's other
