@@ -338,6 +338,7 @@ def test_the_delay_trigger_shows_the_survey_after_its_seconds_and_not_before(
     page = context.new_page()
     page.clock.install(time=T0)
     load(page, shop.origin)
+    not_shown(page)  # the page's first moments, on the clock as it runs
     page.clock.run_for("00:30")
     not_shown(page)
     page.clock.run_for("00:25")
@@ -421,10 +422,8 @@ def answer(page: Page, score: str) -> None:
 
 def asked_on(page: Page, when: datetime) -> bool:
     """Whether the survey opens for this browser on that day (a fresh page)."""
-    page.reload()
-    page.wait_for_function("window.uxlabFeedback !== undefined")
+    load(page, page.url)
     page.clock.set_system_time(when)
-    page.wait_for_timeout(200)
     page.evaluate("window.uxlabFeedback.open()")
     dialog = page.get_by_role("dialog", name="Your feedback")
     try:
@@ -535,11 +534,12 @@ def test_a_hostile_page_that_tries_to_read_answers_gets_none_of_the_typed_text(
             route.continue_()
 
     page.route("**/answers", slow)
-    page.goto(shop.origin)
-    page.wait_for_function("window.uxlabFeedback !== undefined")
+    load(page, shop.origin)
     page.evaluate("window.uxlabFeedback.open()")
-    # The dialog takes the focus on its first answer; the customer answers
-    # with the keyboard: 7, then the open answer, then Send.
+    # The dialog takes the focus on its first answer (the page sees only its
+    # host focused); the customer answers with the keyboard: 7, then the open
+    # answer, then Send.
+    page.wait_for_function("document.activeElement.tagName === 'DIV'")
     for _ in range(7):
         page.keyboard.press("ArrowRight")
     page.keyboard.press("Tab")
