@@ -268,3 +268,78 @@ def test_a_files_problems_name_their_line_whether_imported_or_applied(
             "starting with a letter. (line 10)",
         ):
             assert problem in refused.text
+
+
+def test_applied_links_and_follow_up_rules_follow_the_file(
+    team: dict[str, Any], shop: dict[str, Any], session: Session
+) -> None:
+    from uxlab.cx import ux_side
+    from uxlab.cx.followup_models import CxFollowupSettings
+    from uxlab.models import AuditProject, Researcher, Workspace
+    from uxlab.studies import import_study, parse_study
+
+    editor, url = team["editor"], shop["url"]
+    workspace = session.exec(select(Workspace).where(Workspace.slug == team["slug"]))
+    workspace_id = workspace.one().id
+    owner = session.exec(
+        select(Researcher).where(Researcher.email == "editor@example.com")
+    ).one()
+    text = "title: Checkout usability\ntasks:\n  - title: Pay for a jacket\n"
+    study = import_study(
+        session,
+        parse_study(text),
+        owner=owner,
+        source_text=text,
+        workspace_id=workspace_id,
+    )
+    session.add(
+        AuditProject(
+            workspace_id=workspace_id,
+            name="Checkout nightly",
+            script_yaml="name: x\n",
+            base_url="https://shop.example.com",
+            badge_token_hash="b" * 64,
+        )
+    )
+    session.commit()
+    links = f"/workspaces/{team['slug']}/cx/touchpoints/{shop['checkout']}/links"
+    assert editor.post(links, data={"study_id": str(study.id)}).status_code == 303
+    document = journey_file(editor, url)
+    checkout = document["stages"][1]["touchpoints"][0]
+    assert checkout["studies"] == ["checkout-usability"]
+    del checkout["studies"]
+    checkout["audit_projects"] = ["Checkout nightly"]
+    document["followups"] = {"reference_field": "order", "webhook_url": ""}
+    assert apply(editor, url, document).status_code == 303
+    session.rollback()
+    studies, projects = ux_side.links_of(session, shop["checkout"])
+    assert (studies, [p.name for _, p in projects]) == ([], ["Checkout nightly"])
+    rules = session.exec(select(CxFollowupSettings)).one()
+    assert (rules.reference_field, rules.webhook_url) == ("order", "")
+    # Left out of the file: no links, no rules.
+    del document["followups"], checkout["audit_projects"]
+    assert apply(editor, url, document).status_code == 303
+    session.rollback()
+    assert ux_side.links_of(session, shop["checkout"]) == ([], [])
+    rules = session.exec(select(CxFollowupSettings)).one()
+    assert (rules.reference_field, rules.webhook_url) == ("", "")
+
+
+def test_a_survey_left_out_is_stopped_and_a_paused_touchpoint_takes_no_answers(
+    app: Flask, team: dict[str, Any], shop: dict[str, Any], session: Session
+) -> None:
+    editor, url, link = team["editor"], shop["url"], shop["link"]
+    document = journey_file(editor, url)
+    checkout = document["stages"][1]["touchpoints"][0]
+    checkout["enabled"] = False
+    assert apply(editor, url, document).status_code == 303
+    assert app.test_client().get(f"{link}?nps=2").status_code == 410
+    checkout["enabled"] = True
+    assert apply(editor, url, document).status_code == 303
+    assert app.test_client().get(f"{link}?nps=2").status_code == 200
+    del checkout["survey"]
+    assert apply(editor, url, document).status_code == 303
+    ended = app.test_client().get(f"{link}?nps=2")
+    assert ended.status_code == 410 and "This survey has ended" in ended.text
+    session.rollback()
+    assert len(session.exec(select(CxResponse)).all()) == 2  # its answers stay
