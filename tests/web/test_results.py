@@ -328,3 +328,37 @@ def test_exclude_any_participant_by_code(
     session.rollback()
     session.refresh(other)
     assert not other.excluded
+
+
+def test_compare_offers_usability_studies_and_sends_other_kinds_to_their_results(
+    client: FlaskClient, session: Session, study: Study
+) -> None:
+    trees = import_study(
+        session,
+        load_study_file(TEMPLATES / "tree-test-compare.yaml"),
+        owner=_owner(session),
+        source_text="",
+    )
+    cards = import_study(
+        session,
+        load_study_file(TEMPLATES / "card-sort-groceries.yaml"),
+        owner=_owner(session),
+        source_text="",
+    )
+    _login(client)
+    page = client.get("/compare").get_data(as_text=True)
+    # Compare is task by task: only usability studies are offered in its lists.
+    assert f'<option value="{study.slug}"' in page
+    assert f'<option value="{trees.slug}"' not in page
+    assert f'<option value="{cards.slug}"' not in page
+    # The tree test's own comparison of its trees is pointed to instead.
+    assert f'href="/studies/{trees.slug}/results' in page
+    # Asked for by address, another kind is a clear 400, not a page of dashes.
+    for query in (
+        f"study={trees.slug}&va=current&vb=proposed",
+        f"a={cards.slug}&b={study.slug}",
+    ):
+        refused = client.get(f"/compare?{query}")
+        assert refused.status_code == 400
+        text = refused.get_data(as_text=True)
+        assert "compares usability studies" in text

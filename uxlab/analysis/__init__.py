@@ -31,6 +31,7 @@ from uxlab.analysis.compare import (
     completion_sentence,
     format_p,
     mean_sentence,
+    other_kinds_with_variants,
     time_sentence,
 )
 from uxlab.analysis.data import StudyData, load_study_data, questionnaire_title
@@ -74,6 +75,7 @@ __all__ = [
     "TaskResult",
     "analyse_study",
     "comparable_studies",
+    "other_kinds_with_variants",
     "compare_studies",
     "compare_variants",
     "completion_sentence",

@@ -368,13 +368,13 @@ def _compare(
 def comparable_studies(
     session: Session, workspace_id: int
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str, list[tuple[str, str]]]]]:
-    """A workspace's studies (slug, title), and those with two or more variants.
+    """A workspace's usability studies (slug, title), and those with variants.
 
-    Each study with variants comes with its variants' keys and names.
+    Each study with two or more variants comes with its variants' keys and
+    names. Studies of other kinds are left out: their results pages compare
+    them in their own terms (see :func:`other_kinds_with_variants`).
     """
-    studies = session.exec(
-        select(Study).where(Study.workspace_id == workspace_id).order_by(col(Study.id))
-    ).all()
+    studies = [s for s in _studies(session, workspace_id) if _is_usability(s)]
     plain = [(s.slug, s.title) for s in studies]
     with_variants = [
         (
@@ -391,6 +391,53 @@ def comparable_studies(
     return plain, with_variants
 
 
+def other_kinds_with_variants(
+    session: Session, workspace_id: int
+) -> list[tuple[str, str, str]]:
+    """Studies of other kinds with variants: (slug, title, kind label) each."""
+    from uxlab.kinds import kind_of
+
+    return [
+        (s.slug, s.title, kind_of(s).label)
+        for s in _studies(session, workspace_id)
+        if not _is_usability(s) and len(s.settings.get("variants", [])) >= 2
+    ]
+
+
+def _studies(session: Session, workspace_id: int) -> list[Study]:
+    return list(
+        session.exec(
+            select(Study)
+            .where(Study.workspace_id == workspace_id)
+            .order_by(col(Study.id))
+        ).all()
+    )
+
+
+def _is_usability(study: Study) -> bool:
+    from uxlab.kinds import DEFAULT_KIND
+
+    return str((study.settings or {}).get("kind") or DEFAULT_KIND) == DEFAULT_KIND
+
+
+def _usability_only(*studies: Study) -> None:
+    """Refuse a study of another kind: Compare goes task by task."""
+    from uxlab.kinds import kind_of
+
+    for study in studies:
+        if not _is_usability(study):
+            raise AnalysisOptionError(
+                f"Compare compares usability studies task by task; "
+                f"{study.title} is a {kind_of(study).label.lower()}, whose "
+                f"results page shows its own figures"
+                + (
+                    " and compares its variants."
+                    if study.settings.get("variants")
+                    else "."
+                )
+            )
+
+
 def compare_studies(
     session: Session,
     study_a: Study,
@@ -401,6 +448,7 @@ def compare_studies(
 ) -> Comparison:
     """Compare two studies (two designs or two rounds) task by task, by task key."""
     cl = parse_confidence_level(confidence_level)
+    _usability_only(study_a, study_b)
     if study_a.id == study_b.id:
         raise AnalysisOptionError(
             "Pick two different studies: a study compared with itself shows nothing."
@@ -429,6 +477,7 @@ def compare_variants(
 ) -> Comparison:
     """Compare two variants (designs) of one study, e.g. "A" and "B"."""
     cl = parse_confidence_level(confidence_level)
+    _usability_only(study)
     data = load_study_data(session, study)
     names = dict(data.variants)
     for v in (variant_a, variant_b):

@@ -346,12 +346,14 @@ def compare() -> tuple[str, int]:
     workspace_id = current_workspace()[0].id
     assert workspace_id is not None
     studies, variant_studies = analysis.comparable_studies(get_session(), workspace_id)
+    other_kinds = analysis.other_kinds_with_variants(get_session(), workspace_id)
     return render_template(
         "results/compare.html",
         comparison=comparison,
         svg=svg,
         studies=studies,
         variant_studies=variant_studies,
+        other_kinds=other_kinds,
         args=args,
         f=report.Formats(cl),
         levels=analysis.CONFIDENCE_LEVELS,
