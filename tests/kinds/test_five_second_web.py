@@ -404,5 +404,15 @@ def test_with_variants_each_question_is_split_by_variant(
             f'<td class="num">{low:.2f}–{high:.2f}</td></tr>'
         )
         assert expected in clarity
-    action = html.split('id="q-action"')[1].split("</section>")[0]
-    assert "Current design (n = 15)</th>" in action and "Redesign (n = 15)" in action
+    # A choice question's options and an open question's codes alike.
+    for question, caption in (
+        ("action", "Answers per option by variant"),
+        ("purpose", "Answers per code by variant"),
+    ):
+        section = html.split(f'id="q-{question}"')[1].split("</section>")[0]
+        table = section.split('data-table="by-variant"')[1].split("</table>")[0]
+        assert caption in table
+        # n: those who answered this question (an open one may go unanswered).
+        assert re.search(r"Current design \(n = \d+\)</th>", table)
+        assert re.search(r"Redesign \(n = \d+\)</th>", table)
+        assert f"/charts/q-{question}.png?download=1" in section
