@@ -45,30 +45,36 @@ def test_each_variant_sees_its_own_tree_at_phone_width(
 ) -> None:
     study = _study(session)
     link = f"{live_server.url}/s/{open_token(session, study)}"
-    page.set_viewport_size({"width": 375, "height": 740})
-    problems = watch(page)
+    browser = page.context.browser
+    assert browser is not None
+    problems: list[str] = []
     seen = []
     for _ in range(2):  # balanced: the second participant gets the other tree
-        page.context.clear_cookies()
-        page.goto(link)
-        page.get_by_role("button", name="I agree, start the study").click()
-        expect(page.get_by_role("heading", name="Task 1 of 2")).to_be_visible()
+        # Two people, two browsers: nothing of the first one's visit (a
+        # cookie its last request may still set) reaches the second.
+        context = browser.new_context(viewport={"width": 375, "height": 740})
+        person = context.new_page()
+        problems += watch(person)
+        person.goto(link)
+        person.get_by_role("button", name="I agree, start the study").click()
+        expect(person.get_by_role("heading", name="Task 1 of 2")).to_be_visible()
         variant = str(_newest(session).variant)
         seen.append(variant)
         opens, absent = ROUTE[variant]
-        expect(page.get_by_role("button", name=absent, exact=True)).to_have_count(0)
+        expect(person.get_by_role("button", name=absent, exact=True)).to_have_count(0)
         for label in opens:  # with the keyboard alone
-            node = page.get_by_role("button", name=label, exact=True)
-            tab_to(page, node)
-            page.keyboard.press("Enter")
-        choose = page.get_by_role("button", name="I'd find it here")
+            node = person.get_by_role("button", name=label, exact=True)
+            tab_to(person, node)
+            person.keyboard.press("Enter")
+        choose = person.get_by_role("button", name="I'd find it here")
         box = choose.bounding_box()
         assert box is not None and box["x"] + box["width"] <= 375
-        page.keyboard.press("Tab")
+        person.keyboard.press("Tab")
         expect(choose).to_be_focused()
-        page.keyboard.press("Enter")
-        expect(page.get_by_role("heading", name="Task 2 of 2")).to_be_visible()
-        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        person.keyboard.press("Enter")
+        expect(person.get_by_role("heading", name="Task 2 of 2")).to_be_visible()
+        assert person.evaluate("document.documentElement.scrollWidth") <= 375
+        context.close()
     assert sorted(seen) == ["a", "b"]
     assert problems == []
     session.commit()

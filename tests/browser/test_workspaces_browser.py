@@ -216,7 +216,9 @@ def test_workspace_switcher_by_keyboard_changes_what_lists_show(
     expect(page).to_have_url(f"{live_server.url}/compare")
     expect(page.get_by_role("status")).to_have_text("Now in workspace “Olivia”.")
     expect(design_a.locator("option")).to_have_text([mine])
-    expect(page.get_by_text("None of your studies has variants.")).to_be_visible()
+    expect(
+        page.get_by_text("None of your usability studies has variants.")
+    ).to_be_visible()
 
     # Plan keeps its page too, under the chosen workspace.
     page.get_by_role("link", name="Plan").click()
