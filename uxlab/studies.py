@@ -58,6 +58,7 @@ __all__ = [
     "get_study_by_ref",
     "import_study",
     "import_study_file",
+    "line_index",
     "list_studies",
     "list_templates",
     "load_study_file",
@@ -336,18 +337,18 @@ class StudySpec(_Strict):
 # ----------------------------------------------------------------- loading
 
 
-def _line_index(
+def line_index(
     node: yaml.Node, path: tuple[str | int, ...] = ()
 ) -> dict[tuple[Any, ...], int]:
     """Map each field path in a composed YAML document to its 1-based line."""
     lines = {path: node.start_mark.line + 1}
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
-            lines.update(_line_index(value, (*path, key.value)))
+            lines.update(line_index(value, (*path, key.value)))
             lines[(*path, key.value)] = key.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for i, value in enumerate(node.value):
-            lines.update(_line_index(value, (*path, i)))
+            lines.update(line_index(value, (*path, i)))
     return lines
 
 
@@ -375,7 +376,7 @@ def parse_study(text: str, source: str = "<study>") -> StudySpec:
         raise StudyFileError(
             source, ["expected a mapping of fields (title:, tasks:, ...)"]
         )
-    lines = _line_index(node) if node is not None else {}
+    lines = line_index(node) if node is not None else {}
     kind_name = data.get("kind", DEFAULT_KIND)
     try:
         kind = get_kind(str(kind_name)) if isinstance(kind_name, str) else None

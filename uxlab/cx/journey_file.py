@@ -70,6 +70,7 @@ from uxlab.cx.ux_side import CxTouchpointLink
 from uxlab.db import begin_write
 from uxlab.errors import UxlabError
 from uxlab.models import AuditProject, Study, utcnow
+from uxlab.studies import line_index
 
 __all__ = [
     "Applied",
@@ -140,28 +141,13 @@ def journey_yaml(db: Session, journey: CxJourney) -> str:
 _PATH = re.compile(r"^([a-z_]+(?:\[\d+\]|\.[a-z_]+)*): ")
 
 
-def _line_index(
-    node: yaml.Node, path: tuple[str | int, ...] = ()
-) -> dict[tuple[str | int, ...], int]:
-    """Each path in a composed YAML document, with its 1-based line."""
-    lines = {path: node.start_mark.line + 1}
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            lines.update(_line_index(value, (*path, key.value)))
-            lines[(*path, key.value)] = key.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for i, value in enumerate(node.value):
-            lines.update(_line_index(value, (*path, i)))
-    return lines
-
-
 def _with_lines(text: str, problems: list[str]) -> list[str]:
     """Each problem that names a place in the file, with that place's line."""
     try:
         node = yaml.compose(text)
     except yaml.YAMLError:
         return problems
-    lines = _line_index(node) if node is not None else {}
+    lines = line_index(node) if node is not None else {}
     found: list[str] = []
     for problem in problems:
         match = _PATH.match(problem)
