@@ -415,9 +415,9 @@ def _studies(session: Session, workspace_id: int) -> list[Study]:
 
 
 def _is_usability(study: Study) -> bool:
-    from uxlab.kinds import DEFAULT_KIND
+    from uxlab.kinds import DEFAULT_KIND, kind_of
 
-    return str((study.settings or {}).get("kind") or DEFAULT_KIND) == DEFAULT_KIND
+    return kind_of(study).name == DEFAULT_KIND
 
 
 def _usability_only(*studies: Study) -> None:
