@@ -27,8 +27,6 @@ __all__ = [
     "RunStatus",
     "Event",
     "FiveSecondAnswer",
-    "FiveSecondCode",
-    "FiveSecondCoding",
     "FiveSecondView",
     "Invite",
     "InviteKind",
@@ -820,34 +818,8 @@ class FiveSecondAnswer(SQLModel, table=True):
     answered_at: datetime = Field(default_factory=utcnow)
 
 
-class FiveSecondCode(SQLModel, table=True):
-    """A researcher's code for the open answers to one question ("mentions
-    e-books")."""
-
-    __table_args__ = (
-        UniqueConstraint(
-            "study_id", "question", "label", name="uq_fivesecondcode_label"
-        ),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    study_id: int = Field(foreign_key="study.id", index=True, ondelete="CASCADE")
-    question: str = Field(max_length=80)
-    label: str = Field(max_length=80)
-    created_at: datetime = Field(default_factory=utcnow)
-
-
-class FiveSecondCoding(SQLModel, table=True):
-    """One code given to one open answer (an answer may have several)."""
-
-    answer_id: int = Field(
-        foreign_key="fivesecondanswer.id", primary_key=True, ondelete="CASCADE"
-    )
-    code_id: int = Field(
-        foreign_key="fivesecondcode.id", primary_key=True, ondelete="CASCADE"
-    )
-
-
-# The CX tables live in their own package; importing them here registers them
-# wherever the models are (migrations, create_schema, the tests' comparison).
+# The CX tables and the researchers' codes live in their own packages;
+# importing them here registers them wherever the models are (migrations,
+# create_schema, the tests' comparison).
+from uxlab.coding import models as _coding_models  # noqa: E402, F401
 from uxlab.cx import models as _cx_models  # noqa: E402, F401

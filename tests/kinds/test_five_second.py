@@ -344,19 +344,20 @@ def test_codes_belong_to_one_open_question(session: Session) -> None:
     code = add_code(session, study, "purpose", "  library   site ")
     session.commit()
     assert code.label == "library site"
-    with pytest.raises(CodeError, match="already has a code 'library site'"):
-        add_code(session, study, "purpose", "library site")
+    with pytest.raises(CodeError, match="There is a code “library site” already"):
+        add_code(session, study, "purpose", "Library  Site")
     choice = session.exec(
         select(FiveSecondAnswer).where(FiveSecondAnswer.question == "action")
     ).one()
-    with pytest.raises(CodeError, match="is not a code of question 'action'"):
+    with pytest.raises(CodeError, match="question 'action' has no open answers"):
         set_codes(session, study, choice.id, [code.id])  # type: ignore[arg-type]
 
 
 def test_withdrawing_deletes_the_answers_view_and_code_ticks(
     session: Session,
 ) -> None:
-    from uxlab.models import FiveSecondCode, FiveSecondCoding, FiveSecondView
+    from uxlab.coding import Code, FiveSecondAnswerCode
+    from uxlab.models import FiveSecondView
 
     study = _live_study(session)
     slug, token, person = _join(session, study)
@@ -374,6 +375,6 @@ def test_withdrawing_deletes_the_answers_view_and_code_ticks(
     session.expire_all()
     assert session.exec(select(FiveSecondAnswer)).all() == []
     assert session.exec(select(FiveSecondView)).all() == []
-    assert session.exec(select(FiveSecondCoding)).all() == []
+    assert session.exec(select(FiveSecondAnswerCode)).all() == []
     # The researchers' codes stay: they belong to the study, not to a person.
-    assert [c.label for c in session.exec(select(FiveSecondCode))] == ["library"]
+    assert [c.label for c in session.exec(select(Code))] == ["library"]

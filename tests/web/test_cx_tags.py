@@ -1,7 +1,8 @@
-"""Coding open answers with tags, counting them per period, and themes to studies."""
+"""Coding customers' open answers, counting codes per period, and themes to studies."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,10 +16,10 @@ from tests.web.test_cx import (
     team_fixture,  # noqa: F401  (the "team" fixture)
 )
 from uxlab.audit.script import parse_script
+from uxlab.coding import Code, CxResponseCode
 from uxlab.cx import journeys
 from uxlab.cx.feedback import open_link, parse_answers, record
 from uxlab.cx.models import CxChannel, CxResponse
-from uxlab.cx.tags import CxTag
 from uxlab.cx.ux_side import CxTouchpointLink
 from uxlab.models import AuditProject, Study, StudyStatus
 
@@ -26,7 +27,7 @@ SHOP_PAGE = "https://shop.example.com/checkout?step=2"
 
 
 def _text(page: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    return html.unescape(" ".join(re.sub(r"<[^>]+>", " ", page).split()))
 
 
 def _answers(team: dict[str, Any], session: Session) -> tuple[int, list[int]]:
@@ -55,56 +56,113 @@ def _answers(team: dict[str, Any], session: Session) -> tuple[int, list[int]]:
     return touchpoint_id, ids
 
 
-def test_answers_are_tagged_counted_per_month_and_untagged(
+def _counts(page: str) -> dict[str, str]:
+    """The per-period counts table of a touchpoint page, by code."""
+    table = re.search(r'<table class="cx-tag-counts">(.*?)</table>', page, re.S)
+    if table is None:
+        return {}
+    return {
+        _text(m[0]): _text(m[1])
+        for m in re.findall(r'<th scope="row">(.*?)</th>(.*?)</tr>', table[1], re.S)
+    }
+
+
+def test_answers_are_coded_counted_per_month_and_uncoded(
     team: dict[str, Any], session: Session
 ) -> None:
     slug, editor, viewer = team["slug"], team["editor"], team["viewer"]
     touchpoint_id, ids = _answers(team, session)
     base = f"/workspaces/{slug}/cx/touchpoints/{touchpoint_id}"
-    for response_id in ids[:3]:
-        editor.post(
-            f"{base}/answers/{response_id}/tags", data={"tag": " Delivery  Date "}
-        )
-    editor.post(f"{base}/answers/{ids[3]}/tags", data={"tag": "discount code"})
+    for response_id, typed in zip(
+        ids[:3], ("delivery  date", " Delivery Date ", "DELIVERY DATE"), strict=True
+    ):
+        editor.post(f"{base}/answers/{response_id}/codes", data={"new": typed})
+    editor.post(f"{base}/answers/{ids[3]}/codes", data={"new": "discount code"})
     session.rollback()  # a fresh snapshot, after the app's writes
-    # One tag per name and workspace, whatever the spacing and case typed.
-    assert sorted(t.name for t in session.exec(select(CxTag))) == [
+    # One code per label in the workspace, whatever the spacing and case typed.
+    assert sorted(c.label for c in session.exec(select(Code))) == [
         "delivery date",
         "discount code",
     ]
-    empty = editor.post(
-        f"{base}/answers/{ids[0]}/tags", data={"tag": "  "}, follow_redirects=True
-    )
-    assert "Type a tag" in empty.text
+    empty = editor.post(f"{base}/codes", data={"label": "  "}, follow_redirects=True)
+    assert "A code needs a name" in empty.text
     assert (
-        viewer.post(f"{base}/answers/{ids[0]}/tags", data={"tag": "x"}).status_code
+        viewer.post(f"{base}/answers/{ids[0]}/codes", data={"new": "x"}).status_code
         == 403
     )
 
-    page = editor.get(f"{base}?every=month").text
-    table = re.search(r'<table class="cx-tag-counts">(.*?)</table>', page, re.S)
-    assert table is not None
-    rows = {
-        _text(m[0]): _text(m[1])
-        for m in re.findall(r'<th scope="row">(.*?)</th>(.*?)</tr>', table[1], re.S)
-    }
+    rows = _counts(editor.get(f"{base}?every=month").text)
     # Twelve monthly counts, oldest first, then the total: last month 1, this 2.
     assert rows["delivery date"].startswith("0 " * 10 + "1 2 3")
     assert rows["discount code"].startswith("0 " * 11 + "1 1")
     assert "Start a study from these 3" in rows["delivery date"]
-    # A viewer reads the counts and the tags, and gets no forms.
+    # A viewer reads the counts and the codes, and gets no forms.
     seen = viewer.get(f"{base}?every=month").text
     assert "delivery date" in seen and "Start a study" not in seen
-    assert 'name="tag"' not in seen
-    # Taken off again.
-    tag_id = session.exec(select(CxTag).where(CxTag.name == "discount code")).one().id
-    editor.post(f"{base}/answers/{ids[3]}/tags", data={"remove": str(tag_id)})
-    after = editor.get(f"{base}?every=month").text
+    assert 'name="new"' not in seen and 'name="label"' not in seen
+    # Taken off again: the answer's form saved with no code ticked.
+    editor.post(f"{base}/answers/{ids[3]}/codes", data={})
+    assert "discount code" not in _counts(editor.get(f"{base}?every=month").text)
+
+
+def test_the_workspace_codebook_renames_and_deletes_a_code_everywhere(
+    team: dict[str, Any], session: Session
+) -> None:
+    slug, editor, viewer = team["slug"], team["editor"], team["viewer"]
+    touchpoint_id, ids = _answers(team, session)
+    base = f"/workspaces/{slug}/cx/touchpoints/{touchpoint_id}"
+    made = editor.post(f"{base}/codes", data={"label": "Delivery date"})
+    assert made.status_code == 303 and made.headers["Location"].endswith("#codes-head")
+    editor.post(f"{base}/codes", data={"label": "coupon"})
+    session.rollback()
+    delivery, coupon = session.exec(select(Code).order_by(Code.id)).all()
+    # Ticking: both codes on one answer, the first on two more.
+    for response_id, ticked in (
+        (ids[0], [delivery.id, coupon.id]),
+        (ids[1], [delivery.id]),
+        (ids[2], [delivery.id]),
+    ):
+        saved = editor.post(
+            f"{base}/answers/{response_id}/codes",
+            data={"code": [str(c) for c in ticked]},
+        )
+        assert saved.headers["Location"].endswith(f"#answer-{response_id}")
+    # The same label again, in another case, is refused and changes nothing.
+    clash = editor.post(
+        f"{base}/codes", data={"label": "COUPON"}, follow_redirects=True
+    )
+    assert "There is a code “coupon” already." in clash.text
     assert (
-        "discount code"
-        not in re.search(  # type: ignore[union-attr]
-            r'<table class="cx-tag-counts">(.*?)</table>', after, re.S
-        )[1]
+        viewer.post(f"{base}/codes/{coupon.id}", data={"action": "delete"}).status_code
+        == 403
+    )
+
+    renamed = editor.post(
+        f"{base}/codes/{delivery.id}",
+        data={"action": "rename", "label": "Can't find the delivery date"},
+        follow_redirects=True,
+    )
+    assert "its answers keep it" in renamed.text
+    assert _counts(renamed.text)["Can't find the delivery date"].endswith(
+        "3 Start a study from these 3 Page to audit Start an audit project from these 3"
+    )
+    assert "Delivery date" not in _counts(renamed.text)
+
+    deleted = editor.post(
+        f"{base}/codes/{coupon.id}", data={"action": "delete"}, follow_redirects=True
+    )
+    assert "Code “coupon” deleted, and taken off every answer." in deleted.text
+    assert "coupon" not in _counts(deleted.text)
+    session.rollback()
+    assert {link.code_id for link in session.exec(select(CxResponseCode))} == {
+        delivery.id
+    }
+    # A code of another workspace's codebook, or a made-up one, is not ticked.
+    refused = editor.post(f"{base}/answers/{ids[3]}/codes", data={"code": ["9999"]})
+    assert refused.status_code == 404
+    assert (
+        editor.post(f"{base}/answers/{ids[3]}/codes", data={"code": ["x"]}).status_code
+        == 422
     )
 
 
@@ -115,10 +173,12 @@ def test_a_theme_starts_a_draft_study_linked_both_ways(
     touchpoint_id, ids = _answers(team, session)
     base = f"/workspaces/{slug}/cx/touchpoints/{touchpoint_id}"
     for response_id in ids[:3]:
-        editor.post(f"{base}/answers/{response_id}/tags", data={"tag": "delivery date"})
+        editor.post(
+            f"{base}/answers/{response_id}/codes", data={"new": "delivery date"}
+        )
     session.rollback()
-    tag = session.exec(select(CxTag)).one()
-    made = editor.post(f"{base}/tags/{tag.id}/study")
+    tag = session.exec(select(Code)).one()
+    made = editor.post(f"{base}/codes/{tag.id}/study")
     assert made.status_code == 303
     session.rollback()
     study = session.exec(select(Study).where(Study.workspace_id == team["id"])).one()
@@ -137,8 +197,8 @@ def test_a_theme_starts_a_draft_study_linked_both_ways(
         "Study Checkout: delivery date (started from 3 tagged answers)"
         in touchpoint_page
     )
-    # A tag of another workspace, or none at all, starts nothing.
-    assert editor.post(f"{base}/tags/999/study").status_code == 404
+    # A code of another workspace, or none at all, starts nothing.
+    assert editor.post(f"{base}/codes/999/study").status_code == 404
 
 
 def test_a_theme_starts_an_audit_project_of_the_page_linked_both_ways(
@@ -148,10 +208,12 @@ def test_a_theme_starts_an_audit_project_of_the_page_linked_both_ways(
     touchpoint_id, ids = _answers(team, session)
     base = f"/workspaces/{slug}/cx/touchpoints/{touchpoint_id}"
     for response_id in ids[:3]:
-        editor.post(f"{base}/answers/{response_id}/tags", data={"tag": "delivery date"})
+        editor.post(
+            f"{base}/answers/{response_id}/codes", data={"new": "delivery date"}
+        )
     session.rollback()
-    tag = session.exec(select(CxTag)).one()
-    url = f"{base}/tags/{tag.id}/audit"
+    tag = session.exec(select(Code)).one()
+    url = f"{base}/codes/{tag.id}/audit"
     # A page address that is not one is refused, and nothing is made.
     refused = editor.post(url, data={"page_url": "checkout"}, follow_redirects=True)
     assert "must start with http:// or https://" in refused.text
@@ -183,6 +245,6 @@ def test_a_theme_starts_an_audit_project_of_the_page_linked_both_ways(
         in touchpoint_page
     )
     assert (
-        editor.post(f"{base}/tags/999/audit", data={"page_url": SHOP_PAGE}).status_code
+        editor.post(f"{base}/codes/999/audit", data={"page_url": SHOP_PAGE}).status_code
         == 404
     )

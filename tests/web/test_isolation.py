@@ -23,7 +23,7 @@ from werkzeug.routing import Rule
 from uxlab import moderation
 from uxlab.accounts import create_researcher
 from uxlab.audits.projects import ProjectSettings, create_project
-from uxlab.cx import followups, journeys, tags
+from uxlab.cx import followups, journeys, themes
 from uxlab.cx.feedback import open_link, parse_answers, record
 from uxlab.cx.followup_models import CxFollowup
 from uxlab.cx.models import CxChannel, CxJourney, CxStage, CxSurvey, CxTouchpoint
@@ -178,7 +178,6 @@ INSIDE_STUDY = {
     "touchpoint_id": 1,
     "followup_id": 1,
     "response_id": 1,
-    "tag_id": 1,
     # Five-second tests: a recall question, a code and an answer (unknown).
     "question": "purpose",
     "code_id": 1,
@@ -422,7 +421,8 @@ def team_fixture(app: Flask, session: Session) -> dict[str, Any]:
     )
     assert answer is not None and answer.id is not None
     followup = session.exec(select(CxFollowup)).one()
-    tag = tags.tag_answer(session, team.id, touchpoint, answer.id, "speed")
+    (tag,) = themes.code_answer(session, team.id, touchpoint, answer.id, [], "speed")
+    session.commit()
     clients = {}
     for role, who in (
         (WorkspaceRole.owner, "o"),
@@ -448,7 +448,7 @@ def team_fixture(app: Flask, session: Session) -> dict[str, Any]:
             "touchpoint_id": touchpoint.id,
             "followup_id": followup.id,
             "response_id": answer.id,
-            "tag_id": tag.id,
+            "code_id": tag.id,
         },
         "workspace_invite": pending.id,
         "slugs": {"plain": study.slug, "moderated": moderated.slug},

@@ -158,5 +158,4 @@ class CxResponse(SQLModel, table=True):
 # The tables of the CX features built on these, registered with them (they
 # import the classes above, so they come after them).
 from uxlab.cx import followup_models as _followups  # noqa: E402, F401
-from uxlab.cx import tags as _tags  # noqa: E402, F401
 from uxlab.cx import ux_side as _ux_side  # noqa: E402, F401

@@ -67,9 +67,9 @@ class CxTouchpointLink(SQLModel, table=True):
         default=None, foreign_key="auditproject.id", ondelete="CASCADE"
     )
     created_at: datetime = Field(default_factory=utcnow)
-    #: For a study started from a theme: the tag, and how many answers it had.
-    source_tag_id: int | None = Field(
-        default=None, foreign_key="cxtag.id", ondelete="SET NULL"
+    #: For a study started from a theme: the code, and how many answers had it.
+    source_code_id: int | None = Field(
+        default=None, foreign_key="code.id", ondelete="SET NULL"
     )
     source_count: int | None = None
 

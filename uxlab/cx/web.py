@@ -39,14 +39,16 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange
 
-from uxlab.cx import journey_file, privacy, tags, trends, ux_side, widget
+from uxlab import coding
+from uxlab.coding import Codebook, CxResponseCode
+from uxlab.cx import journey_file, privacy, themes, trends, ux_side, widget
 from uxlab.cx import journeys as store
 from uxlab.cx.feedback import count_by_channel, latest_open_answers
 from uxlab.cx.map_export import map_numbers
 from uxlab.cx.models import CxJourney, CxSurvey, CxTouchpoint
 from uxlab.db import get_session
 from uxlab.errors import UxlabError
-from uxlab.models import AuditProject, Researcher, Study, Workspace, utcnow
+from uxlab.models import AuditProject, Study, Workspace, utcnow
 from uxlab.web.access import requires
 from uxlab.web.links import public_url
 from uxlab.workspaces import Permission, allows
@@ -434,7 +436,7 @@ def _touchpoint_page(
     touchpoint_id = found.id or 0
     survey_ids = store.survey_ids(db, found)
     answers = latest_open_answers(db, touchpoint_id)
-    tag_periods, tag_counts = tags.counts_per_period(db, touchpoint_id, every)
+    code_periods, code_counts = themes.counts_per_period(db, touchpoint_id, every)
     points = trends.trend(db, touchpoint_id, every)
     fields = list(survey.hidden_fields) if survey is not None else []
     may_split = allows(g.role, Permission.participant_data)
@@ -467,10 +469,12 @@ def _touchpoint_page(
         segment_choices=["channel", *(fields if may_split else [])],
         segments=trends.segments(db, touchpoint_id, every, by),
         linked=ux_side.links_of(db, touchpoint_id),
-        tag_periods=tag_periods,
-        tag_counts=tag_counts,
-        answer_tags=tags.answer_tags(db, [r.id for r, _ in answers if r.id]),
-        workspace_tags=tags.tags_of(db, _workspace().id or 0),
+        code_periods=code_periods,
+        code_counts=code_counts,
+        answer_codes=coding.codes_on(
+            db, CxResponseCode, [r.id for r, _ in answers if r.id]
+        ),
+        codebook=coding.codes(db, Codebook.customer_answers(_workspace().id or 0)),
         link_choices=_link_choices() if allows(g.role, Permission.edit) else None,
         charts=[
             (key, label, trends.chart_marks(points, key))
@@ -536,104 +540,6 @@ def links(workspace: str, touchpoint_id: int) -> WerkzeugResponse:
         db.rollback()
         flash(str(exc), "error")
     return _to_touchpoint(found)
-
-
-@bp.route(
-    "/workspaces/<workspace>/cx/touchpoints/<int:touchpoint_id>/answers/<int:response_id>/tags",
-    methods=["POST"],
-)
-@login_required  # type: ignore[untyped-decorator]
-@requires(Permission.edit)
-def tag_answer(
-    workspace: str, touchpoint_id: int, response_id: int
-) -> WerkzeugResponse:
-    """Tag an open answer (a new tag is made), or take a tag off it."""
-    db = get_session()
-    _, found = _touchpoint(touchpoint_id)
-    remove = request.form.get("remove", "")
-    if remove and not remove.isdigit():
-        abort(400, "remove= takes a tag's number.")
-    try:
-        if remove:
-            tags.untag_answer(db, found, response_id, int(remove))
-        else:
-            tags.tag_answer(
-                db,
-                _workspace().id or 0,
-                found,
-                response_id,
-                request.form.get("tag", ""),
-            )
-    except tags.TagError as exc:
-        db.rollback()
-        flash(str(exc), "error")
-    return redirect(
-        url_for(
-            "cx.touchpoint",
-            workspace=_workspace().slug,
-            touchpoint_id=touchpoint_id,
-            _anchor=f"answer-{response_id}",
-        ),
-        303,
-    )
-
-
-@bp.route(
-    "/workspaces/<workspace>/cx/touchpoints/<int:touchpoint_id>/tags/<int:tag_id>/study",
-    methods=["POST"],
-)
-@login_required  # type: ignore[untyped-decorator]
-@requires(Permission.edit)
-def theme_study(workspace: str, touchpoint_id: int, tag_id: int) -> WerkzeugResponse:
-    """Start a draft usability study from a tag's answers at this touchpoint."""
-    db = get_session()
-    _, found = _touchpoint(touchpoint_id)
-    owner = db.get(Researcher, current_user.id)
-    assert owner is not None
-    try:
-        study = tags.start_study(db, _workspace().id or 0, found, tag_id, owner)
-    except tags.TagError as exc:
-        db.rollback()
-        flash(str(exc), "error")
-        return _to_touchpoint(found)
-    flash(
-        "A draft study aimed at this touchpoint: shape its task, then publish it.",
-        "success",
-    )
-    return redirect(url_for("researcher.study", slug=study.slug), 303)
-
-
-@bp.route(
-    "/workspaces/<workspace>/cx/touchpoints/<int:touchpoint_id>/tags/<int:tag_id>/audit",
-    methods=["POST"],
-)
-@login_required  # type: ignore[untyped-decorator]
-@requires(Permission.edit)
-def theme_audit(workspace: str, touchpoint_id: int, tag_id: int) -> WerkzeugResponse:
-    """Start an audit project of the touchpoint's page from a tag's answers there."""
-    db = get_session()
-    _, found = _touchpoint(touchpoint_id)
-    try:
-        project = tags.start_audit_project(
-            db,
-            _workspace().id or 0,
-            found,
-            tag_id,
-            request.form.get("page_url", ""),
-            current_user.id,
-        )
-    except tags.TagError as exc:
-        db.rollback()
-        flash(str(exc), "error")
-        return _to_touchpoint(found)
-    flash(
-        "An audit project of this touchpoint's page: run it, or add the steps "
-        "that lead there.",
-        "success",
-    )
-    return redirect(
-        url_for("audits.project", workspace=workspace, project_id=project.id), 303
-    )
 
 
 @bp.route(

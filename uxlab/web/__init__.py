@@ -142,11 +142,13 @@ def init_app(app: Flask) -> None:
     from uxlab.cx import demo_shop as cx_demo_shop
     from uxlab.cx import followups_web as cx_followups
     from uxlab.cx import public as cx_public
+    from uxlab.cx import themes_web as cx_themes
     from uxlab.cx import web as cx_web
     from uxlab.cx import widget_api as cx_widget
 
     app.register_blueprint(cx_web.bp)
     app.register_blueprint(cx_followups.bp)
+    app.register_blueprint(cx_themes.bp)
     app.register_blueprint(cx_public.bp)
     csrf.exempt(cx_widget.bp)
     app.register_blueprint(cx_widget.bp)

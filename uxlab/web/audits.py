@@ -272,7 +272,7 @@ def new(workspace: str) -> WerkzeugResponse | tuple[str, int]:
 @requires(Permission.view)
 def project(workspace: str, project_id: int) -> str:
     """A project: Run now, the runs queued and running (live), and past runs."""
-    from uxlab.cx.tags import origin_of
+    from uxlab.cx.themes import origin_of
 
     found = _project(project_id)
     return render_template(

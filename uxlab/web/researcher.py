@@ -282,7 +282,7 @@ def new_study() -> str | WerkzeugResponse | tuple[str, int]:
 
 def cx_origin(db: Any, study_id: int) -> str | None:
     """Where a study started from, when a theme of customer answers started it."""
-    from uxlab.cx.tags import origin_of
+    from uxlab.cx.themes import origin_of
 
     return origin_of(db, study_id)
 

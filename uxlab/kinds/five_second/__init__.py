@@ -372,8 +372,8 @@ class FiveSecondKind:
             "images": list(study.settings.get("images", [])),
             "questions": questions(study),
             "codes": [
-                {"id": c.id, "question": c.question, "label": c.label}
-                for codes in codes_of(session, study).values()
+                {"id": c.id, "question": question, "label": c.label}
+                for question, codes in codes_of(session, study).items()
                 for c in codes
             ],
             "answers": five_second_rows(session, study, joined=False),

@@ -10,13 +10,8 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import col, select
 
 from uxlab import stats
-from uxlab.models import (
-    FiveSecondAnswer,
-    FiveSecondCode,
-    FiveSecondCoding,
-    FiveSecondView,
-    Participant,
-)
+from uxlab.coding import Code, Codebook, FiveSecondAnswerCode
+from uxlab.models import FiveSecondAnswer, FiveSecondView, Participant
 
 from . import questions
 
@@ -120,15 +115,13 @@ def answers_by_question(
     return out
 
 
-def codes_of(session: Session, study: Study) -> dict[str, list[FiveSecondCode]]:
+def codes_of(session: Session, study: Study) -> dict[str, list[Code]]:
     """The study's codes, by question id, in the order they were made."""
-    out: dict[str, list[FiveSecondCode]] = {}
+    out: dict[str, list[Code]] = {}
     for code in session.exec(
-        select(FiveSecondCode)
-        .where(FiveSecondCode.study_id == study.id)
-        .order_by(col(FiveSecondCode.id))
+        select(Code).where(Code.study_id == study.id).order_by(col(Code.id))
     ):
-        out.setdefault(code.question, []).append(code)
+        out.setdefault(Codebook.question_of(code), []).append(code)
     return out
 
 
@@ -138,9 +131,11 @@ def codings(session: Session, answer_ids: list[int]) -> dict[int, set[int]]:
     if not answer_ids:
         return out
     for link in session.exec(
-        select(FiveSecondCoding).where(col(FiveSecondCoding.answer_id).in_(answer_ids))
+        select(FiveSecondAnswerCode).where(
+            col(FiveSecondAnswerCode.subject_id).in_(answer_ids)
+        )
     ):
-        out.setdefault(link.answer_id, set()).add(link.code_id)
+        out.setdefault(link.subject_id, set()).add(link.code_id)
     return out
 
 
@@ -174,7 +169,7 @@ def _seconds(start: datetime, end: datetime) -> float:
 def _summarise(
     q: dict[str, Any],
     rows: list[tuple[Participant, FiveSecondAnswer]],
-    codes: list[FiveSecondCode],
+    codes: list[Code],
     coded: dict[int, set[int]],
     cl: float,
 ) -> QuestionSummary:

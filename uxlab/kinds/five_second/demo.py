@@ -8,10 +8,10 @@ from datetime import timedelta
 import numpy as np
 from sqlmodel import Session
 
+from uxlab import coding
+from uxlab.coding import Codebook, FiveSecondAnswerCode
 from uxlab.models import (
     FiveSecondAnswer,
-    FiveSecondCode,
-    FiveSecondCoding,
     FiveSecondView,
     Participant,
     Study,
@@ -51,7 +51,6 @@ def simulate_five_second(
     ]
     variants = [str(v["key"]) for v in study.settings.get("variants") or []]
     asked = questions(study)
-    codes: dict[tuple[str, str], FiveSecondCode] = {}
     now = utcnow()
     for i in range(count):
         started = now - timedelta(
@@ -108,20 +107,13 @@ def simulate_five_second(
             session.add(row)
             session.flush()
             if q["type"] == "open" and row.value_text:
+                book = Codebook.question(study, str(q["id"]))
                 for label in labels:
-                    key = (str(q["id"]), label)
-                    if key not in codes:
-                        codes[key] = FiveSecondCode(
-                            study_id=study.id,  # type: ignore[arg-type]
-                            question=key[0],
-                            label=label,
-                        )
-                        session.add(codes[key])
-                        session.flush()
+                    code = coding.code_named(session, book, label)
                     session.add(
-                        FiveSecondCoding(
-                            answer_id=row.id,  # type: ignore[arg-type]
-                            code_id=codes[key].id,  # type: ignore[arg-type]
+                        FiveSecondAnswerCode(
+                            subject_id=row.id,  # type: ignore[arg-type]
+                            code_id=code.id,  # type: ignore[arg-type]
                         )
                     )
         clock = answered

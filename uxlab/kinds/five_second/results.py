@@ -4,7 +4,7 @@ intervals, and the open answers with the researchers' codes."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from markupsafe import Markup
 from matplotlib.figure import Figure
@@ -62,6 +62,18 @@ class QuestionView:
     caution: str = ""
     #: Each variant's figures, for a study with variants.
     variants: list[VariantView] = field(default_factory=list)
+
+    @property
+    def codes(self) -> list[CodeRef]:
+        """An open question's codes, in the order they were made."""
+        return [CodeRef(r.code_id, r.label) for r in self.rows if r.code_id]
+
+
+class CodeRef(NamedTuple):
+    """A code as the coding forms name it."""
+
+    id: int
+    label: str
 
 
 @dataclass(frozen=True, slots=True)
