@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 from sqlmodel import Session, col, select
 
+from uxlab import coding
+from uxlab.coding import Codebook, CxResponseCode
 from uxlab.cx import followups, ux_side
 from uxlab.cx import journeys as store
 from uxlab.cx.feedback import month_of, week_of
@@ -38,6 +40,14 @@ _REASONS = (
     "Great support agent.",
     "Too many steps to pay.",
 )
+#: The code a researcher has given each reason (most answers are coded).
+_CODES = {
+    _REASONS[0]: "delivery date",
+    _REASONS[1]: "praise",
+    _REASONS[2]: "discount code",
+    _REASONS[3]: "praise",
+    _REASONS[4]: "too many steps",
+}
 
 
 def seed_cx_demo(
@@ -106,7 +116,29 @@ def seed_cx_demo(
                     answer.hidden = {"order": f"A-{int(rng.integers(1000, 9999))}"}
                 rows.append(answer)
     session.add_all(rows)
+    session.flush()
+    _code_answers(session, workspace_id, rows, rng)
     session.commit()
+
+
+def _code_answers(
+    session: Session,
+    workspace_id: int,
+    answers: list[CxResponse],
+    rng: np.random.Generator,
+) -> None:
+    """Code nine in ten open answers, so the codes' counts show a theme."""
+    book = Codebook.customer_answers(workspace_id)
+    codes = {
+        label: coding.code_named(session, book, label) for label in _CODES.values()
+    }
+    session.add_all(
+        CxResponseCode(
+            subject_id=answer.id or 0, code_id=codes[_CODES[answer.open_text]].id or 0
+        )
+        for answer in answers
+        if answer.open_text in _CODES and rng.random() < 0.9
+    )
 
 
 def close_the_demo_loop(session: Session, workspace_id: int) -> None:
