@@ -9,6 +9,7 @@ where the fragment points. Someone outside the workspace opens none of them.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import lxml.html
@@ -100,12 +101,11 @@ def _login(app: Flask, email: str, password: str) -> FlaskClient:
     return client
 
 
-def test_every_number_on_the_demo_map_links_to_its_source(
-    app: Flask, session: Session
-) -> None:
-    slug, _, journey_url = _demo(app, session)
-    viewer = _login(app, DEMO_VIEWER_EMAIL, DEMO_VIEWER_PASSWORD)
-    page = viewer.get(f"{journey_url}/map?every=month")
+def _map_figures(
+    viewer: FlaskClient, slug: str, url: str, every: str
+) -> dict[str, int]:
+    """Check every figure of the map at ``url``; count them by kind."""
+    page = viewer.get(url)
     assert page.status_code == 200
     doc = lxml.html.fromstring(page.text)
     label = _words(doc.xpath('//nav[@class="cx-periods"]/strong')[0])
@@ -119,8 +119,17 @@ def test_every_number_on_the_demo_map_links_to_its_source(
             assert link is not None, f"{name}: {text!r} is not a link"
             href = link.get("href")
             assert href, f"{name}: {text!r}"
-            kind = _check_source(pages, slug, label, link, href)
+            kind = _check_source(pages, slug, label, link, href, every)
             seen[kind] = seen.get(kind, 0) + 1
+    return seen
+
+
+def test_every_number_on_the_demo_map_links_to_its_source(
+    app: Flask, session: Session
+) -> None:
+    slug, _, journey_url = _demo(app, session)
+    viewer = _login(app, DEMO_VIEWER_EMAIL, DEMO_VIEWER_PASSWORD)
+    seen = _map_figures(viewer, slug, f"{journey_url}/map?every=month", "month")
     # The demo's cards have each kind of figure: the map checked them all.
     assert set(seen) == {
         *("responses", "nps", "csat", "ces"),
@@ -129,28 +138,41 @@ def test_every_number_on_the_demo_map_links_to_its_source(
     assert seen["task"] >= 3
 
 
+def test_a_map_of_an_older_period_links_to_that_period_on_the_trend(
+    app: Flask, session: Session
+) -> None:
+    """Thirty weeks back is not among the trend's latest twelve weeks: the
+    figure's link opens the trend up to that week, at its row."""
+    slug, _, journey_url = _demo(app, session)
+    viewer = _login(app, DEMO_VIEWER_EMAIL, DEMO_VIEWER_PASSWORD)
+    back = (datetime.now(UTC) - timedelta(weeks=30)).date().isoformat()
+    seen = _map_figures(
+        viewer, slug, f"{journey_url}/map?every=week&period={back}", "week"
+    )
+    assert {"responses", "nps", "csat", "ces"} <= set(seen)
+
+
 def _check_source(
-    pages: _Pages, slug: str, label: str, link: HtmlElement, href: str
+    pages: _Pages, slug: str, label: str, link: HtmlElement, href: str, every: str
 ) -> str:
     """Check that ``href`` opens the page the figure comes from; say which figure."""
     parts = urlsplit(href)
     if "/cx/touchpoints/" in parts.path:
-        # A CX figure: the touchpoint's trend, by the map's period length, where
-        # the row of the map's period has the same figure.
+        # A CX figure: the touchpoint's trend, by the map's period length and
+        # up to the map's period, at that period's row with the same figure.
         assert re.fullmatch(rf"/workspaces/{slug}/cx/touchpoints/\d+", parts.path)
-        assert parse_qs(parts.query) == {"every": ["month"]}, href
-        trend = pages.target(href)
-        assert _words(trend) == "Trend", href
-        row = trend.getparent().xpath(
-            f'.//table[contains(@class, "cx-trend")]//tr[th[normalize-space()="{label}"]]'
-        )
-        assert len(row) == 1, f"{href}: no row for {label}"
+        query = parse_qs(parts.query)
+        assert query.keys() == {"every", "until"} and query["every"] == [every]
+        row = pages.target(href)
+        assert parts.fragment == f"period-{query['until'][0]}", href
+        assert row.tag == "tr" and "cx-trend" in _classes(row.getparent().getparent())
+        assert _words(row.xpath("th")[0]) == label, href
         if "cx-responses" in _classes(link.getparent()):
-            n = _words(row[0].xpath('td[@data-label="Responses"]')[0])
+            n = _words(row.xpath('td[@data-label="Responses"]')[0])
             assert _words(link).startswith(f"{n} response"), href
             return "responses"
         measure = _words(link.xpath('.//span[@class="cx-value"]')[0]).split()[0]
-        cell = row[0].xpath(f'td[@data-label="{measure}"]')[0]
+        cell = row.xpath(f'td[@data-label="{measure}"]')[0]
         assert _words(cell.xpath('.//span[@class="cx-value"]')[0]) == _words(
             link.xpath('.//span[@class="cx-value"]')[0]
         ), href

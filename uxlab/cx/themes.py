@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -82,12 +82,18 @@ class CodeCounts:
 
 
 def counts_per_period(
-    db: Session, touchpoint_id: int, every: Every, *, periods: int = 12
+    db: Session,
+    touchpoint_id: int,
+    every: Every,
+    *,
+    periods: int = 12,
+    until: datetime | None = None,
 ) -> tuple[list[date], list[CodeCounts]]:
-    """Each code's answers at the touchpoint per period, as the trend lists them."""
+    """Each code's answers at the touchpoint per period, as the trend lists
+    them: the last ``periods`` up to ``until`` (now)."""
     from uxlab.cx.trends import period_column, period_start, periods_back
 
-    wanted = periods_back(every, period_start(every, utcnow()), periods)
+    wanted = periods_back(every, period_start(every, until or utcnow()), periods)
     period = period_column(every)
     rows = db.exec(
         select(Code, period, func.count())

@@ -10,7 +10,7 @@ found".
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import segno
@@ -85,6 +85,19 @@ def _every() -> trends.Every:
     if raw not in trends.Every.__members__:
         abort(400, "every= takes week or month.")
     return trends.Every(raw)
+
+
+def _until() -> datetime | None:
+    """The last period the trend shows (``until=``, a date), or None for now."""
+    raw = request.args.get("until")
+    if not raw:
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        abort(400, "until= takes a date such as 2026-12-01.")
+    until = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+    return None if until >= utcnow() else until
 
 
 def channel_token_of(survey: CxSurvey, kind: str) -> str:
@@ -436,8 +449,11 @@ def _touchpoint_page(
     touchpoint_id = found.id or 0
     survey_ids = store.survey_ids(db, found)
     answers = latest_open_answers(db, touchpoint_id)
-    code_periods, code_counts = themes.counts_per_period(db, touchpoint_id, every)
-    points = trends.trend(db, touchpoint_id, every)
+    until = _until()
+    code_periods, code_counts = themes.counts_per_period(
+        db, touchpoint_id, every, until=until
+    )
+    points = trends.trend(db, touchpoint_id, every, until=until)
     fields = list(survey.hidden_fields) if survey is not None else []
     may_split = allows(g.role, Permission.participant_data)
     by = request.args.get("segment", "channel")
@@ -467,7 +483,8 @@ def _touchpoint_page(
         rows=list(zip(points, moves, strict=True)),
         segment=by,
         segment_choices=["channel", *(fields if may_split else [])],
-        segments=trends.segments(db, touchpoint_id, every, by),
+        segments=trends.segments(db, touchpoint_id, every, by, until=until),
+        until=until,
         linked=ux_side.links_of(db, touchpoint_id),
         code_periods=code_periods,
         code_counts=code_counts,
