@@ -72,6 +72,33 @@ def alive(pids: set[int]) -> set[int]:
     return found
 
 
+#: Two slow steps (each page answers after 2 s): long enough to stop the run
+#: between them, and the first page (the faulty home page) has findings.
+TWO_SLOW = """\
+name: Two slow pages
+viewports: [desktop]
+tasks:
+  - name: Walk two slow pages
+    steps:
+      - goto: /?delay=2000
+      - goto: /wide?delay=2000
+checks: [accessibility]
+"""
+
+#: Two slow steps (the first page's image answers after 1.6 s more) and only
+#: the console check: a run that takes a while but little work.
+SLOW_LIGHT = """\
+name: Slow pages, lightly checked
+viewports: [desktop]
+tasks:
+  - name: Walk the slow pages
+    steps:
+      - goto: /slow?delay=2000
+      - goto: /wide?delay=2000
+checks: [console]
+"""
+
+
 def start_run(app: Flask, db: Session, project: AuditProject, **kw: str) -> int:
     run = queue_run(db, project, started_by="person", **kw)
     assert run.id is not None
@@ -200,7 +227,7 @@ def test_a_run_whose_worker_is_killed_runs_again_once_on_another(
     workers: Workers,
     site_url: Callable[[str], str],
 ) -> None:
-    project = make_project(db, workspace, SLOW, site_url("faulty")).project
+    project = make_project(db, workspace, TWO_SLOW, site_url("faulty")).project
     first, second = workers.start(), workers.start()
     run_id = start_run(queue_app, db, project)
     running = wait_for(
@@ -275,7 +302,7 @@ def test_a_project_runs_at_most_its_concurrency_at_once(
     workers: Workers,
     site_url: Callable[[str], str],
 ) -> None:
-    busy = make_project(db, workspace, SLOW, site_url("faulty")).project
+    busy = make_project(db, workspace, SLOW_LIGHT, site_url("faulty")).project
     other = make_project(
         db, workspace, ONE_PAGE, site_url("faulty"), name="Other"
     ).project
