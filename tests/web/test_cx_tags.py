@@ -151,7 +151,10 @@ def test_the_workspace_codebook_renames_and_deletes_a_code_everywhere(
     deleted = editor.post(
         f"{base}/codes/{coupon.id}", data={"action": "delete"}, follow_redirects=True
     )
-    assert "Code “coupon” deleted, and taken off every answer." in deleted.text
+    assert (
+        "Code “coupon” deleted, and taken off everything it was given to."
+        in deleted.text
+    )
     assert "coupon" not in _counts(deleted.text)
     session.rollback()
     assert {link.code_id for link in session.exec(select(CxResponseCode))} == {

@@ -164,8 +164,10 @@ INSIDE_STUDY = {
     "name": "completion",
     "fmt": "svg",
     "key": "find",
-    # Moderated sessions: a session id and an observer link's token (unknown).
+    # Moderated sessions: a session id, a note and an observer link's token
+    # (unknown).
     "session_id": 1,
+    "note_row": 1,
     "observer_id": 1,
     "token": "no-such-observer-link",
     "member_id": 1,

@@ -2,8 +2,10 @@
 
 A codebook is a set of codes researchers make, rename and delete; an open
 answer carries any number of them. A five-second test codes each recall
-question's answers with the question's own codebook; a workspace codes its
-customers' open answers at every touchpoint with one shared codebook. Labels
+question's answers with the question's own codebook; a moderated study codes
+its sessions' notes with one codebook (beside the tag each note was taken
+under); a workspace codes its customers' open answers at every touchpoint
+with one shared codebook. Labels
 are matched without regard to case or spacing, so "Delivery  date" and
 "delivery date" are one code. Functions here do not commit: the caller opens
 the write (:func:`uxlab.db.begin_write`) and commits.
@@ -25,6 +27,7 @@ from uxlab.coding.models import (
     CodeLink,
     CxResponseCode,
     FiveSecondAnswerCode,
+    SessionNoteCode,
 )
 from uxlab.errors import NotFoundError, UxlabError
 
@@ -40,6 +43,7 @@ __all__ = [
     "Codebook",
     "CxResponseCode",
     "FiveSecondAnswerCode",
+    "SessionNoteCode",
     "add_code",
     "code_in",
     "code_named",
@@ -76,6 +80,17 @@ class Codebook:
         """The codes of one open question of a study."""
         assert study.id is not None
         return cls(study.workspace_id, f"study:{study.id}:{question}", study.id)
+
+    @classmethod
+    def notes(cls, study: Study) -> Codebook:
+        """The codes of the notes taken in a study's moderated sessions."""
+        assert study.id is not None
+        return cls(study.workspace_id, f"notes:{study.id}", study.id)
+
+    @staticmethod
+    def question_prefix(study: Study) -> str:
+        """What the keys of a study's question codebooks start with."""
+        return f"study:{study.id}:"
 
     @staticmethod
     def question_of(code: Code) -> str:

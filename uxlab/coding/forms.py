@@ -49,7 +49,10 @@ def edit(
     action = form.get("action", "")
     if action == "delete":
         code = delete_code(db, book, code_id)
-        return code, f"Code “{code.label}” deleted, and taken off every answer."
+        return (
+            code,
+            f"Code “{code.label}” deleted, and taken off everything it was given to.",
+        )
     if action == "rename":
         code = rename_code(db, book, code_id, form.get("label", ""))
         return code, f"Code renamed “{code.label}”; its answers keep it."

@@ -1,8 +1,9 @@
 """The tables of researchers' codes for open text.
 
 A :class:`Code` belongs to one codebook: the customer answers of a workspace
-(``"cx"``, shared by all its touchpoints), or one open question of a study
-(``"study:<id>:<question>"``, as a five-second test's recall question). Each
+(``"cx"``, shared by all its touchpoints), one open question of a study
+(``"study:<id>:<question>"``, as a five-second test's recall question), or
+the notes of a study's moderated sessions (``"notes:<id>"``). Each
 kind of coded text has a link table of its own, so that deleting an answer
 deletes its codings, and deleting a code deletes every tick of it.
 """
@@ -16,7 +17,14 @@ from sqlmodel import Field, SQLModel
 
 from uxlab.models import utcnow
 
-__all__ = ["Code", "CodeLink", "CxResponseCode", "FiveSecondAnswerCode", "LINKS"]
+__all__ = [
+    "LINKS",
+    "Code",
+    "CodeLink",
+    "CxResponseCode",
+    "FiveSecondAnswerCode",
+    "SessionNoteCode",
+]
 
 #: Longest code label.
 MAX_LABEL = 80
@@ -64,8 +72,19 @@ class CxResponseCode(SQLModel, table=True):
     )
 
 
+class SessionNoteCode(SQLModel, table=True):
+    """One code ticked on one note of a moderated session."""
+
+    subject_id: int = Field(
+        foreign_key="sessionnote.id", primary_key=True, ondelete="CASCADE"
+    )
+    code_id: int = Field(
+        foreign_key="code.id", primary_key=True, index=True, ondelete="CASCADE"
+    )
+
+
 #: A link table: what is coded, and with which code.
-CodeLink = type[FiveSecondAnswerCode] | type[CxResponseCode]
+CodeLink = type[FiveSecondAnswerCode] | type[CxResponseCode] | type[SessionNoteCode]
 
 #: Every link table, for deleting a code's ticks wherever they are.
-LINKS: tuple[CodeLink, ...] = (FiveSecondAnswerCode, CxResponseCode)
+LINKS: tuple[CodeLink, ...] = (FiveSecondAnswerCode, CxResponseCode, SessionNoteCode)

@@ -11,6 +11,8 @@ from typing import Final
 
 from sqlmodel import Session, col, select
 
+from uxlab import coding
+from uxlab.coding import Code, SessionNoteCode
 from uxlab.export import neutralise
 from uxlab.models import (
     ModeratedSession,
@@ -43,6 +45,9 @@ class NoteRow:
     text: str
     created_at: datetime
     updated_at: datetime
+    #: The note's row id, and the codes researchers gave it afterwards.
+    id: int = 0
+    codes: tuple[Code, ...] = ()
 
     @property
     def clock(self) -> str:
@@ -85,9 +90,12 @@ def study_notes(db: Session, study: Study) -> list[NoteRow]:
         )
     ).all()
     codes: dict[int, str] = {}
+    given = coding.codes_on(
+        db, SessionNoteCode, [note.id for note, _ in rows if note.id is not None]
+    )
     out = []
     for note, ms in rows:
-        assert ms.id is not None
+        assert ms.id is not None and note.id is not None
         if ms.id not in codes:
             participant = session_participant(db, ms)
             codes[ms.id] = participant.code if participant is not None else ""
@@ -106,6 +114,8 @@ def study_notes(db: Session, study: Study) -> list[NoteRow]:
                 text=note.text,
                 created_at=note.created_at,
                 updated_at=note.updated_at,
+                id=note.id,
+                codes=tuple(given.get(note.id, ())),
             )
         )
     return out
@@ -154,6 +164,7 @@ NOTES_CSV_COLUMNS: Final = (
     "text",
     "created_at",
     "updated_at",
+    "codes",
 )
 
 
@@ -165,7 +176,7 @@ def notes_csv(rows: Iterable[NoteRow]) -> str:
     ...     "=HYPERLINK(1)", datetime(2026, 1, 1, tzinfo=UTC),
     ...     datetime(2026, 1, 1, tzinfo=UTC))
     >>> notes_csv([row]).splitlines()[1]
-    "1,P1,P-X,q,quote,t,T,1:01,61000,M,'=HYPERLINK(1),2026-01-01T00:00:00+00:00,2026-01-01T00:00:00+00:00"
+    "1,P1,P-X,q,quote,t,T,1:01,61000,M,'=HYPERLINK(1),2026-01-01T00:00:00+00:00,2026-01-01T00:00:00+00:00,"
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -187,6 +198,7 @@ def notes_csv(rows: Iterable[NoteRow]) -> str:
                 r.text,
                 r.created_at.isoformat(timespec="seconds"),
                 r.updated_at.isoformat(timespec="seconds"),
+                " | ".join(sorted(c.label for c in r.codes)),
             )
         )
     return out.getvalue()

@@ -103,6 +103,7 @@ def init_app(app: Flask) -> None:
         guesses,
         links,
         moderation,
+        note_codes,
         openapi,
         participant,
         preflight,
@@ -130,6 +131,7 @@ def init_app(app: Flask) -> None:
     app.wsgi_app = api.RecorderLane(app)  # type: ignore[method-assign]
     app.register_blueprint(analytics.bp)
     app.register_blueprint(moderation.bp)
+    app.register_blueprint(note_codes.bp)
     access.init_app(app)
     app.register_blueprint(workspaces.bp)
     app.register_blueprint(study_file.bp)

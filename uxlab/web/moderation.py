@@ -48,7 +48,8 @@ from wtforms import DateTimeLocalField, IntegerField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
-from uxlab import live, moderation
+from uxlab import coding, live, moderation
+from uxlab.coding import Codebook
 from uxlab.db import get_engine, get_session
 from uxlab.errors import UxlabError
 from uxlab.live import CHANGES
@@ -610,11 +611,22 @@ def notes(slug: str, session_id: int) -> tuple[Response, int]:
 def study_notes(slug: str) -> str:
     """Notes across the study's sessions, grouped by tag and task."""
     study = _study(slug)
-    groups = moderation.notes_by_tag(get_session(), study)
+    db = get_session()
+    groups = moderation.notes_by_tag(db, study)
+    book = coding.codes(db, Codebook.notes(study))
+    counts: dict[int, int] = {}
+    for group in groups:
+        for task in group.tasks:
+            for note in task.notes:
+                for code in note.codes:
+                    counts[code.id or 0] = counts.get(code.id or 0, 0) + 1
     return render_template(
         "moderation/notes.html",
         study=study,
         groups=groups,
+        codebook=book,
+        code_counts=counts,
+        note_total=sum(g.count for g in groups),
         participant_data=can(Permission.participant_data),
     )
 

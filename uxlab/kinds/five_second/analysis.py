@@ -119,7 +119,12 @@ def codes_of(session: Session, study: Study) -> dict[str, list[Code]]:
     """The study's codes, by question id, in the order they were made."""
     out: dict[str, list[Code]] = {}
     for code in session.exec(
-        select(Code).where(Code.study_id == study.id).order_by(col(Code.id))
+        select(Code)
+        .where(
+            Code.study_id == study.id,
+            col(Code.codebook).startswith(Codebook.question_prefix(study)),
+        )
+        .order_by(col(Code.id))
     ):
         out.setdefault(Codebook.question_of(code), []).append(code)
     return out

@@ -41,7 +41,11 @@ def book(study: Study, question: str) -> Codebook:
 
 def book_of(session: Session, study: Study, code_id: int) -> Codebook:
     code = session.get(Code, code_id)
-    if code is None or code.study_id != study.id:
+    if (
+        code is None
+        or code.study_id != study.id
+        or not code.codebook.startswith(Codebook.question_prefix(study))
+    ):
         raise NotFoundError(f"no code {code_id} in this study")
     return book(study, Codebook.question_of(code))
 

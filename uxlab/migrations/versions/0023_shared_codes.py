@@ -176,8 +176,9 @@ def downgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("answer_id", "code_id", name="pk_fivesecondcoding"),
     )
-    # Each code goes back to the table of its codebook, with its id; a CX
-    # tag's name was lower case and at most 60 characters.
+    # Each code goes back to the table of its codebook, with its id (a CX
+    # tag's name was lower case and at most 60 characters); codebooks the
+    # earlier schema had no table for are dropped with the code table.
     op.execute(
         "INSERT INTO cxtag (id, workspace_id, name) "
         "SELECT id, workspace_id, LOWER(SUBSTR(label, 1, 60)) FROM code "
@@ -187,7 +188,7 @@ def downgrade() -> None:
         "INSERT INTO fivesecondcode (id, study_id, question, label, created_at) "
         "SELECT id, study_id, SUBSTR(codebook, LENGTH('study:' || "
         "CAST(study_id AS VARCHAR) || ':') + 1), label, created_at FROM code "
-        "WHERE study_id IS NOT NULL"
+        "WHERE codebook LIKE 'study:%'"
     )
     op.execute(
         "INSERT INTO cxresponsetag (response_id, tag_id) "
