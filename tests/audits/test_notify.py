@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -51,13 +51,6 @@ class Receiver:
         self.server.server_close()
 
 
-@pytest.fixture(name="receiver")
-def receiver_fixture(request: pytest.FixtureRequest) -> Iterator[Receiver]:
-    receiver = Receiver(request.param)
-    yield receiver
-    receiver.close()
-
-
 def run_to_end(app: Flask, db: Session, project: AuditProject, base_url: str) -> Any:
     run = queue_run(db, project, started_by="person", base_url=base_url)
     assert run.id is not None
@@ -69,34 +62,63 @@ def run_to_end(app: Flask, db: Session, project: AuditProject, base_url: str) ->
     )
 
 
-@pytest.mark.parametrize(
-    ("receiver", "note"),
-    [
-        (2, "webhook delivered (try 3)"),
-        (99, "webhook failed after 4 tries: HTTP 500 from the webhook"),
-    ],
-    indirect=["receiver"],
-    ids=["delivered-on-third-try", "fails-four-times"],
-)
+#: Each case: the POSTs its webhook answers 500 to, and how the run's note ends.
+#: The longest retries first, so they go on while the other case's run runs.
+CASES = {
+    "fails-four-times": (99, "webhook failed after 4 tries: HTTP 500 from the webhook"),
+    "delivered-on-third-try": (2, "webhook delivered (try 3)"),
+}
+
+
 def test_a_regression_is_posted_to_the_webhook_with_retries(
     queue_app: Flask,
     db: Session,
     workspace: Workspace,
     workers: Workers,
     site_url: Callable[[str], str],
+) -> None:
+    """Each case is a project of its own with its own webhook, on one worker."""
+    receivers = {case: Receiver(failures) for case, (failures, _) in CASES.items()}
+    try:
+        projects = {
+            case: make_project(
+                db,
+                workspace,
+                ONE_PAGE,
+                site_url("storefront"),
+                name=f"Shop {case}",
+                webhook_url=receivers[case].url,
+            ).project
+            for case in CASES
+        }
+        workers.start()
+        regressed: dict[str, Any] = {}
+        for project in projects.values():
+            first = run_to_end(queue_app, db, project, site_url("storefront"))
+            assert first.status in (RunStatus.passed, RunStatus.failed)
+            assert first.regression is False, workers.logs()
+        for case, project in projects.items():
+            # The faulty site has critical and serious findings the storefront lacks.
+            second = run_to_end(queue_app, db, project, site_url("faulty"))
+            assert second.regression is True
+            regressed[case] = second
+        for case, (_, note) in CASES.items():
+            check_webhook(
+                db, workspace, projects[case], regressed[case], receivers[case], note
+            )
+    finally:
+        for receiver in receivers.values():
+            receiver.close()
+
+
+def check_webhook(
+    db: Session,
+    workspace: Workspace,
+    project: AuditProject,
+    second: Any,
     receiver: Receiver,
     note: str,
 ) -> None:
-    project = make_project(
-        db, workspace, ONE_PAGE, site_url("storefront"), webhook_url=receiver.url
-    ).project
-    workers.start()
-    first = run_to_end(queue_app, db, project, site_url("storefront"))
-    assert first.status in (RunStatus.passed, RunStatus.failed)
-    assert first.regression is False, workers.logs()
-    # The faulty site has critical and serious findings the storefront lacks.
-    second = run_to_end(queue_app, db, project, site_url("faulty"))
-    assert second.regression is True
     wait_for(
         "the webhook's last try", lambda: fresh(db, second.id).notified == note, 30
     )
@@ -111,7 +133,7 @@ def test_a_regression_is_posted_to_the_webhook_with_retries(
     payload = receiver.calls[-1][2]
     # Slack-compatible: the message is all in "text".
     assert payload["text"].startswith(
-        f"uxlab audit “Shop” regressed in run #{second.id}"
+        f"uxlab audit “{project.name}” regressed in run #{second.id}"
     )
     assert payload["text"].endswith(
         f"/workspaces/{workspace.slug}/audits/{project.id}/runs/{second.id}"
