@@ -15,8 +15,9 @@ from typing import Final
 
 from sqlmodel import Session, col, select
 
+from uxlab import coding, participation
 from uxlab import moderation as m
-from uxlab import participation
+from uxlab.coding import Codebook, SessionNoteCode
 from uxlab.models import (
     ModeratedSession,
     Participant,
@@ -58,6 +59,15 @@ _SESSIONS: Final = (
         {"sus": [3, 3, 4, 2, 3, 3, 3, 2, 3, 3], "umux_lite": [4, 4]},
     ),
 )  # fmt: skip
+
+#: The codes a researcher gave some notes after the sessions, across tags.
+_NOTE_CODES: Final = {
+    "Looked for sizes under the photo, not beside the price.": "size picker",
+    "Show the size picker next to Add to cart.": "size picker",
+    "“Do I really need an account?”": "checkout form",
+    "The order button stayed disabled with no message.": "checkout form",
+    "Scrolled up and down looking for what was missing.": "checkout form",
+}
 
 
 def seed_sessions(
@@ -112,7 +122,23 @@ def seed_sessions(
         session.refresh(ms)
         _spread(session, ms, person, tasks, utcnow() - timedelta(days=3 - n, hours=2))
         done.append(ms)
+    _code_notes(session, study, [ms.id for ms in done if ms.id is not None])
     return done
+
+
+def _code_notes(session: Session, study: Study, session_ids: list[int]) -> None:
+    """Code some notes with the study's codebook of notes, as after analysis."""
+    book = Codebook.notes(study)
+    notes = session.exec(
+        select(SessionNote).where(col(SessionNote.session_id).in_(session_ids))
+    ).all()
+    for note in notes:
+        label = _NOTE_CODES.get(note.text)
+        if label is not None and note.id is not None:
+            code = coding.code_named(session, book, label)
+            assert code.id is not None
+            session.add(SessionNoteCode(subject_id=note.id, code_id=code.id))
+    session.commit()
 
 
 def _spread(
