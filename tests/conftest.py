@@ -139,6 +139,21 @@ class TestDatabases:
         self._create(name, template=_TEMPLATE if schema else "template0")
         return self._url(name)
 
+    def copy(self, url: str, tmp_path: Path) -> str:
+        """The URL of a new database holding what the one at ``url`` holds.
+
+        Nothing may be connected to ``url`` (dispose its engine first).
+        """
+        source = make_url(url).database
+        assert source is not None
+        if self._admin is None:
+            path = tmp_path / f"uxlab-{next(_names)}.sqlite"
+            shutil.copyfile(source, path)
+            return f"sqlite:///{path}"
+        name = f"uxlab_test_{os.getpid()}_{next(_names)}"
+        self._create(name, template=source)
+        return self._url(name)
+
     def drop_all(self) -> None:
         if self._sqlite is not None:
             shutil.rmtree(self._sqlite.parent, ignore_errors=True)

@@ -20,9 +20,12 @@ from flask import Flask
 from playwright.sync_api import Page
 from sqlmodel import Session, col, select
 
+from tests.conftest import TestDatabases
+from uxlab import create_app
 from uxlab.audits.demo import DEMO_AUDIT_SCRIPT
 from uxlab.cx.followup_models import CxFollowup
 from uxlab.cx.models import CxJourney, CxTouchpoint
+from uxlab.db import get_engine
 from uxlab.demo import DEMO_EMAIL, DEMO_PASSWORD
 from uxlab.invites import invite_token, open_invite
 from uxlab.models import (
@@ -52,6 +55,34 @@ document.addEventListener("securitypolicyviolation", (e) => {
 def base_url() -> str | None:
     """No base URL (replaces pytest-playwright's fallback, which pytest 9 warns about)."""
     return None
+
+
+@pytest.fixture(scope="module")
+def demo_database(
+    databases: TestDatabases, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """A database seeded by `uxlab demo`, once for the shares of this module."""
+    url = databases.new(tmp_path_factory.mktemp("demo"))
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": url,
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    result = app.test_cli_runner().invoke(args=["demo", "--participants", "4"])
+    assert result.exit_code == 0, result.output
+    get_engine(app).dispose()
+    return url
+
+
+@pytest.fixture(name="database_url")
+def database_url_fixture(
+    databases: TestDatabases, demo_database: str, tmp_path: Path
+) -> str:
+    """This share's own copy of the demo's database."""
+    return databases.copy(demo_database, tmp_path)
 
 
 def _audit_report(base: str, folder: Path) -> str:
@@ -155,8 +186,6 @@ def test_no_researcher_page_breaks_the_content_security_policy(
     tmp_path: Path,
     share: int,
 ) -> None:
-    result = app.test_cli_runner().invoke(args=["demo", "--participants", "4"])
-    assert result.exit_code == 0, result.output
     pages = _pages(session, app.config["SECRET_KEY"])
     mine = pages[share::SHARES]
     if any(path.endswith("/report.html") and "/audits/" in path for path in mine):
