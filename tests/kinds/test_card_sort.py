@@ -15,19 +15,17 @@ from openpyxl import load_workbook
 from scipy.cluster import hierarchy
 from sqlmodel import Session
 
+from tests.kinds.helpers import enter, live_study, start
 from uxlab import kinds
 from uxlab import participation as p
 from uxlab.accounts import create_researcher
 from uxlab.errors import StudyFileError
 from uxlab.export import export_csv_files
-from uxlab.invites import invite_token, open_invite
 from uxlab.kinds.card_sort import analyse_card_sort
 from uxlab.kinds.card_sort.analysis import set_standard_names
 from uxlab.models import Study, StudyStatus
 from uxlab.paths import STUDY_TEMPLATES_DIR
 from uxlab.studies import import_study, load_study_file, parse_study
-
-SECRET = "test-secret"
 
 #: Four cards, two study categories; the third participant makes a group of
 #: their own ("Mine"). The hand-worked figures below come from these sorts.
@@ -115,22 +113,8 @@ def test_nothing_is_imported_from_a_bad_file(session: Session) -> None:
     assert session.exec(select(Study)).all() == []
 
 
-def _live(session: Session, text: str = STUDY) -> Study:
-    owner = create_researcher(session, email="r@example.org", password="long-enough")
-    study = import_study(session, parse_study(text), owner=owner, source_text=text)
-    study.status = StudyStatus.live
-    session.add(study)
-    session.commit()
-    return study
-
-
 def _sort(session: Session, study: Study, sort: dict) -> None:
-    entry = p.enter_with_invite(
-        session,
-        invite_token(open_invite(session, study, SECRET), SECRET),
-        secret=SECRET,
-    )
-    p.give_consent(session, entry.slug, entry.token, step="consent")
+    entry = enter(session, study)
     assert p.submit_step(
         session,
         entry.slug,
@@ -149,7 +133,7 @@ def _adjusted_wald(x: int, n: int, z: float = 1.959964) -> tuple[float, float]:
 
 
 def test_the_analysis_matches_the_hand_worked_example(session: Session) -> None:
-    study = _live(session)
+    study = live_study(session, STUDY)
     for sort in SORTS:
         _sort(session, study, sort)
     s = analyse_card_sort(session, study)
@@ -191,7 +175,7 @@ def test_the_analysis_matches_the_hand_worked_example(session: Session) -> None:
 
 
 def test_standard_names_reach_the_analysis_and_the_export(session: Session) -> None:
-    study = _live(session)
+    study = live_study(session, STUDY)
     for sort in SORTS:
         _sort(session, study, sort)
     assert set_standard_names(session, study, {"  MINE ": "X"}) == 1
@@ -213,7 +197,7 @@ def test_standard_names_reach_the_analysis_and_the_export(session: Session) -> N
 
 
 def test_unsorted_and_unknown_cards_are_exported_as_such(session: Session) -> None:
-    study = _live(session)
+    study = live_study(session, STUDY)
     _sort(session, study, {"groups": [{"name": "X", "cards": ["a"]}], "unknown": ["d"]})
     table = list(
         csv.DictReader(io.StringIO(export_csv_files(session, study)["card_sort.csv"]))
@@ -230,7 +214,7 @@ def test_unsorted_and_unknown_cards_are_exported_as_such(session: Session) -> No
 def researcher_client(
     client: FlaskClient, session: Session
 ) -> tuple[FlaskClient, Study]:
-    study = _live(session)
+    study = live_study(session, STUDY)
     for sort in SORTS:
         _sort(session, study, sort)
     client.post("/login", data={"email": "r@example.org", "password": "long-enough"})
@@ -355,13 +339,7 @@ def test_a_viewer_sees_no_codes_and_cannot_merge_names(app, session: Session) ->
 def test_card_text_from_the_study_file_is_shown_as_text(
     client: FlaskClient, session: Session
 ) -> None:
-    from tests.test_participation import open_token
-    from tests.web.test_participant import consent
-
     text = STUDY.replace("text: Card A", f'text: "{HOSTILE}"')
-    study = _live(session, text)
-    client.get(f"/s/{open_token(session, study)}")
-    consent(client, study)
-    page = client.get(f"/take/{study.slug}").get_data(as_text=True)
+    page = start(client, session, live_study(session, text))
     assert HOSTILE not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page

@@ -11,11 +11,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
-from tests.test_participation import open_token
-from tests.web.test_participant import assert_no_inline_code, consent, rows
-from uxlab.accounts import create_researcher
-from uxlab.models import CardSort, Participant, Study, StudyStatus
-from uxlab.studies import import_study, parse_study
+from tests.kinds.helpers import live_study, start
+from tests.web.test_participant import assert_no_inline_code, rows
+from uxlab.models import CardSort, Participant, Study
 
 CLOSED = """\
 title: Closed sort
@@ -43,29 +41,14 @@ cards:
 """
 
 
-def _study(session: Session, text: str) -> Study:
-    owner = create_researcher(session, email="r@example.org", password="long-enough")
-    made = import_study(session, parse_study(text), owner=owner, source_text=text)
-    made.status = StudyStatus.live
-    session.add(made)
-    session.commit()
-    return made
-
-
 @pytest.fixture
 def closed(session: Session) -> Study:
-    return _study(session, CLOSED)
+    return live_study(session, CLOSED)
 
 
 @pytest.fixture
 def open_sort(session: Session) -> Study:
-    return _study(session, OPEN)
-
-
-def _start(client: FlaskClient, session: Session, study: Study) -> str:
-    client.get(f"/s/{open_token(session, study)}")
-    consent(client, study)
-    return client.get(f"/take/{study.slug}").get_data(as_text=True)
+    return live_study(session, OPEN)
 
 
 def _state(page: str) -> dict:
@@ -83,7 +66,7 @@ def _save(client: FlaskClient, study: Study, sort: object):
 def test_the_page_deals_every_card_as_a_button_with_no_inline_code(
     client: FlaskClient, session: Session, open_sort: Study
 ) -> None:
-    page = _start(client, session, open_sort)
+    page = start(client, session, open_sort)
     assert_no_inline_code(page)
     cards = re.findall(
         r'<button type="button" class="cs-card" data-card="([\w-]+)"', page
@@ -98,7 +81,7 @@ def test_the_page_deals_every_card_as_a_button_with_no_inline_code(
 def test_every_move_is_saved_and_a_reload_restores_it_exactly(
     client: FlaskClient, session: Session, open_sort: Study
 ) -> None:
-    _start(client, session, open_sort)
+    start(client, session, open_sort)
     sort = {
         "groups": [
             {"name": "Fruit", "cards": ["pear", "apple"]},
@@ -135,7 +118,7 @@ def test_every_move_is_saved_and_a_reload_restores_it_exactly(
 def test_a_tampered_sort_is_refused_with_its_reason_and_nothing_is_stored(
     client: FlaskClient, session: Session, open_sort: Study, sort: dict, reason: str
 ) -> None:
-    _start(client, session, open_sort)
+    start(client, session, open_sort)
     good = {"groups": [{"name": "Fruit", "cards": ["pear"]}], "unknown": []}
     assert _save(client, open_sort, good).status_code == 200
     response = _save(client, open_sort, sort)
@@ -154,7 +137,7 @@ def test_a_tampered_sort_is_refused_with_its_reason_and_nothing_is_stored(
 def test_a_closed_sort_refuses_a_category_it_does_not_have(
     client: FlaskClient, session: Session, closed: Study
 ) -> None:
-    page = _start(client, session, closed)
+    page = start(client, session, closed)
     # The study's categories are there from the start, empty.
     assert _state(page)["groups"] == [
         {"name": "Fruit", "cards": []},
@@ -171,7 +154,7 @@ def test_a_closed_sort_refuses_a_category_it_does_not_have(
 def test_finishing_needs_every_card_when_the_study_asks_and_then_moves_on(
     client: FlaskClient, session: Session, closed: Study
 ) -> None:
-    _start(client, session, closed)
+    start(client, session, closed)
     part = {"groups": [{"name": "Fruit", "cards": ["apple", "pear"]}], "unknown": []}
     response = client.post(
         f"/take/{closed.slug}/step", data={"step": "sort", "sort": json.dumps(part)}
@@ -203,7 +186,7 @@ def test_finishing_needs_every_card_when_the_study_asks_and_then_moves_on(
 def test_the_resume_link_restores_the_sort_on_another_device(
     app, client: FlaskClient, session: Session, open_sort: Study
 ) -> None:
-    page = _start(client, session, open_sort)
+    page = start(client, session, open_sort)
     link = re.search(r'<code class="link-box"[^>]*>([^<]+)</code>', page)
     assert link, "the sort page shows the resume link"
     sort = {"groups": [{"name": "Dairy", "cards": ["milk", "cheese"]}], "unknown": []}

@@ -8,11 +8,10 @@ import pytest
 from scipy import stats as scipy_stats
 from sqlmodel import Session, select
 
+from tests.kinds.helpers import join, live_study
 from uxlab import kinds
 from uxlab import participation as p
-from uxlab.accounts import create_researcher
 from uxlab.errors import InvalidAnswerError, StudyFileError
-from uxlab.invites import invite_token, open_invite
 from uxlab.kinds.five_second import (
     FIVE_SECOND,
     FiveSecondSpec,
@@ -25,11 +24,10 @@ from uxlab.kinds.five_second import (
 from uxlab.kinds.five_second.analysis import analyse_five_second
 from uxlab.kinds.five_second.coding import add_code, set_codes
 from uxlab.kinds.five_second.export import export_rows
-from uxlab.models import FiveSecondAnswer, Participant, Study, StudyStatus
+from uxlab.models import FiveSecondAnswer, Study
 from uxlab.paths import STUDY_TEMPLATES_DIR
-from uxlab.studies import import_study, load_study_file, parse_study
+from uxlab.studies import load_study_file, parse_study
 
-SECRET = "test-secret"
 IMAGE = "five-second/homepage-a.svg"
 
 STUDY = f"""\
@@ -148,34 +146,14 @@ def test_images_per_variant_must_match_the_variants() -> None:
     assert "give one image for each variant ['a', 'b']; got ['a']" in _problems(text)
 
 
-def _live_study(session: Session, text: str = STUDY) -> Study:
-    owner = create_researcher(session, email="r@example.org", password="long-enough")
-    study = import_study(session, parse_study(text), owner=owner, source_text=text)
-    study.status = StudyStatus.live
-    session.add(study)
-    session.commit()
-    return study
-
-
-def _join(session: Session, study: Study) -> tuple[str, str, Participant]:
-    entry = p.enter_with_invite(
-        session,
-        invite_token(open_invite(session, study, SECRET), SECRET),
-        secret=SECRET,
-    )
-    p.give_consent(session, entry.slug, entry.token, step="consent")
-    _, person = p.load_participant(session, entry.slug, entry.token)
-    return entry.slug, entry.token, person
-
-
 ANSWERS = {"q-purpose": "A library", "q-action": "Buy books", "q-clarity": "4"}
 
 
 def test_a_participant_goes_through_intro_image_and_questions(
     session: Session,
 ) -> None:
-    study = _live_study(session)
-    slug, token, person = _join(session, study)
+    study = live_study(session, STUDY)
+    slug, token, person = join(session, study)
     assert p.study_steps(study, person) == [
         "consent",
         "intro",
@@ -211,8 +189,8 @@ def test_the_display_time_counts_from_the_start_not_the_reload(
 ) -> None:
     from datetime import timedelta
 
-    study = _live_study(session)
-    _, _, person = _join(session, study)
+    study = live_study(session, STUDY)
+    _, _, person = join(session, study)
     start_viewing(session, study, person)
     session.commit()
     view = view_of(session, person)
@@ -238,8 +216,8 @@ def test_the_display_time_counts_from_the_start_not_the_reload(
 def test_tampered_answers_are_refused_and_nothing_is_stored(
     session: Session, change: dict[str, str], reason: str
 ) -> None:
-    study = _live_study(session)
-    _, _, person = _join(session, study)
+    study = live_study(session, STUDY)
+    _, _, person = join(session, study)
     with pytest.raises(InvalidAnswerError) as info:
         record_answers(session, study, person, {**ANSWERS, **change})
     assert info.value.status == 422
@@ -250,7 +228,7 @@ def test_tampered_answers_are_refused_and_nothing_is_stored(
 
 def _answered(session: Session, study: Study, answers: list[dict[str, str]]) -> None:
     for form in answers:
-        _, _, person = _join(session, study)
+        _, _, person = join(session, study)
         start_viewing(session, study, person)
         record_answers(session, study, person, form)
     session.commit()
@@ -259,7 +237,7 @@ def _answered(session: Session, study: Study, answers: list[dict[str, str]]) -> 
 def test_the_summaries_use_adjusted_wald_and_the_t_interval(
     session: Session,
 ) -> None:
-    study = _live_study(session)
+    study = live_study(session, STUDY)
     ratings = [5, 4, 4, 3, 5, 2, 4, 4, 5, 3]
     choices = ["Get a card"] * 7 + ["Buy books"] * 3
     texts = ["e-books for free", "a library", "library, e-books", "no idea"] + [
@@ -335,7 +313,7 @@ def test_codes_belong_to_one_open_question(session: Session) -> None:
     from uxlab.errors import NotFoundError
     from uxlab.kinds.five_second.coding import CodeError
 
-    study = _live_study(session)
+    study = live_study(session, STUDY)
     _answered(session, study, [ANSWERS])
     with pytest.raises(CodeError, match="has no open answers to code"):
         add_code(session, study, "action", "x")
@@ -359,8 +337,8 @@ def test_withdrawing_deletes_the_answers_view_and_code_ticks(
     from uxlab.coding import Code, FiveSecondAnswerCode
     from uxlab.models import FiveSecondView
 
-    study = _live_study(session)
-    slug, token, person = _join(session, study)
+    study = live_study(session, STUDY)
+    slug, token, person = join(session, study)
     p.submit_step(session, slug, token, step="intro", form={})
     p.submit_step(session, slug, token, step="view", form={})
     p.submit_step(session, slug, token, step="recall", form=ANSWERS)

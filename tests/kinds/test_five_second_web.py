@@ -3,10 +3,8 @@ results page, coding by role, and the exports."""
 
 from __future__ import annotations
 
-import csv
 import io
 import re
-import zipfile
 
 import numpy as np
 import openpyxl  # type: ignore[import-untyped]
@@ -15,6 +13,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
+from tests.kinds.helpers import (
+    PASSWORD,
+    export_table,
+    live_study,
+    log_in,
+    post_step,
+    start,
+)
 from tests.kinds.test_five_second import STUDY
 from tests.test_participation import open_token
 from tests.web.test_participant import assert_no_inline_code, consent, rows
@@ -27,37 +33,24 @@ from uxlab.models import (
     FiveSecondView,
     Participant,
     Study,
-    StudyStatus,
     WorkspaceRole,
 )
 from uxlab.paths import STUDY_TEMPLATES_DIR
-from uxlab.studies import import_study, load_study_file, parse_study
+from uxlab.studies import import_study, load_study_file
 from uxlab.workspaces import add_member, create_workspace
 
-PASSWORD = "long-enough"
 ANSWERS = {"q-purpose": "A library", "q-action": "Buy books", "q-clarity": "4"}
 
 
 @pytest.fixture
 def study(session: Session) -> Study:
-    owner = create_researcher(session, email="r@example.org", password=PASSWORD)
-    made = import_study(session, parse_study(STUDY), owner=owner, source_text=STUDY)
-    made.status = StudyStatus.live
-    session.add(made)
-    session.commit()
-    return made
-
-
-def _post(client: FlaskClient, study: Study, step: str, **data: str):
-    return client.post(f"/take/{study.slug}/step", data={"step": step, **data})
+    return live_study(session, STUDY)
 
 
 def test_the_pages_say_what_happens_show_the_image_then_ask(
     app: Flask, client: FlaskClient, session: Session, study: Study
 ) -> None:
-    client.get(f"/s/{open_token(session, study)}")
-    consent(client, study)
-    intro = client.get(f"/take/{study.slug}").get_data(as_text=True)
+    intro = start(client, session, study)
     assert "<h1>You will see an image for 5 seconds</h1>" in intro
     assert "you cannot see it again" in intro
     assert ">Show the image</button>" in intro
@@ -68,7 +61,7 @@ def test_the_pages_say_what_happens_show_the_image_then_ask(
     )
     assert_no_inline_code(intro)
     assert rows(session, FiveSecondView) == []
-    _post(client, study, "intro")
+    post_step(client, study, "intro")
     view = client.get(f"/take/{study.slug}").get_data(as_text=True)
     assert 'alt="A library&#39;s home page with a green Get a card button"' in view
     assert 'src="/static/five-second/homepage-a.svg"' in view
@@ -89,7 +82,7 @@ def test_the_pages_say_what_happens_show_the_image_then_ask(
     assert "homepage-a.svg" not in later and "http-equiv" not in later
     assert "<h1>The image is hidden now</h1>" in later
     assert "autofocus>Continue to the questions</button>" in later
-    _post(client, study, "view")
+    post_step(client, study, "view")
     recall = client.get(f"/take/{study.slug}").get_data(as_text=True)
     assert "<h1>What do you remember?</h1>" in recall
     assert '<label for="q-purpose">1. What was the page for?</label>' in recall
@@ -98,7 +91,7 @@ def test_the_pages_say_what_happens_show_the_image_then_ask(
     assert '<span class="visually-hidden">Not clear at all</span>' in recall
     assert_no_inline_code(recall)
     for _ in range(2):  # a double click sends it twice
-        response = _post(client, study, "recall", **ANSWERS)
+        response = post_step(client, study, "recall", **ANSWERS)
         assert response.status_code in (302, 303)
     assert len(rows(session, FiveSecondAnswer)) == 3
     assert rows(session, Participant)[0].step == "done"
@@ -125,9 +118,9 @@ def test_a_tampered_post_is_a_422_with_its_reason_and_nothing_is_stored(
 ) -> None:
     client.get(f"/s/{open_token(session, study)}")
     consent(client, study)
-    _post(client, study, "intro")
-    _post(client, study, "view")
-    response = _post(client, study, "recall", **{**ANSWERS, **change})
+    post_step(client, study, "intro")
+    post_step(client, study, "view")
+    response = post_step(client, study, "recall", **{**ANSWERS, **change})
     assert response.status_code == 422
     assert reason in response.get_data(as_text=True)
     assert rows(session, FiveSecondAnswer) == []
@@ -155,10 +148,7 @@ def demo_study(session: Session) -> Study:
 
 
 def _login(app: Flask, email: str) -> FlaskClient:
-    client = app.test_client()
-    response = client.post("/login", data={"email": email, "password": PASSWORD})
-    assert response.status_code == 302
-    return client
+    return log_in(app.test_client(), email)
 
 
 def test_the_results_page_shows_each_question_with_its_intervals(
@@ -257,11 +247,7 @@ def test_the_exports_hold_one_row_per_participant_and_question(
 ) -> None:
     client = _login(app, "o@example.org")
     slug = demo_study.slug
-    archive = zipfile.ZipFile(
-        io.BytesIO(client.get(f"/studies/{slug}/export.zip").data)
-    )
-    text = archive.read(f"{slug}-five_second.csv").decode("utf-8-sig")
-    table = list(csv.DictReader(io.StringIO(text)))
+    table = export_table(client, demo_study, "five_second")
     assert len(table) == 30 * 3
     assert {r["question"] for r in table} == {"purpose", "action", "clarity"}
     assert any(" | " in r["codes"] for r in table)  # several codes joined
@@ -339,21 +325,17 @@ def test_hostile_text_is_escaped_on_every_page(
         .replace("What was the page for?", "'<img src=x onerror=alert(1)>'")
         .replace("[Get a card, Buy books, Book a room]", f"['{HOSTILE}', Buy books]")
     )
-    owner = create_researcher(session, email="h@example.org", password=PASSWORD)
-    study = import_study(session, parse_study(text), owner=owner, source_text=text)
-    study.status = StudyStatus.live
-    session.add(study)
-    session.commit()
+    study = live_study(session, text, "h@example.org")
     client.get(f"/s/{open_token(session, study)}")
     pages = [client.get(f"/take/{study.slug}").get_data(as_text=True)]
     consent(client, study)
     pages.append(client.get(f"/take/{study.slug}").get_data(as_text=True))
-    _post(client, study, "intro")
+    post_step(client, study, "intro")
     pages.append(client.get(f"/take/{study.slug}").get_data(as_text=True))
-    _post(client, study, "view")
+    post_step(client, study, "view")
     pages.append(client.get(f"/take/{study.slug}").get_data(as_text=True))
     answer = {"q-purpose": HOSTILE, "q-action": HOSTILE, "q-clarity": "3"}
-    assert _post(client, study, "recall", **answer).status_code == 303
+    assert post_step(client, study, "recall", **answer).status_code == 303
     researcher = _login(app, "h@example.org")
     researcher.post(
         f"/studies/{study.slug}/results/questions/purpose/codes",

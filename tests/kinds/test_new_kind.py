@@ -10,17 +10,15 @@ import pytest
 from pydantic import Field, model_validator
 from sqlmodel import Session
 
+from tests.kinds.helpers import enter
 from uxlab import kinds
 from uxlab import participation as p
 from uxlab.accounts import create_researcher
 from uxlab.errors import StudyFileError
-from uxlab.invites import invite_token, open_invite
 from uxlab.kinds import CONSENT, DONE, Step, get_kind
 from uxlab.models import Participant, Study, StudyStatus
 from uxlab.participation.base import StepPage
 from uxlab.studies import StudySpec, import_study, parse_study
-
-SECRET = "test-secret"
 
 
 class ChecklistSpec(StudySpec):
@@ -83,12 +81,7 @@ def test_a_participant_goes_through_the_steps_the_kind_gives(
     study.status = StudyStatus.live
     session.add(study)
     session.commit()
-    entry = p.enter_with_invite(
-        session,
-        invite_token(open_invite(session, study, SECRET), SECRET),
-        secret=SECRET,
-    )
-    p.give_consent(session, entry.slug, entry.token, step="consent")
+    entry = enter(session, study)
     page = p.step_page(session, entry.slug, entry.token)
     assert (page.step, page.kind, page.number, page.total) == ("item:0", "item", 2, 4)
     assert page.errors == ["Torch"]

@@ -6,11 +6,10 @@ import pytest
 from scipy import stats as scipy_stats
 from sqlmodel import Session, select
 
+from tests.kinds.helpers import join, live_study
 from uxlab import kinds
 from uxlab import participation as p
-from uxlab.accounts import create_researcher
 from uxlab.errors import InvalidAnswerError, StudyFileError
-from uxlab.invites import invite_token, open_invite
 from uxlab.kinds.preference import (
     PREFERENCE,
     PreferenceKind,
@@ -21,10 +20,9 @@ from uxlab.kinds.preference import (
     record_choice,
     saved_choice,
 )
-from uxlab.models import Participant, Response, Study, StudyStatus
-from uxlab.studies import import_study, parse_study
+from uxlab.models import Response
+from uxlab.studies import parse_study
 
-SECRET = "test-secret"
 IMAGE = "first-click/shop-home.png"
 
 STUDY = f"""\
@@ -99,31 +97,11 @@ def test_the_kind_is_registered_with_the_builtins() -> None:
     assert kinds.get_kind("preference") is PREFERENCE
 
 
-def _live_study(session: Session) -> Study:
-    owner = create_researcher(session, email="r@example.org", password="long-enough")
-    study = import_study(session, parse_study(STUDY), owner=owner, source_text=STUDY)
-    study.status = StudyStatus.live
-    session.add(study)
-    session.commit()
-    return study
-
-
-def _join(session: Session, study: Study) -> tuple[str, str, Participant]:
-    entry = p.enter_with_invite(
-        session,
-        invite_token(open_invite(session, study, SECRET), SECRET),
-        secret=SECRET,
-    )
-    p.give_consent(session, entry.slug, entry.token, step="consent")
-    _, person = p.load_participant(session, entry.slug, entry.token)
-    return entry.slug, entry.token, person
-
-
 def test_a_participant_chooses_once_and_a_resend_does_not_duplicate(
     session: Session, preference
 ) -> None:
-    study = _live_study(session)
-    slug, token, person = _join(session, study)
+    study = live_study(session, STUDY)
+    slug, token, person = join(session, study)
     page = p.step_page(session, slug, token)
     assert (page.step, page.number, page.total) == ("choose", 2, 4)
     assert p.study_steps(study, person) == ["consent", "choose", "q:sus", "done"]
@@ -142,8 +120,8 @@ def test_a_participant_chooses_once_and_a_resend_does_not_duplicate(
 def test_an_option_not_in_the_study_is_refused_and_nothing_stored(
     session: Session, preference, option
 ) -> None:
-    study = _live_study(session)
-    _, _, person = _join(session, study)
+    study = live_study(session, STUDY)
+    _, _, person = join(session, study)
     with pytest.raises(InvalidAnswerError) as info:
         record_choice(session, study, person, option=option, why="x")
     assert info.value.status == 422
@@ -155,8 +133,8 @@ def test_an_option_not_in_the_study_is_refused_and_nothing_stored(
 def test_each_participant_keeps_one_order_and_orders_vary(
     session: Session, preference
 ) -> None:
-    study = _live_study(session)
-    people = [_join(session, study)[2] for _ in range(12)]
+    study = live_study(session, STUDY)
+    people = [join(session, study)[2] for _ in range(12)]
     orders = [option_order(study, person) for person in people]
     assert all(sorted(o) == ["a", "b"] for o in orders)
     assert orders == [option_order(study, person) for person in people]
@@ -166,10 +144,10 @@ def test_each_participant_keeps_one_order_and_orders_vary(
 def test_results_give_shares_test_and_reasons_without_overclaiming(
     session: Session, preference
 ) -> None:
-    study = _live_study(session)
+    study = live_study(session, STUDY)
     choices = ["b"] * 25 + ["a"] * 15  # 40 participants, 62.5 % chose B
     for i, option in enumerate(choices):
-        _, _, person = _join(session, study)
+        _, _, person = join(session, study)
         record_choice(session, study, person, option=option, why=f"reason {i}")
     session.commit()
     summary = analyse_preference(session, study)
@@ -201,9 +179,9 @@ def test_results_give_shares_test_and_reasons_without_overclaiming(
 
 
 def test_a_small_sample_says_so(session: Session, preference) -> None:
-    study = _live_study(session)
+    study = live_study(session, STUDY)
     for option in ["a", "a", "b"]:
-        _, _, person = _join(session, study)
+        _, _, person = join(session, study)
         record_choice(session, study, person, option=option)
     session.commit()
     summary = analyse_preference(session, study)

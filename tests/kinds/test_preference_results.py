@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
-import zipfile
 
 import numpy as np
 import openpyxl  # type: ignore[import-untyped]
@@ -13,34 +11,19 @@ import pytest
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
-from uxlab.accounts import create_researcher
+from tests.kinds.helpers import OWNER, export_table, template_study
 from uxlab.kinds.preference import analyse_preference
 from uxlab.kinds.preference.demo import simulate_preference
 from uxlab.models import Study
 from uxlab.paths import STUDY_TEMPLATES_DIR
 from uxlab.studies import import_study, load_study_file
 
-PASSWORD = "long-enough"
-
 
 @pytest.fixture
 def study(session: Session) -> Study:
-    owner = create_researcher(session, email="o@example.org", password=PASSWORD)
-    path = STUDY_TEMPLATES_DIR / "preference-checkout.yaml"
-    made = import_study(
-        session, load_study_file(path), owner=owner, source_text=path.read_text()
-    )
+    made = template_study(session, "preference-checkout.yaml", OWNER)
     simulate_preference(session, made, 40, np.random.default_rng(3))
     return made
-
-
-@pytest.fixture
-def logged_in(client: FlaskClient, study: Study) -> FlaskClient:
-    response = client.post(
-        "/login", data={"email": "o@example.org", "password": PASSWORD}
-    )
-    assert response.status_code == 302
-    return client
 
 
 def test_the_results_page_shows_shares_test_chart_and_reasons(
@@ -69,12 +52,7 @@ def test_the_results_page_shows_shares_test_chart_and_reasons(
 def test_the_exports_carry_one_row_per_participant(
     logged_in: FlaskClient, study: Study
 ) -> None:
-    archive = zipfile.ZipFile(
-        io.BytesIO(logged_in.get(f"/studies/{study.slug}/export.zip").data)
-    )
-    name = f"{study.slug}-preference.csv"
-    text = archive.read(name).decode("utf-8-sig")
-    rows = list(csv.DictReader(io.StringIO(text)))
+    rows = export_table(logged_in, study, "preference")
     assert len(rows) == 40
     assert {r["choice"] for r in rows} <= {"a", "b"}
     assert {r["position"] for r in rows} <= {"1", "2"}

@@ -8,13 +8,12 @@ import pytest
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
+from tests.kinds.helpers import live_study, start
 from tests.kinds.test_preference import STUDY
 from tests.test_participation import make_study, open_token
 from tests.web.test_participant import consent, rows
-from uxlab.accounts import create_researcher
 from uxlab.kinds.preference import PREFERENCE, PreferenceKind
-from uxlab.models import Participant, Response, Study, StudyStatus
-from uxlab.studies import import_study, parse_study
+from uxlab.models import Participant, Response, Study
 
 
 @pytest.fixture
@@ -24,24 +23,13 @@ def preference() -> PreferenceKind:
 
 @pytest.fixture
 def study(session: Session, preference) -> Study:
-    owner = create_researcher(session, email="r@example.org", password="long-enough")
-    made = import_study(session, parse_study(STUDY), owner=owner, source_text=STUDY)
-    made.status = StudyStatus.live
-    session.add(made)
-    session.commit()
-    return made
-
-
-def _start(client: FlaskClient, session: Session, study: Study) -> str:
-    client.get(f"/s/{open_token(session, study)}")
-    consent(client, study)
-    return client.get(f"/take/{study.slug}").get_data(as_text=True)
+    return live_study(session, STUDY)
 
 
 def test_the_options_are_a_labelled_radio_group_with_alt_text(
     client: FlaskClient, session: Session, study: Study
 ) -> None:
-    html = _start(client, session, study)
+    html = start(client, session, study)
     assert re.search(r"<fieldset[^>]*>\s*<legend><h1>Which checkout page", html)
     radios = re.findall(r'<input type="radio" id="option-(\w)" name="option"', html)
     assert sorted(radios) == ["a", "b"]
@@ -58,7 +46,7 @@ def test_the_options_are_a_labelled_radio_group_with_alt_text(
 def test_a_tampered_option_is_refused_with_a_reason_and_nothing_is_stored(
     client: FlaskClient, session: Session, study: Study
 ) -> None:
-    _start(client, session, study)
+    start(client, session, study)
     for data in ({"option": "z"}, {}):
         response = client.post(
             f"/take/{study.slug}/step", data={"step": "choose", **data}
@@ -74,7 +62,7 @@ def test_a_tampered_option_is_refused_with_a_reason_and_nothing_is_stored(
 def test_a_choice_sent_twice_is_stored_once_and_the_study_goes_on(
     client: FlaskClient, session: Session, study: Study
 ) -> None:
-    _start(client, session, study)
+    start(client, session, study)
     for _ in range(2):
         response = client.post(
             f"/take/{study.slug}/step",
@@ -109,12 +97,8 @@ def test_named_designs_without_images_and_no_why_question(
         "options:\n  - {key: calm, label: Calm layout}\n"
         "  - {key: bold, label: Bold layout}\n  - {key: dense, label: Dense layout}\n"
     )
-    owner = create_researcher(session, email="n@example.org", password="long-enough")
-    study = import_study(session, parse_study(text), owner=owner, source_text=text)
-    study.status = StudyStatus.live
-    session.add(study)
-    session.commit()
-    html = _start(client, session, study)
+    study = live_study(session, text, "n@example.org")
+    html = start(client, session, study)
     assert "<img" not in html and "<textarea" not in html
     assert sorted(re.findall(r'id="option-(\w+)"', html)) == ["bold", "calm", "dense"]
     response = client.post(

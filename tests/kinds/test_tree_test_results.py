@@ -3,9 +3,7 @@ against figures worked by hand."""
 
 from __future__ import annotations
 
-import csv
 import io
-import zipfile
 
 import numpy as np
 import openpyxl  # type: ignore[import-untyped]
@@ -13,16 +11,19 @@ import pytest
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
+from tests.kinds.helpers import (
+    OWNER,
+    Answer,
+    add_participant,
+    add_tree_answers,
+    export_table,
+    owned_study,
+    template_study,
+)
 from tests.kinds.test_tree_test import STUDY
-from uxlab.accounts import create_researcher
 from uxlab.kinds.tree_test import analyse_tree_test
 from uxlab.kinds.tree_test.demo import simulate_tree_test
-from uxlab.models import Participant, Study, TreeAnswer
-from uxlab.paths import STUDY_TEMPLATES_DIR
-from uxlab.studies import import_study, load_study_file, parse_study
-from uxlab.tokens import hash_token, new_code, new_token
-
-PASSWORD = "long-enough"
+from uxlab.models import Study
 
 # The tree of STUDY: n1 Home > (n2 Shop > n3 Shoes, n4 Coats;
 # n5 Help > n6 Returns, n7 Delivery); n8 About.
@@ -33,7 +34,7 @@ PASSWORD = "long-enough"
 #   4. Home, Shop, Coats, chose Coats          direct failure
 #   5. Home, Shop, gave up                     direct skip
 # Task "coats" (correct n4): 1. Home, Shop, Coats, chose it; 2. gave up at once.
-ANSWERS: dict[int, dict[str, tuple[list[str], str | None]]] = {
+ANSWERS: dict[int, dict[str, Answer]] = {
     1: {"returns": (["n1", "n5", "n6"], "n6"), "coats": (["n1", "n2", "n4"], "n4")},
     2: {"returns": (["n1", "n2", "n2", "n5", "n6"], "n6"), "coats": ([], None)},
     3: {"returns": (["n8", "n1", "n5", "n6"], "n6")},
@@ -42,46 +43,13 @@ ANSWERS: dict[int, dict[str, tuple[list[str], str | None]]] = {
 }
 
 
-def _person(session: Session, study: Study) -> Participant:
-    person = Participant(
-        study_id=study.id,  # type: ignore[arg-type]
-        token_hash=hash_token(new_token()),
-        code=new_code(),
-        step="done",
-    )
-    session.add(person)
-    session.flush()
-    return person
-
-
 @pytest.fixture
 def study(session: Session) -> Study:
-    owner = create_researcher(session, email="o@example.org", password=PASSWORD)
-    made = import_study(session, parse_study(STUDY), owner=owner, source_text=STUDY)
+    made = owned_study(session, STUDY, OWNER)
     for answers in ANSWERS.values():
-        person = _person(session, made)
-        for position, (key, (path, chosen)) in enumerate(answers.items(), start=1):
-            session.add(
-                TreeAnswer(
-                    participant_id=person.id,  # type: ignore[arg-type]
-                    task_key=key,
-                    position=position,
-                    chosen=chosen,
-                    path=[[node, 1000 * i] for i, node in enumerate(path, start=1)],
-                    seconds=10.0 + position,
-                )
-            )
+        add_tree_answers(session, add_participant(session, made, step="done"), answers)
     session.commit()
     return made
-
-
-@pytest.fixture
-def logged_in(client: FlaskClient, study: Study) -> FlaskClient:
-    response = client.post(
-        "/login", data={"email": "o@example.org", "password": PASSWORD}
-    )
-    assert response.status_code == 302
-    return client
 
 
 def _row(html: str, task: str, measure: str) -> str:
@@ -174,11 +142,7 @@ def test_a_chart_downloads_and_unknown_charts_are_404(
 def test_the_exports_have_one_row_per_participant_and_task(
     logged_in: FlaskClient, study: Study
 ) -> None:
-    archive = zipfile.ZipFile(
-        io.BytesIO(logged_in.get(f"/studies/{study.slug}/export.zip").data)
-    )
-    text = archive.read(f"{study.slug}-tree_test.csv").decode("utf-8-sig")
-    rows = list(csv.DictReader(io.StringIO(text)))
+    rows = export_table(logged_in, study, "tree_test")
     assert len(rows) == 7  # five answers to one task, two to the other
     second = [r for r in rows if r["task"] == "returns"][1]
     assert second["outcome"] == "success" and second["direct"] == "False"
@@ -202,11 +166,7 @@ def test_the_exports_have_one_row_per_participant_and_task(
 
 
 def test_the_demo_gives_every_view_something_to_show(session: Session) -> None:
-    owner = create_researcher(session, email="d@example.org", password=PASSWORD)
-    path = STUDY_TEMPLATES_DIR / "tree-test-navigation.yaml"
-    study = import_study(
-        session, load_study_file(path), owner=owner, source_text=path.read_text()
-    )
+    study = template_study(session, "tree-test-navigation.yaml", "d@example.org")
     simulate_tree_test(session, study, 30, np.random.default_rng(5))
     summary = analyse_tree_test(session, study)
     assert summary.participants == 30

@@ -8,17 +8,15 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from tests.test_participation import open_token
-from tests.web.test_participant import consent, rows
+from tests.kinds.helpers import live_study, start
+from tests.web.test_participant import rows
 from uxlab.accounts import create_researcher
-from uxlab.models import Participant, Study, StudyStatus, TreeAnswer
+from uxlab.models import Participant, Study, TreeAnswer
 from uxlab.paths import STUDY_TEMPLATES_DIR
 from uxlab.studies import (
     StudyFileError,
-    import_study,
     import_study_file,
     load_study_file,
     parse_study,
@@ -223,18 +221,7 @@ def test_a_broken_study_file_imports_nothing(session: Session, tmp_path: Path) -
 
 @pytest.fixture
 def study(session: Session) -> Study:
-    owner = create_researcher(session, email="v@example.org", password="long-enough")
-    made = import_study(session, parse_study(STUDY), owner=owner, source_text=STUDY)
-    made.status = StudyStatus.live
-    session.add(made)
-    session.commit()
-    return made
-
-
-def _start(client: FlaskClient, session: Session, study: Study) -> str:
-    client.get(f"/s/{open_token(session, study)}")
-    consent(client, study)
-    return client.get(f"/take/{study.slug}").get_data(as_text=True)
+    return live_study(session, STUDY, "v@example.org")
 
 
 def _labels(html: str) -> list[str]:
@@ -247,7 +234,7 @@ def test_two_participants_on_different_variants_see_different_trees(
     pages = {}
     for _ in range(2):  # variants are balanced: one participant each
         client = app.test_client()
-        html = _start(client, session, study)
+        html = start(client, session, study)
         pages[rows(session, Participant)[-1].variant] = (client, html)
     assert set(pages) == {"a", "b"}
     assert _labels(pages["a"][1]) == ["Home", "Help", "Returns", "Delivery", "About"]
@@ -300,7 +287,7 @@ def test_a_node_from_the_other_variants_tree_is_refused_with_422(
 ) -> None:
     for _ in range(2):
         client = app.test_client()
-        _start(client, session, study)
+        start(client, session, study)
         if rows(session, Participant)[-1].variant == "a":
             break
     assert rows(session, Participant)[-1].variant == "a"

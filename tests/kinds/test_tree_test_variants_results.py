@@ -3,27 +3,25 @@ between them, and the export, checked against figures worked by hand."""
 
 from __future__ import annotations
 
-import csv
-import io
-import zipfile
-
 import numpy as np
 import pytest
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
+from tests.kinds.helpers import (
+    OWNER,
+    PASSWORD,
+    Answer,
+    add_participant,
+    add_tree_answers,
+    export_table,
+    owned_study,
+    template_study,
+)
 from tests.kinds.test_tree_test_variants import STUDY
-from uxlab.accounts import create_researcher
 from uxlab.kinds.tree_test import analyse_tree_test
 from uxlab.kinds.tree_test.demo import simulate_tree_test
-from uxlab.models import Participant, Study, TreeAnswer
-from uxlab.paths import STUDY_TEMPLATES_DIR
-from uxlab.studies import import_study, load_study_file, parse_study
-from uxlab.tokens import hash_token, new_code, new_token
-
-PASSWORD = "long-enough"
-
-Answer = tuple[list[str], str | None]
+from uxlab.models import Study, TreeAnswer
 
 # Variant a (current menu), task "returns" (correct a-n3), 8 participants:
 #   6 × Home, Help, Returns, chose Returns       direct success
@@ -70,37 +68,12 @@ PEOPLE: list[tuple[str, dict[str, Answer]]] = [
 
 @pytest.fixture
 def study(session: Session) -> Study:
-    owner = create_researcher(session, email="o@example.org", password=PASSWORD)
-    made = import_study(session, parse_study(STUDY), owner=owner, source_text=STUDY)
+    made = owned_study(session, STUDY, OWNER)
     for variant, answers in PEOPLE:
-        person = Participant(
-            study_id=made.id,  # type: ignore[arg-type]
-            token_hash=hash_token(new_token()),
-            code=new_code(),
-            step="done",
-            variant=variant,
-        )
-        session.add(person)
-        session.flush()
-        for position, (key, (path, chosen)) in enumerate(answers.items(), start=1):
-            session.add(
-                TreeAnswer(
-                    participant_id=person.id,  # type: ignore[arg-type]
-                    task_key=key,
-                    position=position,
-                    chosen=chosen,
-                    path=[[node, 1000 * i] for i, node in enumerate(path, start=1)],
-                    seconds=10.0 + position,
-                )
-            )
+        person = add_participant(session, made, step="done", variant=variant)
+        add_tree_answers(session, person, answers)
     session.commit()
     return made
-
-
-@pytest.fixture
-def logged_in(client: FlaskClient, study: Study) -> FlaskClient:
-    client.post("/login", data={"email": "o@example.org", "password": PASSWORD})
-    return client
 
 
 def _task(html: str, variant: str, task: str) -> str:
@@ -215,11 +188,7 @@ def test_success_is_compared_between_the_variants_task_by_task(
 def test_the_export_and_report_carry_the_variant(
     logged_in: FlaskClient, study: Study
 ) -> None:
-    archive = zipfile.ZipFile(
-        io.BytesIO(logged_in.get(f"/studies/{study.slug}/export.zip").data)
-    )
-    text = archive.read(f"{study.slug}-tree_test.csv").decode("utf-8-sig")
-    rows = list(csv.DictReader(io.StringIO(text)))
+    rows = export_table(logged_in, study, "tree_test")
     assert len(rows) == 8 + 2 + 9 + 3
     assert {r["variant"] for r in rows} == {"a", "b"}
     indirect = [r for r in rows if r["variant"] == "a" and r["direct"] == "False"]
@@ -238,11 +207,7 @@ def test_the_export_and_report_carry_the_variant(
 
 
 def test_simulated_participants_fill_both_trees(session: Session) -> None:
-    owner = create_researcher(session, email="d@example.org", password=PASSWORD)
-    path = STUDY_TEMPLATES_DIR / "tree-test-compare.yaml"
-    made = import_study(
-        session, load_study_file(path), owner=owner, source_text=path.read_text()
-    )
+    made = template_study(session, "tree-test-compare.yaml", "d@example.org")
     simulate_tree_test(session, made, 30, np.random.default_rng(5))
     summary = analyse_tree_test(session, made)
     assert [(v.variant, v.participants) for v in summary.variants] == [
@@ -273,19 +238,11 @@ def test_the_study_page_points_to_the_comparison_of_the_trees(
 def test_the_page_before_both_trees_have_answers(
     client: FlaskClient, session: Session
 ) -> None:
-    owner = create_researcher(session, email="e@example.org", password=PASSWORD)
-    made = import_study(session, parse_study(STUDY), owner=owner, source_text=STUDY)
+    made = owned_study(session, STUDY, "e@example.org")
     client.post("/login", data={"email": "e@example.org", "password": PASSWORD})
     assert client.get(f"/studies/{made.slug}/results").status_code == 200
     session.commit()  # a new transaction after the app's writes
-    person = Participant(
-        study_id=made.id,  # type: ignore[arg-type]
-        token_hash=hash_token(new_token()),
-        code=new_code(),
-        variant="a",
-    )
-    session.add(person)
-    session.flush()
+    person = add_participant(session, made, variant="a")
     session.add(
         TreeAnswer(
             participant_id=person.id,  # type: ignore[arg-type]

@@ -11,32 +11,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
+from tests.kinds.helpers import live_study, post_step, start
 from tests.kinds.test_tree_test import STUDY
-from tests.test_participation import open_token
-from tests.web.test_participant import assert_no_inline_code, consent, rows
-from uxlab.accounts import create_researcher
-from uxlab.models import Participant, Response, Study, StudyStatus, Task, TreeAnswer
-from uxlab.studies import import_study, parse_study
+from tests.web.test_participant import assert_no_inline_code, rows
+from uxlab.models import Participant, Response, Study, Task, TreeAnswer
 
 
 @pytest.fixture
 def study(session: Session) -> Study:
-    owner = create_researcher(session, email="r@example.org", password="long-enough")
-    made = import_study(session, parse_study(STUDY), owner=owner, source_text=STUDY)
-    made.status = StudyStatus.live
-    session.add(made)
-    session.commit()
-    return made
-
-
-def _start(client: FlaskClient, session: Session, study: Study) -> str:
-    client.get(f"/s/{open_token(session, study)}")
-    consent(client, study)
-    return client.get(f"/take/{study.slug}").get_data(as_text=True)
-
-
-def _post(client: FlaskClient, study: Study, step: str, **data: str):  # type: ignore[no-untyped-def]
-    return client.post(f"/take/{study.slug}/step", data={"step": step, **data})
+    return live_study(session, STUDY)
 
 
 PATH = json.dumps(
@@ -47,7 +30,7 @@ PATH = json.dumps(
 def test_the_tree_is_nested_buttons_collapsed_with_the_first_task(
     client: FlaskClient, session: Session, study: Study
 ) -> None:
-    html = _start(client, session, study)
+    html = start(client, session, study)
     assert '<h1 id="tree-heading">Task 1 of 2</h1>' in html
     assert "Where would you send shoes back?" in html
     headings = re.findall(
@@ -70,9 +53,9 @@ def test_the_tree_is_nested_buttons_collapsed_with_the_first_task(
 def test_an_answer_is_stored_with_its_path_and_time_once(
     client: FlaskClient, session: Session, study: Study
 ) -> None:
-    _start(client, session, study)
+    start(client, session, study)
     for _ in range(2):  # a double click
-        response = _post(
+        response = post_step(
             client, study, "tree:1", node="n6", path=PATH, elapsed_ms="6200"
         )
         assert response.status_code == 303
@@ -83,7 +66,7 @@ def test_an_answer_is_stored_with_its_path_and_time_once(
     assert rows(session, Participant)[0].step == "tree:2"
     html = client.get(f"/take/{study.slug}").get_data(as_text=True)
     assert "Task 2 of 2" in html and "Where would you buy a coat?" in html
-    response = _post(
+    response = post_step(
         client, study, "tree:2", action="skip", path="[]", elapsed_ms="900"
     )
     assert response.status_code == 303
@@ -124,8 +107,8 @@ def test_a_tampered_answer_is_refused_with_a_reason_and_nothing_is_stored(
     data: dict[str, str],
     reason: str,
 ) -> None:
-    _start(client, session, study)
-    response = _post(client, study, "tree:1", **data)
+    start(client, session, study)
+    response = post_step(client, study, "tree:1", **data)
     assert response.status_code == 422
     assert reason in response.get_data(as_text=True)
     assert rows(session, TreeAnswer) == []
@@ -136,12 +119,8 @@ def test_a_randomised_study_gives_each_participant_one_order(
     client: FlaskClient, session: Session
 ) -> None:
     text = STUDY.replace("randomise: false", "randomise: true")
-    owner = create_researcher(session, email="o@example.org", password="long-enough")
-    study = import_study(session, parse_study(text), owner=owner, source_text=text)
-    study.status = StudyStatus.live
-    session.add(study)
-    session.commit()
-    html = _start(client, session, study)
+    study = live_study(session, text, "o@example.org")
+    html = start(client, session, study)
     first = re.search(r'class="tree-prompt" id="tree-prompt">([^<]+)<', html)
     again = client.get(f"/take/{study.slug}").get_data(as_text=True)
     assert first is not None and first.group(1) in again
@@ -156,17 +135,14 @@ def test_hostile_labels_and_prompts_are_escaped_on_both_pages(
         "tasks:\n  - prompt: '<script>alert(2)</script> Find the leaf'\n"
         "    correct: '<img src=x onerror=alert(1) > Leaf'\n"
     )
-    owner = create_researcher(session, email="h@example.org", password="long-enough")
-    study = import_study(session, parse_study(text), owner=owner, source_text=text)
-    study.status = StudyStatus.live
-    session.add(study)
-    session.commit()
-    html = _start(client, session, study)
+    study = live_study(session, text, "h@example.org")
+    html = start(client, session, study)
     assert "<script>alert(2)" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(2)&lt;/script&gt; Find the leaf" in html
     assert_no_inline_code(html)
     assert (
-        _post(client, study, "tree:1", node="n2", path='[["n1", 5]]').status_code == 303
+        post_step(client, study, "tree:1", node="n2", path='[["n1", 5]]').status_code
+        == 303
     )
     client.post("/logout")
     client.post("/login", data={"email": "h@example.org", "password": "long-enough"})
@@ -179,24 +155,11 @@ def test_a_tree_shown_open_starts_with_every_heading_expanded(
     client: FlaskClient, session: Session
 ) -> None:
     text = STUDY.replace("randomise: false", "randomise: false\ncollapsed: false")
-    owner = create_researcher(session, email="c@example.org", password="long-enough")
-    study = import_study(session, parse_study(text), owner=owner, source_text=text)
-    study.status = StudyStatus.live
-    session.add(study)
-    session.commit()
-    html = _start(client, session, study)
+    study = live_study(session, text, "c@example.org")
+    html = start(client, session, study)
     assert html.count('aria-expanded="true"') == 3
     assert 'aria-expanded="false"' not in html
     assert '<ul class="tree-group" id="group-n1">' in html  # not hidden
-
-
-def _live(session: Session, text: str, email: str) -> Study:
-    owner = create_researcher(session, email=email, password="long-enough")
-    made = import_study(session, parse_study(text), owner=owner, source_text=text)
-    made.status = StudyStatus.live
-    session.add(made)
-    session.commit()
-    return made
 
 
 def _prompt(html: str) -> str:
@@ -211,20 +174,20 @@ def test_each_task_is_followed_by_its_seq_kept_for_that_task(
     text = STUDY.replace("randomise: false", "randomise: true") + (
         "after_each_task: [seq]\n"
     )
-    study = _live(session, text, "seq@example.org")
+    study = live_study(session, text, "seq@example.org")
     titles = {t.key: t.title for t in rows(session, Task)}
     ids = {t.key: t.id for t in rows(session, Task)}
     ratings = iter([5, 6, 7, 2, 2, 2])
     seen_orders = set()
     for _ in range(3):
         client = app.test_client()
-        html = _start(client, session, study)
+        html = start(client, session, study)
         order = []
         for position in (1, 2):
             key = "returns" if "shoes back" in _prompt(html) else "coats"
             order.append(key)
             assert (
-                _post(
+                post_step(
                     client, study, f"tree:{position}", action="skip", path="[]"
                 ).status_code
                 == 303
@@ -272,10 +235,10 @@ def test_a_counterbalanced_tree_test_orders_tasks_by_the_latin_square(
     app: Flask, session: Session
 ) -> None:
     text = STUDY.replace("randomise: false", "task_order: counterbalanced")
-    study = _live(session, text, "cb@example.org")
+    study = live_study(session, text, "cb@example.org")
     firsts = []
     for _ in range(4):
-        html = _start(app.test_client(), session, study)
+        html = start(app.test_client(), session, study)
         firsts.append(_prompt(html))
     # a balanced Latin square of two tasks: rows (1, 2) and (2, 1) in turn
     assert firsts[0] == firsts[2] != firsts[1] == firsts[3]
