@@ -142,6 +142,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(audits_api.bp)
     app.register_blueprint(openapi.bp)
     from uxlab.cx import demo_shop as cx_demo_shop
+    from uxlab.cx import export_web as cx_export
     from uxlab.cx import followups_web as cx_followups
     from uxlab.cx import public as cx_public
     from uxlab.cx import themes_web as cx_themes
@@ -151,6 +152,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(cx_web.bp)
     app.register_blueprint(cx_followups.bp)
     app.register_blueprint(cx_themes.bp)
+    app.register_blueprint(cx_export.bp)
     app.register_blueprint(cx_public.bp)
     csrf.exempt(cx_widget.bp)
     app.register_blueprint(cx_widget.bp)
